@@ -1,0 +1,136 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { MigrationError, redactUrl } from '../../errors.js'
+import type { ColumnKind } from '../../schema/define.js'
+import type { AuraDialect, MigrationLock, SchemaSnapshot } from '../dialect.js'
+import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
+import { introspectPostgres } from './postgres-introspect.js'
+
+/** Advisory-lock key of the migration engine ("AURA" in ASCII). */
+const MIGRATION_LOCK_KEY = 0x41555241
+const POLL_MS = 50
+
+const INT8_OID = 20
+
+/**
+ * Type parsing per pool (not pg's global registry, which other code in the process may own):
+ * `bigint` columns come back as JavaScript numbers. Aura Data's bigints are byte counts and
+ * sequences, far below 2^53.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
+const POSTGRES_TYPES: Record<ColumnKind, string> = {
+  uuid: 'uuid',
+  text: 'text',
+  json: 'text',
+  int: 'integer',
+  bigint: 'bigint',
+  real: 'double precision',
+  bool: 'boolean',
+  timestamp: 'timestamptz',
+}
+
+export interface PostgresOptions {
+  readonly connectionString: string
+  /** Pool size; 10 by default. */
+  readonly max?: number
+}
+
+/** The PostgreSQL side of the dialect seam: a pg pool behind Kysely's PostgresDialect. */
+export class PostgresAuraDialect implements AuraDialect {
+  readonly name = 'postgres' as const
+  readonly capabilities = { advisoryLock: true, fileBased: false, singleWriter: false }
+  readonly location: string
+  readonly filePath = null
+  readonly kysely: Kysely<any>
+  readonly #options: PostgresOptions
+
+  constructor(options: PostgresOptions) {
+    this.#options = options
+    this.location = redactUrl(options.connectionString)
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      types,
+    })
+    this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+  }
+
+  columnType(kind: ColumnKind, maxLength?: number): string {
+    if (kind === 'text' && maxLength) return `varchar(${maxLength})`
+    return POSTGRES_TYPES[kind]
+  }
+
+  encode(_kind: ColumnKind, value: unknown): unknown {
+    return value ?? null
+  }
+
+  decode(kind: ColumnKind, value: unknown): unknown {
+    if (value === null || value === undefined) return null
+    // Values computed by expressions (count(*), max()) may still arrive as strings.
+    if ((kind === 'bigint' || kind === 'int') && typeof value === 'string') return Number(value)
+    if (kind === 'timestamp' && !(value instanceof Date)) return new Date(value as string)
+    return value
+  }
+
+  mapError(error: unknown): unknown {
+    return mapPostgresError(error)
+  }
+
+  isRetryable(error: unknown): boolean {
+    return isRetryablePostgresError(error)
+  }
+
+  async hasTable(name: string): Promise<boolean> {
+    const result = await sql<{ exists: boolean }>`select to_regclass(${name}) is not null as exists`.execute(this.kysely)
+    return result.rows[0]?.exists === true
+  }
+
+  introspect(): Promise<SchemaSnapshot> {
+    return introspectPostgres(this.kysely)
+  }
+
+  /**
+   * A session-level advisory lock on a dedicated connection: the server releases it when that
+   * connection ends, so a runner killed with SIGKILL can never leave it stale.
+   */
+  async acquireMigrationLock(_holder: string, timeoutMs: number): Promise<MigrationLock> {
+    const client = new pg.Client({ connectionString: this.#options.connectionString })
+    await client.connect()
+    const deadline = Date.now() + timeoutMs
+    try {
+      for (;;) {
+        const result = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
+          MIGRATION_LOCK_KEY,
+        ])
+        if (result.rows[0]?.locked) break
+        if (Date.now() > deadline) {
+          throw new MigrationError(`Another migration runner holds the migration lock; gave up after ${timeoutMs} ms.`)
+        }
+        await sleep(POLL_MS)
+      }
+    } catch (error) {
+      await client.end()
+      throw error
+    }
+    return {
+      async release() {
+        try {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+        } finally {
+          await client.end()
+        }
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy()
+  }
+}

@@ -1,0 +1,171 @@
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { Kysely } from 'kysely'
+import { IntegrityError } from '../../errors.js'
+import type { ColumnKind } from '../../schema/define.js'
+import type { AuraDialect, MigrationLock, SchemaSnapshot } from '../dialect.js'
+import { SqliteAuraKyselyDialect } from './sqlite-driver.js'
+import { mapSqliteError } from './sqlite-errors.js'
+import { introspectSqlite } from './sqlite-introspect.js'
+import { acquireSqliteMigrationLock } from './sqlite-lock.js'
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
+
+/** At least the 5 s of behaviour.md: a writer waits this long for another one before BusyError. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+export interface SqliteOptions {
+  /** Absolute or relative file path, or `:memory:`. */
+  readonly path: string
+  readonly readonly?: boolean
+}
+
+/**
+ * Opens a SQLite database file safely:
+ * 1. refuses a file that exists, is not empty and does not start with the SQLite header
+ *    (IntegrityError; the file is never written to);
+ * 2. creates a missing directory with mode 0700 and a missing file with mode 0600 before SQLite
+ *    touches it (SQLite creates its -wal/-shm files with the database file's mode);
+ * 3. sets WAL, synchronous=FULL (an acknowledged commit survives power loss, not only a crash),
+ *    foreign_keys=ON and the busy timeout, then reads the schema so corruption shows up now.
+ */
+export function openSqliteFile(options: SqliteOptions): Database.Database {
+  const memory = options.path === ':memory:'
+  const path = memory ? ':memory:' : resolve(options.path)
+  if (!memory) {
+    if (existsSync(path)) assertSqliteFile(path)
+    else if (!options.readonly) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+      createPrivateFile(path)
+    }
+  }
+  let db: Database.Database | undefined
+  try {
+    db = new Database(path, {
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      readonly: options.readonly ?? false,
+      fileMustExist: !memory,
+    })
+    if (!memory && !options.readonly) db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.pragma('foreign_keys = ON')
+    db.prepare('select count(*) from sqlite_schema').get()
+    return db
+  } catch (error) {
+    db?.close()
+    const mapped = mapSqliteError(error)
+    throw mapped instanceof IntegrityError
+      ? new IntegrityError(`${path} is not a usable SQLite database (corrupt or not a database); it was left untouched.`, {
+          cause: error,
+        })
+      : mapped
+  }
+}
+
+/** Creates an empty file with mode 0600; another process creating it first is fine. */
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+}
+
+function assertSqliteFile(path: string): void {
+  const stat = statSync(path)
+  if (!stat.isFile()) throw new IntegrityError(`${path} is not a regular file.`)
+  if (stat.size === 0) return
+  const header = Buffer.alloc(SQLITE_HEADER.length)
+  const fd = openSync(path, 'r')
+  try {
+    readSync(fd, header, 0, header.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  if (!header.equals(SQLITE_HEADER)) {
+    throw new IntegrityError(`${path} is not a SQLite database; it was left untouched.`)
+  }
+}
+
+const SQLITE_TYPES: Record<ColumnKind, string> = {
+  uuid: 'text',
+  text: 'text',
+  json: 'text',
+  int: 'integer',
+  bigint: 'integer',
+  real: 'real',
+  bool: 'integer',
+  timestamp: 'text',
+}
+
+/** The SQLite side of the dialect seam. */
+export class SqliteAuraDialect implements AuraDialect {
+  readonly name = 'sqlite' as const
+  readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true }
+  readonly location: string
+  readonly filePath: string | null
+  readonly kysely: Kysely<any>
+  readonly handle: Database.Database
+
+  constructor(options: SqliteOptions) {
+    this.handle = openSqliteFile(options)
+    this.filePath = options.path === ':memory:' ? null : resolve(options.path)
+    this.location = this.filePath ?? ':memory:'
+    this.kysely = new Kysely<any>({ dialect: new SqliteAuraKyselyDialect(this.handle) })
+  }
+
+  columnType(kind: ColumnKind): string {
+    return SQLITE_TYPES[kind]
+  }
+
+  encode(kind: ColumnKind, value: unknown): unknown {
+    if (value === null || value === undefined) return null
+    switch (kind) {
+      // ISO-8601 UTC with milliseconds: text order is time order.
+      case 'timestamp':
+        return (value as Date).toISOString()
+      case 'bool':
+        return value ? 1 : 0
+      default:
+        return value
+    }
+  }
+
+  decode(kind: ColumnKind, value: unknown): unknown {
+    if (value === null || value === undefined) return null
+    switch (kind) {
+      case 'timestamp':
+        return new Date(value as string)
+      case 'bool':
+        return value === 1 || value === true
+      default:
+        return value
+    }
+  }
+
+  mapError(error: unknown): unknown {
+    return mapSqliteError(error)
+  }
+
+  isRetryable(): boolean {
+    // SQLite serialises writers with BEGIN IMMEDIATE and the busy timeout; nothing to retry blindly.
+    return false
+  }
+
+  async hasTable(name: string): Promise<boolean> {
+    return this.handle.prepare(`select 1 from sqlite_schema where type = 'table' and name = ?`).get(name) !== undefined
+  }
+
+  async introspect(): Promise<SchemaSnapshot> {
+    return introspectSqlite(this.handle)
+  }
+
+  acquireMigrationLock(holder: string, timeoutMs: number): Promise<MigrationLock> {
+    return acquireSqliteMigrationLock(this.handle, holder, timeoutMs)
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy()
+  }
+}

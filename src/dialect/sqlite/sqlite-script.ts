@@ -1,0 +1,55 @@
+import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Driver } from 'kysely'
+import type { ScriptDialect, ScriptMigration } from '../dialect.js'
+import { inlineParameters, quoteString } from '../script-literals.js'
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL'
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
+  if (typeof value === 'boolean') return value ? '1' : '0'
+  if (value instanceof Date) return quoteString(value.toISOString())
+  return quoteString(String(value))
+}
+
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+
+/**
+ * SQLite scripts: every migration in its own `BEGIN IMMEDIATE … COMMIT` with its history row.
+ * SQLite has no procedural blocks to guard a migration with, so the script must run exactly once
+ * against a database at the script's starting point; it says so in its header.
+ */
+export const sqliteScriptDialect: ScriptDialect = {
+  name: 'sqlite',
+  createKysely(driver: Driver) {
+    return new Kysely<any>({
+      dialect: {
+        createDriver: () => driver,
+        createQueryCompiler: () => new SqliteQueryCompiler(),
+        createAdapter: () => new SqliteAdapter(),
+        createIntrospector: (db) => new SqliteIntrospector(db),
+      },
+    })
+  },
+  inline(sql, parameters) {
+    return inlineParameters(sql, parameters, (rest, ordinal) => (rest[0] === '?' ? { index: ordinal, length: 1 } : null), literal)
+  },
+  render(migrations: readonly ScriptMigration[]) {
+    const lines = [
+      '-- Aura Data migration script for SQLite.',
+      '-- Run it exactly once, e.g. `sqlite3 aura.db < script.sql`, on a database whose history matches the',
+      '-- script\'s starting point: SQLite has no procedural blocks, so statements are not guarded.',
+      'PRAGMA foreign_keys = ON;',
+      `CREATE TABLE IF NOT EXISTS aura_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL);`,
+    ]
+    for (const m of migrations) {
+      lines.push('', `-- ${m.direction}: ${m.name}`, 'BEGIN IMMEDIATE;')
+      for (const statement of m.statements) lines.push(`${statement};`)
+      lines.push(
+        m.direction === 'up'
+          ? `INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms) VALUES (${literal(m.name)}, ${literal(m.checksum)}, ${NOW}, 0);`
+          : `DELETE FROM aura_migrations WHERE name = ${literal(m.name)};`,
+        'COMMIT;',
+      )
+    }
+    return lines.join('\n') + '\n'
+  },
+}

@@ -1,0 +1,210 @@
+/**
+ * The table-definition language: one place that knows, for every column of every table, its
+ * logical type, limits and enumerations. Everything that is generic over tables reads it:
+ * validation (before any SQL), the snake_case ↔ camelCase mapping, value conversion per
+ * dialect (timestamps, booleans) and the checked `where`/`orderBy` filter language.
+ *
+ * The migrations do NOT read it: they are frozen in time (see operations.md). A test compares
+ * the live, migrated schema against these definitions so the two cannot drift apart.
+ */
+
+/** Logical column types of schema.md. */
+export type ColumnKind = 'uuid' | 'text' | 'json' | 'int' | 'bigint' | 'real' | 'bool' | 'timestamp'
+
+/** Runtime description of one column. */
+export interface ColumnSpec {
+  readonly kind: ColumnKind
+  /** Physical snake_case name; filled in by {@link defineTable}. */
+  readonly column: string
+  readonly nullable: boolean
+  /** The database supplies a value when the caller gives none. */
+  readonly hasDefault: boolean
+  /** Maximum length in characters (`text(n)`). */
+  readonly maxLength?: number
+  readonly enumValues?: readonly string[]
+  readonly min?: number
+  readonly max?: number
+  /** Required strings must contain a non-whitespace character. */
+  readonly notBlank?: boolean
+  /** Filled by the library (audit, row version, soft delete): a caller's value is ignored. */
+  readonly managed?: boolean
+  /** Holds data that must never be printed (redacted in audit entries). */
+  readonly sensitive?: boolean
+}
+
+type KindType = {
+  uuid: string
+  text: string
+  json: string
+  int: number
+  bigint: number
+  real: number
+  bool: boolean
+  timestamp: Date
+}
+
+/** A column under construction; the type parameters carry its TypeScript type to the entity types. */
+export class Col<T, N extends boolean = false, D extends boolean = false, M extends boolean = false> {
+  declare readonly _type: T
+  declare readonly _nullable: N
+  declare readonly _default: D
+  declare readonly _managed: M
+
+  constructor(readonly spec: Omit<ColumnSpec, 'column'>) {}
+
+  /** The column accepts NULL (and may be omitted on insert). */
+  nullable(): Col<T, true, D, M> {
+    return new Col({ ...this.spec, nullable: true })
+  }
+  /** The database has a default: the column may be omitted on insert. */
+  withDefault(): Col<T, N, true, M> {
+    return new Col({ ...this.spec, hasDefault: true })
+  }
+  /** Only these values are legal (validated, and a CHECK constraint in the migration). */
+  oneOf<const E extends string>(values: readonly E[]): Col<E, N, D, M> {
+    return new Col({ ...this.spec, enumValues: values })
+  }
+  /** Inclusive numeric range. */
+  range(min: number, max?: number): Col<T, N, D, M> {
+    return new Col({ ...this.spec, min, ...(max === undefined ? {} : { max }) })
+  }
+  notBlank(): Col<T, N, D, M> {
+    return new Col({ ...this.spec, notBlank: true })
+  }
+  /** Filled by the library, never by the caller. */
+  managed(): Col<T, N, true, true> {
+    return new Col({ ...this.spec, managed: true, hasDefault: true })
+  }
+}
+
+const make = <K extends ColumnKind>(kind: K, maxLength?: number) =>
+  new Col<KindType[K]>({ kind, nullable: false, hasDefault: false, ...(maxLength ? { maxLength } : {}) })
+
+/** Column constructors, one per logical type of schema.md. */
+export const c = {
+  uuid: () => make('uuid'),
+  text: (maxLength?: number) => make('text', maxLength),
+  json: () => make('json'),
+  int: () => make('int'),
+  bigint: () => make('bigint'),
+  real: () => make('real'),
+  bool: () => make('bool'),
+  timestamp: () => make('timestamp'),
+}
+
+/** Which standard column groups a table carries (schema.md, "Columns every mutable table has"). */
+export interface TableFeatures {
+  /** created_at, updated_at (+ created_by, modified_by unless `'timestamps'`). */
+  readonly audit: boolean | 'timestamps'
+  readonly rowVersion: boolean
+  readonly softDelete: boolean
+}
+
+type AnyCol = Col<any, boolean, boolean, boolean>
+type Columns = Record<string, AnyCol>
+
+const auditColumns = {
+  createdAt: c.timestamp().managed(),
+  updatedAt: c.timestamp().managed(),
+  createdBy: c.text(200).nullable().managed(),
+  modifiedBy: c.text(200).nullable().managed(),
+}
+const timestampColumns = { createdAt: auditColumns.createdAt, updatedAt: auditColumns.updatedAt }
+const rowVersionColumns = { rowVersion: c.int().managed() }
+const softDeleteColumns = {
+  isDeleted: c.bool().managed(),
+  deletedAt: c.timestamp().nullable().managed(),
+  deletedBy: c.text(200).nullable().managed(),
+}
+
+type WithFeatures<C extends Columns, F extends TableFeatures> = C &
+  (F['audit'] extends true ? typeof auditColumns : unknown) &
+  (F['audit'] extends 'timestamps' ? typeof timestampColumns : unknown) &
+  (F['rowVersion'] extends true ? typeof rowVersionColumns : unknown) &
+  (F['softDelete'] extends true ? typeof softDeleteColumns : unknown)
+
+/** A finished table definition. */
+export interface TableDef<C extends Columns = Columns, PK extends string = string> {
+  /** Physical table name. */
+  readonly name: string
+  /** Property name of the primary key. */
+  readonly primaryKey: PK
+  /** How a missing primary key is filled on insert: a random UUID, or the caller must give it. */
+  readonly keyGeneration: 'uuid' | 'none'
+  readonly features: TableFeatures
+  readonly columns: { readonly [K in keyof C]: ColumnSpec }
+  /** Property names in declaration order. */
+  readonly fields: readonly (keyof C & string)[]
+  /** physical column → property. */
+  readonly byColumn: ReadonlyMap<string, keyof C & string>
+  /** Phantom: the column builders, for the entity types below. */
+  readonly _columns?: C
+}
+
+export function camelToSnake(name: string): string {
+  return name.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`)
+}
+
+/**
+ * Defines a table. The standard audit / row-version / soft-delete columns are appended from
+ * `features`, so every table spells them identically.
+ */
+export function defineTable<C extends Columns, PK extends keyof C & string, const F extends TableFeatures>(def: {
+  name: string
+  primaryKey: PK
+  keyGeneration: 'uuid' | 'none'
+  features: F
+  columns: C
+}): TableDef<WithFeatures<C, F>, PK> {
+  const all: Columns = { ...def.columns }
+  if (def.features.audit === true) Object.assign(all, auditColumns)
+  if (def.features.audit === 'timestamps') Object.assign(all, timestampColumns)
+  if (def.features.rowVersion) Object.assign(all, rowVersionColumns)
+  if (def.features.softDelete) Object.assign(all, softDeleteColumns)
+  const columns: Record<string, ColumnSpec> = {}
+  const byColumn = new Map<string, string>()
+  for (const [prop, col] of Object.entries(all)) {
+    const column = camelToSnake(prop)
+    columns[prop] = { ...col.spec, column }
+    byColumn.set(column, prop)
+  }
+  return {
+    name: def.name,
+    primaryKey: def.primaryKey,
+    keyGeneration: def.keyGeneration,
+    features: def.features,
+    columns: columns as TableDef<WithFeatures<C, F>, PK>['columns'],
+    fields: Object.keys(columns) as (keyof WithFeatures<C, F> & string)[],
+    byColumn: byColumn as ReadonlyMap<string, keyof WithFeatures<C, F> & string>,
+  }
+}
+
+type ColsOf<T> = T extends TableDef<infer C, string> ? C : never
+type ValueOf<X> = X extends Col<infer T, infer N, boolean, boolean> ? (N extends true ? T | null : T) : never
+type IsOptional<X> =
+  X extends Col<any, infer N, infer D, boolean> ? (N extends true ? true : D extends true ? true : false) : false
+type IsManaged<X> = X extends Col<any, boolean, boolean, infer M> ? M : false
+
+/** The entity as read from the database: camelCase, `Date` timestamps, booleans. */
+export type EntityOf<T> = { -readonly [K in keyof ColsOf<T>]: ValueOf<ColsOf<T>[K]> }
+
+/** What `add` accepts: required fields are those without a default; library-managed fields are excluded. */
+export type InsertOf<T> = {
+  [K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true
+    ? never
+    : IsOptional<ColsOf<T>[K]> extends true
+      ? never
+      : K]: ValueOf<ColsOf<T>[K]>
+} & {
+  [K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true
+    ? never
+    : IsOptional<ColsOf<T>[K]> extends true
+      ? K
+      : never]?: ValueOf<ColsOf<T>[K]>
+}
+
+/** What `update` accepts: the key, the row version read (when the table has one) and any changed fields. */
+export type UpdateOf<T> = {
+  [K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true ? never : K]?: ValueOf<ColsOf<T>[K]>
+} & (T extends TableDef<any, infer PK> ? { [K in PK]: EntityOf<T>[K] } : never) &
+  ('rowVersion' extends keyof ColsOf<T> ? { rowVersion: number } : unknown)

@@ -1,0 +1,32 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+export const PROJECT_STATUSES = ['Draft', 'InProgress', 'Completed', 'Failed', 'Cancelled'] as const
+export const PIPELINE_STAGES = ['Script', 'TTS', 'Images', 'Composition', 'Render'] as const
+
+/** `project_states`: a video-generation project (wizard progress, pipeline progress, serialised specs). */
+export const projectStatesTable = defineTable({
+  name: 'project_states',
+  primaryKey: 'id',
+  keyGeneration: 'uuid',
+  features: { audit: true, rowVersion: true, softDelete: true },
+  columns: {
+    id: c.uuid().withDefault(),
+    title: c.text(500).notBlank(),
+    description: c.text(2000).nullable(),
+    currentWizardStep: c.int().range(0, 3).withDefault(),
+    status: c.text(50).oneOf(PROJECT_STATUSES).withDefault(),
+    completedAt: c.timestamp().nullable(),
+    currentStage: c.text(100).oneOf(PIPELINE_STAGES).nullable(),
+    progressPercent: c.int().range(0, 100).withDefault(),
+    jobId: c.text(100).nullable(),
+    briefJson: c.json().nullable(),
+    planSpecJson: c.json().nullable(),
+    voiceSpecJson: c.json().nullable(),
+    renderSpecJson: c.json().nullable(),
+    errorMessage: c.text().nullable(),
+  },
+})
+
+export type ProjectState = EntityOf<typeof projectStatesTable>
+export type NewProjectState = InsertOf<typeof projectStatesTable>
+export type ProjectStateUpdate = UpdateOf<typeof projectStatesTable>
