@@ -27,7 +27,10 @@ export class AuraDatabase {
   constructor(dialect: AuraDialect, options: OpenDatabaseOptions) {
     this.dialect = dialect
     this.defaultActor = options.actor ?? null
-    this.migrator = new Migrator(dialect, options.migrationsDir ? { migrationsDir: options.migrationsDir } : {})
+    this.migrator = new Migrator(
+      dialect,
+      options.migrationsDir ? { migrationsDir: options.migrationsDir } : {},
+    )
   }
 
   /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */

@@ -34,7 +34,12 @@ export const sqlite: TestDialect = {
   async create() {
     const dir = scratchDir()
     const file = join(dir, 'aura.db')
-    return { url: `sqlite:${file}`, file, dir, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    return {
+      url: `sqlite:${file}`,
+      file,
+      dir,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    }
   },
 }
 

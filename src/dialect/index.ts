@@ -12,7 +12,8 @@ export function defaultDatabaseUrl(): string {
   return process.env.AURA_DATABASE_URL || 'sqlite:./data/aura.db'
 }
 
-export type ParsedUrl = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string }
+export type ParsedUrl =
+  { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string }
 
 /** Parses `sqlite:<path>`, `sqlite::memory:`, `sqlite://<path>` or `postgres(ql)://…`; anything else is a UsageError. */
 export function parseDatabaseUrl(url: string): ParsedUrl {

@@ -14,7 +14,7 @@ export function inlineParameters(
 ): string {
   let out = ''
   let ordinal = 0
-  for (let i = 0; i < sql.length; ) {
+  for (let i = 0; i < sql.length;) {
     const ch = sql[i]!
     if (ch === "'" || ch === '"') {
       let end = i + 1

@@ -65,7 +65,9 @@ export async function loadMigration(file: MigrationFile): Promise<MigrationModul
     })
   }
   if (typeof mod.up !== 'function' || typeof mod.down !== 'function') {
-    throw new MigrationError(`Migration ${file.name} must export async functions up(db, ctx) and down(db, ctx).`)
+    throw new MigrationError(
+      `Migration ${file.name} must export async functions up(db, ctx) and down(db, ctx).`,
+    )
   }
   return mod as MigrationModule
 }

@@ -163,7 +163,8 @@ export class Migrator {
             `refusing to guess the order. Rename it to a newer timestamp.`,
         )
       }
-      const end = options.to === undefined ? pending.length : pending.findIndex((f) => f.name === options.to) + 1
+      const end =
+        options.to === undefined ? pending.length : pending.findIndex((f) => f.name === options.to) + 1
       return pending.slice(0, end)
     }
     if (options.dryRun) return this.#dryRun(plan(await this.history()), 'up')
@@ -186,7 +187,8 @@ export class Migrator {
       else if (options.to === 0 || options.to === '0') keep = 0
       else {
         keep = applied.findIndex((m) => m.name === options.to) + 1
-        if (keep === 0) throw new MigrationError(`${options.to} is not an applied migration; nothing to roll back to.`)
+        if (keep === 0)
+          throw new MigrationError(`${options.to} is not an applied migration; nothing to roll back to.`)
       }
       const byName = new Map(files.map((f) => [f.name, f]))
       return applied
@@ -247,16 +249,30 @@ export class Migrator {
             await trx.deleteFrom(HISTORY_TABLE).where('name', '=', file.name).execute()
           }
         })
-        results.push({ name: file.name, direction, status: 'success', ms: Math.round(performance.now() - started) })
+        results.push({
+          name: file.name,
+          direction,
+          status: 'success',
+          ms: Math.round(performance.now() - started),
+        })
       } catch (cause) {
-        results.push({ name: file.name, direction, status: 'error', ms: Math.round(performance.now() - started) })
-        for (const rest of steps.slice(i + 1)) results.push({ name: rest.name, direction, status: 'not-executed', ms: 0 })
+        results.push({
+          name: file.name,
+          direction,
+          status: 'error',
+          ms: Math.round(performance.now() - started),
+        })
+        for (const rest of steps.slice(i + 1))
+          results.push({ name: rest.name, direction, status: 'not-executed', ms: 0 })
         const error =
           cause instanceof MigrationError
             ? cause
-            : new MigrationError(`Migration ${file.name} (${direction}) failed and was rolled back: ${(cause as Error).message}`, {
-                cause,
-              })
+            : new MigrationError(
+                `Migration ${file.name} (${direction}) failed and was rolled back: ${(cause as Error).message}`,
+                {
+                  cause,
+                },
+              )
         return { results, error }
       }
     }

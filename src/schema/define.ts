@@ -149,7 +149,11 @@ export function camelToSnake(name: string): string {
  * Defines a table. The standard audit / row-version / soft-delete columns are appended from
  * `features`, so every table spells them identically.
  */
-export function defineTable<C extends Columns, PK extends keyof C & string, const F extends TableFeatures>(def: {
+export function defineTable<
+  C extends Columns,
+  PK extends keyof C & string,
+  const F extends TableFeatures,
+>(def: {
   name: string
   primaryKey: PK
   keyGeneration: 'uuid' | 'none'
@@ -182,7 +186,13 @@ export function defineTable<C extends Columns, PK extends keyof C & string, cons
 type ColsOf<T> = T extends TableDef<infer C, string> ? C : never
 type ValueOf<X> = X extends Col<infer T, infer N, boolean, boolean> ? (N extends true ? T | null : T) : never
 type IsOptional<X> =
-  X extends Col<any, infer N, infer D, boolean> ? (N extends true ? true : D extends true ? true : false) : false
+  X extends Col<any, infer N, infer D, boolean>
+    ? N extends true
+      ? true
+      : D extends true
+        ? true
+        : false
+    : false
 type IsManaged<X> = X extends Col<any, boolean, boolean, infer M> ? M : false
 
 /** The entity as read from the database: camelCase, `Date` timestamps, booleans. */
@@ -190,17 +200,21 @@ export type EntityOf<T> = { -readonly [K in keyof ColsOf<T>]: ValueOf<ColsOf<T>[
 
 /** What `add` accepts: required fields are those without a default; library-managed fields are excluded. */
 export type InsertOf<T> = {
-  [K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true
-    ? never
-    : IsOptional<ColsOf<T>[K]> extends true
+  [
+    K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true
       ? never
-      : K]: ValueOf<ColsOf<T>[K]>
+      : IsOptional<ColsOf<T>[K]> extends true
+        ? never
+        : K
+  ]: ValueOf<ColsOf<T>[K]>
 } & {
-  [K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true
-    ? never
-    : IsOptional<ColsOf<T>[K]> extends true
-      ? K
-      : never]?: ValueOf<ColsOf<T>[K]>
+  [
+    K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true
+      ? never
+      : IsOptional<ColsOf<T>[K]> extends true
+        ? K
+        : never
+  ]?: ValueOf<ColsOf<T>[K]>
 }
 
 /** What `update` accepts: the key, the row version read (when the table has one) and any changed fields. */

@@ -88,7 +88,9 @@ export class PostgresAuraDialect implements AuraDialect {
   }
 
   async hasTable(name: string): Promise<boolean> {
-    const result = await sql<{ exists: boolean }>`select to_regclass(${name}) is not null as exists`.execute(this.kysely)
+    const result = await sql<{ exists: boolean }>`select to_regclass(${name}) is not null as exists`.execute(
+      this.kysely,
+    )
     return result.rows[0]?.exists === true
   }
 
@@ -111,7 +113,9 @@ export class PostgresAuraDialect implements AuraDialect {
         ])
         if (result.rows[0]?.locked) break
         if (Date.now() > deadline) {
-          throw new MigrationError(`Another migration runner holds the migration lock; gave up after ${timeoutMs} ms.`)
+          throw new MigrationError(
+            `Another migration runner holds the migration lock; gave up after ${timeoutMs} ms.`,
+          )
         }
         await sleep(POLL_MS)
       }

@@ -17,9 +17,13 @@ export function mapPostgresError(error: unknown): unknown {
     case '23505':
       return new ConstraintError('A row with the same unique key already exists.', 'unique', { cause: error })
     case '23503':
-      return new ConstraintError('The write refers to a row that does not exist (foreign key).', 'foreign_key', {
-        cause: error,
-      })
+      return new ConstraintError(
+        'The write refers to a row that does not exist (foreign key).',
+        'foreign_key',
+        {
+          cause: error,
+        },
+      )
     case '23514':
       return new ConstraintError('A CHECK constraint refused the value.', 'check', { cause: error })
     case '23502':
@@ -27,9 +31,12 @@ export function mapPostgresError(error: unknown): unknown {
     case '55P03':
     case '40001':
     case '40P01':
-      return new BusyError('The transaction conflicted with a concurrent one (lock or serialization); retry it.', {
-        cause: error,
-      })
+      return new BusyError(
+        'The transaction conflicted with a concurrent one (lock or serialization); retry it.',
+        {
+          cause: error,
+        },
+      )
     default:
       return error
   }

@@ -63,7 +63,10 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapsho
     n: 'set null',
     d: 'set default',
   }
-  const tables = new Map<string, IntrospectedTable & { columns: any[]; indexes: any[]; foreignKeys: any[]; checks: string[] }>()
+  const tables = new Map<
+    string,
+    IntrospectedTable & { columns: any[]; indexes: any[]; foreignKeys: any[]; checks: string[] }
+  >()
   const table = (name: string) => {
     let t = tables.get(name)
     if (!t) tables.set(name, (t = { name, columns: [], indexes: [], foreignKeys: [], checks: [] }))

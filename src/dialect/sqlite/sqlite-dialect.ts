@@ -56,9 +56,12 @@ export function openSqliteFile(options: SqliteOptions): Database.Database {
     db?.close()
     const mapped = mapSqliteError(error)
     throw mapped instanceof IntegrityError
-      ? new IntegrityError(`${path} is not a usable SQLite database (corrupt or not a database); it was left untouched.`, {
-          cause: error,
-        })
+      ? new IntegrityError(
+          `${path} is not a usable SQLite database (corrupt or not a database); it was left untouched.`,
+          {
+            cause: error,
+          },
+        )
       : mapped
   }
 }
@@ -154,7 +157,10 @@ export class SqliteAuraDialect implements AuraDialect {
   }
 
   async hasTable(name: string): Promise<boolean> {
-    return this.handle.prepare(`select 1 from sqlite_schema where type = 'table' and name = ?`).get(name) !== undefined
+    return (
+      this.handle.prepare(`select 1 from sqlite_schema where type = 'table' and name = ?`).get(name) !==
+      undefined
+    )
   }
 
   async introspect(): Promise<SchemaSnapshot> {

@@ -13,9 +13,13 @@ export function mapSqliteError(error: unknown): unknown {
     case 'SQLITE_CONSTRAINT_PRIMARYKEY':
       return new ConstraintError('A row with the same unique key already exists.', 'unique', { cause: error })
     case 'SQLITE_CONSTRAINT_FOREIGNKEY':
-      return new ConstraintError('The write refers to a row that does not exist (foreign key).', 'foreign_key', {
-        cause: error,
-      })
+      return new ConstraintError(
+        'The write refers to a row that does not exist (foreign key).',
+        'foreign_key',
+        {
+          cause: error,
+        },
+      )
     case 'SQLITE_CONSTRAINT_CHECK':
       return new ConstraintError('A CHECK constraint refused the value.', 'check', { cause: error })
     case 'SQLITE_CONSTRAINT_NOTNULL':
@@ -24,9 +28,12 @@ export function mapSqliteError(error: unknown): unknown {
     case 'SQLITE_BUSY_SNAPSHOT':
     case 'SQLITE_BUSY_RECOVERY':
     case 'SQLITE_LOCKED':
-      return new BusyError('The database is locked by another connection; the busy timeout ran out. Retry later.', {
-        cause: error,
-      })
+      return new BusyError(
+        'The database is locked by another connection; the busy timeout ran out. Retry later.',
+        {
+          cause: error,
+        },
+      )
     case 'SQLITE_CORRUPT':
     case 'SQLITE_NOTADB':
       return new IntegrityError('The SQLite database file is corrupt or not a database.', { cause: error })

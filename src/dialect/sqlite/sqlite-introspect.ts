@@ -47,9 +47,17 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
         to: string
         on_delete: string
       }[]
-      const byId = new Map<number, { columns: string[]; referencedColumns: string[]; table: string; onDelete: string }>()
+      const byId = new Map<
+        number,
+        { columns: string[]; referencedColumns: string[]; table: string; onDelete: string }
+      >()
       for (const fk of fkRows) {
-        const entry = byId.get(fk.id) ?? { columns: [], referencedColumns: [], table: fk.table, onDelete: fk.on_delete }
+        const entry = byId.get(fk.id) ?? {
+          columns: [],
+          referencedColumns: [],
+          table: fk.table,
+          onDelete: fk.on_delete,
+        }
         entry.columns.push(fk.from)
         entry.referencedColumns.push(fk.to)
         byId.set(fk.id, entry)
@@ -81,7 +89,12 @@ function extractChecks(createSql: string): string[] {
       if (createSql[end] === '(') depth++
       else if (createSql[end] === ')' && --depth === 0) break
     }
-    checks.push(createSql.slice(at + 7, end).replace(/\s+/g, ' ').trim())
+    checks.push(
+      createSql
+        .slice(at + 7, end)
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
     from = end
   }
   return checks.sort()

@@ -36,9 +36,9 @@ export async function acquireSqliteMigrationLock(
   const deadline = Date.now() + timeoutMs
   const host = hostname()
   const tryTake = db.transaction((): LockRow | null => {
-    const row = db.prepare('select holder, pid, hostname, expires_at from aura_migration_lock where id = 1').get() as
-      | LockRow
-      | undefined
+    const row = db
+      .prepare('select holder, pid, hostname, expires_at from aura_migration_lock where id = 1')
+      .get() as LockRow | undefined
     if (row && !isStale(row, host)) return row
     db.prepare(
       `insert into aura_migration_lock (id, holder, pid, hostname, expires_at) values (1, ?, ?, ?, ?)

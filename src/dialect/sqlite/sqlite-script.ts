@@ -30,13 +30,18 @@ export const sqliteScriptDialect: ScriptDialect = {
     })
   },
   inline(sql, parameters) {
-    return inlineParameters(sql, parameters, (rest, ordinal) => (rest[0] === '?' ? { index: ordinal, length: 1 } : null), literal)
+    return inlineParameters(
+      sql,
+      parameters,
+      (rest, ordinal) => (rest[0] === '?' ? { index: ordinal, length: 1 } : null),
+      literal,
+    )
   },
   render(migrations: readonly ScriptMigration[]) {
     const lines = [
       '-- Aura Data migration script for SQLite.',
       '-- Run it exactly once, e.g. `sqlite3 aura.db < script.sql`, on a database whose history matches the',
-      '-- script\'s starting point: SQLite has no procedural blocks, so statements are not guarded.',
+      "-- script's starting point: SQLite has no procedural blocks, so statements are not guarded.",
       'PRAGMA foreign_keys = ON;',
       `CREATE TABLE IF NOT EXISTS aura_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL);`,
     ]

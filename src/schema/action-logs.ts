@@ -1,0 +1,40 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+export const ACTION_STATUSES = ['Applied', 'Undone', 'Failed', 'Expired'] as const
+
+/**
+ * `action_logs`: the persisted undo/redo history. Append-mostly, so it carries timestamps but
+ * no created_by/modified_by (`userId` says who acted). `projectId` has no foreign key: the
+ * schema lets the history name a project without tying its lifetime to the project row.
+ */
+export const actionLogsTable = defineTable({
+  name: 'action_logs',
+  primaryKey: 'id',
+  keyGeneration: 'uuid',
+  features: { audit: 'timestamps', rowVersion: true, softDelete: false },
+  columns: {
+    id: c.uuid().withDefault(),
+    userId: c.text(200).withDefault(),
+    projectId: c.uuid().nullable(),
+    sequence: c.bigint(),
+    actionType: c.text(100),
+    description: c.text(500).withDefault(),
+    timestamp: c.timestamp().withDefault(),
+    status: c.text(50).oneOf(ACTION_STATUSES).withDefault(),
+    affectedResourceIds: c.text(1000).nullable(),
+    payloadJson: c.json().nullable(),
+    inversePayloadJson: c.json().nullable(),
+    inverseActionType: c.text(100).nullable(),
+    canBatch: c.bool().withDefault(),
+    isPersistent: c.bool().withDefault(),
+    undoneAt: c.timestamp().nullable(),
+    undoneByUserId: c.text(200).nullable(),
+    expiresAt: c.timestamp().nullable(),
+    errorMessage: c.text().nullable(),
+    correlationId: c.text(100).nullable(),
+  },
+})
+
+export type ActionLog = EntityOf<typeof actionLogsTable>
+export type NewActionLog = InsertOf<typeof actionLogsTable>
+export type ActionLogUpdate = UpdateOf<typeof actionLogsTable>

@@ -1,0 +1,24 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+export const ASSET_TYPES = ['Audio', 'Image', 'Video', 'Subtitle'] as const
+
+/** `asset_states`: a file produced for a project (temporary until the project keeps it). */
+export const assetStatesTable = defineTable({
+  name: 'asset_states',
+  primaryKey: 'id',
+  keyGeneration: 'uuid',
+  features: { audit: true, rowVersion: true, softDelete: false },
+  columns: {
+    id: c.uuid().withDefault(),
+    projectId: c.uuid(),
+    assetType: c.text(100).oneOf(ASSET_TYPES),
+    filePath: c.text(500),
+    fileSizeBytes: c.bigint().range(0).withDefault(),
+    mimeType: c.text(200).nullable(),
+    isTemporary: c.bool().withDefault(),
+  },
+})
+
+export type AssetState = EntityOf<typeof assetStatesTable>
+export type NewAssetState = InsertOf<typeof assetStatesTable>
+export type AssetStateUpdate = UpdateOf<typeof assetStatesTable>

@@ -1,0 +1,28 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+export const AUDIT_ACTIONS = ['insert', 'update', 'soft_delete', 'restore', 'purge'] as const
+
+/**
+ * `audit_entries`: the append-only "what changed" trail. The database assigns the ascending
+ * `id`; the row has its own `occurredAt` and no standard audit columns (it would audit itself).
+ */
+export const auditEntriesTable = defineTable({
+  name: 'audit_entries',
+  primaryKey: 'id',
+  keyGeneration: 'none',
+  features: { audit: false, rowVersion: false, softDelete: false },
+  columns: {
+    id: c.bigint().withDefault(),
+    occurredAt: c.timestamp(),
+    actor: c.text(200).nullable(),
+    tableName: c.text(100),
+    rowId: c.text(200),
+    action: c.text(20).oneOf(AUDIT_ACTIONS),
+    changesJson: c.json().nullable(),
+    correlationId: c.text(100).nullable(),
+  },
+})
+
+export type AuditEntry = EntityOf<typeof auditEntriesTable>
+export type NewAuditEntry = InsertOf<typeof auditEntriesTable>
+export type AuditEntryUpdate = UpdateOf<typeof auditEntriesTable>

@@ -1,0 +1,27 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+export const CONFIG_VALUE_TYPES = ['string', 'number', 'boolean', 'json'] as const
+
+/**
+ * `configurations`: typed key/value settings; `rowVersion` doubles as the edit counter.
+ * `value` is not marked sensitive here: sensitivity is per row (`isSensitive`).
+ */
+export const configurationsTable = defineTable({
+  name: 'configurations',
+  primaryKey: 'key',
+  keyGeneration: 'none',
+  features: { audit: true, rowVersion: true, softDelete: false },
+  columns: {
+    key: c.text(200),
+    value: c.text(),
+    category: c.text(100),
+    valueType: c.text(20).oneOf(CONFIG_VALUE_TYPES).withDefault(),
+    description: c.text(1000).nullable(),
+    isSensitive: c.bool().withDefault(),
+    isActive: c.bool().withDefault(),
+  },
+})
+
+export type Configuration = EntityOf<typeof configurationsTable>
+export type NewConfiguration = InsertOf<typeof configurationsTable>
+export type ConfigurationUpdate = UpdateOf<typeof configurationsTable>

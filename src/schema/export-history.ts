@@ -1,0 +1,31 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+export const EXPORT_STATUSES = ['Queued', 'InProgress', 'Completed', 'Failed', 'Cancelled'] as const
+
+/** `export_history`: one row per export job (queue, progress and outcome). */
+export const exportHistoryTable = defineTable({
+  name: 'export_history',
+  primaryKey: 'id',
+  keyGeneration: 'uuid',
+  features: { audit: true, rowVersion: true, softDelete: false },
+  columns: {
+    id: c.uuid().withDefault(),
+    inputFile: c.text(500),
+    outputFile: c.text(500),
+    presetName: c.text(100).notBlank(),
+    status: c.text(50).oneOf(EXPORT_STATUSES).withDefault(),
+    progress: c.real().range(0, 100).withDefault(),
+    startedAt: c.timestamp().nullable(),
+    completedAt: c.timestamp().nullable(),
+    errorMessage: c.text(1000).nullable(),
+    fileSize: c.bigint().range(0).nullable(),
+    durationSeconds: c.real().range(0).nullable(),
+    platform: c.text(50).nullable(),
+    resolution: c.text(20).nullable(),
+    codec: c.text(50).nullable(),
+  },
+})
+
+export type ExportHistoryEntry = EntityOf<typeof exportHistoryTable>
+export type NewExportHistoryEntry = InsertOf<typeof exportHistoryTable>
+export type ExportHistoryEntryUpdate = UpdateOf<typeof exportHistoryTable>

@@ -1,0 +1,28 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { PIPELINE_STAGES } from './project-states.js'
+
+/**
+ * `render_checkpoints`: resumable pipeline progress of a project. The cross-column rule
+ * `completedScenes <= totalScenes` is a CHECK in the migration; per-column limits live here.
+ */
+export const renderCheckpointsTable = defineTable({
+  name: 'render_checkpoints',
+  primaryKey: 'id',
+  keyGeneration: 'uuid',
+  features: { audit: true, rowVersion: true, softDelete: false },
+  columns: {
+    id: c.uuid().withDefault(),
+    projectId: c.uuid(),
+    stageName: c.text(100).oneOf(PIPELINE_STAGES),
+    checkpointTime: c.timestamp().withDefault(),
+    completedScenes: c.int().range(0).withDefault(),
+    totalScenes: c.int().range(0).withDefault(),
+    checkpointData: c.json().nullable(),
+    outputFilePath: c.text(500).nullable(),
+    isValid: c.bool().withDefault(),
+  },
+})
+
+export type RenderCheckpoint = EntityOf<typeof renderCheckpointsTable>
+export type NewRenderCheckpoint = InsertOf<typeof renderCheckpointsTable>
+export type RenderCheckpointUpdate = UpdateOf<typeof renderCheckpointsTable>

@@ -1,0 +1,19 @@
+import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+
+/** `system_configuration`: exactly one row (`id = 1`), created by the initial migration. */
+export const systemConfigurationTable = defineTable({
+  name: 'system_configuration',
+  primaryKey: 'id',
+  keyGeneration: 'none',
+  features: { audit: true, rowVersion: true, softDelete: false },
+  columns: {
+    id: c.int().range(1, 1).withDefault(),
+    isSetupComplete: c.bool().withDefault(),
+    ffmpegPath: c.text(500).nullable(),
+    outputDirectory: c.text(500),
+  },
+})
+
+export type SystemConfiguration = EntityOf<typeof systemConfigurationTable>
+export type NewSystemConfiguration = InsertOf<typeof systemConfigurationTable>
+export type SystemConfigurationUpdate = UpdateOf<typeof systemConfigurationTable>
