@@ -1,6 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createDialect, defaultDatabaseUrl, type AuraDialect } from './dialect/index.js'
-import { usage } from './errors.js'
+import { MigrationError, usage } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
+import { createRepositories, type Repositories } from './repository/repositories.js'
+import { activeTransaction, DatabaseSession, QueryCache } from './repository/session.js'
+import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
+
+/** Attempts of a `db.transaction` that keeps failing with a retryable error (PostgreSQL 40001/40P01). */
+const TRANSACTION_ATTEMPTS = 5
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -14,15 +21,23 @@ export interface OpenDatabaseOptions {
   readonly migrate?: boolean
 }
 
+// The repositories are assigned in the constructor; the interface gives them their types.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface AuraDatabase extends Repositories {}
+
 /**
  * An open Aura Data database: the facade over one dialect, its migration engine, transactions
- * and repositories.
+ * and repositories. Repositories on the database run each call in its own transaction;
+ * those of a unit of work share the unit's.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class AuraDatabase {
   readonly dialect: AuraDialect
   readonly migrator: Migrator
   readonly defaultActor: string | null
+  readonly #cache = new QueryCache()
   #closed = false
+  #ready: Promise<void> | null = null
 
   constructor(dialect: AuraDialect, options: OpenDatabaseOptions) {
     this.dialect = dialect
@@ -31,11 +46,81 @@ export class AuraDatabase {
       dialect,
       options.migrationsDir ? { migrationsDir: options.migrationsDir } : {},
     )
+    const session = new DatabaseSession(dialect, this.#cache, this.defaultActor, () => this.ready())
+    Object.assign(this, createRepositories(session, this.#repositoryOptions()))
+  }
+
+  /**
+   * Runs `fn` in one unit of work: commit when it returns, roll back when it throws.
+   * On PostgreSQL a serialization failure or deadlock (40001, 40P01) reruns `fn` in a new
+   * unit, a bounded number of times; `fn` must therefore not have effects outside the database.
+   *
+   * @example
+   * await db.transaction(async (uow) => {
+   *   const p = await uow.projectStates.add({ title: 'Launch video' })
+   *   await uow.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'Hello' })
+   * }, { actor: 'bob' })
+   */
+  async transaction<T>(fn: (uow: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const uow = await this.beginUnitOfWork(options)
+      try {
+        const result = await activeTransaction.run(uow, () => fn(uow))
+        await uow.commit()
+        return result
+      } catch (error) {
+        if (uow.isActive) await uow.rollback()
+        const cause = (error as { cause?: unknown }).cause ?? error
+        if (attempt >= TRANSACTION_ATTEMPTS || !this.dialect.isRetryable(cause)) throw error
+        await sleep(Math.random() * 20 * attempt)
+      }
+    }
+  }
+
+  /** Starts an explicit unit of work; the caller must `commit()` or `rollback()` it. */
+  async beginUnitOfWork(options: UnitOfWorkOptions = {}): Promise<UnitOfWork> {
+    await this.ready()
+    return UnitOfWork.begin(
+      this.dialect.kysely,
+      this.dialect,
+      this.#cache,
+      this.defaultActor,
+      options,
+      this.#repositoryOptions(),
+    )
+  }
+
+  /**
+   * Resolves when the database is open and has no pending migrations or drift; otherwise rejects
+   * with an error naming them. Checked once, then remembered until the next migrate/rollback.
+   */
+  ready(): Promise<void> {
+    this.assertOpen()
+    if (!this.#ready) {
+      const check = this.migrator.status().then((status) => {
+        if (status.drift.length > 0) {
+          throw new MigrationError(
+            `Applied migrations drifted from their files: ${status.drift.map((d) => d.name).join(', ')}. Run \`aura-db status\`.`,
+          )
+        }
+        if (status.pending.length > 0) throw usage.pendingMigrations(status.pending)
+      })
+      this.#ready = check
+      check.catch(() => {
+        if (this.#ready === check) this.#ready = null
+      })
+    }
+    return this.#ready
+  }
+
+  #repositoryOptions() {
+    return { cipher: null }
   }
 
   /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */
   async migrate(options: { to?: string } = {}): Promise<MigrationRun> {
     this.assertOpen()
+    this.#ready = null
     const run = await this.migrator.migrate(options)
     if (run.error) throw run.error
     return run
@@ -44,6 +129,7 @@ export class AuraDatabase {
   /** Reverts migrations newest first: after `to`, all for `0`, the newest one by default. */
   async rollback(options: { to?: string | 0 } = {}): Promise<MigrationRun> {
     this.assertOpen()
+    this.#ready = null
     const run = await this.migrator.rollback(options)
     if (run.error) throw run.error
     return run

@@ -1,0 +1,21 @@
+import { ValidationError } from '../errors.js'
+import { auditEntriesTable, type AuditEntry } from '../schema/audit-entries.js'
+import { ReadRepository } from './repository.js'
+import type { Session } from './session.js'
+
+/**
+ * The audit trail, read-only: entries are written by the library in the transaction of the
+ * change they record, and never edited.
+ */
+export class AuditEntriesRepository extends ReadRepository<typeof auditEntriesTable> {
+  constructor(session: Session) {
+    super(auditEntriesTable, session)
+  }
+
+  /** The history of one row, oldest first. */
+  history(table: string, rowId: string | number): Promise<AuditEntry[]> {
+    if (typeof table !== 'string' || table.length === 0)
+      throw new ValidationError('history needs a table name', 'table')
+    return this.find({ tableName: table, rowId: String(rowId) }, { orderBy: { id: 'asc' } })
+  }
+}

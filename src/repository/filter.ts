@@ -1,0 +1,205 @@
+import type { ExpressionBuilder, Expression, SqlBool } from 'kysely'
+import type { AuraDialect } from '../dialect/index.js'
+import { ValidationError } from '../errors.js'
+import type { TableDef } from '../schema/define.js'
+import { validateFieldValue } from './validation.js'
+
+/** Comparison operators of the filter language. */
+export const OPERATORS = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'startsWith'] as const
+export type Operator = (typeof OPERATORS)[number]
+
+type FieldFilter<V> =
+  | V
+  | null
+  | {
+      eq?: V | null
+      ne?: V | null
+      lt?: V
+      lte?: V
+      gt?: V
+      gte?: V
+      in?: readonly V[]
+      contains?: V extends string ? string : never
+      startsWith?: V extends string ? string : never
+    }
+
+/** A typed filter: `{ status: 'Draft', updatedAt: { lt: date }, jobId: null, title: { contains: '100%' } }`. */
+export type Where<E> = { [K in keyof E]?: FieldFilter<NonNullable<E[K]>> }
+
+/** Sort keys in priority order: `{ updatedAt: 'desc', title: 'asc' }`. */
+export type OrderBy<E> = { [K in keyof E]?: 'asc' | 'desc' }
+
+/** Options of the generic reads. */
+export interface QueryOptions<E> {
+  readonly orderBy?: OrderBy<E>
+  readonly limit?: number
+  readonly offset?: number
+  /** Include soft-deleted rows (and rows hidden by a soft-deleted parent). */
+  readonly includeDeleted?: boolean
+}
+
+/** One validated condition; `values` are already encoded for the driver. */
+interface Condition {
+  readonly column: string
+  readonly op: Operator | 'isNull' | 'isNotNull'
+  readonly values: readonly unknown[]
+}
+
+/** A validated query: its cache key describes the shape; values travel separately. */
+export interface CheckedQuery {
+  readonly shape: string
+  readonly conditions: readonly Condition[]
+  readonly order: readonly { column: string; direction: 'asc' | 'desc' }[]
+  readonly limit: number | null
+  readonly offset: number | null
+  readonly values: unknown[]
+}
+
+const OPERATOR_SET = new Set<string>(OPERATORS)
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !(v instanceof Date) && !Array.isArray(v)
+}
+
+/**
+ * Checks a `where` and the options against the table before any SQL is built: unknown fields,
+ * unknown operators, operands of the wrong type and bad paging are ValidationErrors.
+ */
+export function checkQuery(
+  table: TableDef,
+  dialect: AuraDialect,
+  where: Record<string, unknown> | undefined,
+  options: QueryOptions<any> = {},
+): CheckedQuery {
+  const conditions: Condition[] = []
+  const values: unknown[] = []
+  const shape: string[] = []
+  const field = (name: string) => {
+    const spec = table.columns[name]
+    if (!spec || !Object.hasOwn(table.columns, name)) {
+      throw new ValidationError(`${table.name} has no field "${name}"`, name)
+    }
+    return spec
+  }
+  for (const [name, filter] of Object.entries(where ?? {})) {
+    if (filter === undefined) continue
+    const spec = field(name)
+    const ops: [string, unknown][] = isPlainObject(filter) ? Object.entries(filter) : [['eq', filter]]
+    for (const [op, operand] of ops) {
+      if (operand === undefined) continue
+      if (!OPERATOR_SET.has(op)) {
+        throw new ValidationError(
+          `Unknown operator "${op}" on ${table.name}.${name}; use one of ${OPERATORS.join(', ')}`,
+          name,
+        )
+      }
+      if ((op === 'eq' || op === 'ne') && operand === null) {
+        conditions.push({ column: spec.column, op: op === 'eq' ? 'isNull' : 'isNotNull', values: [] })
+        shape.push(`${name}:${op}null`)
+        continue
+      }
+      if (op === 'in') {
+        if (!Array.isArray(operand))
+          throw new ValidationError(`${table.name}.${name}: "in" needs an array`, name)
+        for (const v of operand) validateFieldValue(table, name, v)
+        const encoded = operand.map((v) => dialect.encode(spec.kind, v))
+        conditions.push({ column: spec.column, op, values: encoded })
+        values.push(...encoded)
+        shape.push(`${name}:in${operand.length}`)
+        continue
+      }
+      if (
+        (op === 'contains' || op === 'startsWith') &&
+        (typeof operand !== 'string' || !['text', 'json', 'uuid'].includes(spec.kind))
+      ) {
+        throw new ValidationError(`${table.name}.${name}: "${op}" needs a text field and a string`, name)
+      }
+      if (op === 'contains' || op === 'startsWith') {
+        if ((operand as string).includes('\0'))
+          throw new ValidationError(`${table.name}.${name}: NUL is not allowed`, name)
+      } else validateFieldValue(table, name, operand)
+      const encoded = dialect.encode(spec.kind, operand)
+      conditions.push({ column: spec.column, op: op as Operator, values: [encoded] })
+      values.push(encoded)
+      shape.push(`${name}:${op}`)
+    }
+  }
+  const order: { column: string; direction: 'asc' | 'desc' }[] = []
+  for (const [name, direction] of Object.entries(options.orderBy ?? {})) {
+    if (direction === undefined) continue
+    const spec = field(name)
+    if (direction !== 'asc' && direction !== 'desc') {
+      throw new ValidationError(`${table.name}.${name}: sort direction must be "asc" or "desc"`, name)
+    }
+    order.push({ column: spec.column, direction })
+  }
+  // A stable order makes paging deterministic: ties are broken by the key.
+  const key = table.columns[table.primaryKey]!.column
+  if (order.length > 0 && !order.some((o) => o.column === key)) order.push({ column: key, direction: 'asc' })
+  const limit = checkCount(table, 'limit', options.limit)
+  const offset = checkCount(table, 'offset', options.offset)
+  if (limit !== null) values.push(limit)
+  if (offset !== null) values.push(offset)
+  return {
+    shape: `${shape.join(',')}|${order.map((o) => `${o.column} ${o.direction}`).join(',')}|${limit !== null}|${offset !== null}`,
+    conditions,
+    order,
+    limit,
+    offset,
+    values,
+  }
+}
+
+function checkCount(table: TableDef, name: string, value: number | undefined): number | null {
+  if (value === undefined) return null
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ValidationError(`${table.name}: ${name} must be a non-negative integer`, name)
+  }
+  return value
+}
+
+/**
+ * The conditions as a Kysely expression; `v(i)` yields the i-th value (a sentinel while the shape
+ * is compiled for the cache). Returns the index of the next unused value.
+ */
+export function buildConditions(
+  eb: ExpressionBuilder<any, any>,
+  dialect: AuraDialect,
+  query: CheckedQuery,
+  v: (i: number) => unknown,
+  table: string,
+): { expressions: Expression<SqlBool>[]; next: number } {
+  let next = 0
+  const expressions: Expression<SqlBool>[] = []
+  for (const c of query.conditions) {
+    const ref = `${table}.${c.column}`
+    switch (c.op) {
+      case 'isNull':
+        expressions.push(eb(ref, 'is', null))
+        break
+      case 'isNotNull':
+        expressions.push(eb(ref, 'is not', null))
+        break
+      case 'in':
+        if (c.values.length === 0) expressions.push(eb.lit(false) as unknown as Expression<SqlBool>)
+        else
+          expressions.push(
+            eb(
+              ref,
+              'in',
+              c.values.map(() => v(next++)),
+            ),
+          )
+        break
+      case 'contains':
+      case 'startsWith':
+        expressions.push(dialect.literalMatch(c.op, ref, v(next++)))
+        break
+      default:
+        expressions.push(eb(ref, SQL_OPS[c.op], v(next++)))
+    }
+  }
+  return { expressions, next }
+}
+
+const SQL_OPS = { eq: '=', ne: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const

@@ -1,0 +1,132 @@
+import { sql } from 'kysely'
+import { adjustReferences, versionHashes } from '../domain/blob-references.js'
+import { ValidationError } from '../errors.js'
+import type { AssetState } from '../schema/asset-states.js'
+import { projectStatesTable, type ProjectState } from '../schema/project-states.js'
+import type { RenderCheckpoint } from '../schema/render-checkpoints.js'
+import type { SceneState } from '../schema/scene-states.js'
+import type { Repository } from './repository.js'
+import { SoftDeleteRepository } from './repository.js'
+import type { Row, TxContext } from './session.js'
+import { validateUpdate } from './validation.js'
+
+/** A project with its scenes (by index), assets and checkpoints (newest first). */
+export interface ProjectWithDetails extends ProjectState {
+  readonly scenes: SceneState[]
+  readonly assets: AssetState[]
+  readonly checkpoints: RenderCheckpoint[]
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Cancelled'])
+
+/** Children whose rows (and audit history) go with a purged project. */
+const CHILD_TABLES = ['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'] as const
+
+/** The repository of `project_states`, with the specialised queries of the original design. */
+export class ProjectStatesRepository extends SoftDeleteRepository<typeof projectStatesTable> {
+  constructor(
+    session: ConstructorParameters<typeof SoftDeleteRepository<typeof projectStatesTable>>[1],
+    private readonly children: {
+      scenes: Repository<any, SceneState>
+      assets: Repository<any, AssetState>
+      checkpoints: Repository<any, RenderCheckpoint>
+    },
+  ) {
+    super(projectStatesTable, session)
+  }
+
+  /** The project with scenes by index, assets, and checkpoints newest first; null when absent or deleted. */
+  async getWithDetails(id: string): Promise<ProjectWithDetails | null> {
+    const project = await this.getById(id)
+    if (!project) return null
+    const [scenes, assets, checkpoints] = await Promise.all([
+      this.children.scenes.find({ projectId: project.id }, { orderBy: { sceneIndex: 'asc' } }),
+      this.children.assets.find({ projectId: project.id }, { orderBy: { createdAt: 'asc' } }),
+      this.children.checkpoints.find({ projectId: project.id }, { orderBy: { checkpointTime: 'desc' } }),
+    ])
+    return { ...project, scenes, assets, checkpoints }
+  }
+
+  /** The visible project running job `jobId`, or null. */
+  getByJobId(jobId: string): Promise<ProjectState | null> {
+    return this.firstOrDefault({ jobId }, { orderBy: { updatedAt: 'desc' } })
+  }
+
+  /** Projects in progress, most recently updated first. */
+  getIncomplete(): Promise<ProjectState[]> {
+    return this.find({ status: 'InProgress' }, { orderBy: { updatedAt: 'desc' } })
+  }
+
+  /** Projects with `status` not updated for `olderThanMs` milliseconds, oldest first. */
+  getOldByStatus(status: ProjectState['status'], olderThanMs: number): Promise<ProjectState[]> {
+    return this.find({ status, updatedAt: { lt: cutoff(olderThanMs) } }, { orderBy: { updatedAt: 'asc' } })
+  }
+
+  /**
+   * Temporary assets created more than `olderThanMs` ago: files a finished or abandoned render
+   * left behind, candidates for clean-up.
+   */
+  getOrphanedAssets(olderThanMs: number): Promise<AssetState[]> {
+    return this.children.assets.find(
+      { isTemporary: true, createdAt: { lt: cutoff(olderThanMs) } },
+      { orderBy: { createdAt: 'asc' } },
+    )
+  }
+
+  /**
+   * Sets the status (and error message); a terminal status (Completed, Failed, Cancelled) sets
+   * `completedAt`, a non-terminal one clears it. A missing project is a NotFoundError.
+   */
+  updateStatus(
+    id: string,
+    status: ProjectState['status'],
+    errorMessage?: string | null,
+  ): Promise<ProjectState> {
+    const { key } = validateUpdate(this.table, { id, rowVersion: 1, status, errorMessage })
+    return this.session.write(async (tx) => {
+      const row = await this.currentRow(tx, key)
+      this.assertWritable(row, key, null)
+      const changes: Record<string, unknown> = { status, completedAt: TERMINAL.has(status) ? tx.now : null }
+      if (errorMessage !== undefined) changes.errorMessage = errorMessage
+      return this.updateIn(tx, key, Number(row.row_version), changes)
+    })
+  }
+
+  /** Before a project is purged: its versions give up their blob references. */
+  protected override async beforePurge(tx: TxContext, row: Row): Promise<void> {
+    const versions = await tx.db
+      .selectFrom('project_versions')
+      .selectAll()
+      .where('project_id', '=', row.id)
+      .where('is_deleted', '=', this.session.dialect.encode('bool', false))
+      .execute()
+    await adjustReferences(tx, this.session.dialect, versions.flatMap(versionHashes), -1)
+  }
+
+  /** The project's history and that of every child row, and its undo/redo log, are erased too. */
+  protected override async eraseHistory(tx: TxContext, key: unknown): Promise<void> {
+    await super.eraseHistory(tx, key)
+    for (const child of CHILD_TABLES) {
+      await tx.db
+        .deleteFrom('audit_entries')
+        .where('table_name', '=', child)
+        .where(
+          'row_id',
+          'in',
+          tx.db
+            .selectFrom(child)
+            .select(sql<string>`cast(id as text)`.as('id'))
+            .where('project_id', '=', key),
+        )
+        .execute()
+    }
+    await tx.db.deleteFrom('action_logs').where('project_id', '=', key).execute()
+  }
+}
+
+function cutoff(olderThanMs: number): Date {
+  if (!Number.isFinite(olderThanMs) || olderThanMs < 0) {
+    throw new ValidationError('olderThanMs must be a non-negative number of milliseconds', 'olderThanMs')
+  }
+  return new Date(Date.now() - olderThanMs)
+}

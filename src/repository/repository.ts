@@ -1,0 +1,486 @@
+import { randomUUID } from 'node:crypto'
+import { sql, type Kysely } from 'kysely'
+import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
+import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
+import { writeAudit, type AuditChanges } from './audit-writer.js'
+import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
+import { queryRows, type Row, type Session, type TxContext } from './session.js'
+import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
+
+/** Tables whose rows belong to a project and disappear from reads while it is soft-deleted. */
+const PROJECT_CHILDREN = new Set(['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'])
+
+/** Options of `getById`, `count` and `any`. */
+export interface ReadOptions {
+  readonly includeDeleted?: boolean
+}
+
+type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
+
+/**
+ * The reads of the generic repository (behaviour.md, "Generic repository"); the append-only
+ * audit trail has only these.
+ *
+ * Reads apply the soft-delete filter unless `includeDeleted` is passed: a soft-deleted row, and
+ * any row of a soft-deleted project, is invisible. Writes validate first (ValidationError, no SQL),
+ * fill the audit fields from the unit's actor and clock, check `rowVersion`, and write an
+ * `audit_entries` row in the same transaction.
+ */
+export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> {
+  readonly #fields: readonly { prop: string; column: string; kind: ColumnKind }[]
+  protected readonly keyColumn: string
+
+  constructor(
+    readonly table: T,
+    protected readonly session: Session,
+  ) {
+    this.#fields = table.fields.map((prop) => ({
+      prop,
+      column: table.columns[prop]!.column,
+      kind: table.columns[prop]!.kind,
+    }))
+    this.keyColumn = table.columns[table.primaryKey]!.column
+  }
+
+  // ---- reads ---------------------------------------------------------------------------
+
+  /** The row with this key, or null (also null when soft-deleted, unless `includeDeleted`). */
+  async getById(id: Key<T>, options: ReadOptions = {}): Promise<E | null> {
+    const key = validateKey(this.table, id)
+    const rows = await this.session.read((db) =>
+      this.selectRows(db, { [this.table.primaryKey]: key }, { ...options, limit: 1 }),
+    )
+    return rows[0] ? this.fromRow(rows[0]) : null
+  }
+
+  /** Every visible row, in `orderBy` order (default: unspecified). */
+  getAll(options: QueryOptions<E> = {}): Promise<E[]> {
+    return this.find({}, options)
+  }
+
+  /** The rows matching `where`. Field and operator names are checked before SQL is built. */
+  async find(where: Where<E>, options: QueryOptions<E> = {}): Promise<E[]> {
+    const rows = await this.session.read((db) =>
+      this.selectRows(db, where as Record<string, unknown>, options),
+    )
+    return rows.map((r) => this.fromRow(r))
+  }
+
+  /** The first row matching `where` (in `orderBy` order), or null. */
+  async firstOrDefault(where: Where<E>, options: QueryOptions<E> = {}): Promise<E | null> {
+    const rows = await this.find(where, { ...options, limit: 1 })
+    return rows[0] ?? null
+  }
+
+  /** How many visible rows match `where`. */
+  async count(where: Where<E> = {}, options: ReadOptions = {}): Promise<number> {
+    return this.session.read(async (db) => {
+      const checked = checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options)
+      const values = [...checked.values, ...this.visibilityValues(options)]
+      const query = this.session.cache.compile(
+        `${this.table.name}:count:${checked.shape}:${options.includeDeleted === true}`,
+        values,
+        (v) =>
+          db
+            .selectFrom(this.table.name)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where((eb) => eb.and(this.conditions(eb, checked, v, options))),
+      )
+      const rows = await queryRows(db, query)
+      return Number(rows[0]?.n ?? 0)
+    })
+  }
+
+  /** Whether any visible row matches `where`. */
+  async any(where: Where<E> = {}, options: ReadOptions = {}): Promise<boolean> {
+    const rows = await this.session.read((db) =>
+      this.selectRows(db, where as Record<string, unknown>, { ...options, limit: 1 }),
+    )
+    return rows.length > 0
+  }
+
+  // ---- building blocks for specialised repositories ----
+
+  /** Maps a driver row to the entity. */
+  fromRow(row: Row): E {
+    const entity: Record<string, unknown> = {}
+    const dialect = this.session.dialect
+    for (const f of this.#fields) entity[f.prop] = dialect.decode(f.kind, row[f.column])
+    return entity as E
+  }
+
+  /** The driver value of an entity value of `field`. */
+  protected encode(field: string, value: unknown): unknown {
+    return this.session.dialect.encode(this.table.columns[field]!.kind, value)
+  }
+
+  /** Selects visible rows (by the soft-delete rules) matching a where. */
+  protected async selectRows(
+    db: Kysely<any>,
+    where: Record<string, unknown>,
+    options: QueryOptions<any>,
+  ): Promise<Row[]> {
+    const checked = checkQuery(this.table, this.session.dialect, where, options)
+    const values = [...checked.values, ...this.visibilityValues(options)]
+    const query = this.session.cache.compile(
+      `${this.table.name}:select:${checked.shape}:${options.includeDeleted === true}`,
+      values,
+      (v) => {
+        let q = db
+          .selectFrom(this.table.name)
+          .selectAll(this.table.name)
+          .where((eb) => eb.and(this.conditions(eb, checked, v, options)))
+        for (const o of checked.order) q = q.orderBy(`${this.table.name}.${o.column}`, o.direction)
+        const paging =
+          checked.values.length - (checked.limit !== null ? 1 : 0) - (checked.offset !== null ? 1 : 0)
+        if (checked.limit !== null) q = q.limit(v(paging) as number)
+        if (checked.offset !== null) {
+          // SQLite accepts OFFSET only after a LIMIT; -1 means no limit there, PostgreSQL takes ALL.
+          if (checked.limit === null)
+            q = q.limit(sql.raw(this.session.dialect.capabilities.fileBased ? '-1' : 'ALL') as any)
+          q = q.offset(v(paging + (checked.limit !== null ? 1 : 0)) as number)
+        }
+        return q
+      },
+    )
+    return queryRows(db, query)
+  }
+
+  /** The values the soft-delete conditions take, after the filter's own values. */
+  protected visibilityValues(options: ReadOptions): unknown[] {
+    if (options.includeDeleted) return []
+    const values: unknown[] = []
+    const no = this.session.dialect.encode('bool', false)
+    if (this.table.features.softDelete) values.push(no)
+    if (PROJECT_CHILDREN.has(this.table.name)) values.push(no)
+    return values
+  }
+
+  protected conditions(eb: any, checked: CheckedQuery, v: (i: number) => unknown, options: ReadOptions) {
+    const { expressions } = buildConditions(eb, this.session.dialect, checked, v, this.table.name)
+    if (options.includeDeleted) return expressions
+    let next = checked.values.length
+    if (this.table.features.softDelete) expressions.push(eb(`${this.table.name}.is_deleted`, '=', v(next++)))
+    if (PROJECT_CHILDREN.has(this.table.name)) {
+      const flag = v(next++)
+      expressions.push(
+        eb.exists(
+          eb
+            .selectFrom('project_states as parent')
+            .select(eb.lit(1).as('one'))
+            .whereRef('parent.id', '=', `${this.table.name}.project_id`)
+            .where('parent.is_deleted', '=', flag),
+        ),
+      )
+    }
+    return expressions
+  }
+}
+
+/**
+ * The generic repository every mutable table has: the reads plus validated, audited,
+ * version-checked writes.
+ */
+export class Repository<T extends TableDef, E extends object = EntityOf<T>> extends ReadRepository<T, E> {
+  // ---- writes --------------------------------------------------------------------------
+
+  /** Validates and inserts a row; returns it as stored (id, defaults, audit fields, `rowVersion` 1). */
+  add(entity: InsertOf<T>): Promise<E> {
+    const values = validateInsert(this.table, entity)
+    return this.session.write((tx) => this.insertIn(tx, values))
+  }
+
+  /** Inserts several rows in one transaction: all or none. */
+  addRange(entities: readonly InsertOf<T>[]): Promise<E[]> {
+    const values = entities.map((e) => validateInsert(this.table, e))
+    return this.session.write(async (tx) => {
+      const out: E[] = []
+      for (const v of values) out.push(await this.insertIn(tx, v))
+      return out
+    })
+  }
+
+  /**
+   * Writes the given fields if the row still has `entity.rowVersion`; increments the version.
+   * A changed row is a ConcurrencyError (nothing written), a missing one a NotFoundError.
+   */
+  update(entity: UpdateOf<T>): Promise<E> {
+    const { key, rowVersion, changes } = validateUpdate(this.table, entity)
+    return this.session.write((tx) => this.updateIn(tx, key, rowVersion, changes))
+  }
+
+  /**
+   * Deletes a row: a soft delete on soft-delete tables, a real one elsewhere. Given an entity
+   * with `rowVersion`, a row changed since it was read is a ConcurrencyError.
+   */
+  delete(entityOrId: Key<T> | (Partial<E> & { rowVersion?: number })): Promise<void> {
+    const { key, rowVersion } = this.deleteTarget(entityOrId)
+    return this.session.write((tx) => this.deleteIn(tx, key, rowVersion))
+  }
+
+  /** Deletes several rows in one transaction: all or none. */
+  deleteRange(list: readonly (Key<T> | (Partial<E> & { rowVersion?: number }))[]): Promise<void> {
+    const targets = list.map((item) => this.deleteTarget(item))
+    return this.session.write(async (tx) => {
+      for (const t of targets) await this.deleteIn(tx, t.key, t.rowVersion)
+    })
+  }
+
+  // ---- building blocks for specialised repositories (run inside a transaction) ----
+
+  /** Inserts validated values with the managed fields filled; writes the audit entry. */
+  async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<E> {
+    const record: Record<string, unknown> = { ...values }
+    if (this.table.keyGeneration === 'uuid' && record[this.table.primaryKey] === undefined) {
+      record[this.table.primaryKey] = randomUUID()
+    } else if (this.table.columns[this.table.primaryKey]!.kind === 'uuid') {
+      record[this.table.primaryKey] = (record[this.table.primaryKey] as string).toLowerCase()
+    }
+    const f = this.table.features
+    if (f.audit) {
+      record.createdAt = tx.now
+      record.updatedAt = tx.now
+      if (f.audit === true) {
+        record.createdBy = tx.actor
+        record.modifiedBy = tx.actor
+      }
+    }
+    if (f.rowVersion) record.rowVersion = 1
+    if (f.softDelete) record.isDeleted = false
+    const fields = Object.keys(record)
+    const params = fields.map((field) => this.encode(field, record[field]))
+    const query = this.session.cache.compile(`${this.table.name}:insert:${fields.join(',')}`, params, (v) =>
+      tx.db
+        .insertInto(this.table.name)
+        .values(Object.fromEntries(fields.map((field, i) => [this.table.columns[field]!.column, v(i)])))
+        .returningAll(),
+    )
+    const row = (await queryRows(tx.db, query))[0]!
+    const entity = this.fromRow(row)
+    await this.audit(tx, 'insert', this.keyOf(entity), null)
+    return entity
+  }
+
+  /** Reads the row with `key` inside the transaction (deleted ones included). */
+  protected async currentRow(tx: TxContext, key: unknown): Promise<Row | undefined> {
+    const rows = await this.selectRows(
+      tx.db,
+      { [this.table.primaryKey]: key },
+      { includeDeleted: true, limit: 1 },
+    )
+    return rows[0]
+  }
+
+  /** Throws NotFound (absent or soft-deleted) or Concurrency (stale version) for a row read in `tx`. */
+  protected assertWritable(
+    row: Row | undefined,
+    key: unknown,
+    rowVersion: number | null,
+  ): asserts row is Row {
+    if (!row || (this.table.features.softDelete && this.session.dialect.decode('bool', row.is_deleted))) {
+      throw new NotFoundError(this.table.name, key)
+    }
+    if (rowVersion !== null && Number(row.row_version) !== rowVersion) {
+      throw new ConcurrencyError(this.table.name, key, rowVersion, Number(row.row_version))
+    }
+  }
+
+  /** Applies `changes` (validated entity values) to the row if it still has `rowVersion`. */
+  async updateIn(
+    tx: TxContext,
+    key: unknown,
+    rowVersion: number | null,
+    changes: Record<string, unknown>,
+  ): Promise<E> {
+    const row = await this.currentRow(tx, key)
+    this.assertWritable(row, key, rowVersion)
+    const before = this.fromRow(row) as Record<string, unknown>
+    const changed: AuditChanges = {}
+    const set: Record<string, unknown> = {}
+    for (const [field, value] of Object.entries(changes)) {
+      if (sameValue(before[field], value)) continue
+      changed[field] = [before[field], value]
+      set[field] = value
+    }
+    if (Object.keys(set).length === 0) return before as E
+    const f = this.table.features
+    if (f.audit) set.updatedAt = tx.now
+    if (f.audit === true) set.modifiedBy = tx.actor
+    const updated = await this.writeRow(tx, key, rowVersion, set)
+    await this.audit(tx, 'update', key, this.redact(before, changed))
+    return updated
+  }
+
+  /**
+   * `UPDATE … SET … [, row_version = row_version + 1] WHERE key = ? [AND row_version = ?] RETURNING *`.
+   * No row back means the row changed (or vanished) since it was read in this transaction.
+   */
+  protected async writeRow(
+    tx: TxContext,
+    key: unknown,
+    rowVersion: number | null,
+    set: Record<string, unknown>,
+  ): Promise<E> {
+    const fields = Object.keys(set)
+    const versioned = this.table.features.rowVersion
+    const params = [
+      ...fields.map((field) => this.encode(field, set[field])),
+      key,
+      ...(versioned && rowVersion !== null ? [rowVersion] : []),
+    ]
+    const query = this.session.cache.compile(
+      `${this.table.name}:update:${fields.join(',')}:${versioned}:${rowVersion !== null}`,
+      params,
+      (v) => {
+        const values: Record<string, unknown> = Object.fromEntries(
+          fields.map((field, i) => [this.table.columns[field]!.column, v(i)]),
+        )
+        if (versioned) values.row_version = sql`row_version + 1`
+        let q = tx.db.updateTable(this.table.name).set(values).where(this.keyColumn, '=', v(fields.length))
+        if (versioned && rowVersion !== null) q = q.where('row_version', '=', v(fields.length + 1))
+        return q.returningAll()
+      },
+    )
+    const row = (await queryRows(tx.db, query))[0]
+    if (!row) {
+      const now = await this.currentRow(tx, key)
+      this.assertWritable(now, key, rowVersion)
+      throw new ConcurrencyError(this.table.name, key, rowVersion, Number(now.row_version))
+    }
+    return this.fromRow(row)
+  }
+
+  /** Soft-deletes (soft-delete tables) or deletes the row, checking `rowVersion` when given. */
+  async deleteIn(tx: TxContext, key: unknown, rowVersion: number | null): Promise<void> {
+    const row = await this.currentRow(tx, key)
+    this.assertWritable(row, key, rowVersion)
+    if (this.table.features.softDelete) {
+      await this.writeRow(tx, key, Number(row.row_version), {
+        isDeleted: true,
+        deletedAt: tx.now,
+        deletedBy: tx.actor,
+        updatedAt: tx.now,
+        modifiedBy: tx.actor,
+      })
+      await this.afterSoftDelete(tx, row)
+      await this.audit(tx, 'soft_delete', key, null)
+      return
+    }
+    await this.beforePurge(tx, row)
+    await this.hardDelete(tx, key)
+    await this.audit(tx, 'purge', key, null)
+  }
+
+  protected async hardDelete(tx: TxContext, key: unknown): Promise<void> {
+    const query = this.session.cache.compile(`${this.table.name}:delete`, [key], (v) =>
+      tx.db.deleteFrom(this.table.name).where(this.keyColumn, '=', v(0)),
+    )
+    await tx.db.executeQuery(query)
+  }
+
+  /** Hook: runs after a row was soft-deleted, in the same transaction. */
+  protected async afterSoftDelete(_tx: TxContext, _row: Row): Promise<void> {}
+  /** Hook: runs after a soft-deleted row was restored, in the same transaction. */
+  protected async afterRestore(_tx: TxContext, _row: Row): Promise<void> {}
+  /** Hook: runs before a row is deleted permanently, in the same transaction. */
+  protected async beforePurge(_tx: TxContext, _row: Row): Promise<void> {}
+
+  /** Writes the audit entry of a change to this table (not for the audit table itself). */
+  protected async audit(
+    tx: TxContext,
+    action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
+    key: unknown,
+    changes: AuditChanges | null,
+  ) {
+    if (this.table.name === 'audit_entries') return
+    await writeAudit(this.session, tx, this.table.name, String(key), action, changes)
+  }
+
+  /** Changes as they may appear in the audit trail (sensitive values replaced). */
+  protected redact(_before: Record<string, unknown>, changes: AuditChanges): AuditChanges {
+    return changes
+  }
+
+  protected keyOf(entity: object): unknown {
+    return (entity as Record<string, unknown>)[this.table.primaryKey]
+  }
+
+  private deleteTarget(entityOrId: unknown): { key: unknown; rowVersion: number | null } {
+    if (typeof entityOrId === 'object' && entityOrId !== null) {
+      const record = entityOrId as Record<string, unknown>
+      const key = validateKey(this.table, record[this.table.primaryKey])
+      const rowVersion =
+        this.table.features.rowVersion && record.rowVersion !== undefined
+          ? validateRowVersion(this.table, record.rowVersion)
+          : null
+      return { key, rowVersion }
+    }
+    if (entityOrId === undefined)
+      throw new ValidationError(`${this.table.name}: delete needs an id or an entity`)
+    return { key: validateKey(this.table, entityOrId), rowVersion: null }
+  }
+}
+
+/** Equality of entity values for change detection (dates by instant). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  return a === b
+}
+
+/**
+ * The extra methods of soft-delete tables: `restore` undoes a soft delete, `purge` deletes
+ * permanently (the GDPR erasure path) together with the row's audit history.
+ */
+export class SoftDeleteRepository<T extends TableDef, E extends object = EntityOf<T>> extends Repository<
+  T,
+  E
+> {
+  /** Undoes a soft delete; a row that is not deleted is returned unchanged. */
+  restore(id: Key<T>): Promise<E> {
+    const key = validateKey(this.table, id)
+    return this.session.write((tx) => this.restoreIn(tx, key))
+  }
+
+  async restoreIn(tx: TxContext, key: unknown): Promise<E> {
+    const row = await this.currentRow(tx, key)
+    if (!row) throw new NotFoundError(this.table.name, key)
+    if (!this.session.dialect.decode('bool', row.is_deleted)) return this.fromRow(row)
+    const restored = await this.writeRow(tx, key, Number(row.row_version), {
+      isDeleted: false,
+      deletedAt: null,
+      deletedBy: null,
+      updatedAt: tx.now,
+      modifiedBy: tx.actor,
+    })
+    await this.afterRestore(tx, row)
+    await this.audit(tx, 'restore', key, null)
+    return restored
+  }
+
+  /**
+   * Deletes the row permanently, deleted or not, with everything that cascades from it, and
+   * erases its audit history; one `purge` audit entry (without values) records that it happened.
+   */
+  purge(id: Key<T>): Promise<void> {
+    const key = validateKey(this.table, id)
+    return this.session.write((tx) => this.purgeIn(tx, key))
+  }
+
+  async purgeIn(tx: TxContext, key: unknown): Promise<void> {
+    const row = await this.currentRow(tx, key)
+    if (!row) throw new NotFoundError(this.table.name, key)
+    await this.beforePurge(tx, row)
+    await this.eraseHistory(tx, key)
+    await this.hardDelete(tx, key)
+    await this.audit(tx, 'purge', key, null)
+  }
+
+  /** Deletes the audit entries of the row (subclasses add those of its children). */
+  protected async eraseHistory(tx: TxContext, key: unknown): Promise<void> {
+    await tx.db
+      .deleteFrom('audit_entries')
+      .where('table_name', '=', this.table.name)
+      .where('row_id', '=', String(key))
+      .execute()
+  }
+}

@@ -1,0 +1,182 @@
+import { z } from 'zod'
+import { ValidationError } from '../errors.js'
+import type { ColumnSpec, TableDef } from '../schema/define.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** PostgreSQL `integer` is 32-bit; the same bound on SQLite keeps both dialects alike. */
+const INT32_MAX = 2_147_483_647
+
+/** Length in characters (code points), as PostgreSQL's varchar(n) counts them. */
+function charLength(s: string): number {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
+
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The zod schema of one column's value (not null; nullability is added by the caller). */
+export function columnSchema(spec: ColumnSpec): z.ZodType {
+  switch (spec.kind) {
+    case 'uuid':
+      return z.string().regex(UUID, 'must be a UUID (8-4-4-4-12 hexadecimal digits)')
+    case 'text':
+    case 'json': {
+      // PostgreSQL cannot store NUL in text; refusing it on both dialects keeps them alike.
+      let s: z.ZodType<string> = z
+        .string()
+        .refine((v) => !v.includes('\0'), 'must not contain NUL characters')
+      if (spec.maxLength !== undefined) {
+        const max = spec.maxLength
+        s = s.refine((v) => v.length <= max || charLength(v) <= max, `must be at most ${max} characters`)
+      }
+      if (spec.notBlank) s = s.refine((v) => v.trim().length > 0, 'must not be blank')
+      if (spec.enumValues) {
+        const values = spec.enumValues
+        s = s.refine((v) => values.includes(v), `must be one of ${values.join(', ')}`)
+      }
+      if (spec.kind === 'json') s = s.refine(isJson, 'must be valid JSON text')
+      return s
+    }
+    case 'int':
+    case 'bigint':
+    case 'real': {
+      let n = spec.kind === 'real' ? z.number().finite() : z.number().int()
+      if (spec.kind === 'int') n = n.min(-INT32_MAX - 1).max(INT32_MAX)
+      if (spec.kind === 'bigint') n = n.min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER)
+      if (spec.min !== undefined) n = n.min(spec.min, `must be at least ${spec.min}`)
+      if (spec.max !== undefined) n = n.max(spec.max, `must be at most ${spec.max}`)
+      return n
+    }
+    case 'bool':
+      return z.boolean()
+    case 'timestamp':
+      return z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date')
+  }
+}
+
+interface TableValidators {
+  /** Per writable field: schema accepting its legal values (null where nullable). */
+  readonly fields: ReadonlyMap<string, z.ZodType>
+}
+
+const cache = new WeakMap<TableDef, TableValidators>()
+
+function validators(table: TableDef): TableValidators {
+  let v = cache.get(table)
+  if (!v) {
+    const fields = new Map<string, z.ZodType>()
+    for (const field of table.fields) {
+      const spec = table.columns[field]!
+      if (spec.managed) continue
+      const schema = columnSchema(spec)
+      fields.set(field, spec.nullable ? schema.nullable() : schema)
+    }
+    v = { fields }
+    cache.set(table, v)
+  }
+  return v
+}
+
+function fail(table: TableDef, field: string, message: string): never {
+  throw new ValidationError(`${table.name}.${field} ${message}`, field)
+}
+
+function checkValue(table: TableDef, field: string, schema: z.ZodType, value: unknown): void {
+  const result = schema.safeParse(value)
+  if (!result.success) fail(table, field, result.error.issues[0]?.message ?? 'is invalid')
+}
+
+/**
+ * Validates the input of `add`: known fields only, required fields present, every value legal.
+ * Library-managed fields (audit, row version, soft delete) are dropped: callers cannot forge them.
+ * Returns the writable fields that were given (undefined ones omitted).
+ */
+export function validateInsert(table: TableDef, input: unknown): Record<string, unknown> {
+  const record = asRecord(table, input)
+  const { fields } = validators(table)
+  const out: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(record)) {
+    if (value === undefined) continue
+    const spec = table.columns[field]
+    if (!spec) fail(table, field, 'is not a field of this table')
+    if (spec.managed) continue
+    checkValue(table, field, fields.get(field)!, value)
+    out[field] = value
+  }
+  for (const [field, schema] of fields) {
+    const spec = table.columns[field]!
+    if (out[field] === undefined && !spec.nullable && !spec.hasDefault) {
+      if (field === table.primaryKey && table.keyGeneration === 'uuid') continue
+      checkValue(table, field, schema, undefined)
+    }
+  }
+  return out
+}
+
+/**
+ * Validates the input of `update`: the key (and `rowVersion` where the table has one) is
+ * required; the other given fields are checked like on insert. Returns the changed fields.
+ */
+export function validateUpdate(
+  table: TableDef,
+  input: unknown,
+): { key: unknown; rowVersion: number | null; changes: Record<string, unknown> } {
+  const record = asRecord(table, input)
+  const key = validateKey(table, record[table.primaryKey])
+  let rowVersion: number | null = null
+  if (table.features.rowVersion) rowVersion = validateRowVersion(table, record.rowVersion)
+  const { fields } = validators(table)
+  const changes: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(record)) {
+    if (value === undefined || field === table.primaryKey) continue
+    const spec = table.columns[field]
+    if (!spec) fail(table, field, 'is not a field of this table')
+    if (spec.managed) continue
+    checkValue(table, field, fields.get(field)!, value)
+    changes[field] = value
+  }
+  return { key, rowVersion, changes }
+}
+
+/** Validates a primary-key value (a UUID, text or integer key per the table). */
+export function validateKey(table: TableDef, key: unknown): unknown {
+  const spec = table.columns[table.primaryKey]!
+  if (key === undefined || key === null) fail(table, table.primaryKey, 'is required')
+  checkValue(table, table.primaryKey, columnSchema(spec), key)
+  return spec.kind === 'uuid' ? (key as string).toLowerCase() : key
+}
+
+export function validateRowVersion(table: TableDef, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    fail(table, 'rowVersion', 'is required (the version you read) to update or delete a row')
+  }
+  return value
+}
+
+/** Validates one value for a field (filters use it for their operands). */
+export function validateFieldValue(table: TableDef, field: string, value: unknown): void {
+  const spec = table.columns[field]!
+  const schema = columnSchema({
+    ...spec,
+    notBlank: false,
+    enumValues: undefined,
+    min: undefined,
+    max: undefined,
+  } as ColumnSpec)
+  checkValue(table, field, schema, value)
+}
+
+function asRecord(table: TableDef, input: unknown): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError(`${table.name}: expected an object of fields`)
+  }
+  return input as Record<string, unknown>
+}

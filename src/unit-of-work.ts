@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto'
+import type { ControlledTransaction, Kysely } from 'kysely'
+import type { AuraDialect } from './dialect/index.js'
+import { usage, UsageError } from './errors.js'
+import { createRepositories, type Repositories, type RepositoryOptions } from './repository/repositories.js'
+import type { ActionTracking, QueryCache, Session, TxContext } from './repository/session.js'
+
+/** Options of a unit of work. */
+export interface UnitOfWorkOptions {
+  /** Who acts: fills created_by / modified_by / deleted_by and the audit entries. */
+  readonly actor?: string | null
+  /** Groups the unit's audit entries; a random UUID by default. */
+  readonly correlationId?: string
+}
+
+type State = 'active' | 'committed' | 'rolled back'
+
+/**
+ * A unit of work: one database transaction shared by all its repositories, one clock reading
+ * for all its audit timestamps, one actor. Commit on success, roll back on failure.
+ *
+ * If any operation of the unit fails after it reached the database, the unit can only be rolled
+ * back: on PostgreSQL the transaction is already aborted (a COMMIT would silently roll back),
+ * and on both dialects a multi-row operation may have half-run. `commit` then refuses.
+ */
+// The repositories are assigned in the constructor; the interface gives them their types.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface UnitOfWork extends Repositories {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class UnitOfWork {
+  readonly correlationId: string
+  readonly #trx: ControlledTransaction<any>
+  readonly #context: { now: Date; actor: string | null; tracking: ActionTracking | null }
+  #state: State = 'active'
+  #failure: unknown = null
+
+  private constructor(
+    trx: ControlledTransaction<any>,
+    dialect: AuraDialect,
+    cache: QueryCache,
+    actor: string | null,
+    options: UnitOfWorkOptions,
+    repositoryOptions: RepositoryOptions,
+  ) {
+    this.#trx = trx
+    this.correlationId = options.correlationId ?? randomUUID()
+    this.#context = { now: new Date(), actor, tracking: null }
+    const unit = this
+    const session: Session = {
+      dialect,
+      cache,
+      async read(fn) {
+        unit.#assertActive()
+        try {
+          return await fn(unit.#trx)
+        } catch (error) {
+          throw unit.#fail(dialect.mapError(error))
+        }
+      },
+      async write(fn) {
+        unit.#assertActive()
+        try {
+          return await fn(unit.txContext())
+        } catch (error) {
+          throw unit.#fail(dialect.mapError(error))
+        }
+      },
+    }
+    Object.assign(this, createRepositories(session, repositoryOptions))
+  }
+
+  /** @internal Starts the transaction (BEGIN IMMEDIATE on SQLite) and returns the unit. */
+  static async begin(
+    kysely: Kysely<any>,
+    dialect: AuraDialect,
+    cache: QueryCache,
+    defaultActor: string | null,
+    options: UnitOfWorkOptions,
+    repositoryOptions: RepositoryOptions,
+  ): Promise<UnitOfWork> {
+    let trx: ControlledTransaction<any>
+    try {
+      trx = await kysely.startTransaction().execute()
+    } catch (error) {
+      throw dialect.mapError(error)
+    }
+    const actor = options.actor === undefined ? defaultActor : options.actor
+    return new UnitOfWork(trx, dialect, cache, actor, options, repositoryOptions)
+  }
+
+  /** The transaction state a write in this unit runs with. */
+  txContext(): TxContext {
+    return {
+      db: this.#trx,
+      now: this.#context.now,
+      actor: this.#context.actor,
+      correlationId: this.correlationId,
+      tracking: this.#context.tracking,
+    }
+  }
+
+  /** @internal Sets where built-in edits are recorded for undo/redo. */
+  setTracking(tracking: ActionTracking | null): void {
+    this.#assertActive()
+    this.#context.tracking = tracking
+  }
+
+  /** Commits every write of the unit at once. */
+  async commit(): Promise<void> {
+    this.#assertActive()
+    if (this.#failure !== null) {
+      await this.rollback()
+      throw new UsageError(
+        'An operation of this unit of work failed, so it was rolled back instead of committed.',
+        {
+          cause: this.#failure,
+        },
+      )
+    }
+    this.#state = 'committed'
+    await this.#trx.commit().execute()
+  }
+
+  /** Discards every write of the unit. */
+  async rollback(): Promise<void> {
+    this.#assertActive()
+    this.#state = 'rolled back'
+    await this.#trx.rollback().execute()
+  }
+
+  /** Whether the unit is still open. */
+  get isActive(): boolean {
+    return this.#state === 'active'
+  }
+
+  #assertActive(): void {
+    if (this.#state !== 'active') throw usage.unitFinished(this.#state)
+  }
+
+  #fail(error: unknown): unknown {
+    this.#failure ??= error
+    return error
+  }
+}
