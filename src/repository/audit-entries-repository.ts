@@ -13,7 +13,7 @@ export class AuditEntriesRepository extends ReadRepository<typeof auditEntriesTa
   }
 
   /** The history of one row, oldest first. */
-  history(table: string, rowId: string | number): Promise<AuditEntry[]> {
+  async history(table: string, rowId: string | number): Promise<AuditEntry[]> {
     if (typeof table !== 'string' || table.length === 0)
       throw new ValidationError('history needs a table name', 'table')
     return this.find({ tableName: table, rowId: String(rowId) }, { orderBy: { id: 'asc' } })

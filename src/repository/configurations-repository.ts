@@ -83,7 +83,7 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
   }
 
   /** The active setting, or null. */
-  get(key: string): Promise<Configuration | null> {
+  async get(key: string): Promise<Configuration | null> {
     validateKey(this.table, key)
     return this.firstOrDefault({ key, isActive: true })
   }
@@ -95,18 +95,18 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
   }
 
   /** The active settings of a category, by key. */
-  getByCategory(category: string): Promise<Configuration[]> {
+  async getByCategory(category: string): Promise<Configuration[]> {
     return this.find({ category, isActive: true }, { orderBy: { key: 'asc' } })
   }
 
   /** Creates or updates a setting (reactivating it); fields not given are kept. */
-  set(key: string, value: ConfigValue, options: SetOptions = {}): Promise<Configuration> {
+  async set(key: string, value: ConfigValue, options: SetOptions = {}): Promise<Configuration> {
     const prepared = this.prepare({ key, value, ...options })
     return this.session.write((tx) => this.setIn(tx, prepared))
   }
 
   /** Sets several settings in one transaction: all or none. */
-  setMany(entries: readonly ({ key: string; value: ConfigValue } & SetOptions)[]): Promise<Configuration[]> {
+  async setMany(entries: readonly ({ key: string; value: ConfigValue } & SetOptions)[]): Promise<Configuration[]> {
     const prepared = entries.map((e) => this.prepare(e))
     return this.session.write(async (tx) => {
       const out: Configuration[] = []
@@ -116,7 +116,7 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
   }
 
   /** Deactivates a setting (the configuration's "delete"). */
-  deactivate(key: string): Promise<Configuration> {
+  async deactivate(key: string): Promise<Configuration> {
     validateKey(this.table, key)
     return this.session.write(async (tx) => {
       const row = await this.currentRow(tx, key)

@@ -48,17 +48,17 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
   }
 
   /** The visible project running job `jobId`, or null. */
-  getByJobId(jobId: string): Promise<ProjectState | null> {
+  async getByJobId(jobId: string): Promise<ProjectState | null> {
     return this.firstOrDefault({ jobId }, { orderBy: { updatedAt: 'desc' } })
   }
 
   /** Projects in progress, most recently updated first. */
-  getIncomplete(): Promise<ProjectState[]> {
+  async getIncomplete(): Promise<ProjectState[]> {
     return this.find({ status: 'InProgress' }, { orderBy: { updatedAt: 'desc' } })
   }
 
   /** Projects with `status` not updated for `olderThanMs` milliseconds, oldest first. */
-  getOldByStatus(status: ProjectState['status'], olderThanMs: number): Promise<ProjectState[]> {
+  async getOldByStatus(status: ProjectState['status'], olderThanMs: number): Promise<ProjectState[]> {
     return this.find({ status, updatedAt: { lt: cutoff(olderThanMs) } }, { orderBy: { updatedAt: 'asc' } })
   }
 
@@ -66,7 +66,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
    * Temporary assets created more than `olderThanMs` ago: files a finished or abandoned render
    * left behind, candidates for clean-up.
    */
-  getOrphanedAssets(olderThanMs: number): Promise<AssetState[]> {
+  async getOrphanedAssets(olderThanMs: number): Promise<AssetState[]> {
     return this.children.assets.find(
       { isTemporary: true, createdAt: { lt: cutoff(olderThanMs) } },
       { orderBy: { createdAt: 'asc' } },
@@ -77,7 +77,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
    * Sets the status (and error message); a terminal status (Completed, Failed, Cancelled) sets
    * `completedAt`, a non-terminal one clears it. A missing project is a NotFoundError.
    */
-  updateStatus(
+  async updateStatus(
     id: string,
     status: ProjectState['status'],
     errorMessage?: string | null,

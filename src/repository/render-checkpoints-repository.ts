@@ -23,7 +23,7 @@ export class RenderCheckpointsRepository extends Repository<typeof renderCheckpo
    * Records a new checkpoint for `stage` and, in the same transaction, marks every earlier valid
    * checkpoint of the same project and stage invalid: there is always at most one to resume from.
    */
-  save(
+  async save(
     projectId: string,
     stage: RenderCheckpoint['stageName'],
     progress: CheckpointProgress,

@@ -54,7 +54,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
   }
 
   /** Every visible row, in `orderBy` order (default: unspecified). */
-  getAll(options: QueryOptions<E> = {}): Promise<E[]> {
+  async getAll(options: QueryOptions<E> = {}): Promise<E[]> {
     return this.find({}, options)
   }
 
@@ -185,13 +185,13 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   // ---- writes --------------------------------------------------------------------------
 
   /** Validates and inserts a row; returns it as stored (id, defaults, audit fields, `rowVersion` 1). */
-  add(entity: InsertOf<T>): Promise<E> {
+  async add(entity: InsertOf<T>): Promise<E> {
     const values = validateInsert(this.table, entity)
     return this.session.write((tx) => this.insertIn(tx, values))
   }
 
   /** Inserts several rows in one transaction: all or none. */
-  addRange(entities: readonly InsertOf<T>[]): Promise<E[]> {
+  async addRange(entities: readonly InsertOf<T>[]): Promise<E[]> {
     const values = entities.map((e) => validateInsert(this.table, e))
     return this.session.write(async (tx) => {
       const out: E[] = []
@@ -204,7 +204,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * Writes the given fields if the row still has `entity.rowVersion`; increments the version.
    * A changed row is a ConcurrencyError (nothing written), a missing one a NotFoundError.
    */
-  update(entity: UpdateOf<T>): Promise<E> {
+  async update(entity: UpdateOf<T>): Promise<E> {
     const { key, rowVersion, changes } = validateUpdate(this.table, entity)
     return this.session.write((tx) => this.updateIn(tx, key, rowVersion, changes))
   }
@@ -213,13 +213,13 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * Deletes a row: a soft delete on soft-delete tables, a real one elsewhere. Given an entity
    * with `rowVersion`, a row changed since it was read is a ConcurrencyError.
    */
-  delete(entityOrId: Key<T> | (Partial<E> & { rowVersion?: number })): Promise<void> {
+  async delete(entityOrId: Key<T> | (Partial<E> & { rowVersion?: number })): Promise<void> {
     const { key, rowVersion } = this.deleteTarget(entityOrId)
     return this.session.write((tx) => this.deleteIn(tx, key, rowVersion))
   }
 
   /** Deletes several rows in one transaction: all or none. */
-  deleteRange(list: readonly (Key<T> | (Partial<E> & { rowVersion?: number }))[]): Promise<void> {
+  async deleteRange(list: readonly (Key<T> | (Partial<E> & { rowVersion?: number }))[]): Promise<void> {
     const targets = list.map((item) => this.deleteTarget(item))
     return this.session.write(async (tx) => {
       for (const t of targets) await this.deleteIn(tx, t.key, t.rowVersion)
@@ -436,7 +436,7 @@ export class SoftDeleteRepository<T extends TableDef, E extends object = EntityO
   E
 > {
   /** Undoes a soft delete; a row that is not deleted is returned unchanged. */
-  restore(id: Key<T>): Promise<E> {
+  async restore(id: Key<T>): Promise<E> {
     const key = validateKey(this.table, id)
     return this.session.write((tx) => this.restoreIn(tx, key))
   }
@@ -461,7 +461,7 @@ export class SoftDeleteRepository<T extends TableDef, E extends object = EntityO
    * Deletes the row permanently, deleted or not, with everything that cascades from it, and
    * erases its audit history; one `purge` audit entry (without values) records that it happened.
    */
-  purge(id: Key<T>): Promise<void> {
+  async purge(id: Key<T>): Promise<void> {
     const key = validateKey(this.table, id)
     return this.session.write((tx) => this.purgeIn(tx, key))
   }

@@ -1,10 +1,11 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely } from 'kysely'
+import { Kysely, sql, type RawBuilder } from 'kysely'
 import { IntegrityError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
-import type { AuraDialect, MigrationLock, SchemaSnapshot } from '../dialect.js'
+import type { AuraDialect, DialectBackup, MigrationLock, SchemaSnapshot } from '../dialect.js'
+import { SqliteBackup } from './sqlite-backup.js'
 import { SqliteAuraKyselyDialect } from './sqlite-driver.js'
 import { mapSqliteError } from './sqlite-errors.js'
 import { introspectSqlite } from './sqlite-introspect.js'
@@ -66,6 +67,16 @@ export function openSqliteFile(options: SqliteOptions): Database.Database {
   }
 }
 
+/**
+ * Creates the SQLite file (and its directory) when it does not exist, with the modes and
+ * pragmas of {@link openSqliteFile}. Returns whether it created it; `:memory:` never is.
+ */
+export function createSqliteDatabaseIfMissing(path: string): boolean {
+  if (path === ':memory:' || existsSync(resolve(path))) return false
+  openSqliteFile({ path }).close()
+  return true
+}
+
 /** Creates an empty file with mode 0600; another process creating it first is fine. */
 function createPrivateFile(path: string): void {
   try {
@@ -115,7 +126,7 @@ export class SqliteAuraDialect implements AuraDialect {
     this.handle = openSqliteFile(options)
     this.filePath = options.path === ':memory:' ? null : resolve(options.path)
     this.location = this.filePath ?? ':memory:'
-    this.kysely = new Kysely<any>({ dialect: new SqliteAuraKyselyDialect(this.handle) })
+    this.kysely = new Kysely<any>({ dialect: new SqliteAuraKyselyDialect(this.handle, SQLITE_BUSY_TIMEOUT_MS) })
   }
 
   columnType(kind: ColumnKind): string {
@@ -156,6 +167,13 @@ export class SqliteAuraDialect implements AuraDialect {
     return false
   }
 
+  literalMatch(op: 'contains' | 'startsWith', column: string, value: unknown): RawBuilder<boolean> {
+    const col = sql.ref(column)
+    return op === 'contains'
+      ? sql<boolean>`instr(${col}, ${value}) > 0`
+      : sql<boolean>`substr(${col}, 1, length(${value})) = ${value}`
+  }
+
   async hasTable(name: string): Promise<boolean> {
     return (
       this.handle.prepare(`select 1 from sqlite_schema where type = 'table' and name = ?`).get(name) !==
@@ -167,8 +185,17 @@ export class SqliteAuraDialect implements AuraDialect {
     return introspectSqlite(this.handle)
   }
 
+  async createScratch(): Promise<AuraDialect> {
+    return new SqliteAuraDialect({ path: ':memory:' })
+  }
+
   acquireMigrationLock(holder: string, timeoutMs: number): Promise<MigrationLock> {
     return acquireSqliteMigrationLock(this.handle, holder, timeoutMs)
+  }
+
+  backups(): DialectBackup {
+    // An in-memory database is reachable only through this handle.
+    return new SqliteBackup(this.filePath ? { path: this.filePath } : { handle: this.handle })
   }
 
   async close(): Promise<void> {

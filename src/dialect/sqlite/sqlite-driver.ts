@@ -12,6 +12,43 @@ import {
 } from 'kysely'
 
 /**
+ * An async mutex whose waiters give up after `timeoutMs` with an error carrying SQLite's own
+ * `SQLITE_BUSY` code, so it maps to BusyError like a busy database does.
+ */
+class AsyncMutex {
+  #tail: Promise<void> = Promise.resolve()
+
+  async lock(timeoutMs: number): Promise<() => void> {
+    let release!: () => void
+    const mine = new Promise<void>((resolve) => (release = resolve))
+    const previous = this.#tail
+    this.#tail = previous.then(() => mine)
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+    )
+    const outcome = await Promise.race([previous.then(() => 'ok' as const), timedOut])
+    clearTimeout(timer)
+    if (outcome === 'timeout') {
+      // Our turn may still come: pass it straight on so the queue does not stall.
+      void previous.then(release)
+      throw Object.assign(new Error('Timed out waiting for another unit of work of this process'), {
+        code: 'SQLITE_BUSY',
+      })
+    }
+    return release
+  }
+}
+
+/**
+ * Write locks of this process, one per database file. better-sqlite3 is synchronous: a second
+ * handle of the same process that hits the file's write lock spins in SQLite's busy handler and
+ * blocks the event loop, so the holder can never finish. Writers of one process therefore queue
+ * here, asynchronously, before BEGIN IMMEDIATE; other processes still meet the file lock.
+ */
+const fileWriteLocks = new Map<string, AsyncMutex>()
+
+/**
  * Kysely driver over one better-sqlite3 handle.
  *
  * It differs from Kysely's own SqliteDriver in two ways that matter:
@@ -24,41 +61,72 @@ import {
 export class SqliteAuraDriver implements Driver {
   readonly #db: Database
   readonly #connection: SqliteAuraConnection
-  #locked: Promise<void> | undefined
-  #unlock: (() => void) | undefined
+  readonly #handleLock = new AsyncMutex()
+  readonly #fileLock: AsyncMutex | null
+  readonly #timeoutMs: number
+  #releaseHandle: (() => void) | undefined
+  #releaseFile: (() => void) | undefined
 
-  constructor(db: Database) {
+  constructor(db: Database, timeoutMs: number) {
     this.#db = db
     this.#connection = new SqliteAuraConnection(db)
+    this.#timeoutMs = timeoutMs
+    if (db.memory) this.#fileLock = null
+    else {
+      let lock = fileWriteLocks.get(db.name)
+      if (!lock) fileWriteLocks.set(db.name, (lock = new AsyncMutex()))
+      this.#fileLock = lock
+    }
   }
 
   async init(): Promise<void> {}
 
   /** One handle, so one user at a time: a transaction keeps it until commit or rollback. */
   async acquireConnection(): Promise<DatabaseConnection> {
-    while (this.#locked) await this.#locked
-    this.#locked = new Promise((resolve) => (this.#unlock = resolve))
+    this.#releaseHandle = await this.#handleLock.lock(this.#timeoutMs)
     return this.#connection
   }
 
   async releaseConnection(): Promise<void> {
-    const unlock = this.#unlock
-    this.#locked = undefined
-    this.#unlock = undefined
-    unlock?.()
+    const release = this.#releaseHandle
+    this.#releaseHandle = undefined
+    release?.()
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    const releaseFile = await this.#fileLock?.lock(this.#timeoutMs)
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    } catch (error) {
+      releaseFile?.()
+      throw error
+    }
+    this.#releaseFile = releaseFile
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'))
+    try {
+      await connection.executeQuery(CompiledQuery.raw('commit'))
+    } finally {
+      // A failed COMMIT leaves the transaction open only when SQLite wants it retried; the
+      // caller then rolls back, which releases the file lock below.
+      if (!this.#db.inTransaction) this.#releaseFileLock()
+    }
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    // A failed COMMIT (or SQLITE_FULL, SQLITE_IOERR) may already have rolled back.
-    if (this.#db.inTransaction) await connection.executeQuery(CompiledQuery.raw('rollback'))
+    try {
+      // A failed COMMIT (or SQLITE_FULL, SQLITE_IOERR) may already have rolled back.
+      if (this.#db.inTransaction) await connection.executeQuery(CompiledQuery.raw('rollback'))
+    } finally {
+      this.#releaseFileLock()
+    }
+  }
+
+  #releaseFileLock(): void {
+    const release = this.#releaseFile
+    this.#releaseFile = undefined
+    release?.()
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -117,9 +185,12 @@ class SqliteAuraConnection implements DatabaseConnection {
 
 /** Kysely dialect that plugs {@link SqliteAuraDriver} in beside Kysely's own SQLite compiler. */
 export class SqliteAuraKyselyDialect implements Dialect {
-  constructor(readonly db: Database) {}
+  constructor(
+    readonly db: Database,
+    readonly timeoutMs: number,
+  ) {}
   createDriver(): Driver {
-    return new SqliteAuraDriver(this.db)
+    return new SqliteAuraDriver(this.db, this.timeoutMs)
   }
   createQueryCompiler() {
     return new SqliteQueryCompiler()

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll } from 'vitest'
+import { openDatabase, type AuraDatabase, type OpenDatabaseOptions } from '../src/index.js'
+import type { TestDatabase, TestDialect } from './dialects.js'
+
+/**
+ * A migrated database for the tests of one `describe` block: created before them, dropped after.
+ * The getter returns the open handle; `url` reopens it from elsewhere.
+ */
+export function useMigratedDatabase(
+  dialect: TestDialect,
+  options: Omit<OpenDatabaseOptions, 'url'> = {},
+): { readonly db: AuraDatabase; readonly target: TestDatabase } {
+  let db: AuraDatabase | undefined
+  let target: TestDatabase | undefined
+  beforeAll(async () => {
+    if (!dialect.available) return
+    target = await dialect.create()
+    db = await openDatabase({ url: target.url, actor: 'tester', ...options })
+    await db.migrate()
+  })
+  afterAll(async () => {
+    await db?.close()
+    await target?.drop()
+  })
+  return {
+    get db() {
+      if (!db) throw new Error('database not open')
+      return db
+    },
+    get target() {
+      if (!target) throw new Error('database not created')
+      return target
+    },
+  }
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest'
+import { ConcurrencyError, NotFoundError, UsageError, ValidationError } from '../src/index.js'
+import { dialects } from './dialects.js'
+import { useMigratedDatabase } from './helpers.js'
+
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: unit of work`, () => {
+    const ctx = useMigratedDatabase(d)
+
+    it('commits every write of db.transaction at once, with the unit actor', async () => {
+      const { db } = ctx
+      const id = await db.transaction(
+        async (uow) => {
+          const p = await uow.projectStates.add({ title: 'Launch video' })
+          await uow.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'Hello' })
+          return p.id
+        },
+        { actor: 'bob' },
+      )
+      const details = await db.projectStates.getWithDetails(id)
+      expect(details?.createdBy).toBe('bob')
+      expect(details?.scenes).toHaveLength(1)
+      expect(details?.scenes[0]?.createdBy).toBe('bob')
+    })
+
+    it('leaves no trace (rows, audit entries) of a unit that throws after five writes', async () => {
+      const { db } = ctx
+      const before = {
+        projects: await db.projectStates.count({}, { includeDeleted: true }),
+        scenes: await db.sceneStates.count(),
+        audit: await db.auditEntries.count(),
+      }
+      let projectId = ''
+      await expect(
+        db.transaction(async (uow) => {
+          const p = await uow.projectStates.add({ title: 'Doomed' })
+          projectId = p.id
+          for (let i = 0; i < 3; i++) await uow.sceneStates.add({ projectId: p.id, sceneIndex: i })
+          await uow.projectStates.update({ ...p, title: 'Doomed, edited' })
+          throw new Error('boom after five writes')
+        }),
+      ).rejects.toThrow('boom after five writes')
+      expect(await db.projectStates.getById(projectId, { includeDeleted: true })).toBeNull()
+      expect(await db.projectStates.count({}, { includeDeleted: true })).toBe(before.projects)
+      expect(await db.sceneStates.count()).toBe(before.scenes)
+      expect(await db.auditEntries.count()).toBe(before.audit)
+      expect(await db.auditEntries.history('project_states', projectId)).toEqual([])
+    })
+
+    it('explicit units commit and roll back; finishing twice or reusing a unit is a UsageError', async () => {
+      const { db } = ctx
+      const kept = await db.beginUnitOfWork({ actor: 'carol' })
+      const p = await kept.projectStates.add({ title: 'Kept' })
+      await kept.commit()
+      await expect(kept.commit()).rejects.toBeInstanceOf(UsageError)
+      await expect(kept.rollback()).rejects.toBeInstanceOf(UsageError)
+      await expect(kept.projectStates.getById(p.id)).rejects.toBeInstanceOf(UsageError)
+      expect((await db.projectStates.getById(p.id))?.createdBy).toBe('carol')
+
+      const dropped = await db.beginUnitOfWork()
+      const q = await dropped.projectStates.add({ title: 'Dropped' })
+      await dropped.rollback()
+      await expect(dropped.commit()).rejects.toBeInstanceOf(UsageError)
+      expect(await db.projectStates.getById(q.id)).toBeNull()
+    })
+
+    it('refuses to commit a unit in which an operation failed, and rolls it back', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Target' })
+      const uow = await db.beginUnitOfWork()
+      const other = await uow.projectStates.add({ title: 'Written before the failure' })
+      await expect(uow.projectStates.update({ ...p, rowVersion: 99, title: 'x' })).rejects.toBeInstanceOf(ConcurrencyError)
+      await expect(uow.commit()).rejects.toBeInstanceOf(UsageError)
+      expect(uow.isActive).toBe(false)
+      expect(await db.projectStates.getById(other.id)).toBeNull()
+    })
+
+    it('rejects db-level repository calls inside db.transaction', async () => {
+      const { db } = ctx
+      await expect(db.transaction(async () => db.projectStates.count())).rejects.toBeInstanceOf(UsageError)
+    })
+
+    it('uses one clock reading for every audit timestamp of a unit', async () => {
+      const { db } = ctx
+      const [a, b] = await db.transaction(async (uow) => {
+        const a = await uow.projectStates.add({ title: 'A' })
+        await new Promise((r) => setTimeout(r, 15))
+        const b = await uow.projectStates.add({ title: 'B' })
+        return [a, b]
+      })
+      expect(a.createdAt.getTime()).toBe(b.createdAt.getTime())
+      const entries = await db.auditEntries.find({ rowId: { in: [a.id, b.id] } })
+      expect(new Set(entries.map((e) => e.occurredAt.getTime()))).toEqual(new Set([a.createdAt.getTime()]))
+      expect(new Set(entries.map((e) => e.correlationId)).size).toBe(1)
+    })
+
+    it('validates before any SQL: a bad addRange writes nothing', async () => {
+      const { db } = ctx
+      const before = await db.projectStates.count()
+      await expect(db.projectStates.addRange([{ title: 'ok' }, { title: '   ' }])).rejects.toBeInstanceOf(ValidationError)
+      expect(await db.projectStates.count()).toBe(before)
+    })
+
+    it('deleteRange is all or none', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Keep me' })
+      const missing = '00000000-0000-4000-8000-000000000000'
+      await expect(db.projectStates.deleteRange([p.id, missing])).rejects.toBeInstanceOf(NotFoundError)
+      expect(await db.projectStates.getById(p.id)).not.toBeNull()
+    })
+  })
+}
