@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { ConstraintError, ValidationError } from '../src/index.js'
+import { dialects } from './dialects.js'
+import { useMigratedDatabase } from './helpers.js'
+
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: validation`, () => {
+    const ctx = useMigratedDatabase(d)
+
+    async function rejects(promise: Promise<unknown>, field: string) {
+      const error = await promise.catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).field).toBe(field)
+      return error as ValidationError
+    }
+
+    it('names the field and the limit; nothing is written', async () => {
+      const { db } = ctx
+      const before = await db.auditEntries.count()
+      const e = await rejects(db.projectStates.add({ title: 'x'.repeat(501) }), 'title')
+      expect(e.message).toContain('at most 500 characters')
+      await rejects(db.projectStates.add({ title: '' }), 'title')
+      await rejects(db.projectStates.add({} as never), 'title')
+      await rejects(db.projectStates.add({ title: 'x', status: 'Dancing' as never }), 'status')
+      await rejects(db.projectStates.add({ title: 'x', progressPercent: 101 }), 'progressPercent')
+      await rejects(db.projectStates.add({ title: 'x', currentWizardStep: 1.5 }), 'currentWizardStep')
+      await rejects(db.projectStates.add({ title: 'x', briefJson: '{not json' }), 'briefJson')
+      await rejects(db.projectStates.add({ title: 'x', completedAt: new Date('nope') }), 'completedAt')
+      await rejects(db.projectStates.add({ title: 'x', nonsense: 1 } as never), 'nonsense')
+      await rejects(db.projectStates.add({ title: 'nul\0byte' }), 'title')
+      await rejects(db.projectStates.add({ title: 7 as never }), 'title')
+      await rejects(db.sceneStates.add({ projectId: 'nope', sceneIndex: 0 }), 'projectId')
+      expect(await db.auditEntries.count()).toBe(before)
+    })
+
+    it('counts characters, not UTF-16 units, against the length limit', async () => {
+      const { db } = ctx
+      const emoji = '🎬'.repeat(500)
+      const p = await db.projectStates.add({ title: emoji })
+      expect((await db.projectStates.getById(p.id))?.title).toBe(emoji)
+      await rejects(db.projectStates.add({ title: emoji + '🎬' }), 'title')
+    })
+
+    it('maps unique and foreign-key violations to ConstraintError', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Unique scenes' })
+      await db.sceneStates.add({ projectId: p.id, sceneIndex: 0 })
+      const dup = await db.sceneStates.add({ projectId: p.id, sceneIndex: 0 }).catch((e: unknown) => e)
+      expect(dup).toBeInstanceOf(ConstraintError)
+      expect((dup as ConstraintError).constraint).toBe('unique')
+      expect((dup as Error).message).not.toContain('insert')
+      const orphan = await db.sceneStates
+        .add({ projectId: '00000000-0000-4000-8000-000000000001', sceneIndex: 0 })
+        .catch((e: unknown) => e)
+      expect(orphan).toBeInstanceOf(ConstraintError)
+      expect((orphan as ConstraintError).constraint).toBe('foreign_key')
+    })
+
+    it('returns entities with Date timestamps and real booleans', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Types' })
+      const s = await db.sceneStates.add({
+        projectId: p.id,
+        sceneIndex: 0,
+        isCompleted: true,
+        durationSeconds: 2.25,
+      })
+      expect(p.createdAt).toBeInstanceOf(Date)
+      expect(p.isDeleted).toBe(false)
+      expect(s.isCompleted).toBe(true)
+      expect(s.durationSeconds).toBe(2.25)
+      expect(p.status).toBe('Draft')
+      expect(p.currentWizardStep).toBe(0)
+      expect(p.id).toMatch(/^[0-9a-f-]{36}$/)
+    })
+  })
+}
