@@ -1,4 +1,4 @@
-import type { Driver, Kysely } from 'kysely'
+import type { Driver, Kysely, RawBuilder } from 'kysely'
 import type { ColumnKind } from '../schema/define.js'
 
 /** The dialect names, one token per database everywhere. */
@@ -10,7 +10,10 @@ export interface DialectCapabilities {
   readonly advisoryLock: boolean
   /** The database is one file on this machine (SQLite): file modes, WAL, file backups apply. */
   readonly fileBased: boolean
-  /** Writers serialise on one database-wide lock; concurrent transactions never deadlock. */
+  /**
+   * Writers serialise on one database-wide lock (SQLite's BEGIN IMMEDIATE): a transaction's reads
+   * cannot go stale, so row locks (`FOR UPDATE`) are neither needed nor supported.
+   */
   readonly singleWriter: boolean
 }
 
@@ -79,16 +82,120 @@ export interface AuraDialect {
   mapError(error: unknown): unknown
   /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */
   isRetryable(error: unknown): boolean
+  /**
+   * A case-sensitive, literal (no wildcards) text match: `column` contains / starts with the
+   * parameter. Both dialects' LIKE treat `%`/`_` as wildcards and differ in case sensitivity.
+   */
+  literalMatch(op: 'contains' | 'startsWith', column: string, value: unknown): RawBuilder<boolean>
+  /**
+   * The text condition of template search: every one of `words` (letters and digits only, at
+   * least one) starts a word of the row's name or description, case-insensitively. Uses the
+   * full-text index of the TemplateSearch migration (SQLite FTS5, PostgreSQL tsvector).
+   */
+  templateTextMatch(table: 'templates' | 'custom_templates', words: readonly string[]): RawBuilder<boolean>
+  /**
+   * Whether the comma-separated list in `column` has `tag` as one whole element, ignoring the
+   * case of A–Z (only those, so that both databases agree). `tag` comes trimmed, without commas,
+   * with A–Z already lower-cased; the list is stored canonical (elements trimmed).
+   */
+  tagListMatch(column: string, tag: string): RawBuilder<boolean>
   /** Whether a table of this name exists (in the current schema on PostgreSQL). */
   hasTable(name: string): Promise<boolean>
   /** Reads the live schema. */
   introspect(): Promise<SchemaSnapshot>
   /**
+   * A new, empty database of the same dialect and server (SQLite: in memory; PostgreSQL: a fresh
+   * schema in the same database), to compute what the migrations produce. Its `close()`
+   * removes it.
+   */
+  createScratch(): Promise<AuraDialect>
+  /**
    * Takes the migration lock: waits while another live process holds it; takes over one left by a
    * crashed process. Throws MigrationError after `timeoutMs`.
    */
   acquireMigrationLock(holder: string, timeoutMs: number): Promise<MigrationLock>
+  /** The backup and restore mechanics of this database (operations.md, "Backup", "Restore"). */
+  backups(): DialectBackup
+  /**
+   * The database's own integrity checks of the live data (SQLite: `integrity_check` and
+   * `foreign_key_check`; PostgreSQL: every foreign key re-checked), one result per check.
+   */
+  checkIntegrity(): Promise<readonly IntegrityCheckResult[]>
   close(): Promise<void>
+}
+
+/** The outcome of one integrity check, as `aura-db verify` lists it. */
+export interface IntegrityCheckResult {
+  readonly name: string
+  readonly ok: boolean
+  /** What was found: a summary when fine, the named failures otherwise. */
+  readonly detail: string
+}
+
+/** What a backup holds, as read back from the backup file itself. */
+export interface BackupContent {
+  /** `sqlite`, `pg_dump-custom` (pg_dump -Fc) or `aura-logical-v1` (the library's own export). */
+  readonly format: string
+  /** The applied migrations recorded in the backup, oldest first. */
+  readonly migrations: readonly string[]
+  /** Rows per table, history table included, by table name. */
+  readonly rowCounts: Readonly<Record<string, number>>
+}
+
+/** Progress of a long backup or restore step: `done` of `total` units (pages, tables, rows). */
+export interface BackupProgress {
+  readonly done: number
+  readonly total: number
+}
+
+/** A backup copied (or checked) where the swap takes it from, with the hash of exactly those bytes. */
+export interface StagedBackup {
+  readonly path: string
+  readonly sha256: string
+  readonly sizeBytes: number
+  /** Removes the staged copy (nothing for a backup that was not copied). */
+  discard(): Promise<void>
+}
+
+/**
+ * The database held for a restore: no other process has it open (SQLite: this handle holds the
+ * exclusive lock; PostgreSQL: no other session was connected).
+ */
+export interface ExclusiveDatabase {
+  /** False when there is no database yet (a SQLite file that does not exist): nothing to save. */
+  readonly exists: boolean
+  /** A consistent backup of the held database into `file` (an existing empty file), for the safety backup. */
+  backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void>
+  /**
+   * Replaces the whole database with the staged backup, atomically: either everything is
+   * replaced or nothing is. `schemaScript` gives the SQL that recreates the schema at the
+   * backup's migrations, for a backup format that holds data only (the logical export).
+   */
+  replaceWith(
+    staged: StagedBackup,
+    options: { schemaScript: (migrations: readonly string[]) => Promise<string>; onProgress?: (progress: BackupProgress) => void },
+  ): Promise<void>
+  /** Lets go of the database; safe to call more than once. */
+  release(): Promise<void>
+}
+
+/**
+ * The backup side of the dialect seam (`src/dialect/<name>/<name>-backup.ts`). It opens nothing
+ * until asked: a restore must work on a database that is missing or too damaged to open.
+ */
+export interface DialectBackup {
+  /** The file extension of this dialect's backups: `.db` (SQLite) or `.dump` (PostgreSQL). */
+  readonly extension: string
+  /** `backups/` next to the SQLite file; `./backups` for PostgreSQL. */
+  defaultDir(): string
+  /** A consistent online backup of the whole database into `file` (an existing empty file); writers keep working. */
+  backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void>
+  /** Checks a backup file without writing to it and reads what it holds; a BackupError names the problem. */
+  inspect(file: string): Promise<BackupContent>
+  /** Makes `file` ready for {@link ExclusiveDatabase.replaceWith}, hashing exactly the bytes that will be used. */
+  stage(file: string): Promise<StagedBackup>
+  /** Takes the database for a restore; a BackupError when another process has it open. */
+  acquireExclusive(): Promise<ExclusiveDatabase>
 }
 
 /** One migration's compiled statements, for a SQL script. */

@@ -119,11 +119,15 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     db: Kysely<any>,
     where: Record<string, unknown>,
     options: QueryOptions<any>,
+    lockForUpdate = false,
   ): Promise<Row[]> {
     const checked = checkQuery(this.table, this.session.dialect, where, options)
     const values = [...checked.values, ...this.visibilityValues(options)]
+    // Where writers run concurrently (PostgreSQL), a read-modify-write locks the rows it read, so
+    // it waits for a concurrent writer and then sees its committed version instead of a stale one.
+    const lock = lockForUpdate && !this.session.dialect.capabilities.singleWriter
     const query = this.session.cache.compile(
-      `${this.table.name}:select:${checked.shape}:${options.includeDeleted === true}`,
+      `${this.table.name}:select:${checked.shape}:${options.includeDeleted === true}:${lock}`,
       values,
       (v) => {
         let q = db
@@ -135,12 +139,11 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
           checked.values.length - (checked.limit !== null ? 1 : 0) - (checked.offset !== null ? 1 : 0)
         if (checked.limit !== null) q = q.limit(v(paging) as number)
         if (checked.offset !== null) {
-          // SQLite accepts OFFSET only after a LIMIT; -1 means no limit there, PostgreSQL takes ALL.
-          if (checked.limit === null)
-            q = q.limit(sql.raw(this.session.dialect.capabilities.fileBased ? '-1' : 'ALL') as any)
+          // SQLite accepts OFFSET only after a LIMIT.
+          if (checked.limit === null) q = q.limit(sql.lit(Number.MAX_SAFE_INTEGER))
           q = q.offset(v(paging + (checked.limit !== null ? 1 : 0)) as number)
         }
-        return q
+        return lock ? q.forUpdate() : q
       },
     )
     return queryRows(db, query)
@@ -261,12 +264,13 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     return entity
   }
 
-  /** Reads the row with `key` inside the transaction (deleted ones included). */
+  /** Reads and locks the row with `key` inside the transaction (deleted ones included). */
   protected async currentRow(tx: TxContext, key: unknown): Promise<Row | undefined> {
     const rows = await this.selectRows(
       tx.db,
       { [this.table.primaryKey]: key },
       { includeDeleted: true, limit: 1 },
+      true,
     )
     return rows[0]
   }
