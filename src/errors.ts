@@ -135,6 +135,19 @@ export const usage = {
       `Unsupported database URL "${redactUrl(url)}". Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.`,
     ),
   closed: () => new UsageError('The database is closed.'),
+  unknownMigration: (name: string, known: readonly string[]) =>
+    new UsageError(
+      `There is no migration named "${name}". ` +
+        (known.length ? `Known: ${known.join(', ')}.` : 'There are no migrations.') +
+        ' Use the full name or the part after the timestamp; `aura-db list` shows them.',
+    ),
+  badMigrationName: (name: string) =>
+    new UsageError(
+      `"${name}" is not a valid migration name: use PascalCase (AddProjectTags) or snake_case ` +
+        `(add_project_tags), letters and digits only, starting with a letter.`,
+    ),
+  confirmationNeeded: (question: string) =>
+    new UsageError(`${question} Refusing to ask on a non-interactive input: pass --yes to confirm.`),
   noSecretKey: () =>
     new UsageError(
       'No secret key is configured: set AURA_SECRET_KEY (32 bytes, base64) or pass secretKeyFile to openDatabase().',
@@ -143,5 +156,5 @@ export const usage = {
 
 /** A database URL with any password replaced by `***`, safe to print. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/i, '$1:***@')
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, '$1:***@')
 }

@@ -17,7 +17,14 @@ export {
   ValidationError,
   type AuraErrorCode,
 } from './errors.js'
-export { defaultDatabaseUrl, parseDatabaseUrl, type DialectName } from './dialect/index.js'
+export {
+  createDatabaseIfMissing,
+  defaultDatabaseUrl,
+  parseDatabaseUrl,
+  type DialectName,
+  type SchemaSnapshot,
+} from './dialect/index.js'
+export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   Migrator,
   type AppliedMigration,

@@ -1,8 +1,8 @@
 import { usage } from '../errors.js'
 import type { AuraDialect, DialectName, ScriptDialect } from './dialect.js'
-import { PostgresAuraDialect } from './postgres/postgres-dialect.js'
+import { PostgresAuraDialect, createPostgresDatabaseIfMissing } from './postgres/postgres-dialect.js'
 import { postgresScriptDialect } from './postgres/postgres-script.js'
-import { SqliteAuraDialect } from './sqlite/sqlite-dialect.js'
+import { SqliteAuraDialect, createSqliteDatabaseIfMissing } from './sqlite/sqlite-dialect.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 
 export type { AuraDialect, DialectName, SchemaSnapshot, ScriptDialect, ScriptMigration } from './dialect.js'
@@ -29,6 +29,17 @@ export function createDialect(url: string): AuraDialect {
   return parsed.dialect === 'sqlite'
     ? new SqliteAuraDialect({ path: parsed.path })
     : new PostgresAuraDialect({ connectionString: parsed.connectionString })
+}
+
+/**
+ * Creates the database a URL names when it does not exist yet: the SQLite file (mode 0600, its
+ * directory 0700) or the PostgreSQL database. Returns whether it was created.
+ */
+export async function createDatabaseIfMissing(url: string): Promise<boolean> {
+  const parsed = parseDatabaseUrl(url)
+  return parsed.dialect === 'sqlite'
+    ? createSqliteDatabaseIfMissing(parsed.path)
+    : createPostgresDatabaseIfMissing(parsed.connectionString)
 }
 
 const scriptDialects: Record<DialectName, ScriptDialect> = {

@@ -1,7 +1,7 @@
 import { sql, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely'
 import type { DialectName, ScriptMigration } from '../dialect/index.js'
 import { scriptDialect } from '../dialect/index.js'
-import { loadMigration, type MigrationFile } from './migration-source.js'
+import { loadMigration, resolveMigrationName, type MigrationFile } from './migration-source.js'
 
 /** A driver that records every statement instead of running it; reads return no rows. */
 class RecordingDriver implements Driver {
@@ -62,4 +62,34 @@ export async function generateScript(
   direction: 'up' | 'down',
 ): Promise<string> {
   return scriptDialect(dialect).render(await compileMigrations(dialect, files, direction))
+}
+
+/** The migrations a script covers, and which way. */
+export interface ScriptPlan {
+  readonly direction: 'up' | 'down'
+  /** In the order the script runs them: oldest first going up, newest first going down. */
+  readonly files: readonly MigrationFile[]
+}
+
+/**
+ * Picks the migrations for a script from the database state `from` to the state `to`, each a
+ * migration name (the newest one applied in that state) or `0` (nothing applied).
+ * `from` defaults to `0`, `to` to the newest file. When `from` is newer than `to` the script
+ * goes down, reverting the migrations after `to` up to and including `from`.
+ */
+export function planScript(
+  files: readonly MigrationFile[],
+  range: { from?: string | 0; to?: string | 0 } = {},
+): ScriptPlan {
+  const names = files.map((f) => f.name)
+  const position = (name: string | 0 | undefined, fallback: number): number => {
+    if (name === undefined) return fallback
+    if (name === 0 || name === '0') return 0
+    return names.indexOf(resolveMigrationName(names, name)) + 1
+  }
+  const from = position(range.from, 0)
+  const to = position(range.to, files.length)
+  return to >= from
+    ? { direction: 'up', files: files.slice(from, to) }
+    : { direction: 'down', files: files.slice(to, from).reverse() }
 }

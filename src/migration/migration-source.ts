@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Kysely, sql } from 'kysely'
 import { tsImport } from 'tsx/esm/api'
-import { MigrationError } from '../errors.js'
+import { MigrationError, usage } from '../errors.js'
 
 /** A migration file name: `<yyyyMMddHHmmss>_<Name>.ts`. */
 export const MIGRATION_FILE = /^(\d{14})_([A-Za-z][A-Za-z0-9_]*)\.ts$/
@@ -48,6 +48,18 @@ export function discoverMigrations(dir: string): MigrationFile[] {
       const path = join(root, file)
       return { name: file.slice(0, -3), path, checksum: sha256(readFileSync(path)) }
     })
+}
+
+/**
+ * Resolves what a user typed to a migration name among `names`: the full name
+ * (`20250101000000_InitialCreate`) or, when unambiguous, the part after the timestamp
+ * (`InitialCreate`). Anything else is a UsageError listing the known names.
+ */
+export function resolveMigrationName(names: readonly string[], input: string): string {
+  if (names.includes(input)) return input
+  const matches = names.filter((name) => name.slice(name.indexOf('_') + 1) === input)
+  if (matches.length === 1) return matches[0]!
+  throw usage.unknownMigration(input, names)
 }
 
 /**

@@ -1,3 +1,4 @@
+import { unlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
@@ -9,6 +10,12 @@ import { discoverMigrations, loadMigration, type MigrationFile } from './migrati
 
 /** The history table owned by the engine. */
 export const HISTORY_TABLE = 'aura_migrations'
+
+/**
+ * The tables the engine keeps beside the schema (schema.md, "Bookkeeping tables"): the history
+ * and, on SQLite, the lock row. No migration creates them.
+ */
+export const BOOKKEEPING_TABLES: readonly string[] = [HISTORY_TABLE, 'aura_migration_lock']
 
 export interface AppliedMigration {
   readonly name: string
@@ -200,11 +207,30 @@ export class Migrator {
     return this.#locked(async () => this.#run(plan(await this.history()), 'down'))
   }
 
+  /**
+   * Deletes the newest migration file, under the migration lock so no runner applies it
+   * meanwhile, when this database has not applied it. Refuses with a MigrationError otherwise.
+   */
+  async removeNewest(): Promise<MigrationFile> {
+    return this.#locked(async () => {
+      const newest = this.files().at(-1)
+      if (!newest) throw new MigrationError(`There is no migration file in ${this.#dir} to remove.`)
+      if ((await this.history()).some((m) => m.name === newest.name)) {
+        throw new MigrationError(
+          `Refusing to remove ${newest.name}: it is applied to ${this.#dialect.location}. ` +
+            `Roll it back first (aura-db rollback), or add a new migration that undoes it.`,
+        )
+      }
+      unlinkSync(newest.path)
+      return newest
+    })
+  }
+
   get #db(): Kysely<any> {
     return this.#dialect.kysely
   }
 
-  async #locked(work: () => Promise<MigrationRun>): Promise<MigrationRun> {
+  async #locked<T>(work: () => Promise<T>): Promise<T> {
     const lock = await this.#dialect.acquireMigrationLock(
       `${hostname()}:${process.pid}:${randomUUID()}`,
       this.#lockTimeoutMs,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
@@ -40,6 +41,8 @@ export interface PostgresOptions {
   readonly connectionString: string
   /** Pool size; 10 by default. */
   readonly max?: number
+  /** A schema to work in instead of the connection's default; dropped by `close()` (scratch databases). */
+  readonly scratchSchema?: string
 }
 
 /** The PostgreSQL side of the dialect seam: a pg pool behind Kysely's PostgresDialect. */
@@ -58,6 +61,7 @@ export class PostgresAuraDialect implements AuraDialect {
       connectionString: options.connectionString,
       max: options.max ?? 10,
       types,
+      ...(options.scratchSchema ? { options: `-c search_path=${options.scratchSchema}` } : {}),
     })
     this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   }
@@ -134,7 +138,49 @@ export class PostgresAuraDialect implements AuraDialect {
     }
   }
 
+  async createScratch(): Promise<AuraDialect> {
+    const schema = `aura_scratch_${randomBytes(8).toString('hex')}`
+    await sql`create schema ${sql.id(schema)}`.execute(this.kysely)
+    return new PostgresAuraDialect({ connectionString: this.#options.connectionString, max: 2, scratchSchema: schema })
+  }
+
   async close(): Promise<void> {
-    await this.kysely.destroy()
+    try {
+      if (this.#options.scratchSchema) {
+        await sql`drop schema if exists ${sql.id(this.#options.scratchSchema)} cascade`.execute(this.kysely)
+      }
+    } finally {
+      await this.kysely.destroy()
+    }
+  }}
+
+/**
+ * Creates the database a connection string names when it does not exist, connecting to the
+ * `postgres` maintenance database on the same server to do so. Returns whether it created it.
+ */
+export async function createPostgresDatabaseIfMissing(connectionString: string): Promise<boolean> {
+  const probe = new pg.Client({ connectionString })
+  try {
+    await probe.connect()
+    return false
+  } catch (error) {
+    // 3D000 invalid_catalog_name: the server is there, the database is not.
+    if ((error as { code?: unknown }).code !== '3D000') throw error
+  } finally {
+    await probe.end().catch(() => {})
+  }
+  const url = new URL(connectionString)
+  url.pathname = '/postgres'
+  const admin = new pg.Client({ connectionString: url.toString() })
+  await admin.connect()
+  try {
+    await admin.query(`create database ${admin.escapeIdentifier(probe.database ?? '')}`)
+    return true
+  } catch (error) {
+    // 42P04 duplicate_database: another process created it first.
+    if ((error as { code?: unknown }).code === '42P04') return false
+    throw error
+  } finally {
+    await admin.end()
   }
 }

@@ -49,13 +49,14 @@ export async function acquireSqliteMigrationLock(
   })
   for (;;) {
     // better-sqlite3's transaction() issues a deferred BEGIN; `.immediate` takes the write lock first.
-    const current = tryTake.immediate()
+    const current = takeOrBusy(tryTake.immediate)
     if (current === null) break
     if (Date.now() > deadline) {
-      throw new MigrationError(
-        `Another migration runner (pid ${current.pid} on ${current.hostname}) holds the migration lock; ` +
-          `gave up after ${timeoutMs} ms.`,
-      )
+      const who =
+        current === 'busy'
+          ? 'Another migration runner'
+          : `Another migration runner (pid ${current.pid} on ${current.hostname})`
+      throw new MigrationError(`${who} holds the migration lock; gave up after ${timeoutMs} ms.`)
     }
     await sleep(POLL_MS)
   }
@@ -63,6 +64,20 @@ export async function acquireSqliteMigrationLock(
     async release() {
       if (db.open) db.prepare('delete from aura_migration_lock where id = 1 and holder = ?').run(holder)
     },
+  }
+}
+
+/**
+ * Runs one attempt to take the lock. A runner inside a migration transaction holds SQLite's write
+ * lock for as long as the migration runs, which can outlast the busy timeout: SQLITE_BUSY then
+ * means "held", and the caller keeps waiting until its own deadline.
+ */
+function takeOrBusy(attempt: () => LockRow | null): LockRow | null | 'busy' {
+  try {
+    return attempt()
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return 'busy'
+    throw error
   }
 }
 

@@ -43,7 +43,8 @@ export const sqliteScriptDialect: ScriptDialect = {
       '-- Run it exactly once, e.g. `sqlite3 aura.db < script.sql`, on a database whose history matches the',
       "-- script's starting point: SQLite has no procedural blocks, so statements are not guarded.",
       'PRAGMA foreign_keys = ON;',
-      `CREATE TABLE IF NOT EXISTS aura_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL);`,
+      // Declared exactly as the engine declares it, so a scripted database introspects like a migrated one.
+      `CREATE TABLE IF NOT EXISTS aura_migrations (name varchar(255) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL);`,
     ]
     for (const m of migrations) {
       lines.push('', `-- ${m.direction}: ${m.name}`, 'BEGIN IMMEDIATE;')

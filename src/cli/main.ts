@@ -1,0 +1,28 @@
+/**
+ * The `aura-db` command line (cli.md). This file is the list of commands: each one lives in
+ * `src/cli/commands/<name>.ts` and registers itself on the program.
+ */
+import { registerAdd } from './commands/add.js'
+import { registerInit } from './commands/init.js'
+import { registerList } from './commands/list.js'
+import { registerMigrate } from './commands/migrate.js'
+import { registerRemove } from './commands/remove.js'
+import { registerRollback } from './commands/rollback.js'
+import { registerScript } from './commands/script.js'
+import { registerStatus } from './commands/status.js'
+import { registerVerify } from './commands/verify.js'
+import { createProgram, runProgram } from './program.js'
+
+const program = createProgram()
+
+registerMigrate(program)
+registerRollback(program)
+registerStatus(program)
+registerList(program)
+registerAdd(program)
+registerRemove(program)
+registerScript(program)
+registerVerify(program)
+registerInit(program)
+
+await runProgram(program, process.argv)

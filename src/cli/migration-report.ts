@@ -1,0 +1,49 @@
+import type { DriftEntry, MigrationRun, MigrationStatus } from '../migration/migrator.js'
+import { CheckFailedError } from './exit-codes.js'
+import type { Output } from './output.js'
+
+/** One line per drifted migration, naming the file and both checksums. */
+export function driftLines(drift: readonly DriftEntry[]): string[] {
+  return drift.map((d) =>
+    d.problem === 'missing'
+      ? `${d.name}.ts is missing (applied with checksum ${d.expected})`
+      : `${d.name}.ts changed since it was applied (recorded ${d.expected}, file now ${d.actual})`,
+  )
+}
+
+/** The error `migrate`, `rollback` and `init` refuse with when applied migrations drifted (exit 3). */
+export function refuseOnDrift(status: MigrationStatus, verb: string): void {
+  if (status.drift.length === 0) return
+  throw new CheckFailedError(
+    `Refusing to ${verb}: ${driftLines(status.drift).join('; ')}.`,
+    'Restore the original file(s): an applied migration is never edited; add a new migration instead.',
+  )
+}
+
+/** The `--json` document of `migrate` / `rollback` (cli.md): results, backup, and the SQL of a dry run. */
+export function runDocument(run: MigrationRun, backup: string | null): Record<string, unknown> {
+  return {
+    results: run.results,
+    backup,
+    ...(run.sql ? { sql: run.sql } : {}),
+    ...(run.error ? { error: run.error.message } : {}),
+  }
+}
+
+/** Human output of a run: the SQL of a dry run, or a table of the steps and their outcome. */
+export function printRun(out: Output, run: MigrationRun): void {
+  if (run.sql) {
+    for (const step of run.sql) {
+      out.line(out.paint('dim', `-- ${step.direction}: ${step.name}`))
+      for (const statement of step.statements) out.line(`${statement};`)
+      out.line()
+    }
+    return
+  }
+  if (run.results.length === 0) return
+  const painted = { success: 'green', error: 'red', 'not-executed': 'yellow' } as const
+  out.table(
+    ['migration', 'direction', 'status', 'ms'],
+    run.results.map((r) => [r.name, r.direction, out.paint(painted[r.status], r.status), String(r.ms)]),
+  )
+}

@@ -1,0 +1,157 @@
+import { createInterface } from 'node:readline/promises'
+import { AuraDataError, redactUrl, usage } from '../errors.js'
+import { CheckFailedError } from './exit-codes.js'
+
+type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold'
+
+const SGR: Record<Colour, [number, number]> = {
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  dim: [2, 22],
+  bold: [1, 22],
+}
+
+/** A database URL anywhere in a message; its password is replaced before printing. */
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/\S+/gi
+
+/** Node's network error codes: the server could not be reached at all. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+])
+
+/** What to print for an error: one line, and a hint where one helps. */
+export interface ErrorDescription {
+  readonly message: string
+  readonly hint?: string
+}
+
+/**
+ * Turns any error into one printable line (newlines folded, passwords in URLs redacted) and a
+ * hint on how to fix it where one helps.
+ */
+export function describeError(error: unknown): ErrorDescription {
+  const err = error as { message?: unknown; code?: unknown; errors?: unknown } | null
+  let message = typeof err?.message === 'string' && err.message ? err.message : String(error)
+  // Node reports a failed connection to every address of a host as an AggregateError without a message.
+  if (!err?.message && Array.isArray(err?.errors) && err.errors.length > 0) {
+    message = (err.errors[0] as Error).message
+  }
+  const code = typeof err?.code === 'string' ? err.code : undefined
+  let hint: string | undefined
+  if (error instanceof CheckFailedError) hint = error.hint
+  else if (error instanceof AuraDataError) {
+    if (error.code === 'AURA_BUSY')
+      hint = 'Another process is writing to the database; try again when it is done.'
+  } else if (code && NETWORK_CODES.has(code)) {
+    message = `Cannot reach the database server: ${message}`
+    hint = 'Check --db (or AURA_DATABASE_URL) and that the server is running.'
+  } else if (code === '3D000') hint = 'Create it with `aura-db init`, or check the database name in --db.'
+  else if (code === '28P01' || code === '28000') hint = 'Check the user name and password in --db.'
+  const line = message
+    .split('\n')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .join(' ')
+    .replace(URL_IN_TEXT, (url) => redactUrl(url))
+  return hint === undefined ? { message: line } : { message: line, hint }
+}
+
+/**
+ * Everything the CLI prints goes through here:
+ * - reports on stdout: one JSON document with `--json`, otherwise lines and aligned tables;
+ * - colour only when stdout (or, for errors, stderr) is a terminal and `NO_COLOR` is unset;
+ * - errors on stderr as one line plus an optional hint; the stack trace only with `AURA_DEBUG=1`.
+ */
+export class Output {
+  /** `--json` was given: reports are JSON documents, human lines are suppressed. */
+  readonly json: boolean
+
+  constructor(options: { json: boolean }) {
+    this.json = options.json
+  }
+
+  /** Prints a report: `doc` as JSON with `--json`, else whatever `human` prints. */
+  report(doc: unknown, human: () => void): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+    else human()
+  }
+
+  /** One line on stdout (human output only; callers use {@link report} to stay quiet under `--json`). */
+  line(text = ''): void {
+    process.stdout.write(`${text}\n`)
+  }
+
+  /**
+   * An aligned table on stdout: a bold header, then one row per entry, columns padded to the
+   * widest cell (measured without colour codes).
+   */
+  table(header: readonly string[], rows: readonly (readonly string[])[]): void {
+    const widths = header.map((h, i) =>
+      Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))),
+    )
+    const format = (cells: readonly string[]) =>
+      cells
+        .map((cell, i) =>
+          i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)),
+        )
+        .join('  ')
+        .trimEnd()
+    this.line(this.paint('bold', format(header)))
+    for (const row of rows) this.line(format(row))
+  }
+
+  /** `label  value` lines on stdout, the values aligned. */
+  fields(rows: readonly (readonly [string, string])[]): void {
+    const width = Math.max(...rows.map(([label]) => label.length))
+    for (const [label, value] of rows) this.line(`${label.padEnd(width)}  ${value}`)
+  }
+
+  /** `text` in `colour` when stdout is a terminal, plain otherwise. */
+  paint(colour: Colour, text: string): string {
+    return colourize(process.stdout, colour, text)
+  }
+
+  /** Prints an error to stderr: `error: <one line>`, `hint: …` where one helps, the stack with AURA_DEBUG=1. */
+  error(error: unknown): void {
+    const { message, hint } = describeError(error)
+    process.stderr.write(`${colourize(process.stderr, 'red', 'error:')} ${message}\n`)
+    if (hint) process.stderr.write(`${colourize(process.stderr, 'dim', 'hint:')} ${hint}\n`)
+    if (process.env.AURA_DEBUG === '1') {
+      for (let e: unknown = error; e instanceof Error; e = e.cause)
+        process.stderr.write(`${e.stack ?? e.message}\n`)
+    }
+  }
+
+  /**
+   * Asks a yes/no question on the terminal; `--yes` answers yes without asking. When stdin is
+   * not a terminal and `--yes` was not given, refuses with a UsageError rather than guess.
+   */
+  async confirm(question: string, yes: boolean): Promise<boolean> {
+    if (yes) return true
+    if (!process.stdin.isTTY) throw usage.confirmationNeeded(question)
+    const rl = createInterface({ input: process.stdin, output: process.stderr })
+    try {
+      const answer = await rl.question(`${question} [y/N] `)
+      return /^y(es)?$/i.test(answer.trim())
+    } finally {
+      rl.close()
+    }
+  }
+}
+
+function colourize(stream: NodeJS.WriteStream, colour: Colour, text: string): string {
+  if (!stream.isTTY || process.env.NO_COLOR) return text
+  const [open, close] = SGR[colour]
+  return `\u001b[${open}m${text}\u001b[${close}m`
+}
+
+function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[\d+m/g, '').length
+}

@@ -1,0 +1,194 @@
+import type { AuraDatabase } from '../database.js'
+import type { IntrospectedTable, SchemaSnapshot } from '../dialect/dialect.js'
+import { BOOKKEEPING_TABLES, Migrator, type MigrationStatus } from '../migration/migrator.js'
+
+/** One line of a verification report. */
+export interface VerifyCheck {
+  readonly name: string
+  readonly ok: boolean
+  /** What was found: a count when fine, the differences or failures otherwise. */
+  readonly detail: string
+}
+
+/** What `aura-db verify` prints (`--json`: exactly this). */
+export interface VerifyReport {
+  /** True when every check passed. */
+  readonly ok: boolean
+  readonly checks: readonly VerifyCheck[]
+}
+
+/** At most this many differences are spelled out in a check's detail. */
+const MAX_DIFFERENCES = 10
+
+/**
+ * Verifies a database against its migrations (operations.md, "Verify"):
+ * 1. `migration checksums`: every applied migration's file is present and unchanged;
+ * 2. `pending migrations`: none are pending;
+ * 3. `schema matches migrations`: the live tables, columns, indexes, foreign keys and CHECKs
+ *    equal those of a scratch database of the same dialect migrated to the same migration.
+ * Further checks (integrity, foreign keys, blob hashes) append to the same list.
+ *
+ * @example
+ * const report = await verifyDatabase(db)
+ * if (!report.ok) console.error(report.checks.filter((c) => !c.ok))
+ */
+export async function verifyDatabase(db: AuraDatabase): Promise<VerifyReport> {
+  db.assertOpen()
+  const status = await db.migrator.status()
+  const checks = [checksumCheck(status), pendingCheck(status), await schemaCheck(db, status)]
+  return { ok: checks.every((check) => check.ok), checks }
+}
+
+function checksumCheck(status: MigrationStatus): VerifyCheck {
+  const name = 'migration checksums'
+  if (status.drift.length === 0) {
+    return { name, ok: true, detail: `${status.applied.length} applied migration(s) match their files` }
+  }
+  const problems = status.drift.map((d) =>
+    d.problem === 'missing'
+      ? `${d.name}: file missing (recorded ${d.expected})`
+      : `${d.name}.ts: changed (recorded ${d.expected}, file now ${d.actual})`,
+  )
+  return { name, ok: false, detail: problems.join('; ') }
+}
+
+function pendingCheck(status: MigrationStatus): VerifyCheck {
+  const name = 'pending migrations'
+  return status.pending.length === 0
+    ? { name, ok: true, detail: 'none' }
+    : { name, ok: false, detail: `${status.pending.length} pending: ${status.pending.join(', ')}` }
+}
+
+async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<VerifyCheck> {
+  const name = 'schema matches migrations'
+  const actual = withoutBookkeeping(await db.dialect.introspect())
+  let expected: SchemaSnapshot
+  if (status.current === null) expected = { tables: [] }
+  else if (!db.migrator.files().some((f) => f.name === status.current)) {
+    return { name, ok: false, detail: `cannot compute the expected schema: ${status.current}.ts is missing` }
+  } else {
+    const scratch = await db.dialect.createScratch()
+    try {
+      const run = await new Migrator(scratch, { migrationsDir: db.migrator.migrationsDir }).migrate({
+        to: status.current,
+      })
+      if (run.error) {
+        return { name, ok: false, detail: `cannot compute the expected schema: ${run.error.message}` }
+      }
+      expected = withoutBookkeeping(await scratch.introspect())
+    } finally {
+      await scratch.close()
+    }
+  }
+  const differences = diffSchemas(expected, actual)
+  if (differences.length === 0) {
+    return {
+      name,
+      ok: true,
+      detail: `${actual.tables.length} tables as migrated up to ${status.current ?? '(none)'}`,
+    }
+  }
+  const shown = differences.slice(0, MAX_DIFFERENCES)
+  const more = differences.length - shown.length
+  return { name, ok: false, detail: shown.join('; ') + (more > 0 ? `; and ${more} more` : '') }
+}
+
+/** The snapshot without the engine's own tables, which no migration produces. */
+export function withoutBookkeeping(snapshot: SchemaSnapshot): SchemaSnapshot {
+  return { tables: snapshot.tables.filter((t) => !BOOKKEEPING_TABLES.includes(t.name)) }
+}
+
+/**
+ * The differences between two schema snapshots, one readable line each (`table.column: …`);
+ * empty when they are identical.
+ */
+export function diffSchemas(expected: SchemaSnapshot, actual: SchemaSnapshot): string[] {
+  const differences: string[] = []
+  const actualByName = new Map(actual.tables.map((t) => [t.name, t]))
+  const expectedNames = new Set(expected.tables.map((t) => t.name))
+  for (const table of expected.tables) {
+    const live = actualByName.get(table.name)
+    if (live) differences.push(...diffTables(table, live))
+    else differences.push(`table ${table.name} is missing`)
+  }
+  for (const table of actual.tables) {
+    if (!expectedNames.has(table.name))
+      differences.push(`table ${table.name} is not created by the migrations`)
+  }
+  return differences
+}
+
+function diffTables(expected: IntrospectedTable, actual: IntrospectedTable): string[] {
+  const t = expected.name
+  return [
+    ...diffNamed(
+      t,
+      'column',
+      expected.columns,
+      actual.columns,
+      (c) => c.name,
+      (c) =>
+        `${c.type}${c.nullable ? '' : ' not null'}${c.primaryKey ? ' primary key' : ''} default ${c.defaultValue}`,
+    ),
+    ...diffNamed(
+      t,
+      'index',
+      expected.indexes,
+      actual.indexes,
+      (ix) => ix.name,
+      (ix) => `${ix.unique ? 'unique ' : ''}(${ix.columns.join(', ')})`,
+    ),
+    ...diffNamed(
+      t,
+      'foreign key',
+      expected.foreignKeys,
+      actual.foreignKeys,
+      (fk) => `(${fk.columns.join(', ')})`,
+      (fk) => `→ ${fk.referencedTable}(${fk.referencedColumns.join(', ')}) on delete ${fk.onDelete}`,
+    ),
+    ...diffNamed(
+      t,
+      'check',
+      expected.checks,
+      actual.checks,
+      (check) => check,
+      () => '',
+    ),
+    ...(sameOrder(
+      expected.columns.map((c) => c.name),
+      actual.columns.map((c) => c.name),
+    )
+      ? []
+      : [`${t}: columns are in a different order`]),
+  ]
+}
+
+/** False only when both hold the same names in a different order (other differences are reported by name). */
+function sameOrder(expected: readonly string[], actual: readonly string[]): boolean {
+  if (expected.join() === actual.join()) return true
+  return [...expected].sort().join() !== [...actual].sort().join()
+}
+
+function diffNamed<T>(
+  table: string,
+  kind: string,
+  expected: readonly T[],
+  actual: readonly T[],
+  key: (item: T) => string,
+  describe: (item: T) => string,
+): string[] {
+  const differences: string[] = []
+  const actualByKey = new Map(actual.map((item) => [key(item), item]))
+  const expectedKeys = new Set(expected.map(key))
+  for (const item of expected) {
+    const live = actualByKey.get(key(item))
+    if (!live) differences.push(`${table}: ${kind} ${key(item)} is missing`)
+    else if (describe(live) !== describe(item)) {
+      differences.push(`${table}: ${kind} ${key(item)} is ${describe(live)}, expected ${describe(item)}`)
+    }
+  }
+  for (const item of actual) {
+    if (!expectedKeys.has(key(item))) differences.push(`${table}: unexpected ${kind} ${key(item)}`)
+  }
+  return differences
+}

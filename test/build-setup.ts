@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+const ROOT = join(import.meta.dirname, '..')
+
+/** Whether some `src/**\/*.ts` has no compiled `dist/src/**\/*.js` as new as itself. */
+function buildIsStale(): boolean {
+  return readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .some((file) => {
+      const js = join(ROOT, 'dist', 'src', file.replace(/\.ts$/, '.js'))
+      return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, 'src', file)).mtimeMs
+    })
+}
+
+/**
+ * CLI tests run the real built bin (`bin/aura-db.js` → `dist/`). This builds once per test run,
+ * and only when a source file is newer than its build (`npm test` has just built).
+ * Type errors are the type-check step's to report; here they only warn, as long as tsc emitted.
+ */
+export default function setup(): void {
+  if (!buildIsStale()) return
+  const started = Date.now()
+  const tsc = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+  if (tsc.status !== 0)
+    console.warn(`tsc reported errors (the type-check step fails on them):\n${tsc.stdout.slice(0, 2000)}`)
+  const main = join(ROOT, 'dist/src/cli/main.js')
+  if (!existsSync(main) || statSync(main).mtimeMs < started - 1000) {
+    throw new Error(`The build produced no CLI:\n${tsc.stdout}${tsc.stderr}`)
+  }
+}
