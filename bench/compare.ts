@@ -1,0 +1,58 @@
+/**
+ * One operation compared: the SQL check, then the measurement, as a result line.
+ */
+import { measure, type MeasureOptions, type Timing } from './harness.js'
+import { RATIO_TARGETS, type BenchOperation } from './operations.js'
+import { assertSameStatements, type ExecutedStatement } from './sql-capture.js'
+
+/** One line of the results. */
+export interface OperationResult {
+  readonly operation: string
+  readonly kind: 'read' | 'write'
+  readonly library: Timing
+  readonly raw: Timing
+  /** Library ops/s ÷ raw ops/s. */
+  readonly ratio: number
+  /** The spec's ratio target (SQLite only; PostgreSQL numbers are absolute). */
+  readonly ratioTarget: number | null
+  /** The spec's p99 target in microseconds on the full data set, where it has one. */
+  readonly p99TargetUs: number | null
+  /** How many statements one call executes (checked identical on both sides). */
+  readonly statements: number
+}
+
+/** A dialect's part of the results. */
+export interface DialectResults {
+  readonly dialect: 'sqlite' | 'postgres'
+  readonly skipped?: string
+  readonly operations: readonly OperationResult[]
+  /** Applying the whole migration set to an empty database, in milliseconds (median and worst of 5). */
+  readonly migrateFromEmptyMs?: { readonly p50: number; readonly max: number }
+}
+
+/** Captures one call of each side, refuses a pair that runs different SQL, then measures it. */
+export async function runOperation(
+  op: BenchOperation,
+  capture: (fn: () => unknown) => Promise<ExecutedStatement[]>,
+  timing: MeasureOptions,
+  ratioTarget: boolean,
+): Promise<OperationResult> {
+  const library = await capture(() => op.library(0))
+  const raw = await capture(() => op.raw(0))
+  assertSameStatements(op.name, library, raw)
+  const measured = await measure(op.library, op.raw, {
+    ...timing,
+    ...(op.maxCalls === undefined ? {} : { maxCalls: op.maxCalls }),
+  })
+  const rawTiming = measured.raw!
+  return {
+    operation: op.name,
+    kind: op.kind,
+    library: measured.library,
+    raw: rawTiming,
+    ratio: rawTiming.opsPerSec > 0 ? measured.library.opsPerSec / rawTiming.opsPerSec : 0,
+    ratioTarget: ratioTarget ? RATIO_TARGETS[op.kind] : null,
+    p99TargetUs: op.p99TargetUs ?? null,
+    statements: library.length,
+  }
+}
