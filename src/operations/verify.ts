@@ -1,5 +1,6 @@
 import type { AuraDatabase } from '../database.js'
 import type { IntrospectedTable, SchemaSnapshot } from '../dialect/dialect.js'
+import { contentHash } from '../domain/content-hash.js'
 import { BOOKKEEPING_TABLES, Migrator, type MigrationStatus } from '../migration/migrator.js'
 
 /** One line of a verification report. */
@@ -26,7 +27,9 @@ const MAX_DIFFERENCES = 10
  * 2. `pending migrations`: none are pending;
  * 3. `schema matches migrations`: the live tables, columns, indexes, foreign keys and CHECKs
  *    equal those of a scratch database of the same dialect migrated to the same migration.
- * Further checks (integrity, foreign keys, blob hashes) append to the same list.
+ * 4. the database's own integrity checks (SQLite: `integrity_check`, `foreign_key_check`;
+ *    PostgreSQL: every foreign key re-checked);
+ * 5. `content blob hashes`: every `content_blobs` row's content hashes to its key.
  *
  * @example
  * const report = await verifyDatabase(db)
@@ -35,7 +38,13 @@ const MAX_DIFFERENCES = 10
 export async function verifyDatabase(db: AuraDatabase): Promise<VerifyReport> {
   db.assertOpen()
   const status = await db.migrator.status()
-  const checks = [checksumCheck(status), pendingCheck(status), await schemaCheck(db, status)]
+  const checks = [
+    checksumCheck(status),
+    pendingCheck(status),
+    await schemaCheck(db, status),
+    ...(await db.dialect.checkIntegrity()),
+    await blobHashCheck(db),
+  ]
   return { ok: checks.every((check) => check.ok), checks }
 }
 
@@ -191,4 +200,44 @@ function diffNamed<T>(
     if (!expectedKeys.has(key(item))) differences.push(`${table}: unexpected ${kind} ${key(item)}`)
   }
   return differences
+}
+
+/** Blobs read per query while re-hashing. */
+const BLOB_BATCH = 500
+
+/**
+ * Re-hashes every content blob: the SHA-256 of its UTF-8 content must equal its key. A mismatch
+ * means the content changed outside Aura Data (or the file is damaged); each one is named.
+ */
+async function blobHashCheck(db: AuraDatabase): Promise<VerifyCheck> {
+  const name = 'content blob hashes'
+  if (!(await db.dialect.hasTable('content_blobs')))
+    return { name, ok: true, detail: 'no content_blobs table' }
+  const mismatches: string[] = []
+  let checked = 0
+  let after: string | null = null
+  for (;;) {
+    let query = db.dialect.kysely
+      .selectFrom('content_blobs')
+      .select(['content_hash', 'content'])
+      .orderBy('content_hash')
+      .limit(BLOB_BATCH)
+    if (after !== null) query = query.where('content_hash', '>', after)
+    const rows = (await query.execute()) as { content_hash: string; content: string }[]
+    if (rows.length === 0) break
+    for (const row of rows) {
+      checked++
+      const actual = contentHash(row.content)
+      if (actual !== row.content_hash) mismatches.push(`${row.content_hash}: content hashes to ${actual}`)
+    }
+    after = rows.at(-1)!.content_hash
+  }
+  if (mismatches.length === 0) return { name, ok: true, detail: `${checked} blob(s) match their hashes` }
+  const shown = mismatches.slice(0, MAX_DIFFERENCES)
+  const more = mismatches.length - shown.length
+  return {
+    name,
+    ok: false,
+    detail: `${mismatches.length} of ${checked} blob(s) do not match: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+  }
 }

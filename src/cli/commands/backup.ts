@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs'
+import type { Command } from 'commander'
+import { parseDatabaseUrl } from '../../dialect/index.js'
+import { backupErrors } from '../../errors.js'
+import { DEFAULT_KEEP } from '../../operations/backup.js'
+import { action } from '../program.js'
+import { Progress } from '../progress.js'
+
+/**
+ * `aura-db backup [--dir DIR] [--keep N]`: an online, consistent, verified backup with a sha256
+ * manifest, while the application keeps writing; retention keeps the newest N regular backups.
+ * Prints the backup's path.
+ */
+export function registerBackup(program: Command): void {
+  program
+    .command('backup')
+    .description('take an online, verified backup (sha256 manifest); keep the newest N backups')
+    .option(
+      '--dir <dir>',
+      'backup directory (default: backups/ next to the SQLite file; ./backups for PostgreSQL)',
+    )
+    .option('--keep <n>', `regular backups to keep, newest first (default: ${DEFAULT_KEEP})`)
+    .action(
+      action(async (cli, options: { dir?: string; keep?: string }) => {
+        const keep = options.keep === undefined ? undefined : Number(options.keep)
+        const target = parseDatabaseUrl(cli.options.db)
+        // Opening a missing SQLite file would create an empty database just to back it up.
+        if (target.dialect === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) {
+          throw backupErrors.noDatabase(target.path)
+        }
+        await cli.withDatabase(async (db) => {
+          const progress = new Progress('Backing up')
+          let result
+          try {
+            result = await db.backup({
+              ...(options.dir !== undefined ? { dir: options.dir } : {}),
+              ...(keep !== undefined ? { keep } : {}),
+              onProgress: (p) => progress.update(p.phase, p.done, p.total),
+            })
+          } finally {
+            progress.finish()
+          }
+          const { file, manifest, sizeBytes, sha256, pruned } = result
+          cli.out.report({ file, manifest, sizeBytes, sha256, pruned }, () => {
+            cli.out.line(file)
+            cli.out.fields([
+              ['manifest', manifest],
+              ['size', `${sizeBytes} bytes`],
+              ['sha256', sha256],
+              ['migration', result.migration ?? '(none)'],
+              ['pruned', pruned.length === 0 ? 'nothing' : pruned.join(', ')],
+            ])
+          })
+        })
+      }),
+    )
+}

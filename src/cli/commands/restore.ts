@@ -1,0 +1,88 @@
+import type { Command } from 'commander'
+import { redactUrl, usage } from '../../errors.js'
+import { listBackups } from '../../operations/backup-files.js'
+import { restoreDatabase, type RestorePlan } from '../../operations/restore.js'
+import { action } from '../program.js'
+import { Progress } from '../progress.js'
+import { backupDir, backupsDocument, printBackups } from './backups.js'
+
+const PHASES = {
+  check: 'checking the backup',
+  'safety-backup': 'safety backup',
+  restore: 'restoring',
+} as const
+
+function question(plan: RestorePlan): string {
+  return (
+    `Replace ${plan.database} with ${plan.file} (taken ${plan.createdAt}, at ${plan.migration ?? 'no migration'})?` +
+    (plan.safetyBackup ? ' A safety backup of the current database is taken first.' : '')
+  )
+}
+
+/**
+ * `aura-db restore [FILE] [--dir DIR] [--yes]`: without FILE, lists the backups. With FILE:
+ * checks it (manifest hash, integrity, schema not newer than the code) before touching
+ * anything, takes a safety backup, asks (or `--yes`; required when stdin is not a terminal),
+ * swaps it in atomically and verifies the result.
+ */
+export function registerRestore(program: Command): void {
+  program
+    .command('restore')
+    .description(
+      'restore a backup (verified first; a safety backup of the current database is taken); without FILE, list backups',
+    )
+    .argument('[file]', 'backup file name (or path inside the backup directory)')
+    .option(
+      '--dir <dir>',
+      'backup directory (default: backups/ next to the SQLite file; ./backups for PostgreSQL)',
+    )
+    .action(
+      action(async (cli, file: string | undefined, options: { dir?: string }) => {
+        const dir = backupDir(cli.options.db, options.dir)
+        if (file === undefined) {
+          const entries = listBackups(dir)
+          cli.out.report(backupsDocument(entries), () => {
+            printBackups(cli.out, dir, entries)
+            if (entries.length > 0) cli.out.line('\nRestore one with: aura-db restore <file>')
+          })
+          return
+        }
+        // Refuse before any work: the question could never be answered.
+        if (!cli.options.yes && !process.stdin.isTTY) {
+          throw usage.confirmationNeeded(`Restoring ${file} replaces ${redactUrl(cli.options.db)}.`)
+        }
+        const progress = new Progress('Restore')
+        let result
+        try {
+          result = await restoreDatabase({
+            url: cli.options.db,
+            file,
+            dir,
+            yes: cli.options.yes,
+            confirm: async (plan) => {
+              progress.finish()
+              return cli.out.confirm(question(plan), false)
+            },
+            ...(cli.options.migrationsDir ? { migrationsDir: cli.options.migrationsDir } : {}),
+            onProgress: (p) => progress.update(PHASES[p.phase], p.done, p.total),
+          })
+        } finally {
+          progress.finish()
+        }
+        const { restored, safetyBackup } = result
+        cli.out.report(
+          { restored, safetyBackup, database: result.database, migration: result.migration },
+          () => {
+            cli.out.line(
+              `Restored ${restored} into ${result.database} (at ${result.migration ?? 'no migration'}).`,
+            )
+            cli.out.line(
+              safetyBackup
+                ? `The previous database is saved in ${safetyBackup}.`
+                : 'There was no database before, so no safety backup was needed.',
+            )
+          },
+        )
+      }),
+    )
+}

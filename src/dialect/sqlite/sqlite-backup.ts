@@ -1,0 +1,319 @@
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { backupErrors } from '../../errors.js'
+import { copyFileHashed, fsyncDir, removeDatabaseFiles, tempPath } from '../backup-fs.js'
+import type {
+  BackupContent,
+  BackupProgress,
+  DialectBackup,
+  ExclusiveDatabase,
+  StagedBackup,
+} from '../dialect.js'
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
+
+/** The history table of the migration engine (src/migration/migrator.ts). */
+const HISTORY_TABLE = 'aura_migrations'
+
+/**
+ * Pages copied per step of the online backup (4 MiB with 4 KiB pages). Between steps the event
+ * loop runs, so the application keeps working; larger steps copy faster.
+ */
+const PAGES_PER_STEP = 1024
+
+/** How long the backup's connection waits for a lock (a WAL recovery by another connection), as the dialect's. */
+const SOURCE_BUSY_TIMEOUT_MS = 5_000
+
+/** How many integrity_check problems a message names. */
+const PROBLEMS_SHOWN = 3
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/**
+ * SQLite backup and restore (operations.md).
+ *
+ * - Backup: SQLite's online backup API (better-sqlite3 `db.backup()`), never a file copy. It runs
+ *   on a connection of its own inside one read transaction: in WAL mode that pins a snapshot, so
+ *   the copy is exactly the database as of one commit while writers go on committing. (Without
+ *   the read transaction the backup API restarts from page 1 whenever another connection writes,
+ *   and under a steady writer it would never finish.) The copy is switched to rollback-journal
+ *   mode, so a backup is one self-contained file that opening read-only never writes beside.
+ * - Restore: see {@link SqliteBackup.acquireExclusive}.
+ */
+export class SqliteBackup implements DialectBackup {
+  readonly extension = '.db'
+  readonly #path: string | null
+  readonly #handle: Database.Database | null
+
+  /**
+   * @param source the database file, or (for an in-memory database, which no second
+   *   connection can reach) the live handle itself
+   */
+  constructor(source: { path: string } | { handle: Database.Database }) {
+    this.#path = 'path' in source ? resolve(source.path) : null
+    this.#handle = 'handle' in source ? source.handle : null
+  }
+
+  defaultDir(): string {
+    return this.#path ? join(dirname(this.#path), 'backups') : resolve('backups')
+  }
+
+  async backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void> {
+    if (this.#handle) return copyDatabase(this.#handle, file, onProgress)
+    const path = this.#path!
+    if (!existsSync(path)) throw backupErrors.noDatabase(path)
+    if (statSync(path).size > 0 && !hasSqliteHeader(path))
+      throw backupErrors.unreadableDatabase(path, 'not a SQLite database')
+    const source = new Database(path, { timeout: SOURCE_BUSY_TIMEOUT_MS, fileMustExist: true })
+    try {
+      // In rollback-journal mode the read transaction below would block every writer until the
+      // copy ends; in WAL mode writers go on. Aura databases are WAL already; this covers a file
+      // that was just restored and not opened since.
+      source.pragma('journal_mode = WAL')
+      // One read transaction for the whole copy: a fixed WAL snapshot (see the class comment).
+      source.exec('begin')
+      source.prepare('select count(*) from sqlite_schema').get()
+      await copyDatabase(source, file, onProgress)
+      source.exec('commit')
+    } finally {
+      source.close()
+    }
+  }
+
+  async inspect(file: string): Promise<BackupContent> {
+    return inspectSqliteFile(file)
+  }
+
+  /**
+   * Copies the backup beside the database file (the same directory, hence the same file system,
+   * so the swap is one atomic rename), hashing the copied bytes. Verification then reads this
+   * copy, which is exactly what gets swapped in, and the backup itself is never opened.
+   */
+  async stage(file: string): Promise<StagedBackup> {
+    const path = this.#requirePath()
+    const dir = dirname(path)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const staged = tempPath(dir, this.extension)
+    const { sha256, sizeBytes } = await copyFileHashed(file, staged)
+    return {
+      path: staged,
+      sha256,
+      sizeBytes,
+      async discard() {
+        removeDatabaseFiles(staged)
+      },
+    }
+  }
+
+  /**
+   * Takes the database file for a restore.
+   *
+   * How "another process has it open" is detected: a new connection with
+   * `locking_mode=EXCLUSIVE` and a busy timeout of 0 runs `BEGIN EXCLUSIVE`. In WAL mode every
+   * open connection, even an idle one, holds a shared lock on the WAL index for as long as it is
+   * open, so the exclusive lock is refused (SQLITE_BUSY) while anyone else has the database
+   * open, reader or writer. Once granted, exclusive locking mode keeps the lock until this
+   * connection closes: nobody can read or write the old file from then on, and the safety backup
+   * is taken through this very connection, so it is the last state before the swap.
+   */
+  async acquireExclusive(): Promise<ExclusiveDatabase> {
+    const path = this.#requirePath()
+    if (!existsSync(path)) return new SqliteMissingDatabase(path)
+    if (statSync(path).size > 0 && !hasSqliteHeader(path)) {
+      throw backupErrors.unreadableDatabase(path, 'not a SQLite database')
+    }
+    let lock: Database.Database | undefined
+    try {
+      lock = new Database(path, { timeout: 0, fileMustExist: true })
+      lock.pragma('locking_mode = EXCLUSIVE')
+      lock.exec('begin exclusive')
+      lock.exec('commit')
+    } catch (error) {
+      lock?.close()
+      const code = (error as { code?: string }).code ?? ''
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+        throw backupErrors.inUse(path, 'its lock is held; an open connection or a transaction in progress')
+      }
+      throw backupErrors.unreadableDatabase(path, (error as Error).message)
+    }
+    return new SqliteExclusiveDatabase(path, lock)
+  }
+
+  #requirePath(): string {
+    if (!this.#path) throw backupErrors.inMemory()
+    return this.#path
+  }
+}
+
+/** The online backup from `source` into the existing empty file `file`, then rollback-journal mode. */
+async function copyDatabase(
+  source: Database.Database,
+  file: string,
+  onProgress?: (progress: BackupProgress) => void,
+): Promise<void> {
+  const result = await source.backup(file, {
+    progress({ totalPages, remainingPages }) {
+      onProgress?.({ done: totalPages - remainingPages, total: totalPages })
+      return PAGES_PER_STEP
+    },
+  })
+  onProgress?.({ done: result.totalPages, total: result.totalPages })
+  const copy = new Database(file, { fileMustExist: true })
+  try {
+    copy.pragma('journal_mode = DELETE')
+  } finally {
+    copy.close()
+  }
+}
+
+function hasSqliteHeader(path: string): boolean {
+  return readHeader(path).subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)
+}
+
+function readHeader(path: string): Buffer {
+  const header = Buffer.alloc(100)
+  const fd = openSync(path, 'r')
+  try {
+    const read = readSync(fd, header, 0, header.length, 0)
+    return header.subarray(0, read)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Checks a SQLite backup without writing to it and reads its history and row counts:
+ * 1. not empty, starts with the SQLite header;
+ * 2. not shorter than the size its header records (a truncated copy);
+ * 3. opens read-only and passes `PRAGMA integrity_check`;
+ * 4. its migration history is readable.
+ */
+export function inspectSqliteFile(file: string): BackupContent {
+  const size = statSync(file).size
+  if (size === 0) throw backupErrors.empty(file)
+  const header = readHeader(file)
+  if (header.length < 100 || !header.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
+    throw backupErrors.notSqlite(file)
+  }
+  const rawPageSize = header.readUInt16BE(16)
+  const pageSize = rawPageSize === 1 ? 65_536 : rawPageSize
+  const pageCount = header.readUInt32BE(28)
+  // The header's page count is trustworthy only when its "version-valid-for" equals the change counter.
+  if (pageCount > 0 && header.readUInt32BE(92) === header.readUInt32BE(24) && size < pageCount * pageSize) {
+    throw backupErrors.truncated(file, size, pageCount * pageSize)
+  }
+  let db: Database.Database
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+  } catch (error) {
+    throw backupErrors.corrupt(file, (error as Error).message)
+  }
+  try {
+    let problems: string[]
+    try {
+      problems = (db.pragma('integrity_check') as { integrity_check: string }[]).map(
+        (row) => row.integrity_check,
+      )
+    } catch (error) {
+      throw backupErrors.corrupt(file, (error as Error).message)
+    }
+    if (problems.length !== 1 || problems[0] !== 'ok') {
+      throw backupErrors.integrityCheck(file, problems.slice(0, PROBLEMS_SHOWN))
+    }
+    const tables = (
+      db
+        .prepare(
+          `select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name`,
+        )
+        .all() as {
+        name: string
+      }[]
+    ).map((row) => row.name)
+    let migrations: string[] = []
+    try {
+      if (tables.includes(HISTORY_TABLE)) {
+        migrations = (
+          db.prepare(`select name from ${HISTORY_TABLE} order by name`).all() as { name: string }[]
+        ).map((row) => row.name)
+      }
+    } catch (error) {
+      throw backupErrors.historyUnreadable(file, (error as Error).message)
+    }
+    const rowCounts: Record<string, number> = {}
+    for (const table of tables) {
+      rowCounts[table] = (
+        db.prepare(`select count(*) as n from ${quoteIdentifier(table)}`).get() as { n: number }
+      ).n
+    }
+    return { format: 'sqlite', migrations, rowCounts }
+  } finally {
+    db.close()
+  }
+}
+
+/** The database file held with an exclusive lock for a restore. */
+class SqliteExclusiveDatabase implements ExclusiveDatabase {
+  readonly exists = true
+  readonly #path: string
+  #lock: Database.Database | null
+
+  constructor(path: string, lock: Database.Database) {
+    this.#path = path
+    this.#lock = lock
+  }
+
+  async backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void> {
+    await copyDatabase(this.#held(), file, onProgress)
+  }
+
+  /**
+   * The swap, with the lock still held:
+   * 1. leave WAL mode (rollback journal, then MEMORY): the old file no longer uses any
+   *    `-wal`/`-shm`/`-journal` file, and closing this connection later deletes nothing by name
+   *    (which would otherwise hit the files of the restored database);
+   * 2. remove the stale `-wal`, `-shm` and `-journal` files: SQLite would apply a leftover WAL
+   *    to the restored file;
+   * 3. rename the staged copy (same directory) over the database: atomic;
+   * 4. flush the directory, then close the lock connection (on the old, now unlinked file).
+   */
+  async replaceWith(staged: StagedBackup): Promise<void> {
+    const lock = this.#held()
+    lock.pragma('journal_mode = DELETE')
+    lock.pragma('journal_mode = MEMORY')
+    for (const suffix of ['-wal', '-shm', '-journal']) rmSync(this.#path + suffix, { force: true })
+    renameSync(staged.path, this.#path)
+    fsyncDir(dirname(this.#path))
+    await this.release()
+  }
+
+  async release(): Promise<void> {
+    this.#lock?.close()
+    this.#lock = null
+  }
+
+  #held(): Database.Database {
+    if (!this.#lock) throw new Error('The exclusive lock was already released')
+    return this.#lock
+  }
+}
+
+/** Restoring where no database file exists yet: nothing to lock, nothing to save. */
+class SqliteMissingDatabase implements ExclusiveDatabase {
+  readonly exists = false
+  constructor(readonly path: string) {}
+
+  async backupTo(): Promise<void> {
+    throw backupErrors.noDatabase(this.path)
+  }
+
+  async replaceWith(staged: StagedBackup): Promise<void> {
+    for (const suffix of ['-wal', '-shm', '-journal']) rmSync(this.path + suffix, { force: true })
+    renameSync(staged.path, this.path)
+    fsyncDir(dirname(this.path))
+  }
+
+  async release(): Promise<void> {}
+}

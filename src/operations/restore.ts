@@ -1,0 +1,258 @@
+import { lstatSync } from 'node:fs'
+import { sql } from 'kysely'
+import {
+  createDialect,
+  createDialectBackup,
+  defaultDatabaseUrl,
+  parseDatabaseUrl,
+  type BackupContent,
+  type BackupProgress,
+  type DialectBackup,
+  type ExclusiveDatabase,
+} from '../dialect/index.js'
+import { AuraDataError, backupErrors, redactUrl } from '../errors.js'
+import { discoverMigrations } from '../migration/migration-source.js'
+import { generateScript } from '../migration/migration-script.js'
+import { defaultMigrationsDir } from '../paths.js'
+import { SAFETY_BACKUPS_KEPT, writeBackup, type BackupProgressEvent } from './backup.js'
+import { readManifest, resolveBackupDir, resolveBackupFile, type BackupManifest } from './backup-files.js'
+
+/** What a restore is about to do, for the confirmation question. */
+export interface RestorePlan {
+  /** The backup file (absolute). */
+  readonly file: string
+  readonly createdAt: string
+  /** The newest migration in the backup. */
+  readonly migration: string | null
+  /** The database that will be replaced (no password). */
+  readonly database: string
+  readonly rowCounts: Readonly<Record<string, number>>
+  /** Whether a safety backup of the current database will be taken first. */
+  readonly safetyBackup: boolean
+}
+
+/** A step of a running restore, for a progress display. */
+export interface RestoreProgressEvent {
+  /** `check`: hashing and checking the backup; `safety-backup`: saving the current database; `restore`: replacing it. */
+  readonly phase: 'check' | 'safety-backup' | 'restore'
+  readonly done: number
+  readonly total: number
+}
+
+/** Options of {@link restoreDatabase}. */
+export interface RestoreOptions {
+  /** The database to replace; default `AURA_DATABASE_URL`, else `sqlite:./data/aura.db`. */
+  readonly url?: string
+  /** The backup: a file name in `dir`, or a path inside `dir`. */
+  readonly file: string
+  /** The backup directory (the only place a backup is read from); default as for backups. */
+  readonly dir?: string
+  /** Confirms the restore without asking. Without it, `confirm` must say yes. */
+  readonly yes?: boolean
+  /** Asked once the backup checked out and the database is held, before anything changes. */
+  readonly confirm?: (plan: RestorePlan) => boolean | Promise<boolean>
+  /** The code's migrations (the backup's history must be a prefix of them); the package's own by default. */
+  readonly migrationsDir?: string
+  readonly onProgress?: (progress: RestoreProgressEvent) => void
+}
+
+/** What a restore did, as `aura-db restore --json` prints it. */
+export interface RestoreResult {
+  /** The backup file that was restored. */
+  readonly restored: string
+  /** The safety backup of the previous state; null when there was no database before. */
+  readonly safetyBackup: string | null
+  /** The database that was replaced (no password). */
+  readonly database: string
+  /** The newest migration of the restored database. */
+  readonly migration: string | null
+}
+
+/**
+ * Replaces a database with a backup (operations.md, "Restore"). Nothing is touched until every
+ * check passed; then, in order:
+ * 1. checks the backup: a backup name inside the backup directory, a regular file (not a
+ *    symlink), a manifest whose size and sha256 match the bytes, a readable database of this kind
+ *    passing its integrity check, a migration history that is a prefix of the code's migrations;
+ * 2. takes the database (refused when another process has it open);
+ * 3. asks for confirmation (`yes`, or `confirm`);
+ * 4. takes a safety backup `aura_pre_restore_…` of the current database (its own limit of 5);
+ * 5. swaps the backup in atomically;
+ * 6. verifies the restored database: its history and every table's row count equal the backup's.
+ *
+ * @example
+ * const { safetyBackup } = await restoreDatabase({ url: 'sqlite:./data/aura.db', file: 'aura_backup_20250131_120000_000.db', yes: true })
+ */
+export async function restoreDatabase(options: RestoreOptions): Promise<RestoreResult> {
+  if (!options.yes && !options.confirm) throw backupErrors.confirmationRequired()
+  const url = options.url ?? defaultDatabaseUrl()
+  const database = redactUrl(url)
+  const tools = createDialectBackup(url)
+  const dir = resolveBackupDir(options.dir ?? tools.defaultDir())
+  const file = resolveBackupFile(dir, options.file)
+  if (!file.endsWith(tools.extension)) throw backupErrors.wrongDialect(file, tools.extension)
+  const manifest = checkFileAndManifest(file)
+  const progress = (phase: RestoreProgressEvent['phase']) => (p: BackupProgress) =>
+    options.onProgress?.({ phase, ...p })
+
+  progress('check')({ done: 0, total: 1 })
+  const staged = await tools.stage(file)
+  try {
+    if (staged.sizeBytes !== manifest.sizeBytes) {
+      throw backupErrors.manifestMismatch(file, 'size', manifest.sizeBytes, staged.sizeBytes)
+    }
+    if (staged.sha256 !== manifest.sha256)
+      throw backupErrors.manifestMismatch(file, 'sha256', manifest.sha256, staged.sha256)
+    const content = await inspectStaged(tools, staged.path, file)
+    const migrationsDir = options.migrationsDir ?? defaultMigrationsDir()
+    const codeMigrations = discoverMigrations(migrationsDir)
+    assertKnownHistory(
+      file,
+      content.migrations,
+      codeMigrations.map((m) => m.name),
+    )
+    progress('check')({ done: 1, total: 1 })
+
+    const held = await tools.acquireExclusive()
+    let safetyBackup: string | null = null
+    try {
+      const plan: RestorePlan = {
+        file,
+        createdAt: manifest.createdAt,
+        migration: content.migrations.at(-1) ?? null,
+        database,
+        rowCounts: content.rowCounts,
+        safetyBackup: held.exists,
+      }
+      if (!options.yes && !(await options.confirm!(plan))) throw backupErrors.cancelled()
+      if (held.exists) safetyBackup = await takeSafetyBackup(tools, held, dir, progress('safety-backup'))
+      try {
+        await held.replaceWith(staged, {
+          schemaScript: async (migrations) => {
+            const wanted = new Set(migrations)
+            return generateScript(
+              parseDatabaseUrl(url).dialect,
+              codeMigrations.filter((m) => wanted.has(m.name)),
+              'up',
+            )
+          },
+          onProgress: progress('restore'),
+        })
+      } catch (error) {
+        throw backupErrors.restoreFailed(database, errorMessage(error), safetyBackup, error)
+      }
+    } finally {
+      await held.release()
+    }
+    await verifyRestored(url, database, content, safetyBackup)
+    return { restored: file, safetyBackup, database, migration: content.migrations.at(-1) ?? null }
+  } finally {
+    await staged.discard()
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** The backup is a regular file (not a symlink, device or directory) with a well-formed manifest of the same size. */
+function checkFileAndManifest(file: string): BackupManifest {
+  let stat
+  try {
+    stat = lstatSync(file)
+  } catch {
+    throw backupErrors.notFound(file)
+  }
+  if (stat.isSymbolicLink()) throw backupErrors.notRegularFile(file, 'a symbolic link')
+  if (!stat.isFile())
+    throw backupErrors.notRegularFile(file, stat.isDirectory() ? 'a directory' : 'a special file')
+  const manifest = readManifest(file)
+  if (stat.size !== manifest.sizeBytes)
+    throw backupErrors.manifestMismatch(file, 'size', manifest.sizeBytes, stat.size)
+  return manifest
+}
+
+/** Inspects the staged bytes; messages name the backup file the user gave, not the staging copy. */
+async function inspectStaged(tools: DialectBackup, stagedPath: string, file: string): Promise<BackupContent> {
+  try {
+    return await tools.inspect(stagedPath)
+  } catch (error) {
+    if (error instanceof AuraDataError && stagedPath !== file) {
+      error.message = error.message.replaceAll(stagedPath, file)
+    }
+    throw error
+  }
+}
+
+/** The backup's history must be the code's first migrations, in order: a newer schema is refused by name. */
+function assertKnownHistory(file: string, backup: readonly string[], code: readonly string[]): void {
+  const known = new Set(code)
+  const unknown = backup.filter((name) => !known.has(name))
+  if (unknown.length > 0) throw backupErrors.newerSchema(file, unknown)
+  backup.forEach((name, i) => {
+    if (code[i] !== name) throw backupErrors.historyDiverged(file, code[i] ?? '(nothing)', name)
+  })
+}
+
+async function takeSafetyBackup(
+  tools: DialectBackup,
+  held: ExclusiveDatabase,
+  dir: string,
+  onProgress: (progress: BackupProgress) => void,
+): Promise<string> {
+  const result = await writeBackup(
+    tools,
+    (file, report) => held.backupTo(file, report),
+    'safety',
+    SAFETY_BACKUPS_KEPT,
+    {
+      dir,
+      onProgress: (event: BackupProgressEvent) => {
+        if (event.phase === 'copy') onProgress(event)
+      },
+    },
+  )
+  return result.file
+}
+
+/** The restored database answers with the backup's history and exactly its row count in every table. */
+async function verifyRestored(
+  url: string,
+  database: string,
+  content: BackupContent,
+  safetyBackup: string | null,
+): Promise<void> {
+  const dialect = createDialect(url)
+  try {
+    const problems: string[] = []
+    for (const [table, expected] of Object.entries(content.rowCounts)) {
+      if (!(await dialect.hasTable(table))) {
+        problems.push(`table ${table} is missing`)
+        continue
+      }
+      const row = await dialect.kysely
+        .selectFrom(table)
+        .select(sql<string | number>`count(*)`.as('n'))
+        .executeTakeFirstOrThrow()
+      if (Number(row.n) !== expected)
+        problems.push(`${table} has ${Number(row.n)} rows, the backup ${expected}`)
+    }
+    const history =
+      'aura_migrations' in content.rowCounts
+        ? (await dialect.kysely.selectFrom('aura_migrations').select('name').orderBy('name').execute()).map(
+            (r) => r.name as string,
+          )
+        : []
+    if (history.join(',') !== content.migrations.join(',')) problems.push('the migration history differs')
+    if (problems.length > 0) {
+      throw backupErrors.restoreFailed(
+        database,
+        `the restored database does not match the backup: ${problems.join('; ')}`,
+        safetyBackup,
+        undefined,
+      )
+    }
+  } finally {
+    await dialect.close()
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * A separate process for the backup fault tests (run with `node --import tsx`):
+ * - `writer URL`: commits numbered transactions 1, 2, 3, … until killed; each one inserts the
+ *   audit entry `row_id = n` and the configuration `n.<n>` together; prints `n` after each commit.
+ * - `holder URL`: opens the database, reads from it, prints `ready` and keeps it open.
+ * - `stalled-backup URL DIR`: starts `db.backup()` and, at its first progress report, prints
+ *   `copying` and blocks (so that it can be killed in the middle of the backup).
+ */
+import { openDatabase } from '../src/index.js'
+
+const [mode, url, dir] = process.argv.slice(2)
+if (!mode || !url) throw new Error('usage: backup-child.ts writer|holder|stalled-backup URL [DIR]')
+
+const db = await openDatabase({ url })
+
+if (mode === 'writer') {
+  const timestamp = db.dialect.encode('timestamp', new Date())
+  for (let n = 1; ; n++) {
+    await db.dialect.kysely.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('audit_entries')
+        .values({ occurred_at: timestamp, table_name: 'numbered', row_id: String(n), action: 'insert' })
+        .execute()
+      await trx
+        .insertInto('configurations')
+        .values({ key: `n.${n}`, value: String(n), category: 'numbered' })
+        .execute()
+    })
+    process.stdout.write(`${n}\n`)
+  }
+} else if (mode === 'holder') {
+  await db.status()
+  process.stdout.write('ready\n')
+  setInterval(() => {}, 60_000)
+} else if (mode === 'stalled-backup') {
+  let stalled = false
+  await db.backup({
+    ...(dir ? { dir } : {}),
+    onProgress() {
+      if (stalled) return
+      stalled = true
+      process.stdout.write('copying\n')
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000)
+    },
+  })
+  process.stdout.write('finished\n')
+} else {
+  throw new Error(`unknown mode ${mode}`)
+}
