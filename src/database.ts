@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createDialect, defaultDatabaseUrl, type AuraDialect } from './dialect/index.js'
+import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
+import { seedDatabase, type SeedResult } from './domain/seed.js'
 import { MigrationError, usage } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
+import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
+import type { ValueCipher } from './repository/configurations-repository.js'
 import { createRepositories, type Repositories } from './repository/repositories.js'
 import { activeTransaction, DatabaseSession, QueryCache } from './repository/session.js'
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
@@ -19,10 +23,17 @@ export interface OpenDatabaseOptions {
   readonly migrationsDir?: string
   /** Apply pending migrations while opening (off by default: migrating is a decision). */
   readonly migrate?: boolean
+  /**
+   * The key that encrypts sensitive configuration values: 32 bytes, or their standard base64.
+   * Default: the environment variable `AURA_SECRET_KEY` (base64), else `AURA_SECRET_KEY_FILE`.
+   */
+  readonly secretKey?: SecretKeyInput
+  /** A file holding that key (its base64 text, or the 32 raw bytes), instead of `secretKey`. */
+  readonly secretKeyFile?: string
 }
 
 // The repositories are assigned in the constructor; the interface gives them their types.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface AuraDatabase extends Repositories {}
 
 /**
@@ -36,11 +47,14 @@ export class AuraDatabase {
   readonly migrator: Migrator
   readonly defaultActor: string | null
   readonly #cache = new QueryCache()
+  readonly #cipher: ValueCipher | null
   #closed = false
   #ready: Promise<void> | null = null
 
-  constructor(dialect: AuraDialect, options: OpenDatabaseOptions) {
+  /** `cipher`: the secret-key cipher when the caller already loaded it; else it is loaded from the options. */
+  constructor(dialect: AuraDialect, options: OpenDatabaseOptions, cipher?: ValueCipher | null) {
     this.dialect = dialect
+    this.#cipher = cipher === undefined ? loadSecretCipher(options) : cipher
     this.defaultActor = options.actor ?? null
     this.migrator = new Migrator(
       dialect,
@@ -114,7 +128,18 @@ export class AuraDatabase {
   }
 
   #repositoryOptions() {
-    return { cipher: null }
+    return { cipher: this.#cipher }
+  }
+
+  /**
+   * Inserts the development seed data (behaviour.md, "Seed data") in one transaction, only what
+   * is missing: running it again changes nothing. Returns how many rows it inserted per table.
+   *
+   * @example
+   * const { inserted } = await db.seed()
+   */
+  seed(): Promise<SeedResult> {
+    return seedDatabase(this)
   }
 
   /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */
@@ -141,6 +166,18 @@ export class AuraDatabase {
     return this.migrator.status()
   }
 
+  /**
+   * Takes a verified online backup while the application keeps writing (operations.md,
+   * "Backup"): temporary name, flush, verify, sha256 manifest, rename, then retention.
+   *
+   * @example
+   * const { file, pruned } = await db.backup({ dir: './backups', keep: 5 })
+   */
+  backup(options: BackupOptions = {}): Promise<BackupResult> {
+    this.assertOpen()
+    return createBackup(this.dialect, options)
+  }
+
   /** Closes the connection(s). Further use is a UsageError. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -163,8 +200,10 @@ export class AuraDatabase {
  * await db.close()
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
+  // The key is checked before anything is opened: a bad key leaves no connection behind.
+  const cipher = loadSecretCipher(options)
   const dialect = createDialect(options.url ?? defaultDatabaseUrl())
-  const db = new AuraDatabase(dialect, options)
+  const db = new AuraDatabase(dialect, options, cipher)
   try {
     if (options.migrate) await db.migrate()
   } catch (error) {

@@ -158,3 +158,143 @@ export const usage = {
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, '$1:***@')
 }
+
+/** A file name or path safe to print: control characters (NUL included) shown as `\uXXXX`. */
+function printable(text: string): string {
+  return JSON.stringify(text).slice(1, -1)
+}
+
+/** Named factories for backup and restore errors: the wording, and how to fix each problem, lives here. */
+export const backupErrors = {
+  badName: (input: string, reason: string) =>
+    new BackupError(
+      `Refusing backup name "${printable(input)}": ${reason}. ` +
+        `Name a backup file of the backup directory, e.g. aura_backup_20250131_120000_000.db (see \`aura-db backups\`).`,
+    ),
+  badDir: (dir: string, reason: string) =>
+    new BackupError(`Refusing backup directory "${printable(dir)}": ${reason}.`),
+  notFound: (file: string) =>
+    new BackupError(`Backup ${file} does not exist. List the backups with \`aura-db backups\`.`),
+  notRegularFile: (file: string, what: string) =>
+    new BackupError(`Refusing ${file}: it is ${what}, not a regular file. Restore reads only regular files.`),
+  wrongDialect: (file: string, extension: string) =>
+    new BackupError(
+      `Refusing ${file}: this database takes ${extension} backups; the file is a backup of another database kind.`,
+    ),
+  noManifest: (file: string) =>
+    new BackupError(
+      `Refusing ${file}: its manifest ${file}.json is missing, so the file cannot be checked. ` +
+        `Only backups written by \`aura-db backup\` can be restored.`,
+    ),
+  badManifest: (file: string, detail: string) =>
+    new BackupError(`Refusing ${file}: its manifest ${file}.json is unreadable (${detail}).`),
+  manifestMismatch: (
+    file: string,
+    what: 'size' | 'sha256',
+    expected: string | number,
+    actual: string | number,
+  ) =>
+    new BackupError(
+      `Refusing ${file}: it does not match its manifest: ${what} is ${String(actual)}, the manifest says ${String(expected)}. ` +
+        `The file changed after the backup was written.`,
+    ),
+  empty: (file: string) => new BackupError(`Refusing ${file}: the file is empty (0 bytes), not a backup.`),
+  notSqlite: (file: string) =>
+    new BackupError(
+      `Refusing ${file}: it is not a SQLite database (the file does not start with the SQLite header).`,
+    ),
+  truncated: (file: string, actualBytes: number, expectedBytes: number) =>
+    new BackupError(
+      `Refusing ${file}: the file is truncated: it has ${actualBytes} bytes, its header says ${expectedBytes}.`,
+    ),
+  corrupt: (file: string, detail: string) =>
+    new BackupError(`Refusing ${file}: the database is corrupt (${detail}).`),
+  integrityCheck: (file: string, problems: readonly string[]) =>
+    new BackupError(`Refusing ${file}: it fails integrity_check: ${problems.join('; ')}.`),
+  historyUnreadable: (file: string, detail: string) =>
+    new BackupError(`Refusing ${file}: its migration history cannot be read (${detail}).`),
+  notPostgresBackup: (file: string) =>
+    new BackupError(
+      `Refusing ${file}: it is neither a pg_dump custom-format archive nor an Aura logical export.`,
+    ),
+  unreadableArchive: (file: string, detail: string) =>
+    new BackupError(`Refusing ${file}: the backup cannot be read completely (${detail}).`),
+  newerSchema: (file: string, unknown: readonly string[]) =>
+    new BackupError(
+      `Refusing ${file}: it was taken from a newer schema: migration ${unknown.join(', ')} is unknown to this ` +
+        `version of the code. Upgrade aura-data (or add the migration files) and restore again.`,
+    ),
+  historyDiverged: (file: string, expected: string, found: string) =>
+    new BackupError(
+      `Refusing ${file}: its migration history is not a prefix of this code's migrations ` +
+        `(found ${found} where the code has ${expected}).`,
+    ),
+  inUse: (location: string, detail: string) =>
+    new BackupError(
+      `Refusing to restore over ${location}: another process has the database open (${detail}). ` +
+        `Stop the application (and any other aura-db command) using it, then restore again.`,
+    ),
+  inMemory: () => new BackupError('An in-memory database has no file to restore into.'),
+  noDatabase: (location: string) => new BackupError(`Nothing to back up: ${location} does not exist.`),
+  unreadableDatabase: (location: string, detail: string) =>
+    new BackupError(
+      `Cannot take a safety backup of ${location}: the current database is unreadable (${detail}). ` +
+        `Move the damaged file away by hand, then restore again (nothing was changed).`,
+    ),
+  cancelled: () => new BackupError('Restore cancelled: nothing was changed.'),
+  confirmationRequired: () =>
+    new UsageError(
+      'Restore replaces the whole database: confirm it with { yes: true } or a confirm callback (CLI: --yes, ' +
+        'which is required when stdin is not a terminal).',
+    ),
+  toolMissing: (tool: string) =>
+    new BackupError(
+      `${tool} is not on PATH; it is needed for this PostgreSQL backup (install postgresql-client).`,
+    ),
+  toolFailed: (tool: string, code: number | null, detail: string) =>
+    new BackupError(`${tool} failed (exit ${String(code)}): ${detail || 'no message'}`),
+  failed: (detail: string, cause: unknown) =>
+    new BackupError(
+      `Backup failed: ${detail}. Nothing was deleted and no partial backup was left under a backup name.`,
+      { cause },
+    ),
+  restoreFailed: (location: string, detail: string, safetyBackup: string | null, cause: unknown) =>
+    new BackupError(
+      `Restore of ${location} failed: ${detail}.` +
+        (safetyBackup ? ` The previous state is in the safety backup ${safetyBackup}.` : ''),
+      { cause },
+    ),
+}
+
+/**
+ * Named factories for secret-key and encrypted-value errors. None of them ever quotes a key or a
+ * value: only where the key came from, the configuration key, and key ids (hash prefixes).
+ */
+export const secretErrors = {
+  badKey: (source: string, reason: string) =>
+    new UsageError(
+      `${source} is not a usable secret key: ${reason}. It must be exactly 32 random bytes, given as ` +
+        `standard base64 (44 characters), e.g. from \`openssl rand -base64 32\`.`,
+    ),
+  keyFileUnreadable: (file: string, reason: string) =>
+    new UsageError(`The secret key file ${file} cannot be read (${reason}).`),
+  twoKeys: () => new UsageError('Pass either secretKey or secretKeyFile to openDatabase(), not both.'),
+  rotationInUnit: () =>
+    new UsageError(
+      'Rotate the secret key with db.configurations.rotateKey(), outside a unit of work: the new key ' +
+        'may only be used once the re-encryption has committed.',
+    ),
+  notEncrypted: (key: string) =>
+    new IntegrityError(
+      `The sensitive configuration value ${key} is not an encrypted value: it was altered outside the library.`,
+    ),
+  wrongKey: (key: string, storedKeyId: string, keyIds: readonly string[]) =>
+    new IntegrityError(
+      `The sensitive configuration value ${key} was encrypted with key ${storedKeyId}, but the configured ` +
+        `secret key is ${keyIds.join(' / ')}. Open the database with the key it was written with.`,
+    ),
+  tampered: (key: string) =>
+    new IntegrityError(
+      `The sensitive configuration value ${key} failed authentication: it was tampered with, or the key is wrong.`,
+    ),
+}

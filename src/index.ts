@@ -26,6 +26,26 @@ export {
 } from './dialect/index.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
+  DEFAULT_KEEP,
+  SAFETY_BACKUPS_KEPT,
+  type BackupOptions,
+  type BackupProgressEvent,
+  type BackupResult,
+} from './operations/backup.js'
+export {
+  restoreDatabase,
+  type RestoreOptions,
+  type RestorePlan,
+  type RestoreProgressEvent,
+  type RestoreResult,
+} from './operations/restore.js'
+export {
+  listBackups,
+  type BackupEntry,
+  type BackupKind,
+  type BackupManifest,
+} from './operations/backup-files.js'
+export {
   Migrator,
   type AppliedMigration,
   type DriftEntry,
@@ -35,9 +55,55 @@ export {
   type MigrationStatus,
 } from './migration/migrator.js'
 export type { Repositories } from './repository/repositories.js'
-export { ReadRepository, Repository, SoftDeleteRepository, type ReadOptions } from './repository/repository.js'
+export {
+  ReadRepository,
+  Repository,
+  SoftDeleteRepository,
+  type ReadOptions,
+} from './repository/repository.js'
 export type { OrderBy, QueryOptions, Where } from './repository/filter.js'
 export type { ProjectWithDetails } from './repository/project-states-repository.js'
 export type { CheckpointProgress } from './repository/render-checkpoints-repository.js'
 export type { ConfigValue, SetOptions } from './repository/configurations-repository.js'
+export type { ConfigurationsRepository, ValueCipher } from './repository/configurations-repository.js'
+export type {
+  CustomTemplatesRepository,
+  TemplatesRepository,
+  TemplateSearch,
+} from './repository/templates-repository.js'
+export {
+  FINISHED_EXPORT_STATUSES,
+  type ExportHistoryRepository,
+  type ExportQuery,
+  type ExportRequest,
+  type ExportResult,
+  type ExportStatus,
+} from './repository/export-history-repository.js'
+export { SecretCipher, secretKeyId, type SecretKeyInput, type SecretKeyOptions } from './domain/secrets.js'
+export { defaultSettings, SEEDED_TABLES, type DefaultSetting, type SeedResult } from './domain/seed.js'
+export type { ContentBlobsRepository, GarbageCollection } from './repository/content-blobs-repository.js'
+export type {
+  CreateVersionOptions,
+  ProjectVersionsRepository,
+  PruneAutosavesOptions,
+  VersionComparison,
+  VersionContent,
+  VersionPart,
+  VersionRestore,
+  VersionStorage,
+} from './repository/project-versions-repository.js'
+export type { TimelineScene } from './domain/timeline.js'
+export type { SceneStatesRepository } from './repository/scene-states-repository.js'
+export type {
+  ActionLogsRepository,
+  NewAction,
+  TrackActionsOptions,
+} from './repository/action-logs-repository.js'
+export {
+  BUILT_IN_ACTION_TYPES,
+  type BuiltInActionType,
+  type ProjectFieldsPayload,
+  type SceneOrderPayload,
+  type SceneStatePayload,
+} from './domain/undo-actions.js'
 export * from './schema/index.js'

@@ -3,6 +3,7 @@ import type { ControlledTransaction, Kysely } from 'kysely'
 import type { AuraDialect } from './dialect/index.js'
 import { usage, UsageError } from './errors.js'
 import { createRepositories, type Repositories, type RepositoryOptions } from './repository/repositories.js'
+import type { TrackActionsOptions } from './repository/action-logs-repository.js'
 import type { ActionTracking, QueryCache, Session, TxContext } from './repository/session.js'
 
 /** Options of a unit of work. */
@@ -24,7 +25,7 @@ type State = 'active' | 'committed' | 'rolled back'
  * and on both dialects a multi-row operation may have half-run. `commit` then refuses.
  */
 // The repositories are assigned in the constructor; the interface gives them their types.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface UnitOfWork extends Repositories {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -46,24 +47,24 @@ export class UnitOfWork {
     this.#trx = trx
     this.correlationId = options.correlationId ?? randomUUID()
     this.#context = { now: new Date(), actor, tracking: null }
-    const unit = this
+    // Arrow functions: the session's methods act on this unit, whoever calls them.
     const session: Session = {
       dialect,
       cache,
-      async read(fn) {
-        unit.#assertActive()
+      read: async (fn) => {
+        this.#assertActive()
         try {
-          return await fn(unit.#trx)
+          return await fn(this.#trx)
         } catch (error) {
-          throw unit.#fail(dialect.mapError(error))
+          throw this.#fail(dialect.mapError(error))
         }
       },
-      async write(fn) {
-        unit.#assertActive()
+      write: async (fn) => {
+        this.#assertActive()
         try {
-          return await fn(unit.txContext())
+          return await fn(this.txContext())
         } catch (error) {
-          throw unit.#fail(dialect.mapError(error))
+          throw this.#fail(dialect.mapError(error))
         }
       },
     }
@@ -104,6 +105,23 @@ export class UnitOfWork {
   setTracking(tracking: ActionTracking | null): void {
     this.#assertActive()
     this.#context.tracking = tracking
+  }
+
+  /**
+   * Records this unit's built-in edits of one project for undo/redo, as actions of `userId`:
+   * project field updates and scene add/update/delete/reorder (`actionLogs.undo` /
+   * `actionLogs.redo`). Each action is written in the unit's transaction, with the edit.
+   * `null` stops recording.
+   *
+   * @example
+   * await db.transaction(async (uow) => {
+   *   uow.trackActions({ projectId: p.id, userId: 'alice' })
+   *   await uow.projectStates.update({ ...p, title: 'New title' })
+   * })
+   * await db.actionLogs.undo(p.id, 'alice')
+   */
+  trackActions(options: TrackActionsOptions | null): void {
+    this.setTracking(options === null ? null : this.actionLogs.tracker(options))
   }
 
   /** Commits every write of the unit at once. */

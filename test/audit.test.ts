@@ -66,7 +66,7 @@ for (const d of dialects) {
         title: 'Forgery 2',
         createdAt: forged,
         modifiedBy: 'mallory',
-      })
+      } as never)
       expect(u.createdAt.getTime()).toBe(p.createdAt.getTime())
       expect(u.modifiedBy).toBe('default-actor')
       const stored = await db.projectStates.getById(p.id)

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
-import { openDatabase, type SchemaSnapshot } from '../src/index.js'
+import { openDatabase, type AuraDatabase, type SchemaSnapshot } from '../src/index.js'
 
 export const ROOT = join(import.meta.dirname, '..')
 export const BIN = join(ROOT, 'bin', 'aura-db.js')
@@ -80,6 +80,20 @@ export async function snapshot(url: string): Promise<SchemaSnapshot> {
   try {
     const live = await db.dialect.introspect()
     return { tables: live.tables.filter((t) => t.name !== 'aura_migration_lock') }
+  } finally {
+    await db.close()
+  }
+}
+
+/** Opens the database at `url` in this process, runs `use`, closes it. */
+export async function withDatabase<T>(
+  url: string,
+  migrationsDir: string,
+  use: (db: AuraDatabase) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase({ url, migrationsDir })
+  try {
+    return await use(db)
   } finally {
     await db.close()
   }

@@ -13,7 +13,9 @@ for (const d of dialects) {
       // Two units load the same project (as two app sessions would).
       const seenByA = await db.transaction((uow) => uow.projectStates.getById(created.id))
       const seenByB = await db.transaction((uow) => uow.projectStates.getById(created.id))
-      await db.transaction((uow) => uow.projectStates.update({ ...seenByA!, title: 'From A' }), { actor: 'a' })
+      await db.transaction((uow) => uow.projectStates.update({ ...seenByA!, title: 'From A' }), {
+        actor: 'a',
+      })
       const error = await db
         .transaction((uow) => uow.projectStates.update({ ...seenByB!, title: 'From B' }), { actor: 'b' })
         .catch((e: unknown) => e)
@@ -46,14 +48,18 @@ for (const d of dialects) {
     it('updating or deleting a missing row is NotFoundError, not ConcurrencyError', async () => {
       const { db } = ctx
       const id = '11111111-2222-4333-8444-555555555555'
-      await expect(db.projectStates.update({ id, rowVersion: 1, title: 'x' })).rejects.toBeInstanceOf(NotFoundError)
+      await expect(db.projectStates.update({ id, rowVersion: 1, title: 'x' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      )
       await expect(db.projectStates.delete(id)).rejects.toBeInstanceOf(NotFoundError)
     })
 
     it('update requires the row version that was read', async () => {
       const { db } = ctx
       const p = await db.projectStates.add({ title: 'x' })
-      await expect(db.projectStates.update({ id: p.id, title: 'y' } as never)).rejects.toBeInstanceOf(ValidationError)
+      await expect(db.projectStates.update({ id: p.id, title: 'y' } as never)).rejects.toBeInstanceOf(
+        ValidationError,
+      )
     })
 
     it('two connections racing to update the same row: exactly one wins', async () => {

@@ -69,7 +69,9 @@ for (const d of dialects) {
       const p = await db.projectStates.add({ title: 'Target' })
       const uow = await db.beginUnitOfWork()
       const other = await uow.projectStates.add({ title: 'Written before the failure' })
-      await expect(uow.projectStates.update({ ...p, rowVersion: 99, title: 'x' })).rejects.toBeInstanceOf(ConcurrencyError)
+      await expect(uow.projectStates.update({ ...p, rowVersion: 99, title: 'x' })).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      )
       await expect(uow.commit()).rejects.toBeInstanceOf(UsageError)
       expect(uow.isActive).toBe(false)
       expect(await db.projectStates.getById(other.id)).toBeNull()
@@ -97,7 +99,9 @@ for (const d of dialects) {
     it('validates before any SQL: a bad addRange writes nothing', async () => {
       const { db } = ctx
       const before = await db.projectStates.count()
-      await expect(db.projectStates.addRange([{ title: 'ok' }, { title: '   ' }])).rejects.toBeInstanceOf(ValidationError)
+      await expect(db.projectStates.addRange([{ title: 'ok' }, { title: '   ' }])).rejects.toBeInstanceOf(
+        ValidationError,
+      )
       expect(await db.projectStates.count()).toBe(before)
     })
 

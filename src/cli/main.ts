@@ -3,12 +3,16 @@
  * `src/cli/commands/<name>.ts` and registers itself on the program.
  */
 import { registerAdd } from './commands/add.js'
+import { registerBackup } from './commands/backup.js'
+import { registerBackups } from './commands/backups.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerRemove } from './commands/remove.js'
+import { registerRestore } from './commands/restore.js'
 import { registerRollback } from './commands/rollback.js'
 import { registerScript } from './commands/script.js'
+import { registerSeed } from './commands/seed.js'
 import { registerStatus } from './commands/status.js'
 import { registerVerify } from './commands/verify.js'
 import { createProgram, runProgram } from './program.js'
@@ -23,6 +27,10 @@ registerAdd(program)
 registerRemove(program)
 registerScript(program)
 registerVerify(program)
+registerSeed(program)
 registerInit(program)
+registerBackup(program)
+registerBackups(program)
+registerRestore(program)
 
 await runProgram(program, process.argv)

@@ -173,7 +173,10 @@ export interface ExclusiveDatabase {
    */
   replaceWith(
     staged: StagedBackup,
-    options: { schemaScript: (migrations: readonly string[]) => Promise<string>; onProgress?: (progress: BackupProgress) => void },
+    options: {
+      schemaScript: (migrations: readonly string[]) => Promise<string>
+      onProgress?: (progress: BackupProgress) => void
+    },
   ): Promise<void>
   /** Lets go of the database; safe to call more than once. */
   release(): Promise<void>

@@ -1,11 +1,20 @@
-import { usage } from '../errors.js'
-import type { AuraDialect, DialectName, ScriptDialect } from './dialect.js'
+import { backupErrors, usage } from '../errors.js'
+import type { AuraDialect, DialectBackup, DialectName, ScriptDialect } from './dialect.js'
+import { PostgresBackup } from './postgres/postgres-backup.js'
 import { PostgresAuraDialect, createPostgresDatabaseIfMissing } from './postgres/postgres-dialect.js'
 import { postgresScriptDialect } from './postgres/postgres-script.js'
 import { SqliteAuraDialect, createSqliteDatabaseIfMissing } from './sqlite/sqlite-dialect.js'
+import { SqliteBackup } from './sqlite/sqlite-backup.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 
 export type { AuraDialect, DialectName, SchemaSnapshot, ScriptDialect, ScriptMigration } from './dialect.js'
+export type {
+  BackupContent,
+  BackupProgress,
+  DialectBackup,
+  ExclusiveDatabase,
+  StagedBackup,
+} from './dialect.js'
 
 /** The database URL used when none is given: `AURA_DATABASE_URL`, else `sqlite:./data/aura.db`. */
 export function defaultDatabaseUrl(): string {
@@ -40,6 +49,17 @@ export async function createDatabaseIfMissing(url: string): Promise<boolean> {
   return parsed.dialect === 'sqlite'
     ? createSqliteDatabaseIfMissing(parsed.path)
     : createPostgresDatabaseIfMissing(parsed.connectionString)
+}
+
+/**
+ * The backup and restore mechanics for a URL without opening the database: a restore must work
+ * on a database that is missing, damaged, or must not be held open by this process.
+ */
+export function createDialectBackup(url: string): DialectBackup {
+  const parsed = parseDatabaseUrl(url)
+  if (parsed.dialect === 'postgres') return new PostgresBackup({ connectionString: parsed.connectionString })
+  if (parsed.path === ':memory:') throw backupErrors.inMemory()
+  return new SqliteBackup({ path: parsed.path })
 }
 
 const scriptDialects: Record<DialectName, ScriptDialect> = {

@@ -1,15 +1,29 @@
-import { NotFoundError, usage, ValidationError } from '../errors.js'
+import { sql } from 'kysely'
+import type { SecretKeyInput } from '../domain/secrets.js'
+import { ConcurrencyError, NotFoundError, secretErrors, usage, ValidationError } from '../errors.js'
 import { configurationsTable, type Configuration } from '../schema/configurations.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
-import type { Row, Session, TxContext } from './session.js'
+import { DatabaseSession, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateUpdate } from './validation.js'
 
-/** Encrypts and decrypts sensitive configuration values (see `src/domain/secrets.ts`). */
+/**
+ * Encrypts and decrypts sensitive configuration values (`SecretCipher` in `src/domain/secrets.ts`).
+ * `context` is the configuration key: a value only decrypts under the key it was stored at.
+ */
 export interface ValueCipher {
-  encrypt(plaintext: string): string
+  /** The id of the key new values are encrypted with (stored in each value). */
+  readonly keyId: string
+  encrypt(plaintext: string, context: string): string
   /** Throws IntegrityError when the value was tampered with or the key is wrong. */
-  decrypt(stored: string): string
+  decrypt(stored: string, context: string): string
+  /** The key id a stored value names, or null when it is not an encrypted value. */
+  keyIdOf(stored: string): string | null
+  /** A cipher over another key (the target of a rotation); UsageError when the key is unusable. */
+  forKey(key: SecretKeyInput): ValueCipher
+  /** Encrypts with `next`'s key from now on; values under the current key stay readable until `forgetPrevious`. */
+  adopt(next: ValueCipher): void
+  forgetPrevious(): void
 }
 
 /** A setting's value as `getValue` returns it. */
@@ -26,6 +40,7 @@ export interface SetOptions {
   readonly valueType?: Configuration['valueType']
 }
 
+/** What the audit trail records instead of a sensitive value. */
 export const REDACTED = '[redacted]'
 
 function serialise(value: ConfigValue, valueType: Configuration['valueType'] | undefined) {
@@ -106,7 +121,9 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
   }
 
   /** Sets several settings in one transaction: all or none. */
-  async setMany(entries: readonly ({ key: string; value: ConfigValue } & SetOptions)[]): Promise<Configuration[]> {
+  async setMany(
+    entries: readonly ({ key: string; value: ConfigValue } & SetOptions)[],
+  ): Promise<Configuration[]> {
     const prepared = entries.map((e) => this.prepare(e))
     return this.session.write(async (tx) => {
       const out: Configuration[] = []
@@ -128,13 +145,13 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
   override fromRow(row: Row): Configuration {
     const entry = super.fromRow(row)
     if (!entry.isSensitive) return entry
-    return { ...entry, value: this.requireCipher().decrypt(entry.value) }
+    return { ...entry, value: this.requireCipher().decrypt(entry.value, entry.key) }
   }
 
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Configuration> {
     const stored =
       values.isSensitive === true
-        ? { ...values, value: this.requireCipher().encrypt(values.value as string) }
+        ? { ...values, value: this.requireCipher().encrypt(values.value as string, values.key as string) }
         : values
     return super.insertIn(tx, stored)
   }
@@ -160,12 +177,102 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
     // Turning sensitivity on or off re-stores the value encrypted or in plaintext.
     if (before.isSensitive !== sensitive && set.value === undefined) set.value = before.value
     if (Object.keys(set).length === 0) return before as unknown as Configuration
-    if (sensitive && set.value !== undefined) set.value = this.requireCipher().encrypt(set.value as string)
+    if (sensitive && set.value !== undefined)
+      set.value = this.requireCipher().encrypt(set.value as string, key as string)
     set.updatedAt = tx.now
     set.modifiedBy = tx.actor
     const updated = await this.writeRow(tx, key, Number(row.row_version), set)
+    if (sensitive && before.isSensitive !== true) await this.#redactHistory(tx, key as string)
     await this.audit(tx, 'update', key, this.redact(before, changed))
     return updated
+  }
+
+  /**
+   * Re-encrypts every sensitive value (active or not) with `newKey`, then uses it: afterwards
+   * the database can only be read with the new key. Returns how many values were re-encrypted.
+   * 1. One transaction decrypts each value with the current key and stores it encrypted with
+   *    the new one; a value that does not decrypt (IntegrityError) aborts it, changing nothing.
+   * 2. After the commit the database switches to the new key.
+   * 3. A second transaction re-encrypts any value another writer stored with the old key
+   *    between 1 and 2 (usually none).
+   * Each re-encrypted row gets a new row version and an audit entry with the value redacted.
+   * Only on the database, not on a unit of work: the key must change only once 1 has committed.
+   *
+   * @example
+   * await db.configurations.rotateKey(newKeyBase64)
+   */
+  async rotateKey(newKey: SecretKeyInput): Promise<number> {
+    if (!(this.session instanceof DatabaseSession)) throw secretErrors.rotationInUnit()
+    const cipher = this.requireCipher()
+    const next = cipher.forKey(newKey)
+    let count = await this.session.write((tx) => this.#reencrypt(tx, cipher, next))
+    cipher.adopt(next)
+    try {
+      count += await this.session.write((tx) => this.#reencrypt(tx, cipher, cipher))
+    } finally {
+      cipher.forgetPrevious()
+    }
+    return count
+  }
+
+  /** Stores every sensitive value not yet under `to`'s key encrypted with it. */
+  async #reencrypt(tx: TxContext, from: ValueCipher, to: ValueCipher): Promise<number> {
+    const dialect = this.session.dialect
+    const rows = await tx.db
+      .selectFrom(this.table.name)
+      .select(['key', 'value', 'row_version'])
+      .where('is_sensitive', '=', dialect.encode('bool', true))
+      .orderBy('key')
+      .execute()
+    let count = 0
+    for (const row of rows) {
+      const key = row.key as string
+      if (to.keyIdOf(row.value as string) === to.keyId) continue
+      const value = to.encrypt(from.decrypt(row.value as string, key), key)
+      // Written directly, not through writeRow: reading the row back would decrypt it with a key
+      // the database does not use yet.
+      const result = await tx.db
+        .updateTable(this.table.name)
+        .set({
+          value,
+          updated_at: dialect.encode('timestamp', tx.now),
+          modified_by: tx.actor,
+          row_version: sql`row_version + 1`,
+        })
+        .where('key', '=', key)
+        .where('row_version', '=', row.row_version)
+        .executeTakeFirst()
+      if (Number(result.numUpdatedRows) !== 1) {
+        throw new ConcurrencyError(this.table.name, key, Number(row.row_version), null)
+      }
+      await this.audit(tx, 'update', key, { value: [REDACTED, REDACTED] })
+      count++
+    }
+    return count
+  }
+
+  /**
+   * A value that becomes sensitive may have been recorded in plaintext by earlier audit entries
+   * (while it was not sensitive): those values are replaced by "[redacted]" too.
+   */
+  async #redactHistory(tx: TxContext, key: string): Promise<void> {
+    const entries = await tx.db
+      .selectFrom('audit_entries')
+      .select(['id', 'changes_json'])
+      .where('table_name', '=', this.table.name)
+      .where('row_id', '=', key)
+      .where('changes_json', 'is not', null)
+      .execute()
+    for (const entry of entries) {
+      const changes = JSON.parse(entry.changes_json as string) as AuditChanges
+      if (!changes.value) continue
+      changes.value = [REDACTED, REDACTED]
+      await tx.db
+        .updateTable('audit_entries')
+        .set({ changes_json: JSON.stringify(changes) })
+        .where('id', '=', entry.id)
+        .execute()
+    }
   }
 
   protected override redact(before: Record<string, unknown>, changes: AuditChanges): AuditChanges {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { adjustReferences, versionHashes } from '../domain/blob-references.js'
+import { projectUpdateAction, trackEdit } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import type { AssetState } from '../schema/asset-states.js'
 import { projectStatesTable, type ProjectState } from '../schema/project-states.js'
@@ -90,6 +91,20 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
       if (errorMessage !== undefined) changes.errorMessage = errorMessage
       return this.updateIn(tx, key, Number(row.row_version), changes)
     })
+  }
+
+  /** Updates the project; recorded as `ProjectUpdate` when the unit tracks this project (`uow.trackActions`). */
+  override async updateIn(
+    tx: TxContext,
+    key: unknown,
+    rowVersion: number | null,
+    changes: Record<string, unknown>,
+  ): Promise<ProjectState> {
+    if (!tx.tracking) return super.updateIn(tx, key, rowVersion, changes)
+    const row = await this.currentRow(tx, key)
+    const updated = await super.updateIn(tx, key, rowVersion, changes)
+    if (row) await trackEdit(tx, updated.id, projectUpdateAction(this.fromRow(row), updated))
+    return updated
   }
 
   /** Before a project is purged: its versions give up their blob references. */

@@ -1,35 +1,34 @@
-import { actionLogsTable } from '../schema/action-logs.js'
 import { assetStatesTable } from '../schema/asset-states.js'
-import { contentBlobsTable } from '../schema/content-blobs.js'
-import { customTemplatesTable } from '../schema/custom-templates.js'
-import { exportHistoryTable } from '../schema/export-history.js'
-import { projectVersionsTable } from '../schema/project-versions.js'
-import { sceneStatesTable } from '../schema/scene-states.js'
 import { systemConfigurationTable } from '../schema/system-configuration.js'
-import { templatesTable } from '../schema/templates.js'
 import { userSetupsTable } from '../schema/user-setups.js'
+import { ActionLogsRepository } from './action-logs-repository.js'
 import { AuditEntriesRepository } from './audit-entries-repository.js'
 import { ConfigurationsRepository, type ValueCipher } from './configurations-repository.js'
+import { ContentBlobsRepository } from './content-blobs-repository.js'
+import { ExportHistoryRepository } from './export-history-repository.js'
 import { ProjectStatesRepository } from './project-states-repository.js'
+import { ProjectVersionsRepository } from './project-versions-repository.js'
 import { RenderCheckpointsRepository } from './render-checkpoints-repository.js'
-import { Repository, SoftDeleteRepository } from './repository.js'
+import { Repository } from './repository.js'
+import { SceneStatesRepository } from './scene-states-repository.js'
 import type { Session } from './session.js'
+import { CustomTemplatesRepository, TemplatesRepository } from './templates-repository.js'
 
 /** The 14 repositories, the same on the database and on a unit of work. */
 export interface Repositories {
   readonly projectStates: ProjectStatesRepository
-  readonly sceneStates: Repository<typeof sceneStatesTable>
+  readonly sceneStates: SceneStatesRepository
   readonly assetStates: Repository<typeof assetStatesTable>
   readonly renderCheckpoints: RenderCheckpointsRepository
-  readonly projectVersions: SoftDeleteRepository<typeof projectVersionsTable>
-  readonly contentBlobs: Repository<typeof contentBlobsTable>
+  readonly projectVersions: ProjectVersionsRepository
+  readonly contentBlobs: ContentBlobsRepository
   readonly configurations: ConfigurationsRepository
-  readonly templates: Repository<typeof templatesTable>
-  readonly customTemplates: SoftDeleteRepository<typeof customTemplatesTable>
-  readonly exportHistory: Repository<typeof exportHistoryTable>
+  readonly templates: TemplatesRepository
+  readonly customTemplates: CustomTemplatesRepository
+  readonly exportHistory: ExportHistoryRepository
   readonly userSetups: Repository<typeof userSetupsTable>
   readonly systemConfiguration: Repository<typeof systemConfigurationTable>
-  readonly actionLogs: Repository<typeof actionLogsTable>
+  readonly actionLogs: ActionLogsRepository
   readonly auditEntries: AuditEntriesRepository
 }
 
@@ -40,27 +39,33 @@ export interface RepositoryOptions {
 
 /** Builds the repositories over one session (the database's, or a unit of work's). */
 export function createRepositories(session: Session, options: RepositoryOptions): Repositories {
-  const sceneStates = new Repository(sceneStatesTable, session)
+  const sceneStates = new SceneStatesRepository(session)
   const assetStates = new Repository(assetStatesTable, session)
   const renderCheckpoints = new RenderCheckpointsRepository(session)
+  const projectStates = new ProjectStatesRepository(session, {
+    scenes: sceneStates,
+    assets: assetStates,
+    checkpoints: renderCheckpoints,
+  })
+  const contentBlobs = new ContentBlobsRepository(session)
   return {
-    projectStates: new ProjectStatesRepository(session, {
-      scenes: sceneStates,
-      assets: assetStates,
-      checkpoints: renderCheckpoints,
-    }),
+    projectStates,
     sceneStates,
     assetStates,
     renderCheckpoints,
-    projectVersions: new SoftDeleteRepository(projectVersionsTable, session),
-    contentBlobs: new Repository(contentBlobsTable, session),
+    projectVersions: new ProjectVersionsRepository(session, {
+      blobs: contentBlobs,
+      scenes: sceneStates,
+      projects: projectStates,
+    }),
+    contentBlobs,
     configurations: new ConfigurationsRepository(session, options.cipher),
-    templates: new Repository(templatesTable, session),
-    customTemplates: new SoftDeleteRepository(customTemplatesTable, session),
-    exportHistory: new Repository(exportHistoryTable, session),
+    templates: new TemplatesRepository(session),
+    customTemplates: new CustomTemplatesRepository(session),
+    exportHistory: new ExportHistoryRepository(session),
     userSetups: new Repository(userSetupsTable, session),
     systemConfiguration: new Repository(systemConfigurationTable, session),
-    actionLogs: new Repository(actionLogsTable, session),
+    actionLogs: new ActionLogsRepository(session, { projects: projectStates, scenes: sceneStates }),
     auditEntries: new AuditEntriesRepository(session),
   }
 }

@@ -111,8 +111,28 @@ export class DatabaseSession implements Session {
     readonly ready: () => Promise<void>,
   ) {}
 
-  async #guard(): Promise<void> {
-    await this.ready()
+  /** The `ready()` promise last seen resolved: while `ready()` returns it, there is nothing to wait for. */
+  #resolvedReady: Promise<void> | null = null
+
+  /**
+   * Refuses a call when the database is closed or not ready, or when it comes from inside
+   * `db.transaction()`. Returns a promise to await only until readiness was seen once: every
+   * hop counts on a point query. Callers are async functions, so a throw here is a rejection.
+   */
+  #guard(): Promise<void> | undefined {
+    const ready = this.ready()
+    if (ready !== this.#resolvedReady) return this.#awaitReady(ready)
+    this.#assertOutsideTransaction()
+    return undefined
+  }
+
+  async #awaitReady(ready: Promise<void>): Promise<void> {
+    await ready
+    this.#resolvedReady = ready
+    this.#assertOutsideTransaction()
+  }
+
+  #assertOutsideTransaction(): void {
     if (activeTransaction.getStore()) {
       throw new UsageError(
         'A db-level repository was called inside db.transaction(); use the repositories of the unit ' +
@@ -122,7 +142,8 @@ export class DatabaseSession implements Session {
   }
 
   async read<T>(fn: (db: Kysely<any>) => Promise<T>): Promise<T> {
-    await this.#guard()
+    const waiting = this.#guard()
+    if (waiting) await waiting
     try {
       return await fn(this.dialect.kysely)
     } catch (error) {
@@ -131,7 +152,8 @@ export class DatabaseSession implements Session {
   }
 
   async write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
-    await this.#guard()
+    const waiting = this.#guard()
+    if (waiting) await waiting
     try {
       return await this.dialect.kysely
         .transaction()

@@ -65,6 +65,10 @@ export function columnSchema(spec: ColumnSpec): z.ZodType {
 interface TableValidators {
   /** Per writable field: schema accepting its legal values (null where nullable). */
   readonly fields: ReadonlyMap<string, z.ZodType>
+  /** The primary key's schema (not null). */
+  readonly key: z.ZodType
+  /** Per field, the schema of a filter operand: the type only, built on first use. */
+  readonly operands: Map<string, z.ZodType>
 }
 
 const cache = new WeakMap<TableDef, TableValidators>()
@@ -79,7 +83,7 @@ function validators(table: TableDef): TableValidators {
       const schema = columnSchema(spec)
       fields.set(field, spec.nullable ? schema.nullable() : schema)
     }
-    v = { fields }
+    v = { fields, key: columnSchema(table.columns[table.primaryKey]!), operands: new Map() }
     cache.set(table, v)
   }
   return v
@@ -150,7 +154,7 @@ export function validateUpdate(
 export function validateKey(table: TableDef, key: unknown): unknown {
   const spec = table.columns[table.primaryKey]!
   if (key === undefined || key === null) fail(table, table.primaryKey, 'is required')
-  checkValue(table, table.primaryKey, columnSchema(spec), key)
+  checkValue(table, table.primaryKey, validators(table).key, key)
   return spec.kind === 'uuid' ? (key as string).toLowerCase() : key
 }
 
@@ -163,14 +167,18 @@ export function validateRowVersion(table: TableDef, value: unknown): number {
 
 /** Validates one value for a field (filters use it for their operands). */
 export function validateFieldValue(table: TableDef, field: string, value: unknown): void {
-  const spec = table.columns[field]!
-  const schema = columnSchema({
-    ...spec,
-    notBlank: false,
-    enumValues: undefined,
-    min: undefined,
-    max: undefined,
-  } as ColumnSpec)
+  const { operands } = validators(table)
+  let schema = operands.get(field)
+  if (!schema) {
+    schema = columnSchema({
+      ...table.columns[field]!,
+      notBlank: false,
+      enumValues: undefined,
+      min: undefined,
+      max: undefined,
+    } as ColumnSpec)
+    operands.set(field, schema)
+  }
   checkValue(table, field, schema, value)
 }
 

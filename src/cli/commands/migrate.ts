@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { discoverMigrations, resolveMigrationName } from '../../migration/migration-source.js'
+import { backupBeforeMigration } from '../../operations/backup.js'
 import { printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 
@@ -12,13 +13,10 @@ export function registerMigrate(program: Command): void {
     .command('migrate')
     .description('apply pending migrations (up to --to)')
     .option('--to <name>', 'stop after this migration (full name, or the part after the timestamp)')
-    .option(
-      '--no-backup',
-      'skip the verified backup taken first on a SQLite database holding data (automatic backups arrive with issue 5; until then none is taken)',
-    )
+    .option('--no-backup', 'skip the verified backup taken first on a SQLite database holding data')
     .option('--dry-run', 'print the SQL that would run and change nothing')
     .action(
-      action(async (cli, options: { to?: string; dryRun?: boolean }) => {
+      action(async (cli, options: { to?: string; dryRun?: boolean; backup?: boolean }) => {
         const to =
           options.to === undefined
             ? undefined
@@ -29,8 +27,13 @@ export function registerMigrate(program: Command): void {
         await cli.withDatabase(async (db) => {
           const status = await db.migrator.status()
           refuseOnDrift(status, 'migrate')
+          const backup =
+            options.dryRun || options.backup === false || status.pending.length === 0
+              ? null
+              : await backupBeforeMigration(db.dialect)
           const run = await db.migrator.migrate({ ...(to ? { to } : {}), dryRun: options.dryRun ?? false })
-          cli.out.report(runDocument(run, null), () => {
+          cli.out.report(runDocument(run, backup?.file ?? null), () => {
+            if (backup) cli.out.line(`Backup taken first: ${backup.file}`)
             printRun(cli.out, run)
             if (run.error) return
             const applied = run.results.length

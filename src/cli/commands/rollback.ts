@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { resolveMigrationName } from '../../migration/migration-source.js'
+import { backupBeforeMigration } from '../../operations/backup.js'
 import { printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 
@@ -16,8 +17,9 @@ export function registerRollback(program: Command): void {
     )
     .argument('[target]', 'migration to roll back to, or 0 for all')
     .option('--dry-run', 'print the SQL that would run and change nothing')
+    .option('--no-backup', 'skip the verified backup taken first on a SQLite database holding data')
     .action(
-      action(async (cli, target: string | undefined, options: { dryRun?: boolean }) => {
+      action(async (cli, target: string | undefined, options: { dryRun?: boolean; backup?: boolean }) => {
         await cli.withDatabase(async (db) => {
           const status = await db.migrator.status()
           refuseOnDrift(status, 'roll back')
@@ -51,9 +53,11 @@ export function registerRollback(program: Command): void {
             )
             return
           }
+          const backup = options.backup === false ? null : await backupBeforeMigration(db.dialect)
           const run = await db.migrator.rollback({ ...range })
           const current = (await db.migrator.status()).current ?? '(empty)'
-          cli.out.report(runDocument(run, null), () => {
+          cli.out.report(runDocument(run, backup?.file ?? null), () => {
+            if (backup) cli.out.line(`Backup taken first: ${backup.file}`)
             printRun(cli.out, run)
             if (!run.error)
               cli.out.line(`Rolled back ${run.results.length} migration(s); the database is at ${current}.`)

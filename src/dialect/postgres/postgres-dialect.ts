@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { MigrationError, redactUrl } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
-import type { AuraDialect, MigrationLock, SchemaSnapshot } from '../dialect.js'
+import type {
+  AuraDialect,
+  DialectBackup,
+  IntegrityCheckResult,
+  MigrationLock,
+  SchemaSnapshot,
+} from '../dialect.js'
+import { PostgresBackup } from './postgres-backup.js'
+import { checkPostgresIntegrity } from './postgres-integrity.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
 
@@ -91,6 +99,32 @@ export class PostgresAuraDialect implements AuraDialect {
     return isRetryablePostgresError(error)
   }
 
+  literalMatch(op: 'contains' | 'startsWith', column: string, value: unknown): RawBuilder<boolean> {
+    const col = sql.ref(column)
+    return op === 'contains'
+      ? sql<boolean>`strpos(${col}, ${value}) > 0`
+      : sql<boolean>`starts_with(${col}, ${value})`
+  }
+
+  /**
+   * Matches through the GIN expression index `ix_<table>_search`: the expression below is the
+   * indexed one, character for character in meaning (same function, configuration and pattern
+   * as literals), or PostgreSQL would not use the index. Each word becomes a prefix lexeme
+   * (`word:*`), joined with `&`; words hold only letters and digits, so tsquery syntax in the
+   * user's text is never interpreted.
+   */
+  templateTextMatch(table: 'templates' | 'custom_templates', words: readonly string[]): RawBuilder<boolean> {
+    const query = words.map((word) => `${word}:*`).join(' & ')
+    const name = sql.ref(`${table}.name`)
+    const description = sql.ref(`${table}.description`)
+    return sql<boolean>`to_tsvector('simple', regexp_replace(${name} || ' ' || ${description}, '[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', ${query})`
+  }
+
+  /** `translate` folds A–Z only, as SQLite's `lower()` does (PostgreSQL's `lower()` folds more). */
+  tagListMatch(column: string, tag: string): RawBuilder<boolean> {
+    return sql<boolean>`strpos(',' || translate(${sql.ref(column)}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') || ',', ${`,${tag},`}) > 0`
+  }
+
   async hasTable(name: string): Promise<boolean> {
     const result = await sql<{ exists: boolean }>`select to_regclass(${name}) is not null as exists`.execute(
       this.kysely,
@@ -141,7 +175,19 @@ export class PostgresAuraDialect implements AuraDialect {
   async createScratch(): Promise<AuraDialect> {
     const schema = `aura_scratch_${randomBytes(8).toString('hex')}`
     await sql`create schema ${sql.id(schema)}`.execute(this.kysely)
-    return new PostgresAuraDialect({ connectionString: this.#options.connectionString, max: 2, scratchSchema: schema })
+    return new PostgresAuraDialect({
+      connectionString: this.#options.connectionString,
+      max: 2,
+      scratchSchema: schema,
+    })
+  }
+
+  checkIntegrity(): Promise<readonly IntegrityCheckResult[]> {
+    return checkPostgresIntegrity(this.kysely)
+  }
+
+  backups(): DialectBackup {
+    return new PostgresBackup({ connectionString: this.#options.connectionString })
   }
 
   async close(): Promise<void> {
@@ -152,7 +198,8 @@ export class PostgresAuraDialect implements AuraDialect {
     } finally {
       await this.kysely.destroy()
     }
-  }}
+  }
+}
 
 /**
  * Creates the database a connection string names when it does not exist, connecting to the

@@ -4,9 +4,16 @@ import Database from 'better-sqlite3'
 import { Kysely, sql, type RawBuilder } from 'kysely'
 import { IntegrityError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
-import type { AuraDialect, DialectBackup, MigrationLock, SchemaSnapshot } from '../dialect.js'
+import type {
+  AuraDialect,
+  DialectBackup,
+  IntegrityCheckResult,
+  MigrationLock,
+  SchemaSnapshot,
+} from '../dialect.js'
 import { SqliteBackup } from './sqlite-backup.js'
-import { SqliteAuraKyselyDialect } from './sqlite-driver.js'
+import { checkSqliteIntegrity } from './sqlite-integrity.js'
+import { SqliteAuraKysely } from './sqlite-driver.js'
 import { mapSqliteError } from './sqlite-errors.js'
 import { introspectSqlite } from './sqlite-introspect.js'
 import { acquireSqliteMigrationLock } from './sqlite-lock.js'
@@ -126,7 +133,7 @@ export class SqliteAuraDialect implements AuraDialect {
     this.handle = openSqliteFile(options)
     this.filePath = options.path === ':memory:' ? null : resolve(options.path)
     this.location = this.filePath ?? ':memory:'
-    this.kysely = new Kysely<any>({ dialect: new SqliteAuraKyselyDialect(this.handle, SQLITE_BUSY_TIMEOUT_MS) })
+    this.kysely = new SqliteAuraKysely(this.handle, SQLITE_BUSY_TIMEOUT_MS)
   }
 
   columnType(kind: ColumnKind): string {
@@ -174,6 +181,22 @@ export class SqliteAuraDialect implements AuraDialect {
       : sql<boolean>`substr(${col}, 1, length(${value})) = ${value}`
   }
 
+  /**
+   * Matches through the FTS5 table `<table>_fts` (external content, rowid = the row's rowid).
+   * Each word becomes a quoted prefix term (`"word"*`), so FTS5 query syntax (`OR`, `NEAR`,
+   * `-`, `*`) in the user's text is never interpreted; terms separated by spaces must all match.
+   */
+  templateTextMatch(table: 'templates' | 'custom_templates', words: readonly string[]): RawBuilder<boolean> {
+    const fts = sql.table(`${table}_fts`)
+    const query = words.map((word) => `"${word.replace(/"/g, '""')}"*`).join(' ')
+    return sql<boolean>`${sql.ref(`${table}.rowid`)} in (select rowid from ${fts} where ${fts} match ${query})`
+  }
+
+  /** SQLite's `lower()` folds A–Z only, which is exactly the contract. */
+  tagListMatch(column: string, tag: string): RawBuilder<boolean> {
+    return sql<boolean>`instr(',' || lower(${sql.ref(column)}) || ',', ${`,${tag},`}) > 0`
+  }
+
   async hasTable(name: string): Promise<boolean> {
     return (
       this.handle.prepare(`select 1 from sqlite_schema where type = 'table' and name = ?`).get(name) !==
@@ -193,6 +216,10 @@ export class SqliteAuraDialect implements AuraDialect {
     return acquireSqliteMigrationLock(this.handle, holder, timeoutMs)
   }
 
+  async checkIntegrity(): Promise<readonly IntegrityCheckResult[]> {
+    return checkSqliteIntegrity(this.handle)
+  }
+
   backups(): DialectBackup {
     // An in-memory database is reachable only through this handle.
     return new SqliteBackup(this.filePath ? { path: this.filePath } : { handle: this.handle })
@@ -200,5 +227,8 @@ export class SqliteAuraDialect implements AuraDialect {
 
   async close(): Promise<void> {
     await this.kysely.destroy()
+    // Kysely destroys only a driver it initialised: a database used only through the handle
+    // (status, backup) would otherwise stay open, and a restore would see it as in use.
+    if (this.handle.open) this.handle.close()
   }
 }

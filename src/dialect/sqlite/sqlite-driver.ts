@@ -1,42 +1,66 @@
 import type { Database, Statement } from 'better-sqlite3'
 import {
   CompiledQuery,
+  Kysely,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  type Compilable,
   type DatabaseConnection,
   type Dialect,
   type Driver,
-  type Kysely,
+  type QueryId,
   type QueryResult,
 } from 'kysely'
 
 /**
  * An async mutex whose waiters give up after `timeoutMs` with an error carrying SQLite's own
- * `SQLITE_BUSY` code, so it maps to BusyError like a busy database does.
+ * `SQLITE_BUSY` code, so it maps to BusyError like a busy database does. Waiters are served in
+ * arrival order. Taking a free lock starts no timer: that is every read outside a transaction,
+ * so the uncontended path must cost next to nothing.
  */
 class AsyncMutex {
-  #tail: Promise<void> = Promise.resolve()
+  #held = false
+  readonly #waiters: (() => void)[] = []
+
+  /** Whether someone holds the lock (a transaction of this handle, or a query running through Kysely). */
+  get held(): boolean {
+    return this.#held
+  }
 
   async lock(timeoutMs: number): Promise<() => void> {
-    let release!: () => void
-    const mine = new Promise<void>((resolve) => (release = resolve))
-    const previous = this.#tail
-    this.#tail = previous.then(() => mine)
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<'timeout'>(
-      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
-    )
-    const outcome = await Promise.race([previous.then(() => 'ok' as const), timedOut])
-    clearTimeout(timer)
-    if (outcome === 'timeout') {
-      // Our turn may still come: pass it straight on so the queue does not stall.
-      void previous.then(release)
-      throw Object.assign(new Error('Timed out waiting for another unit of work of this process'), {
-        code: 'SQLITE_BUSY',
-      })
+    if (!this.#held) {
+      this.#held = true
+      return this.#releaser()
     }
-    return release
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        clearTimeout(timer)
+        resolve(this.#releaser())
+      }
+      const timer = setTimeout(() => {
+        const at = this.#waiters.indexOf(grant)
+        if (at >= 0) this.#waiters.splice(at, 1)
+        reject(
+          Object.assign(new Error('Timed out waiting for another unit of work of this process'), {
+            code: 'SQLITE_BUSY',
+          }),
+        )
+      }, timeoutMs)
+      this.#waiters.push(grant)
+    })
+  }
+
+  /** Releases once: hands the lock straight to the next waiter, or frees it. */
+  #releaser(): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#waiters.shift()
+      if (next) next()
+      else this.#held = false
+    }
   }
 }
 
@@ -79,7 +103,20 @@ export class SqliteAuraDriver implements Driver {
     }
   }
 
+  #destroyed = false
+
   async init(): Promise<void> {}
+
+  /**
+   * Runs a query at once, synchronously, when the handle is free: no transaction of this handle
+   * is open and no query is queued for it. That is exactly the moment when acquiring the handle
+   * through Kysely would succeed without waiting, so the result is the same, minus the promise
+   * layers. Returns undefined when the caller must take the normal, queued path.
+   */
+  tryExecuteNow<R>(query: CompiledQuery): QueryResult<R> | undefined {
+    if (this.#destroyed || this.#handleLock.held || !this.#db.open) return undefined
+    return this.#connection.executeSync<R>(query)
+  }
 
   /** One handle, so one user at a time: a transaction keeps it until commit or rollback. */
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -142,6 +179,7 @@ export class SqliteAuraDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    this.#destroyed = true
     if (this.#db.open) this.#db.close()
   }
 }
@@ -170,6 +208,11 @@ class SqliteAuraConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    return this.executeSync<R>(compiledQuery)
+  }
+
+  /** better-sqlite3 is synchronous: the whole query runs here. */
+  executeSync<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const stmt = this.#prepare(compiledQuery.sql)
     const parameters = compiledQuery.parameters as unknown[]
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] }
@@ -185,12 +228,16 @@ class SqliteAuraConnection implements DatabaseConnection {
 
 /** Kysely dialect that plugs {@link SqliteAuraDriver} in beside Kysely's own SQLite compiler. */
 export class SqliteAuraKyselyDialect implements Dialect {
+  /** The driver Kysely created from this dialect (Kysely creates exactly one, in its constructor). */
+  driver: SqliteAuraDriver | undefined
+
   constructor(
     readonly db: Database,
     readonly timeoutMs: number,
   ) {}
   createDriver(): Driver {
-    return new SqliteAuraDriver(this.db, this.timeoutMs)
+    this.driver = new SqliteAuraDriver(this.db, this.timeoutMs)
+    return this.driver
   }
   createQueryCompiler() {
     return new SqliteQueryCompiler()
@@ -200,5 +247,36 @@ export class SqliteAuraKyselyDialect implements Dialect {
   }
   createIntrospector(db: Kysely<any>) {
     return new SqliteIntrospector(db)
+  }
+}
+
+/**
+ * The Kysely instance of a SQLite database. A compiled query executed on it outside any
+ * transaction skips Kysely's executor (connection provider, runtime driver, result plugins:
+ * about ten promises) when the handle is free, and runs synchronously on the driver; otherwise
+ * it takes Kysely's normal path and waits for the handle. Transactions are Kysely's own.
+ *
+ * @example
+ * const kysely = new SqliteAuraKysely(handle, 5_000)
+ * const { rows } = await kysely.executeQuery(CompiledQuery.raw('select 1 as one'))
+ */
+export class SqliteAuraKysely extends Kysely<any> {
+  readonly #driver: SqliteAuraDriver
+
+  constructor(db: Database, timeoutMs: number) {
+    const dialect = new SqliteAuraKyselyDialect(db, timeoutMs)
+    super({ dialect })
+    this.#driver = dialect.driver!
+  }
+
+  override async executeQuery<R>(
+    query: CompiledQuery<R> | Compilable<R>,
+    queryId?: QueryId,
+  ): Promise<QueryResult<R>> {
+    if ('sql' in query) {
+      const result = this.#driver.tryExecuteNow<R>(query)
+      if (result) return result
+    }
+    return super.executeQuery(query, queryId)
   }
 }

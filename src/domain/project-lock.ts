@@ -1,0 +1,41 @@
+import type { AuraDialect } from '../dialect/index.js'
+import { NotFoundError } from '../errors.js'
+import type { Row, TxContext } from '../repository/session.js'
+
+/**
+ * Reads the project row inside `tx` and, where writers run concurrently (PostgreSQL), locks it
+ * until the transaction ends, so that writers of one project's version numbers, action
+ * sequences and scene order take turns. Returns the row (soft-deleted ones too), or undefined.
+ *
+ * `FOR NO KEY UPDATE` rather than `FOR UPDATE`: inserting a child row (a scene, a version)
+ * takes a `FOR KEY SHARE` lock on the project through its foreign key. Two transactions that
+ * both inserted a child and then asked for `FOR UPDATE` would deadlock; `FOR NO KEY UPDATE`
+ * does not conflict with `FOR KEY SHARE`. Where writers are serialised already (SQLite's
+ * `BEGIN IMMEDIATE`), the plain read suffices.
+ */
+export async function lockProject(
+  tx: TxContext,
+  dialect: AuraDialect,
+  projectId: string,
+): Promise<Row | undefined> {
+  let query = tx.db.selectFrom('project_states').selectAll().where('id', '=', projectId)
+  if (!dialect.capabilities.singleWriter) query = query.forNoKeyUpdate()
+  return (await query.executeTakeFirst()) as Row | undefined
+}
+
+/**
+ * Serialises writers of state that belongs to no project row (undo history of project-less
+ * actions) on the single `system_configuration` row (id 1, created by the first migration).
+ */
+export async function lockGlobal(tx: TxContext, dialect: AuraDialect): Promise<void> {
+  if (dialect.capabilities.singleWriter) return
+  await tx.db.selectFrom('system_configuration').select('id').where('id', '=', 1).forNoKeyUpdate().execute()
+}
+
+/** {@link lockProject}, for a project that must exist and not be soft-deleted (NotFoundError otherwise). */
+export async function lockLiveProject(tx: TxContext, dialect: AuraDialect, projectId: string): Promise<Row> {
+  const project = await lockProject(tx, dialect, projectId)
+  if (!project || dialect.decode('bool', project.is_deleted))
+    throw new NotFoundError('project_states', projectId)
+  return project
+}
