@@ -189,6 +189,10 @@ export interface DatasetIndex {
   readonly updateTargets: SplitTargets
   /** Spare projects at row version 1 that the soft-delete benchmark deletes, each once. */
   readonly deleteTargets: SplitTargets
+  /** Spare projects that the version benchmark snapshots over and over. */
+  readonly versionTargets: SplitTargets
+  /** Spare projects that the restore benchmark switches between two of their versions. */
+  readonly restoreTargets: SplitTargets
 }
 
 /** One table's rows, generated in batches so that a million scenes never sit in memory at once. */
@@ -475,14 +479,24 @@ export function generateDataset(
   }
 
   const edited = Math.min(1000, Math.floor(spareProjectIds.length / 10))
-  const deletable = Math.floor((spareProjectIds.length - 2 * edited) / 2)
+  const versioned = Math.min(200, Math.floor(spareProjectIds.length / 20))
+  const restored = 4
+  const versionsAt = 2 * edited
+  const restoresAt = versionsAt + 2 * versioned
+  const deletesAt = restoresAt + 2 * restored
+  const deletable = Math.floor((spareProjectIds.length - deletesAt) / 2)
   const slice = (from: number, n: number) => spareProjectIds.slice(from, from + n)
   return {
     tables: [projectTable, sceneTable, exportTable, templateTable, auditTable],
     index: {
       projectIds,
       updateTargets: { library: slice(0, edited), raw: slice(edited, edited) },
-      deleteTargets: { library: slice(2 * edited, deletable), raw: slice(2 * edited + deletable, deletable) },
+      deleteTargets: { library: slice(deletesAt, deletable), raw: slice(deletesAt + deletable, deletable) },
+      versionTargets: {
+        library: slice(versionsAt, versioned),
+        raw: slice(versionsAt + versioned, versioned),
+      },
+      restoreTargets: { library: slice(restoresAt, restored), raw: slice(restoresAt + restored, restored) },
     },
   }
 }

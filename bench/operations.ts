@@ -3,7 +3,7 @@
  * suite pairs them, by name, with a raw reference that executes the same statements.
  */
 import type { AuraDatabase } from '../src/index.js'
-import type { DatasetIndex } from './dataset.js'
+import { TEMPLATE_TAGS, type DatasetIndex } from './dataset.js'
 import type { OperationFn } from './harness.js'
 
 /** An operation with both sides. */
@@ -23,6 +23,67 @@ export interface BenchOperation {
 export interface SuiteContext {
   readonly db: AuraDatabase
   readonly index: DatasetIndex
+  /** The library's restore targets, prepared by {@link prepareRestoreTargets}. */
+  readonly restoreTargets: readonly RestoreTarget[]
+}
+
+/** A project with two versions that differ in the brief and in one scene's script. */
+export interface RestoreTarget {
+  readonly projectId: string
+  readonly versionIds: readonly [string, string]
+}
+
+/**
+ * Gives each project two versions to switch between (setup, not measured; through the library
+ * for both sides): a snapshot of the project as generated, then one after an edit of its brief
+ * and of its first scene. The project is left in the second state, so that every restore
+ * rewrites the brief, one scene and their audit rows.
+ */
+export async function prepareRestoreTargets(
+  db: AuraDatabase,
+  projectIds: readonly string[],
+): Promise<RestoreTarget[]> {
+  const targets: RestoreTarget[] = []
+  for (const projectId of projectIds) {
+    const first = await db.projectVersions.create(projectId, { type: 'Manual', name: 'As generated' })
+    const project = (await db.projectStates.getById(projectId))!
+    await db.projectStates.update({
+      id: projectId,
+      rowVersion: project.rowVersion,
+      briefJson: '{"topic":"edited by the benchmark"}',
+    })
+    const [scene] = await db.sceneStates.find({ projectId }, { orderBy: { sceneIndex: 'asc' }, limit: 1 })
+    await db.sceneStates.update({ id: scene!.id, rowVersion: scene!.rowVersion, scriptText: sceneText(99) })
+    const second = await db.projectVersions.create(projectId, { type: 'Manual', name: 'Edited' })
+    targets.push({ projectId, versionIds: [first.id, second.id] })
+  }
+  return targets
+}
+
+/** The restore of call `i`: the targets in turn, each alternating between its two versions. */
+export function restoreOf(
+  i: number,
+  targets: readonly RestoreTarget[],
+): { projectId: string; versionId: string } {
+  const target = targets[i % targets.length]!
+  return { projectId: target.projectId, versionId: target.versionIds[Math.floor(i / targets.length) % 2]! }
+}
+
+/** The template search of call `i`: a text (one word, or two with a prefix) and two tags. */
+export function templateSearchOf(i: number): { text: string; tags: string[] } {
+  return {
+    text: TEMPLATE_SEARCH_TEXTS[i % TEMPLATE_SEARCH_TEXTS.length]!,
+    tags: [TEMPLATE_TAGS[i % TEMPLATE_TAGS.length]!, TEMPLATE_TAGS[(i + 7) % TEMPLATE_TAGS.length]!],
+  }
+}
+
+const TEMPLATE_SEARCH_TEXTS = ['video', 'launch prod', 'story', 'camera light', 'brand', 'tutor']
+
+/** The export-history query of call `i`: finished jobs of a 90-day window, newest first. */
+export function exportQueryOf(i: number): { status: ['Completed', 'Failed']; from: Date; to: Date } {
+  const day = 24 * 3600 * 1000
+  const from = Date.parse('2023-01-01T00:00:00.000Z') + pick(i, 640) * day
+  return { status: ['Completed', 'Failed'], from: new Date(from), to: new Date(from + 90 * day) }
 }
 
 /** The spec's ratio targets (quality.md). */
@@ -46,8 +107,8 @@ export function pick(i: number, n: number): number {
  * capture call that checks the SQL; measured calls start at 1.
  */
 export function libraryOperations(context: SuiteContext): Omit<BenchOperation, 'raw'>[] {
-  const { db, index } = context
-  const { projectIds, updateTargets, deleteTargets } = index
+  const { db, index, restoreTargets } = context
+  const { projectIds, updateTargets, deleteTargets, versionTargets } = index
   const versions = new Map<string, number>()
   const operations: Omit<BenchOperation, 'raw'>[] = [
     {
@@ -109,6 +170,34 @@ export function libraryOperations(context: SuiteContext): Omit<BenchOperation, '
         })
         versions.set(id, updated.rowVersion)
       },
+    },
+    {
+      name: 'create version',
+      kind: 'write',
+      library: (i) =>
+        db.projectVersions.create(versionTargets.library[i % versionTargets.library.length]!, {
+          type: 'Autosave',
+        }),
+    },
+    {
+      name: 'restore version',
+      kind: 'write',
+      library: (i) => {
+        const { projectId, versionId } = restoreOf(i, restoreTargets)
+        return db.projectVersions.restore(projectId, versionId)
+      },
+    },
+    {
+      name: 'template search',
+      kind: 'read',
+      p99TargetUs: 1_000,
+      library: (i) => db.templates.search({ ...templateSearchOf(i), limit: 50 }),
+    },
+    {
+      name: 'export history query',
+      kind: 'read',
+      p99TargetUs: 750,
+      library: (i) => db.exportHistory.query({ ...exportQueryOf(i), limit: 50 }),
     },
     {
       name: 'soft delete with version check',

@@ -15,9 +15,29 @@ import {
   type TableBatches,
 } from './dataset.js'
 import type { MeasureOptions } from './harness.js'
-import { libraryOperations, pick, PROJECT_STATUSES, sceneText, type BenchOperation } from './operations.js'
+import {
+  exportQueryOf,
+  libraryOperations,
+  pick,
+  prepareRestoreTargets,
+  PROJECT_STATUSES,
+  restoreOf,
+  sceneText,
+  templateSearchOf,
+  type BenchOperation,
+  type RestoreTarget,
+} from './operations.js'
+import {
+  HASH_COLUMNS,
+  PARTS,
+  rawTimeline,
+  SCENE_COLUMNS,
+  sha256,
+  SPEC_COLUMNS,
+  type SqlRow,
+} from './raw-versions.js'
 import { capturePostgres } from './sql-capture.js'
-import { numbered, SQL } from './statements.js'
+import { blobsIn, numbered, SQL, updateColumns } from './statements.js'
 
 const ACTOR = 'bench'
 
@@ -61,8 +81,10 @@ export async function runPostgres(
     const pool = new pg.Pool({ connectionString: url.toString(), max: 10 })
     const operations: OperationResult[] = []
     try {
-      const reference = rawOperations(pool, dataset.index)
-      for (const op of libraryOperations({ db, index: dataset.index })) {
+      const restoreTargets = await prepareRestoreTargets(db, dataset.index.restoreTargets.library)
+      const rawRestoreTargets = await prepareRestoreTargets(db, dataset.index.restoreTargets.raw)
+      const reference = rawOperations(pool, dataset.index, rawRestoreTargets)
+      for (const op of libraryOperations({ db, index: dataset.index, restoreTargets })) {
         const raw = reference[op.name]
         if (!raw) throw new Error(`bench/postgres-suite.ts has no raw reference for "${op.name}"`)
         const paired: BenchOperation = { ...op, raw }
@@ -116,7 +138,11 @@ async function buildPostgresDatabase(url: string, tables: readonly TableBatches[
 type RawFn = (i: number) => Promise<unknown>
 
 /** The raw `pg` references, by operation name: the library's statements, written by hand. */
-function rawOperations(pool: pg.Pool, index: DatasetIndex): Record<string, RawFn> {
+function rawOperations(
+  pool: pg.Pool,
+  index: DatasetIndex,
+  restoreTargets: readonly RestoreTarget[],
+): Record<string, RawFn> {
   const q = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, numbered(v)])) as Record<
     keyof typeof SQL,
     string
@@ -137,14 +163,35 @@ function rawOperations(pool: pg.Pool, index: DatasetIndex): Record<string, RawFn
     }
   }
   const writable = async (client: pg.PoolClient, id: string, rowVersion: number) => {
-    const row = (await client.query(q.currentProject, [id])).rows[0] as Record<string, unknown> | undefined
+    const row = (await client.query(`${q.currentProject} for update`, [id])).rows[0] as
+      Record<string, unknown> | undefined
     if (!row || row.is_deleted === true) throw new Error(`project ${id} not found`)
     if (row.row_version !== rowVersion) throw new Error(`project ${id} changed`)
     return row
   }
-  const { projectIds, updateTargets, deleteTargets } = index
+  const { projectIds, updateTargets, deleteTargets, versionTargets } = index
   const versions = new Map<string, number>()
   return {
+    'create version': (i) =>
+      unit((client) =>
+        createVersion(client, versionTargets.raw[i % versionTargets.raw.length]!, q.insertAutosave, [
+          'Autosave',
+        ]),
+      ),
+    'restore version': (i) => {
+      const { projectId, versionId } = restoreOf(i, restoreTargets)
+      return unit((client) => restoreVersion(client, projectId, versionId))
+    },
+    'template search': async (i) => {
+      const { text, tags } = templateSearchOf(i)
+      return (
+        await pool.query(PG_TEMPLATE_SEARCH, [postgresTsQuery(text), `,${tags[0]},`, `,${tags[1]},`, 50])
+      ).rows
+    },
+    'export history query': async (i) => {
+      const { status, from, to } = exportQueryOf(i)
+      return (await pool.query(q.exportHistoryQuery, [...status, from, to, 0])).rows
+    },
     'project by id': async (i) =>
       (await pool.query(q.projectById, [projectIds[pick(i, projectIds.length)], false])).rows[0],
     'projects by status (page of 50)': async (i) =>
@@ -240,4 +287,186 @@ function rawOperations(pool: pg.Pool, index: DatasetIndex): Record<string, RawFn
       })
     },
   }
+}
+
+/** The library's template search on PostgreSQL: the tsvector match of the TemplateSearch migration. */
+const PG_TEMPLATE_SEARCH =
+  'select "templates".* from "templates" where to_tsvector(\'simple\', regexp_replace("templates"."name" || \' \' || "templates"."description", \'[^[:alnum:]]+\', \' \', \'g\')) @@ to_tsquery(\'simple\', $1) and (strpos(\',\' || translate("templates"."tags", \'ABCDEFGHIJKLMNOPQRSTUVWXYZ\', \'abcdefghijklmnopqrstuvwxyz\') || \',\', $2) > 0 or strpos(\',\' || translate("templates"."tags", \'ABCDEFGHIJKLMNOPQRSTUVWXYZ\', \'abcdefghijklmnopqrstuvwxyz\') || \',\', $3) > 0) order by "templates"."usage_count" desc, "templates"."rating" desc, "templates"."name" asc, "templates"."id" asc limit $4'
+
+/** The tsquery of a search text, as the library builds it: the words as prefixes, all required. */
+function postgresTsQuery(text: string): string {
+  return (text.match(/[\p{L}\p{N}\p{M}]+/gu) ?? []).map((w) => `${w}:*`).join(' & ')
+}
+
+/** The version statements in PostgreSQL's form, with the row locks the library takes there. */
+const PQ = {
+  lockProject: `${numbered(SQL.lockProject)} for no key update`,
+  scenes: numbered(SQL.scenesInOrder),
+  blobExists: `${numbered(SQL.blobExists)} for key share`,
+  insertBlob: numbered(SQL.insertBlob),
+  maxVersion: numbered(SQL.maxVersionNumber),
+  addReference: numbered(SQL.addReference),
+  currentVersion: `${numbered(SQL.currentVersion)} for update`,
+  currentProject: `${numbered(SQL.currentProject)} for update`,
+  audit: numbered(SQL.insertAudit),
+}
+
+async function one(client: pg.PoolClient, text: string, values: unknown[]): Promise<SqlRow | undefined> {
+  return (await client.query(text, values)).rows[0] as SqlRow | undefined
+}
+
+async function liveProject(client: pg.PoolClient, projectId: string): Promise<SqlRow> {
+  const project = await one(client, PQ.lockProject, [projectId])
+  if (!project || project.is_deleted === true) throw new Error(`project ${projectId} not found`)
+  return project
+}
+
+/** Snapshots the project in the caller's transaction, as the library does (see the SQLite twin). */
+async function createVersion(
+  client: pg.PoolClient,
+  projectId: string,
+  insert: string,
+  meta: readonly unknown[],
+): Promise<SqlRow> {
+  const now = new Date()
+  const project = await liveProject(client, projectId)
+  const scenes = (await client.query(PQ.scenes, [projectId])).rows as SqlRow[]
+  const hashes: (string | null)[] = []
+  const stored: { hash: string; content: string; type: string }[] = []
+  for (const part of PARTS) {
+    const content =
+      part.column === null ? rawTimeline(scenes, (v) => v === true) : (project[part.column] as string | null)
+    if (content === null) {
+      hashes.push(null)
+      continue
+    }
+    const hash = sha256(content)
+    hashes.push(hash)
+    stored.push({ hash, content, type: part.type })
+  }
+  stored.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
+  let size = 0
+  for (const blob of stored) {
+    const bytes = Buffer.byteLength(blob.content, 'utf8')
+    size += bytes
+    if (await one(client, PQ.blobExists, [blob.hash])) continue
+    const inserted = await one(client, PQ.insertBlob, [
+      blob.hash,
+      blob.content,
+      blob.type,
+      bytes,
+      0,
+      now,
+      now,
+      now,
+      ACTOR,
+      ACTOR,
+    ])
+    if (inserted) await client.query(PQ.audit, [now, ACTOR, 'content_blobs', blob.hash, 'insert', null, null])
+  }
+  const max = (await one(client, PQ.maxVersion, [projectId]))!
+  const version = (await one(client, insert, [
+    ...meta,
+    projectId,
+    Number(max.n ?? 0) + 1,
+    ...hashes,
+    size,
+    randomUUID(),
+    now,
+    now,
+    ACTOR,
+    ACTOR,
+    1,
+    false,
+  ]))!
+  await client.query(PQ.audit, [now, ACTOR, 'project_versions', version.id, 'insert', null, null])
+  const counts = new Map<string, number>()
+  for (const blob of stored) counts.set(blob.hash, (counts.get(blob.hash) ?? 0) + 1)
+  for (const [hash, by] of counts) await client.query(PQ.addReference, [by, now, hash])
+  return version
+}
+
+/** Restores the project to a version in the caller's transaction (field changes of existing scenes only). */
+async function restoreVersion(
+  client: pg.PoolClient,
+  projectId: string,
+  versionId: string,
+): Promise<SqlRow[]> {
+  const now = new Date()
+  await liveProject(client, projectId)
+  const version = await one(client, PQ.currentVersion, [versionId])
+  if (!version || version.is_deleted === true || version.project_id !== projectId) {
+    throw new Error(`version ${versionId} not found`)
+  }
+  const hashes = HASH_COLUMNS.map((c) => version[c] as string | null)
+  const wanted = [...new Set(hashes.filter((h): h is string => h !== null))]
+  const content = new Map<string, string>()
+  for (const blob of (await client.query(numbered(blobsIn(wanted.length)), wanted)).rows as SqlRow[]) {
+    if (sha256(blob.content as string) !== blob.content_hash) throw new Error('damaged blob')
+    content.set(blob.content_hash as string, blob.content as string)
+  }
+  const [brief, plan, voice, render, timelineJson] = hashes.map((h) => (h === null ? null : content.get(h)!))
+  const timeline = JSON.parse(timelineJson!) as SqlRow[]
+  await createVersion(client, projectId, numbered(SQL.insertRestorePoint), [
+    'RestorePoint',
+    `Before restoring version ${String(version.version_number)}`,
+    'Restore',
+  ])
+
+  const project = (await one(client, PQ.currentProject, [projectId]))!
+  const specs = { briefJson: brief, planSpecJson: plan, voiceSpecJson: voice, renderSpecJson: render }
+  const changed = Object.entries(specs).filter(([field, value]) => project[SPEC_COLUMNS[field]!] !== value)
+  if (changed.length > 0) {
+    const columns = changed.map(([f]) => SPEC_COLUMNS[f]!)
+    await client.query(numbered(updateColumns('project_states', columns, false)), [
+      ...changed.map(([, v]) => v),
+      now,
+      ACTOR,
+      projectId,
+    ])
+    const changes = Object.fromEntries(changed.map(([f, v]) => [f, [project[SPEC_COLUMNS[f]!], v]]))
+    await client.query(PQ.audit, [
+      now,
+      ACTOR,
+      'project_states',
+      projectId,
+      'update',
+      JSON.stringify(changes),
+      null,
+    ])
+  }
+
+  const current = new Map(
+    ((await client.query(PQ.scenes, [projectId])).rows as SqlRow[]).map((s) => [s.id, s]),
+  )
+  if (current.size !== timeline.length) throw new Error('the raw restore supports field changes only')
+  for (const target of timeline) {
+    const before = current.get(target.id)
+    if (!before || before.scene_index !== target.sceneIndex) {
+      throw new Error('the raw restore supports field changes only')
+    }
+    const diff = Object.entries(SCENE_COLUMNS).filter(([field, column]) => before[column] !== target[field])
+    if (diff.length === 0) continue
+    await client.query(
+      numbered(
+        updateColumns(
+          'scene_states',
+          diff.map(([, c]) => c),
+          true,
+        ),
+      ),
+      [...diff.map(([f]) => target[f]), now, ACTOR, target.id, before.row_version],
+    )
+    const changes = Object.fromEntries(diff.map(([f, c]) => [f, [before[c], target[f]]]))
+    await client.query(PQ.audit, [
+      now,
+      ACTOR,
+      'scene_states',
+      target.id,
+      'update',
+      JSON.stringify(changes),
+      null,
+    ])
+  }
+  return (await client.query(PQ.scenes, [projectId])).rows as SqlRow[]
 }

@@ -23,7 +23,39 @@ export const SQL = {
     'update "project_states" set "title" = ?, "updated_at" = ?, "modified_by" = ?, "row_version" = row_version + 1 where "id" = ? and "row_version" = ? returning *',
   softDelete:
     'update "project_states" set "is_deleted" = ?, "deleted_at" = ?, "deleted_by" = ?, "updated_at" = ?, "modified_by" = ?, "row_version" = row_version + 1 where "id" = ? and "row_version" = ? returning *',
+  lockProject: 'select * from "project_states" where "id" = ?',
+  scenesInOrder: 'select * from "scene_states" where "project_id" = ? order by "scene_index"',
+  blobExists: 'select "content_hash" from "content_blobs" where "content_hash" = ?',
+  insertBlob:
+    'insert into "content_blobs" ("content_hash", "content", "content_type", "size_bytes", "reference_count", "last_referenced_at", "created_at", "updated_at", "created_by", "modified_by") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("content_hash") do nothing returning "content_hash"',
+  maxVersionNumber: 'select max("version_number") as "n" from "project_versions" where "project_id" = ?',
+  insertAutosave:
+    'insert into "project_versions" ("version_type", "project_id", "version_number", "brief_hash", "plan_hash", "voice_hash", "render_hash", "timeline_hash", "storage_size_bytes", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *',
+  insertRestorePoint:
+    'insert into "project_versions" ("version_type", "name", "trigger", "project_id", "version_number", "brief_hash", "plan_hash", "voice_hash", "render_hash", "timeline_hash", "storage_size_bytes", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *',
+  addReference:
+    'update "content_blobs" set "reference_count" = "reference_count" + ?, "last_referenced_at" = ? where "content_hash" = ?',
+  currentVersion:
+    'select "project_versions".* from "project_versions" where "project_versions"."id" = ? limit 1',
+  templateSearch:
+    'select "templates".* from "templates" where "templates"."rowid" in (select rowid from "templates_fts" where "templates_fts" match ?) and (instr(\',\' || lower("templates"."tags") || \',\', ?) > 0 or instr(\',\' || lower("templates"."tags") || \',\', ?) > 0) order by "templates"."usage_count" desc, "templates"."rating" desc, "templates"."name" asc, "templates"."id" asc limit ?',
+  exportHistoryQuery:
+    'select "export_history".* from "export_history" where ("export_history"."status" in (?, ?) and "export_history"."created_at" >= ? and "export_history"."created_at" < ?) order by "export_history"."created_at" desc, "export_history"."id" desc limit 50 offset ?',
 } as const
+
+/** `select content_hash, content from content_blobs where content_hash in (?, …)` for `n` hashes. */
+export function blobsIn(n: number): string {
+  return `select "content_hash", "content" from "content_blobs" where "content_hash" in (${Array.from({ length: n }, () => '?').join(', ')})`
+}
+
+/**
+ * `update <table> set <columns> = ?, updated_at, modified_by, row_version + 1 where id = ?
+ * [and row_version = ?] returning *`: the update of the given columns, as the library writes it.
+ */
+export function updateColumns(table: string, columns: readonly string[], checkVersion: boolean): string {
+  const set = [...columns, 'updated_at', 'modified_by'].map((c) => `"${c}" = ?`).join(', ')
+  return `update "${table}" set ${set}, "row_version" = row_version + 1 where "id" = ?${checkVersion ? ' and "row_version" = ?' : ''} returning *`
+}
 
 /** The statement with its `?` placeholders numbered `$1, $2, …` (none of these statements has a `?` literal). */
 export function numbered(sql: string): string {

@@ -145,7 +145,8 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
       ...p,
       content: p.spec === null ? canonicalTimeline(scenes) : project[p.spec],
     }))
-    const hashes: Record<string, string | null> = {}
+    // Columns in PARTS order whatever the content: one insert shape, one cached statement.
+    const hashes: Record<string, string | null> = Object.fromEntries(PARTS.map((p) => [p.hash, null]))
     let storageSizeBytes = 0
     // In hash order, so that two transactions storing overlapping content lock blobs alike.
     const toStore = contents
@@ -157,7 +158,6 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
       hashes[c.hash] = stored.hash
       storageSizeBytes += stored.sizeBytes
     }
-    for (const c of contents) hashes[c.hash] ??= null
     const max = await tx.db
       .selectFrom('project_versions')
       .select((eb) => eb.fn.max('version_number').as('n'))
