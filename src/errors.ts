@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'AURA_INTEGRITY',
   'AURA_MIGRATION',
   'AURA_BACKUP',
+  'AURA_STORAGE',
   'AURA_USAGE',
 ] as const
 
@@ -111,6 +112,17 @@ export class MigrationError extends AuraDataError {
 export class BackupError extends AuraDataError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('AURA_BACKUP', message, options)
+  }
+}
+
+/**
+ * The disk is full, or the file system failed a read or write. The failed operation committed
+ * nothing; what was committed before is intact. Not retryable as such: space must be freed (or
+ * the disk repaired) first.
+ */
+export class StorageError extends AuraDataError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AURA_STORAGE', message, options)
   }
 }
 
@@ -262,6 +274,22 @@ export const backupErrors = {
     new BackupError(
       `Restore of ${location} failed: ${detail}.` +
         (safetyBackup ? ` The previous state is in the safety backup ${safetyBackup}.` : ''),
+      { cause },
+    ),
+}
+
+/** Named factories for storage errors, shared by both dialects' error mapping. */
+export const storageErrors = {
+  diskFull: (cause: unknown) =>
+    new StorageError(
+      'The disk holding the database is full: this write was not committed (earlier commits are intact). ' +
+        'Free some disk space, then retry.',
+      { cause },
+    ),
+  io: (cause: unknown) =>
+    new StorageError(
+      'The file system failed a read or write of the database (I/O error); the operation was not ' +
+        'committed. Check the disk and the file system, then retry.',
       { cause },
     ),
 }

@@ -13,6 +13,7 @@ export {
   IntegrityError,
   MigrationError,
   NotFoundError,
+  StorageError,
   UsageError,
   ValidationError,
   type AuraErrorCode,

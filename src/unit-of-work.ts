@@ -32,6 +32,7 @@ export interface UnitOfWork extends Repositories {}
 export class UnitOfWork {
   readonly correlationId: string
   readonly #trx: ControlledTransaction<any>
+  readonly #dialect: AuraDialect
   readonly #context: { now: Date; actor: string | null; tracking: ActionTracking | null }
   #state: State = 'active'
   #failure: unknown = null
@@ -45,6 +46,7 @@ export class UnitOfWork {
     repositoryOptions: RepositoryOptions,
   ) {
     this.#trx = trx
+    this.#dialect = dialect
     this.correlationId = options.correlationId ?? randomUUID()
     this.#context = { now: new Date(), actor, tracking: null }
     // Arrow functions: the session's methods act on this unit, whoever calls them.
@@ -124,7 +126,10 @@ export class UnitOfWork {
     this.setTracking(options === null ? null : this.actionLogs.tracker(options))
   }
 
-  /** Commits every write of the unit at once. */
+  /**
+   * Commits every write of the unit at once. If the database refuses the COMMIT, the unit is
+   * rolled back and the mapped error thrown (a full disk: StorageError); nothing was committed.
+   */
   async commit(): Promise<void> {
     this.#assertActive()
     if (this.#failure !== null) {
@@ -137,7 +142,19 @@ export class UnitOfWork {
       )
     }
     this.#state = 'committed'
-    await this.#trx.commit().execute()
+    try {
+      await this.#trx.commit().execute()
+    } catch (error) {
+      // A COMMIT the database refused (disk full, I/O error, serialization failure) may leave
+      // the transaction open (SQLite keeps it for a retry), and Kysely keeps the connection until
+      // a rollback: without one, this handle (SQLite) or pooled connection stays taken for good.
+      this.#state = 'rolled back'
+      await this.#trx
+        .rollback()
+        .execute()
+        .catch(() => {})
+      throw this.#dialect.mapError(error)
+    }
   }
 
   /** Discards every write of the unit. */

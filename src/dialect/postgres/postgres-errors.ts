@@ -1,4 +1,4 @@
-import { BusyError, ConstraintError } from '../../errors.js'
+import { BusyError, ConstraintError, storageErrors } from '../../errors.js'
 
 /** SQLSTATEs after which the whole transaction can simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -37,6 +37,10 @@ export function mapPostgresError(error: unknown): unknown {
           cause: error,
         },
       )
+    case '53100':
+      return storageErrors.diskFull(error)
+    case '58030':
+      return storageErrors.io(error)
     default:
       return error
   }

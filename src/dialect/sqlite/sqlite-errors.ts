@@ -1,4 +1,4 @@
-import { BusyError, ConstraintError, IntegrityError } from '../../errors.js'
+import { BusyError, ConstraintError, IntegrityError, storageErrors } from '../../errors.js'
 
 /**
  * Maps a better-sqlite3 error to an AuraDataError by its extended result code
@@ -37,7 +37,10 @@ export function mapSqliteError(error: unknown): unknown {
     case 'SQLITE_CORRUPT':
     case 'SQLITE_NOTADB':
       return new IntegrityError('The SQLite database file is corrupt or not a database.', { cause: error })
+    case 'SQLITE_FULL':
+      return storageErrors.diskFull(error)
     default:
-      return error
+      // Every extended I/O code (SQLITE_IOERR_WRITE, SQLITE_IOERR_FSYNC, …) is the same failure.
+      return code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR_') ? storageErrors.io(error) : error
   }
 }
