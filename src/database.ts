@@ -24,6 +24,12 @@ export interface OpenDatabaseOptions {
   /** Apply pending migrations while opening (off by default: migrating is a decision). */
   readonly migrate?: boolean
   /**
+   * Create a missing SQLite file (and its directory, mode 0700; the file 0600). Default true;
+   * false makes a missing file a UsageError, for tools that must only inspect. A PostgreSQL
+   * database is never created by opening it.
+   */
+  readonly create?: boolean
+  /**
    * The key that encrypts sensitive configuration values: 32 bytes, or their standard base64.
    * Default: the environment variable `AURA_SECRET_KEY` (base64), else `AURA_SECRET_KEY_FILE`.
    */
@@ -202,7 +208,7 @@ export class AuraDatabase {
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
   // The key is checked before anything is opened: a bad key leaves no connection behind.
   const cipher = loadSecretCipher(options)
-  const dialect = createDialect(options.url ?? defaultDatabaseUrl())
+  const dialect = createDialect(options.url ?? defaultDatabaseUrl(), { create: options.create ?? true })
   const db = new AuraDatabase(dialect, options, cipher)
   try {
     if (options.migrate) await db.migrate()

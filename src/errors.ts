@@ -147,6 +147,10 @@ export const usage = {
       `Unsupported database URL "${redactUrl(url)}". Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.`,
     ),
   closed: () => new UsageError('The database is closed.'),
+  databaseMissing: (location: string) =>
+    new UsageError(
+      `The database ${location} does not exist. Create it with \`aura-db init\`, or check the path in --db.`,
+    ),
   unknownMigration: (name: string, known: readonly string[]) =>
     new UsageError(
       `There is no migration named "${name}". ` +
@@ -163,6 +167,12 @@ export const usage = {
   noSecretKey: () =>
     new UsageError(
       'No secret key is configured: set AURA_SECRET_KEY (32 bytes, base64) or pass secretKeyFile to openDatabase().',
+    ),
+  docsNeedPostgres: (given?: string) =>
+    new UsageError(
+      (given === undefined ? '' : `"${redactUrl(given)}" is not a PostgreSQL URL. `) +
+        'The schema docs need a PostgreSQL server for their PostgreSQL column: pass --postgres ' +
+        'postgres://user@host:port/db (only a scratch schema is created there, and dropped).',
     ),
 }
 

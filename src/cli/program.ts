@@ -21,8 +21,11 @@ export interface GlobalOptions {
 export interface CliContext {
   readonly options: GlobalOptions
   readonly out: Output
-  /** Opens the database of `--db`, runs `work`, and closes it whatever happens. */
-  withDatabase<T>(work: (db: AuraDatabase) => Promise<T>): Promise<T>
+  /**
+   * Opens the database of `--db`, runs `work`, and closes it whatever happens. A missing SQLite
+   * file is an error unless `create` is true: commands that only look must not leave a file behind.
+   */
+  withDatabase<T>(work: (db: AuraDatabase) => Promise<T>, options?: { create?: boolean }): Promise<T>
 }
 
 /**
@@ -81,8 +84,8 @@ export function action<Args extends unknown[]>(
     const cli: CliContext = {
       options,
       out,
-      async withDatabase(use) {
-        const db = await openDatabase({ url: options.db, migrationsDir: options.migrationsDir })
+      async withDatabase(use, { create = false } = {}) {
+        const db = await openDatabase({ url: options.db, migrationsDir: options.migrationsDir, create })
         try {
           return await use(db)
         } finally {

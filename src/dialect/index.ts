@@ -32,11 +32,14 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
   throw usage.badUrl(url)
 }
 
-/** Opens the dialect for a URL. */
-export function createDialect(url: string): AuraDialect {
+/**
+ * Opens the dialect for a URL. A missing SQLite file is created unless `create` is false (then it
+ * is a UsageError); a PostgreSQL database is never created here (see {@link createDatabaseIfMissing}).
+ */
+export function createDialect(url: string, options: { create?: boolean } = {}): AuraDialect {
   const parsed = parseDatabaseUrl(url)
   return parsed.dialect === 'sqlite'
-    ? new SqliteAuraDialect({ path: parsed.path })
+    ? new SqliteAuraDialect({ path: parsed.path, create: options.create ?? true })
     : new PostgresAuraDialect({ connectionString: parsed.connectionString })
 }
 

@@ -24,28 +24,34 @@ export function registerMigrate(program: Command): void {
                 discoverMigrations(cli.options.migrationsDir).map((f) => f.name),
                 options.to,
               )
-        await cli.withDatabase(async (db) => {
-          const status = await db.migrator.status()
-          refuseOnDrift(status, 'migrate')
-          const backup =
-            options.dryRun || options.backup === false || status.pending.length === 0
-              ? null
-              : await backupBeforeMigration(db.dialect)
-          const run = await db.migrator.migrate({ ...(to ? { to } : {}), dryRun: options.dryRun ?? false })
-          cli.out.report(runDocument(run, backup?.file ?? null), () => {
-            if (backup) cli.out.line(`Backup taken first: ${backup.file}`)
-            printRun(cli.out, run)
-            if (run.error) return
-            const applied = run.results.length
-            if (options.dryRun)
-              cli.out.line(`Dry run: ${applied} migration(s) would be applied; nothing was changed.`)
-            else if (applied === 0)
-              cli.out.line(`Nothing to migrate: the database is at ${status.current ?? '(empty)'}.`)
-            else
-              cli.out.line(`Applied ${applied} migration(s); the database is at ${run.results.at(-1)!.name}.`)
-          })
-          if (run.error) throw run.error
-        })
+        // A first migrate may create the SQLite file, as `sqlite3 file` would; the others only look.
+        await cli.withDatabase(
+          async (db) => {
+            const status = await db.migrator.status()
+            refuseOnDrift(status, 'migrate')
+            const backup =
+              options.dryRun || options.backup === false || status.pending.length === 0
+                ? null
+                : await backupBeforeMigration(db.dialect)
+            const run = await db.migrator.migrate({ ...(to ? { to } : {}), dryRun: options.dryRun ?? false })
+            cli.out.report(runDocument(run, backup?.file ?? null), () => {
+              if (backup) cli.out.line(`Backup taken first: ${backup.file}`)
+              printRun(cli.out, run)
+              if (run.error) return
+              const applied = run.results.length
+              if (options.dryRun)
+                cli.out.line(`Dry run: ${applied} migration(s) would be applied; nothing was changed.`)
+              else if (applied === 0)
+                cli.out.line(`Nothing to migrate: the database is at ${status.current ?? '(empty)'}.`)
+              else
+                cli.out.line(
+                  `Applied ${applied} migration(s); the database is at ${run.results.at(-1)!.name}.`,
+                )
+            })
+            if (run.error) throw run.error
+          },
+          { create: true },
+        )
       }),
     )
 }

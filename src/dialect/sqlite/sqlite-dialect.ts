@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from '
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, sql, type RawBuilder } from 'kysely'
-import { IntegrityError } from '../../errors.js'
+import { IntegrityError, usage } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
@@ -27,6 +27,8 @@ export interface SqliteOptions {
   /** Absolute or relative file path, or `:memory:`. */
   readonly path: string
   readonly readonly?: boolean
+  /** Create the file (and its directory) when missing; default true. False: a missing file is a UsageError. */
+  readonly create?: boolean
 }
 
 /**
@@ -43,6 +45,7 @@ export function openSqliteFile(options: SqliteOptions): Database.Database {
   const path = memory ? ':memory:' : resolve(options.path)
   if (!memory) {
     if (existsSync(path)) assertSqliteFile(path)
+    else if (options.create === false) throw usage.databaseMissing(path)
     else if (!options.readonly) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
       createPrivateFile(path)
