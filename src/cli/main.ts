@@ -5,6 +5,7 @@
 import { registerAdd } from './commands/add.js'
 import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
+import { registerDocs } from './commands/docs.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
 import { registerMigrate } from './commands/migrate.js'
@@ -32,5 +33,6 @@ registerInit(program)
 registerBackup(program)
 registerBackups(program)
 registerRestore(program)
+registerDocs(program)
 
 await runProgram(program, process.argv)
