@@ -99,6 +99,9 @@ export class AuraDatabase {
 
   /** Starts an explicit unit of work; the caller must `commit()` or `rollback()` it. */
   async beginUnitOfWork(options: UnitOfWorkOptions = {}): Promise<UnitOfWork> {
+    // A second unit inside a db.transaction callback would wait for the first one's write lock
+    // on SQLite (until the busy timeout) and escape its atomicity on PostgreSQL.
+    if (activeTransaction.getStore()) throw usage.nestedUnitOfWork()
     await this.ready()
     return UnitOfWork.begin(
       this.dialect.kysely,

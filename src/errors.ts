@@ -147,6 +147,11 @@ export const usage = {
       `Unsupported database URL "${redactUrl(url)}". Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.`,
     ),
   closed: () => new UsageError('The database is closed.'),
+  nestedUnitOfWork: () =>
+    new UsageError(
+      'A unit of work was started inside db.transaction(); use the unit passed to the callback ' +
+        '(its repositories share its transaction) instead of starting another one.',
+    ),
   databaseMissing: (location: string) =>
     new UsageError(
       `The database ${location} does not exist. Create it with \`aura-db init\`, or check the path in --db.`,

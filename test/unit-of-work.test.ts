@@ -82,6 +82,19 @@ for (const d of dialects) {
       await expect(db.transaction(async () => db.projectStates.count())).rejects.toBeInstanceOf(UsageError)
     })
 
+    it('refuses a unit of work started inside db.transaction at once, and the outer unit writes nothing', async () => {
+      const { db } = ctx
+      const before = await db.projectStates.count()
+      await expect(
+        db.transaction(async (uow) => {
+          await uow.projectStates.add({ title: 'Outer' })
+          await db.transaction(async (inner) => inner.projectStates.add({ title: 'Inner' }))
+        }),
+      ).rejects.toThrow(/inside db\.transaction/)
+      await expect(db.transaction(async () => db.beginUnitOfWork())).rejects.toBeInstanceOf(UsageError)
+      expect(await db.projectStates.count()).toBe(before)
+    })
+
     it('uses one clock reading for every audit timestamp of a unit', async () => {
       const { db } = ctx
       const [a, b] = await db.transaction(async (uow) => {

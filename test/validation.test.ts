@@ -28,6 +28,8 @@ for (const d of dialects) {
       await rejects(db.projectStates.add({ title: 'x', completedAt: new Date('nope') }), 'completedAt')
       await rejects(db.projectStates.add({ title: 'x', nonsense: 1 } as never), 'nonsense')
       await rejects(db.projectStates.add({ title: 'nul\0byte' }), 'title')
+      // A lone surrogate would be stored as U+FFFD by both drivers: not the value written.
+      await rejects(db.projectStates.add({ title: 'half \ud83c pair' }), 'title')
       await rejects(db.projectStates.add({ title: 7 as never }), 'title')
       await rejects(db.sceneStates.add({ projectId: 'nope', sceneIndex: 0 }), 'projectId')
       expect(await db.auditEntries.count()).toBe(before)

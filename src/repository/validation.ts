@@ -3,6 +3,8 @@ import { ValidationError } from '../errors.js'
 import type { ColumnSpec, TableDef } from '../schema/define.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** In a `u` regex, surrogate pairs are read as one code point, so this matches only a lone surrogate. */
+const LONE_SURROGATE = /\p{Cs}/u
 /** PostgreSQL `integer` is 32-bit; the same bound on SQLite keeps both dialects alike. */
 const INT32_MAX = 2_147_483_647
 
@@ -30,9 +32,12 @@ export function columnSchema(spec: ColumnSpec): z.ZodType {
     case 'text':
     case 'json': {
       // PostgreSQL cannot store NUL in text; refusing it on both dialects keeps them alike.
+      // A lone UTF-16 surrogate has no UTF-8 form: both drivers would silently store U+FFFD
+      // instead, so the value read back would differ from the value written.
       let s: z.ZodType<string> = z
         .string()
         .refine((v) => !v.includes('\0'), 'must not contain NUL characters')
+        .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode (it contains a lone surrogate)')
       if (spec.maxLength !== undefined) {
         const max = spec.maxLength
         s = s.refine((v) => v.length <= max || charLength(v) <= max, `must be at most ${max} characters`)
