@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { openDatabase } from '../src/index.js'
-import { runOperation, type DialectResults, type OperationResult } from './compare.js'
+import { progressLine, runOperation, type DialectResults, type OperationResult } from './compare.js'
 import {
   generateDataset,
   type DataRow,
@@ -90,9 +90,7 @@ export async function runPostgres(
         const paired: BenchOperation = { ...op, raw }
         const result = await runOperation(paired, capturePostgres, timing, false)
         operations.push(result)
-        log(
-          `postgres: ${result.operation}: ${Math.round(result.library.opsPerSec)} ops/s (raw ${Math.round(result.raw.opsPerSec)})`,
-        )
+        log(progressLine('postgres', result))
       }
     } finally {
       await pool.end()
@@ -100,8 +98,24 @@ export async function runPostgres(
     }
     return { dialect: 'postgres', operations }
   } finally {
+    await waitForDisconnects(admin, name)
     await admin.query(`drop database if exists ${name} with (force)`)
     await admin.end()
+  }
+}
+
+/**
+ * Waits (up to 5 s) until no session is connected to `database`. pg's `Pool#end()` resolves
+ * once it has asked its connections to close, not when they are closed; a forced DROP DATABASE
+ * meanwhile terminates them, and a pool without an 'error' listener then throws from an event.
+ */
+async function waitForDisconnects(admin: pg.Client, database: string): Promise<void> {
+  for (let waited = 0; waited < 5_000; waited += 50) {
+    const { rows } = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [
+      database,
+    ])
+    if ((rows[0] as { n: number }).n === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
