@@ -272,7 +272,7 @@ export function renderSchemaReference(input: DialectSchemas): string {
     'How to read it:',
     '',
     '- **null**: whether the column accepts NULL. **Defaults** are spelled as each database reports ' +
-      'them; a column without one must be given a value (the library fills the audit columns itself).',
+      'them; a NOT NULL column without one must be given a value (the library fills the audit columns).',
     '- **key**: `PK` primary key; `FK → table(column)` foreign key. On SQLite an `INTEGER` primary ' +
       'key is the rowid and is assigned when omitted.',
     '- **dialects**: `both`, or the one database that has the index, foreign key or table.',
