@@ -69,6 +69,24 @@ async function addNumbered(db: AuraDatabase, tag: string, n: number, holdMs = 0)
   })
 }
 
+/**
+ * Whether stdin has been closed, so far: a loop that checks it stops when its test says so, or
+ * when the test runner died (then the pipe closes too) and it would otherwise run forever.
+ */
+function stdinClosed(): () => boolean {
+  let closed = false
+  process.stdin.on('end', () => (closed = true)).resume()
+  return () => closed
+}
+
+/**
+ * Lets the event loop run once. On SQLite every query of the library completes synchronously,
+ * so a loop of transactions is one chain of microtasks that never lets stdin's `end` through.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
 /** Lines of stdin, one at a time; null once stdin is closed. */
 function stdinLines(): () => Promise<string | null> {
   const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
@@ -87,20 +105,18 @@ try {
       print('ready')
       if ((await next()) !== 'go') throw new Error('expected "go" on stdin')
     }
-    // Stops when stdin closes, so that a writer outlives neither its test nor a dead test runner.
-    let stopped = false
-    process.stdin.on('end', () => (stopped = true)).resume()
+    const stopped = stdinClosed()
     const holdMs = Number(process.env.AURA_FAULT_HOLD_MS ?? 0)
     const last = Number(count) > 0 ? Number(from) + Number(count) - 1 : Infinity
-    for (let n = Number(from); n <= last && !stopped; n++) {
+    for (let n = Number(from); n <= last && !stopped(); n++) {
       await addNumbered(db, tag, n, holdMs > 0 && n % HOLD_EVERY === 0 ? holdMs : 0)
       print(String(n))
+      await nextTurn()
     }
   } else if (mode === 'churn') {
-    let stopped = false
-    process.stdin.on('end', () => (stopped = true)).resume()
+    const stopped = stdinClosed()
     const projects: string[] = []
-    for (let n = 1; !stopped; n++) {
+    for (let n = 1; !stopped(); n++) {
       if (n % 2 === 1 || projects.length === 0) {
         projects.push(await addNumbered(db, 'churn', n))
       } else {
@@ -113,6 +129,7 @@ try {
         })
       }
       print(String(n))
+      await nextTurn()
     }
   } else if (mode === 'reader') {
     const rounds = Number(args[0] ?? 100)
@@ -175,4 +192,6 @@ try {
   process.exitCode = 1
 } finally {
   await db.close()
+  // An open stdin would keep the process alive after its work is done.
+  process.stdin.destroy()
 }
