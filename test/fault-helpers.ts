@@ -1,4 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { openDatabase } from '../src/index.js'
@@ -139,6 +141,75 @@ export async function projectsWithoutScenes(url: string, expected: number): Prom
     return rows.filter((r) => Number(r.scenes) !== expected).map((r) => r.title as string)
   } finally {
     await db.close()
+  }
+}
+
+/**
+ * A small tmpfs that only the fault tests' children see: mounted inside a private mount namespace
+ * (`unshare -m`) held open by a `cat` process. Children enter it with `nsenter`; this process
+ * reaches its files through `/proc/<pid>/root`, which SQLite must not be given (it resolves the
+ * link and would write to the real disk underneath), so only plain file operations use that view.
+ */
+export interface SmallDisk {
+  /** The mount point, as processes inside the namespace see it. */
+  readonly path: string
+  /** Runs a command inside the namespace (in the project directory): the `prefix` of {@link startFaultChild}. */
+  readonly prefix: readonly string[]
+  /** This process's view of a path inside the namespace. */
+  outside(path: string): string
+  /** Writes a ballast file that leaves exactly `bytes` free (to the file system's block size). */
+  fill(bytes: number): void
+  /** Deletes the ballast: the space is free again. */
+  release(): void
+  /** Unmounts it (the namespace ends with its last process) and removes the directory. */
+  remove(): Promise<void>
+}
+
+export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
+  const scratch = mkdtempSync(join(tmpdir(), 'aura-fault-'))
+  const path = join(scratch, 'disk')
+  mkdirSync(path)
+  const holder = spawn(
+    'unshare',
+    [
+      '-m',
+      'sh',
+      '-c',
+      'mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" && echo mounted && exec cat',
+      'sh',
+      path,
+      String(sizeBytes),
+    ],
+    // `cat` reads the pipe from this process: the namespace goes away when the test runner does.
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  )
+  const gone = new Promise<void>((resolve) => holder.on('close', () => resolve()))
+  await new Promise<void>((resolve, reject) => {
+    let stderr = ''
+    holder.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    holder.stdout.setEncoding('utf8').on('data', (chunk: string) => chunk.includes('mounted') && resolve())
+    holder.on('close', (code) => reject(new Error(`mounting a tmpfs failed (exit ${code}): ${stderr}`)))
+  })
+  const outside = (inner: string) => `/proc/${holder.pid}/root${inner}`
+  const ballast = outside(join(path, 'ballast'))
+  return {
+    path,
+    prefix: ['nsenter', `--mount=/proc/${holder.pid}/ns/mnt`, `--wd=${ROOT}`],
+    outside,
+    fill(bytes) {
+      const { bavail, bsize } = statfsSync(outside(path))
+      const size = bavail * bsize - bytes
+      if (size <= 0) throw new Error(`only ${bavail * bsize} bytes are free, cannot leave ${bytes}`)
+      writeFileSync(ballast, Buffer.alloc(size))
+    },
+    release() {
+      rmSync(ballast)
+    },
+    async remove() {
+      holder.kill('SIGKILL')
+      await gone
+      rmSync(scratch, { recursive: true, force: true })
+    },
   }
 }
 
