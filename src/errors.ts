@@ -191,6 +191,18 @@ function printable(text: string): string {
   return JSON.stringify(text).slice(1, -1)
 }
 
+/**
+ * A migration step left rows whose foreign key points at no parent (SQLite's `foreign_key_check`
+ * before the step commits). The engine wraps it in a MigrationError naming the step.
+ */
+export function danglingReferences(rows: readonly { table: string; parent: string }[]): IntegrityError {
+  const pairs = [...new Set(rows.map((r) => `${r.table} → ${r.parent}`))]
+  return new IntegrityError(
+    `it left ${rows.length} row(s) referring to missing parents (${pairs.join(', ')}). ` +
+      `A table rebuild must copy every row of the old table before dropping it.`,
+  )
+}
+
 /** Named factories for backup and restore errors: the wording, and how to fix each problem, lives here. */
 export const backupErrors = {
   badName: (input: string, reason: string) =>

@@ -114,6 +114,14 @@ export interface AuraDialect {
    * crashed process. Throws MigrationError after `timeoutMs`.
    */
   acquireMigrationLock(holder: string, timeoutMs: number): Promise<MigrationLock>
+  /**
+   * Runs one migration step in one transaction, commit on return, rollback on throw.
+   * SQLite: foreign-key enforcement is off for the step, so that a table rebuild (create the new
+   * table, copy, drop the old one, rename) does not cascade its DROP into the child tables, and
+   * `foreign_key_check` runs before the commit: a step that leaves a dangling reference fails
+   * and is rolled back. PostgreSQL alters tables in place and checks constraints as it goes.
+   */
+  migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
   /** The backup and restore mechanics of this database (operations.md, "Backup", "Restore"). */
   backups(): DialectBackup
   /**

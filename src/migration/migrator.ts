@@ -259,7 +259,7 @@ export class Migrator {
       const started = performance.now()
       try {
         const mod = await loadMigration(file)
-        await this.#db.transaction().execute(async (trx) => {
+        await this.#dialect.migrationTransaction(async (trx) => {
           await mod[direction](trx, { dialect: this.#dialect.name, sql })
           if (direction === 'up') {
             await trx

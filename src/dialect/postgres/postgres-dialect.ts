@@ -190,6 +190,10 @@ export class PostgresAuraDialect implements AuraDialect {
     return new PostgresBackup({ connectionString: this.#options.connectionString })
   }
 
+  migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    return this.kysely.transaction().execute(work)
+  }
+
   async close(): Promise<void> {
     try {
       if (this.#options.scratchSchema) {

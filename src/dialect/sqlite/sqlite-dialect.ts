@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from '
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, sql, type RawBuilder } from 'kysely'
-import { IntegrityError, usage } from '../../errors.js'
+import { danglingReferences, IntegrityError, usage } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
@@ -221,6 +221,28 @@ export class SqliteAuraDialect implements AuraDialect {
 
   async checkIntegrity(): Promise<readonly IntegrityCheckResult[]> {
     return checkSqliteIntegrity(this.handle)
+  }
+
+  /**
+   * SQLite's documented procedure for schema changes ALTER TABLE cannot make
+   * (https://www.sqlite.org/lang_altertable.html#otheralter): foreign keys off, outside the
+   * transaction (the pragma is a no-op inside one), then the step, then `foreign_key_check`
+   * before commit, then foreign keys on again. All on the one connection this handle holds.
+   */
+  migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    return this.kysely.connection().execute(async (conn) => {
+      await sql`pragma foreign_keys = off`.execute(conn)
+      try {
+        return await conn.transaction().execute(async (trx) => {
+          const result = await work(trx)
+          const { rows } = await sql<{ table: string; parent: string }>`pragma foreign_key_check`.execute(trx)
+          if (rows.length > 0) throw danglingReferences(rows)
+          return result
+        })
+      } finally {
+        await sql`pragma foreign_keys = on`.execute(conn)
+      }
+    })
   }
 
   backups(): DialectBackup {
