@@ -40,9 +40,13 @@ export const sqliteScriptDialect: ScriptDialect = {
   render(migrations: readonly ScriptMigration[]) {
     const lines = [
       '-- Aura Data migration script for SQLite.',
-      '-- Run it exactly once, e.g. `sqlite3 aura.db < script.sql`, on a database whose history matches the',
-      "-- script's starting point: SQLite has no procedural blocks, so statements are not guarded.",
-      'PRAGMA foreign_keys = ON;',
+      '-- Run it exactly once, with -bail, e.g. `sqlite3 -bail aura.db < script.sql`, on a database whose',
+      "-- history matches the script's starting point: SQLite has no procedural blocks, so statements are",
+      '-- not guarded. Without -bail, sqlite3 goes on after a failed statement and commits the rest.',
+      // As the engine does (SqliteAuraDialect.migrationTransaction): foreign keys off, so that a
+      // table rebuild does not cascade into child tables, and checked before each commit.
+      'PRAGMA foreign_keys = OFF;',
+      'CREATE TEMP TABLE IF NOT EXISTS aura_foreign_key_check (violations integer CHECK (violations = 0));',
       // Declared exactly as the engine declares it, so a scripted database introspects like a migrated one.
       `CREATE TABLE IF NOT EXISTS aura_migrations (name varchar(255) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL);`,
     ]
@@ -50,6 +54,8 @@ export const sqliteScriptDialect: ScriptDialect = {
       lines.push('', `-- ${m.direction}: ${m.name}`, 'BEGIN IMMEDIATE;')
       for (const statement of m.statements) lines.push(`${statement};`)
       lines.push(
+        '-- Fails (and with -bail stops before COMMIT) when a row points at no parent.',
+        'INSERT INTO aura_foreign_key_check SELECT count(*) FROM pragma_foreign_key_check;',
         m.direction === 'up'
           ? `INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms) VALUES (${literal(m.name)}, ${literal(m.checksum)}, ${NOW}, 0);`
           : `DELETE FROM aura_migrations WHERE name = ${literal(m.name)};`,
