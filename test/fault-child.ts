@@ -5,8 +5,8 @@
  * - `writer URL TAG FROM COUNT`: commits the numbered transactions FROM, FROM+1, … (COUNT of
  *   them, or until killed when COUNT is 0). Transaction n adds the project titled `TAG:n` and its
  *   10 scenes; `n` is printed after `db.transaction` returned. With `AURA_FAULT_WAIT_GO=1` it
- *   prints `ready` and starts at the line `go` on stdin; with `AURA_FAULT_HOLD_MS=ms` every 25th
- *   transaction keeps the write lock `ms` longer. It stops when stdin closes. Any error: printed
+ *   prints `ready` and starts at the line `go` on stdin; with `AURA_FAULT_HOLD_FIRST_MS=ms` its
+ *   first transaction prints `holding` after its first write and keeps the write lock `ms` longer. It stops when stdin closes. Any error: printed
  *   as `error {json}`, exit code 1.
  * - `churn URL`: adds projects with 10 scenes and rewrites all 10 scenes of an existing project
  *   to a new generation, in one transaction each, alternately, until stdin closes. Prints the
@@ -28,9 +28,6 @@ import { AuraDataError, openDatabase, verifyDatabase, type AuraDatabase } from '
 
 /** Scenes per project: the unit whose atomicity the tests check. */
 const SCENES = 10
-
-/** With `AURA_FAULT_HOLD_MS`, every this many transactions of a writer hold the write lock that long. */
-const HOLD_EVERY = 25
 
 const [mode, url, ...args] = process.argv.slice(2)
 if (!mode || !url) throw new Error('usage: fault-child.ts MODE URL …')
@@ -56,6 +53,12 @@ function print(line: string): void {
 async function addNumbered(db: AuraDatabase, tag: string, n: number, holdMs = 0): Promise<string> {
   return db.transaction(async (uow) => {
     const project = await uow.projectStates.add({ title: `${tag}:${n}` })
+    if (holdMs > 0) {
+      // The write lock is taken (BEGIN IMMEDIATE, and a row written): another process has to
+      // wait for it while this one lets the event loop run on.
+      print('holding')
+      await sleep(holdMs)
+    }
     await uow.sceneStates.addRange(
       Array.from({ length: SCENES }, (_, sceneIndex) => ({
         projectId: project.id,
@@ -63,8 +66,6 @@ async function addNumbered(db: AuraDatabase, tag: string, n: number, holdMs = 0)
         scriptText: 'generation 0',
       })),
     )
-    // Keeps the write lock while the event loop runs on: another process has to wait for it.
-    if (holdMs > 0) await sleep(holdMs)
     return project.id
   })
 }
@@ -106,10 +107,10 @@ try {
       if ((await next()) !== 'go') throw new Error('expected "go" on stdin')
     }
     const stopped = stdinClosed()
-    const holdMs = Number(process.env.AURA_FAULT_HOLD_MS ?? 0)
+    const holdFirstMs = Number(process.env.AURA_FAULT_HOLD_FIRST_MS ?? 0)
     const last = Number(count) > 0 ? Number(from) + Number(count) - 1 : Infinity
     for (let n = Number(from); n <= last && !stopped(); n++) {
-      await addNumbered(db, tag, n, holdMs > 0 && n % HOLD_EVERY === 0 ? holdMs : 0)
+      await addNumbered(db, tag, n, n === Number(from) ? holdFirstMs : 0)
       print(String(n))
       await nextTurn()
     }
