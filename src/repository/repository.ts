@@ -10,6 +10,28 @@ import { validateInsert, validateKey, validateRowVersion, validateUpdate } from 
 /** Tables whose rows belong to a project and disappear from reads while it is soft-deleted. */
 const PROJECT_CHILDREN = new Set(['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'])
 
+interface FieldMapping {
+  readonly prop: string
+  readonly column: string
+  readonly kind: ColumnKind
+}
+
+const mappings = new WeakMap<TableDef, readonly FieldMapping[]>()
+
+/** Each entity field with its column and logical type, computed once per table. */
+function fieldMappings(table: TableDef): readonly FieldMapping[] {
+  let fields = mappings.get(table)
+  if (!fields) {
+    fields = table.fields.map((prop) => ({
+      prop,
+      column: table.columns[prop]!.column,
+      kind: table.columns[prop]!.kind,
+    }))
+    mappings.set(table, fields)
+  }
+  return fields
+}
+
 /** Options of `getById`, `count` and `any`. */
 export interface ReadOptions {
   readonly includeDeleted?: boolean
@@ -27,18 +49,15 @@ type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
  * `audit_entries` row in the same transaction.
  */
 export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> {
-  readonly #fields: readonly { prop: string; column: string; kind: ColumnKind }[]
+  readonly #fields: readonly FieldMapping[]
   protected readonly keyColumn: string
 
   constructor(
     readonly table: T,
     protected readonly session: Session,
   ) {
-    this.#fields = table.fields.map((prop) => ({
-      prop,
-      column: table.columns[prop]!.column,
-      kind: table.columns[prop]!.kind,
-    }))
+    // Every unit of work builds its repositories: what depends only on the table is made once.
+    this.#fields = fieldMappings(table)
     this.keyColumn = table.columns[table.primaryKey]!.column
   }
 
@@ -47,9 +66,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
   /** The row with this key, or null (also null when soft-deleted, unless `includeDeleted`). */
   async getById(id: Key<T>, options: ReadOptions = {}): Promise<E | null> {
     const key = validateKey(this.table, id)
-    const rows = await this.session.read((db) =>
-      this.selectRows(db, { [this.table.primaryKey]: key }, { ...options, limit: 1 }),
-    )
+    const rows = await this.session.read((db) => this.selectChecked(db, this.byKey(key), options))
     return rows[0] ? this.fromRow(rows[0]) : null
   }
 
@@ -121,7 +138,38 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     options: QueryOptions<any>,
     lockForUpdate = false,
   ): Promise<Row[]> {
-    const checked = checkQuery(this.table, this.session.dialect, where, options)
+    return this.selectChecked(
+      db,
+      checkQuery(this.table, this.session.dialect, where, options),
+      options,
+      lockForUpdate,
+    )
+  }
+
+  /**
+   * The checked query of "the row with this key" (limit 1), built directly: the key was
+   * validated already, so the filter language has nothing left to check. It has the shape
+   * `checkQuery` gives `{ [primaryKey]: key }` with `limit: 1`, and so shares its cached SQL.
+   */
+  protected byKey(key: unknown): CheckedQuery {
+    const value = this.encode(this.table.primaryKey, key)
+    return {
+      shape: `${this.table.primaryKey}:eq||true|false`,
+      conditions: [{ column: this.keyColumn, op: 'eq', values: [value] }],
+      order: [],
+      limit: 1,
+      offset: null,
+      values: [value, 1],
+    }
+  }
+
+  /** Selects visible rows (by the soft-delete rules) matching a checked query. */
+  protected async selectChecked(
+    db: Kysely<any>,
+    checked: CheckedQuery,
+    options: ReadOptions,
+    lockForUpdate = false,
+  ): Promise<Row[]> {
     const values = [...checked.values, ...this.visibilityValues(options)]
     // Where writers run concurrently (PostgreSQL), a read-modify-write locks the rows it read, so
     // it waits for a concurrent writer and then sees its committed version instead of a stale one.
@@ -269,12 +317,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
 
   /** Reads and locks the row with `key` inside the transaction (deleted ones included). */
   protected async currentRow(tx: TxContext, key: unknown): Promise<Row | undefined> {
-    const rows = await this.selectRows(
-      tx.db,
-      { [this.table.primaryKey]: key },
-      { includeDeleted: true, limit: 1 },
-      true,
-    )
+    const rows = await this.selectChecked(tx.db, this.byKey(key), { includeDeleted: true }, true)
     return rows[0]
   }
 

@@ -71,7 +71,8 @@ export class SceneStatesRepository extends Repository<typeof sceneStatesTable> {
   /** Inserts a scene; recorded as `SceneAdd` when the unit tracks the scene's project. */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<SceneState> {
     const scene = await super.insertIn(tx, values)
-    await trackEdit(tx, scene.projectId, sceneAddAction(scene))
+    // The action is built only when it is recorded: most units track nothing.
+    if (tx.tracking) await trackEdit(tx, scene.projectId, sceneAddAction(scene))
     return scene
   }
 

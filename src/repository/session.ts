@@ -155,11 +155,25 @@ export class DatabaseSession implements Session {
     const waiting = this.#guard()
     if (waiting) await waiting
     try {
-      return await this.dialect.kysely
-        .transaction()
-        .execute((trx) =>
-          fn({ db: trx, now: new Date(), actor: this.defaultActor, correlationId: null, tracking: null }),
-        )
+      // A controlled transaction rather than `transaction().execute(fn)`: the dialect's Kysely
+      // may give its statements a faster path (SQLite runs them directly on the held handle).
+      const trx = await this.dialect.kysely.startTransaction().execute()
+      try {
+        const result = await fn({
+          db: trx,
+          now: new Date(),
+          actor: this.defaultActor,
+          correlationId: null,
+          tracking: null,
+        })
+        await trx.commit().execute()
+        return result
+      } catch (error) {
+        // As Kysely's own `transaction()`: a failed COMMIT is rolled back too, which releases
+        // the connection (a COMMIT that SQLite refused leaves the transaction open).
+        if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute()
+        throw error
+      }
     } catch (error) {
       throw this.dialect.mapError(error)
     }

@@ -71,6 +71,10 @@ export class PostgresAuraDialect implements AuraDialect {
       types,
       ...(options.scratchSchema ? { options: `-c search_path=${options.scratchSchema}` } : {}),
     })
+    // pg emits 'error' on the pool when the server ends an idle connection (restart,
+    // pg_terminate_backend, a forced DROP DATABASE while `end()` is still closing it); without a
+    // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
+    pool.on('error', () => {})
     this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   }
 

@@ -6,6 +6,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
   type Compilable,
+  type ControlledTransactionBuilder,
   type DatabaseConnection,
   type Dialect,
   type Driver,
@@ -115,6 +116,15 @@ export class SqliteAuraDriver implements Driver {
    */
   tryExecuteNow<R>(query: CompiledQuery): QueryResult<R> | undefined {
     if (this.#destroyed || this.#handleLock.held || !this.#db.open) return undefined
+    return this.#connection.executeSync<R>(query)
+  }
+
+  /**
+   * Runs a query of the open transaction at once, synchronously, on the one connection. Only a
+   * transaction of this handle may call it (it holds the handle): its queries need none of the
+   * connection hand-over that Kysely's executor performs for each statement.
+   */
+  executeInTransaction<R>(query: CompiledQuery): QueryResult<R> {
     return this.#connection.executeSync<R>(query)
   }
 
@@ -267,6 +277,34 @@ export class SqliteAuraKysely extends Kysely<any> {
     const dialect = new SqliteAuraKyselyDialect(db, timeoutMs)
     super({ dialect })
     this.#driver = dialect.driver!
+  }
+
+  /**
+   * Kysely's controlled transaction, whose compiled queries run directly on the handle it holds
+   * (see {@link SqliteAuraDriver.executeInTransaction}) instead of through Kysely's executor:
+   * a unit of work runs dozens of statements, and each one would otherwise cost about ten
+   * promises for a query that better-sqlite3 runs synchronously. Builder queries, commit and
+   * rollback keep Kysely's path, so its transaction state stays authoritative. Only `execute()`
+   * of the returned builder has the direct path; the unit of work sets no isolation level.
+   */
+  override startTransaction(): ControlledTransactionBuilder<any> {
+    const builder = super.startTransaction()
+    const start = builder.execute.bind(builder)
+    const driver = this.#driver
+    builder.execute = async () => {
+      const trx = await start()
+      const viaKysely = trx.executeQuery.bind(trx)
+      trx.executeQuery = (<R>(query: CompiledQuery<R> | Compilable<R>, queryId?: QueryId) => {
+        if (!('sql' in query) || trx.isCommitted || trx.isRolledBack) return viaKysely(query, queryId)
+        try {
+          return Promise.resolve(driver.executeInTransaction<R>(query))
+        } catch (error) {
+          return Promise.reject(error)
+        }
+      }) as typeof trx.executeQuery
+      return trx
+    }
+    return builder
   }
 
   override async executeQuery<R>(
