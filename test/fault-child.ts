@@ -6,17 +6,17 @@
  *   them, or until killed when COUNT is 0). Transaction n adds the project titled `TAG:n` and its
  *   10 scenes; `n` is printed after `db.transaction` returned. With `AURA_FAULT_WAIT_GO=1` it
  *   prints `ready` and starts at the line `go` on stdin; with `AURA_FAULT_HOLD_FIRST_MS=ms` its
- *   first transaction prints `holding` after its first write and keeps the write lock `ms` longer. It stops when stdin closes. Any error: printed
- *   as `error {json}`, exit code 1.
+ *   first transaction prints `holding` after its first write and keeps the write lock `ms`
+ *   longer. It stops when stdin closes. Any error: printed as `error {json}`, exit code 1.
  * - `churn URL`: adds projects with 10 scenes and rewrites all 10 scenes of an existing project
  *   to a new generation, in one transaction each, alternately, until stdin closes. Prints the
- *   number of transactions committed so far (`n`) after each one.
+ *   number of transactions committed so far after each one.
  * - `reader URL ROUNDS`: ROUNDS times, reads the projects and then each one's scenes, printing
  *   `violation {json}` for a project without exactly 10 scenes or with scenes of more than one
  *   generation (a torn transaction), then `round r`. Exits 0 after ROUNDS rounds.
  * - `commands URL`: opens (and migrates) the database, prints `ready`, then obeys stdin lines:
  *   `write K` (K numbered transactions, stopping at the first error), `attempt K` (K numbered
- *   transactions, each one whatever the previous did), `backup DIR KEEP`, `close`. Prints
+ *   transactions, each tried whatever became of the previous one), `backup DIR KEEP`, `close`. Prints
  *   `ok n` per acknowledged transaction, `failed n {json}` per failed one, `backup {json}` or
  *   `backup-failed {json}`, and `done` after each command.
  * - `inspect URL`: prints one JSON line: the numbers of the projects `commands` wrote, the

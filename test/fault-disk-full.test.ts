@@ -16,10 +16,12 @@ import {
 /**
  * A full disk is a real one: a tmpfs of a few MiB in a private mount namespace, filled with a
  * ballast file. Where that cannot be mounted (not root, no user namespaces), these tests are
- * skipped, and say so loudly: a skipped disk-full test must never look like a passed one.
+ * skipped, and say so loudly: a skipped disk-full test must never look like a passed one. With
+ * AURA_REQUIRE_FAULTS=1 that is a failure instead.
  */
 const unavailable = tmpfsMountError()
 if (unavailable) {
+  if (process.env.AURA_REQUIRE_FAULTS === '1') throw new Error(`${unavailable} (AURA_REQUIRE_FAULTS=1)`)
   const bar = '!'.repeat(78)
   console.warn(`\n${bar}\n!! THE DISK-FULL FAULT TESTS ARE SKIPPED: ${unavailable}\n${bar}\n`)
 }
