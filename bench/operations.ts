@@ -60,6 +60,17 @@ export async function prepareRestoreTargets(
   return targets
 }
 
+/**
+ * Takes a first snapshot of each project (setup, through the library), so that their content is
+ * stored before the measurement: every measured snapshot then finds all its blobs, on both
+ * sides alike, as autosaves of a project that has not changed do. (Which of a first snapshot's
+ * blobs are new depends on what other projects stored before, so the two sides' first calls
+ * would differ.)
+ */
+export async function prepareVersionTargets(db: AuraDatabase, projectIds: readonly string[]): Promise<void> {
+  for (const projectId of projectIds) await db.projectVersions.create(projectId, { type: 'Manual' })
+}
+
 /** The restore of call `i`: the targets in turn, each alternating between its two versions. */
 export function restoreOf(
   i: number,

@@ -20,6 +20,7 @@ import {
   libraryOperations,
   pick,
   prepareRestoreTargets,
+  prepareVersionTargets,
   PROJECT_STATUSES,
   restoreOf,
   sceneText,
@@ -83,6 +84,8 @@ export async function runPostgres(
     try {
       const restoreTargets = await prepareRestoreTargets(db, dataset.index.restoreTargets.library)
       const rawRestoreTargets = await prepareRestoreTargets(db, dataset.index.restoreTargets.raw)
+      const { versionTargets } = dataset.index
+      await prepareVersionTargets(db, [...versionTargets.library, ...versionTargets.raw])
       const reference = rawOperations(pool, dataset.index, rawRestoreTargets)
       for (const op of libraryOperations({ db, index: dataset.index, restoreTargets })) {
         const raw = reference[op.name]

@@ -13,6 +13,7 @@ import {
   pick,
   exportQueryOf,
   prepareRestoreTargets,
+  prepareVersionTargets,
   PROJECT_STATUSES,
   restoreOf,
   templateSearchOf,
@@ -89,6 +90,7 @@ export async function openSqliteSuite(file: string, index: DatasetIndex): Promis
     restoreTargets: await prepareRestoreTargets(db, index.restoreTargets.library),
   }
   const rawRestoreTargets = await prepareRestoreTargets(db, index.restoreTargets.raw)
+  await prepareVersionTargets(db, [...index.versionTargets.library, ...index.versionTargets.raw])
   const library = libraryOperations(context)
   const reference = rawOperations(raw, index, rawRestoreTargets)
   const operations: BenchOperation[] = []
