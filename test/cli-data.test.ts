@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { dialects, sqlite, type TestDatabase } from './dialects.js'
+import { dialects, POSTGRES_URL, sqlite, type TestDatabase } from './dialects.js'
 import {
   BIN,
   expectOneLineError,
@@ -103,6 +104,28 @@ for (const d of dialects) {
       const verify = await runCliJson([...db, 'verify'])
       expect(verify.code).toBe(0)
       expect(verify.json.ok).toBe(true)
+    })
+
+    it('restore brings back a database that is gone (file deleted, PostgreSQL database dropped)', async () => {
+      await addProject(target.url, 'Survivor')
+      const backup = await runCliJson([...db, 'backup', '--dir', backupDir])
+      expect(backup.code, backup.stderr).toBe(0)
+      const inBackup = await titles(target.url)
+      if (target.file) {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${target.file}${suffix}`, { force: true })
+      } else {
+        const admin = new pg.Client({ connectionString: POSTGRES_URL })
+        await admin.connect()
+        try {
+          await admin.query(`drop database ${admin.escapeIdentifier(new URL(target.url).pathname.slice(1))}`)
+        } finally {
+          await admin.end()
+        }
+      }
+      const restored = await runCliJson([...db, '--yes', 'restore', backup.json.file, '--dir', backupDir])
+      expect(restored.code, restored.stderr).toBe(0)
+      expect(restored.json.safetyBackup).toBeNull()
+      expect(await titles(target.url)).toEqual(inBackup)
     })
 
     it('restore of a damaged backup: exit 1 naming the problem, the database unchanged, no safety backup', async () => {

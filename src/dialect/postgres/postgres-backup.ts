@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline'
 import pg from 'pg'
 import { backupErrors, redactUrl } from '../../errors.js'
 import { hashFile } from '../backup-fs.js'
+import { createPostgresDatabaseIfMissing } from './postgres-create.js'
 import type {
   BackupContent,
   BackupProgress,
@@ -220,6 +221,9 @@ export class PostgresBackup implements DialectBackup {
    * or half-seen).
    */
   async acquireExclusive(): Promise<ExclusiveDatabase> {
+    // Restoring into a database that is gone (a new server, a dropped database) is the disaster
+    // case a backup exists for: create it empty, as a restore onto a missing SQLite file does.
+    const created = await createPostgresDatabaseIfMissing(this.#connectionString)
     const client = await this.#connect()
     try {
       const { rows } = await client.query<{ n: number; who: string | null }>(
@@ -239,7 +243,7 @@ export class PostgresBackup implements DialectBackup {
       await client.end()
       throw error
     }
-    return new PostgresExclusiveDatabase(this, client, this.#connectionString)
+    return new PostgresExclusiveDatabase(this, client, this.#connectionString, !created)
   }
 
   async #connect(): Promise<pg.Client> {
@@ -528,13 +532,14 @@ async function dropStatements(client: pg.Client): Promise<string[]> {
 
 /** The database held for a restore by one session. */
 class PostgresExclusiveDatabase implements ExclusiveDatabase {
-  readonly exists = true
+  readonly exists: boolean
   readonly #tools: PostgresBackup
   readonly #client: pg.Client
   readonly #connectionString: string
   #released = false
 
-  constructor(tools: PostgresBackup, client: pg.Client, connectionString: string) {
+  constructor(tools: PostgresBackup, client: pg.Client, connectionString: string, exists: boolean) {
+    this.exists = exists
     this.#tools = tools
     this.#client = client
     this.#connectionString = connectionString
