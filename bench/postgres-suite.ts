@@ -38,7 +38,7 @@ import {
   type SqlRow,
 } from './raw-versions.js'
 import { capturePostgres } from './sql-capture.js'
-import { blobsIn, numbered, SQL, updateColumns } from './statements.js'
+import { blobsIn, numbered, postgresStatement, SQL, updateColumns } from './statements.js'
 
 const ACTOR = 'bench'
 
@@ -160,7 +160,7 @@ function rawOperations(
   index: DatasetIndex,
   restoreTargets: readonly RestoreTarget[],
 ): Record<string, RawFn> {
-  const q = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, numbered(v)])) as Record<
+  const q = Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, postgresStatement(v)])) as Record<
     keyof typeof SQL,
     string
   >

@@ -1,19 +1,19 @@
 /**
  * The statements of the raw references, in SQLite's `?` form (PostgreSQL's `$n` form is derived
- * by {@link numbered}). They are the library's statements, written out by hand; the suites check
+ * by {@link postgresStatement}). They are the library's statements, written out by hand; the suites check
  * before every measurement that the library still executes exactly these.
  */
 export const SQL = {
   insertAudit:
     'insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") values (?, ?, ?, ?, ?, ?, ?)',
   projectById:
-    'select "project_states".* from "project_states" where ("project_states"."id" = ? and "project_states"."is_deleted" = ?) limit 1',
+    'select "project_states".* from "project_states" where ("project_states"."id" = ? and +"project_states"."is_deleted" = ?) limit 1',
   projectsByStatus:
-    'select "project_states".* from "project_states" where ("project_states"."status" = ? and "project_states"."is_deleted" = ?) order by "project_states"."updated_at" desc, "project_states"."id" asc limit 50',
+    'select "project_states".* from "project_states" where ("project_states"."status" = ? and +"project_states"."is_deleted" = ?) order by "project_states"."updated_at" desc, "project_states"."id" asc limit 50',
   scenesOfProject:
     'select "scene_states".* from "scene_states" where ("scene_states"."project_id" = ? and exists (select 1 as "one" from "project_states" as "parent" where "parent"."id" = "scene_states"."project_id" and "parent"."is_deleted" = ?)) order by "scene_states"."scene_index" asc, "scene_states"."id" asc',
   countByStatus:
-    'select count(*) as "n" from "project_states" where ("project_states"."status" = ? and "project_states"."is_deleted" = ?)',
+    'select count(*) as "n" from "project_states" where ("project_states"."status" = ? and +"project_states"."is_deleted" = ?)',
   insertProject:
     'insert into "project_states" ("title", "description", "status", "brief_json", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *',
   insertScene:
@@ -61,4 +61,13 @@ export function updateColumns(table: string, columns: readonly string[], checkVe
 export function numbered(sql: string): string {
   let n = 0
   return sql.replace(/\?/g, () => `$${++n}`)
+}
+
+/**
+ * The PostgreSQL form of one of these statements: numbered placeholders, and the default
+ * soft-delete filter as the plain comparison. SQLite's form is `+<column> = ?` (see
+ * `SqliteAuraDialect.notDeletedCondition`: it keeps SQLite's planner off the flag's index).
+ */
+export function postgresStatement(sql: string): string {
+  return numbered(sql.replace(/\+("[a-z_]+"\."is_deleted" = \?)/g, '$1'))
 }

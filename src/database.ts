@@ -7,7 +7,12 @@ import { Migrator, type MigrationRun, type MigrationStatus } from './migration/m
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
 import type { ValueCipher } from './repository/configurations-repository.js'
 import { createRepositories, type Repositories } from './repository/repositories.js'
-import { activeTransaction, DatabaseSession, QueryCache } from './repository/session.js'
+import {
+  DatabaseSession,
+  insideTransaction,
+  QueryCache,
+  runTransactionCallback,
+} from './repository/session.js'
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 
 /** Attempts of a `db.transaction` that keeps failing with a retryable error (PostgreSQL 40001/40P01). */
@@ -85,7 +90,7 @@ export class AuraDatabase {
     for (let attempt = 1; ; attempt++) {
       const uow = await this.beginUnitOfWork(options)
       try {
-        const result = await activeTransaction.run(uow, () => fn(uow))
+        const result = await runTransactionCallback(uow, () => fn(uow))
         await uow.commit()
         return result
       } catch (error) {
@@ -101,7 +106,7 @@ export class AuraDatabase {
   async beginUnitOfWork(options: UnitOfWorkOptions = {}): Promise<UnitOfWork> {
     // A second unit inside a db.transaction callback would wait for the first one's write lock
     // on SQLite (until the busy timeout) and escape its atomicity on PostgreSQL.
-    if (activeTransaction.getStore()) throw usage.nestedUnitOfWork()
+    if (insideTransaction()) throw usage.nestedUnitOfWork()
     await this.ready()
     return UnitOfWork.begin(
       this.dialect.kysely,

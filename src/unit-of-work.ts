@@ -4,7 +4,13 @@ import type { AuraDialect } from './dialect/index.js'
 import { usage, UsageError } from './errors.js'
 import { createRepositories, type Repositories, type RepositoryOptions } from './repository/repositories.js'
 import type { TrackActionsOptions } from './repository/action-logs-repository.js'
-import type { ActionTracking, QueryCache, Session, TxContext } from './repository/session.js'
+import {
+  queryRows,
+  type ActionTracking,
+  type QueryCache,
+  type Session,
+  type TxContext,
+} from './repository/session.js'
 
 /** Options of a unit of work. */
 export interface UnitOfWorkOptions {
@@ -68,6 +74,18 @@ export class UnitOfWork {
         } catch (error) {
           throw this.#fail(dialect.mapError(error))
         }
+      },
+      rows: (build) => {
+        this.#assertActive()
+        let query
+        let result
+        try {
+          query = build(this.#trx)
+          result = dialect.executeNow(this.#trx, query)
+        } catch (error) {
+          throw this.#fail(dialect.mapError(error))
+        }
+        return result ? result.rows : session.read((db) => queryRows(db, query))
       },
     }
     Object.assign(this, createRepositories(session, repositoryOptions))

@@ -1,4 +1,4 @@
-import type { Driver, Kysely, RawBuilder } from 'kysely'
+import type { CompiledQuery, Driver, Kysely, QueryResult, RawBuilder } from 'kysely'
 import type { ColumnKind } from '../schema/define.js'
 
 /** The dialect names, one token per database everywhere. */
@@ -78,6 +78,24 @@ export interface AuraDialect {
   encode(kind: ColumnKind, value: unknown): unknown
   /** Converts a value the driver returned to the entity value of a logical type. */
   decode(kind: ColumnKind, value: unknown): unknown
+  /**
+   * The conversion `decode` applies to driver values of `kind`, or null where the driver's value
+   * already is the entity value (null and undefined both read as null). Row mappers call it per
+   * column instead of `decode`, which decides by kind on every value.
+   */
+  decoderOf(kind: ColumnKind): ((value: unknown) => unknown) | null
+  /**
+   * Runs a compiled query at once, synchronously, where the driver can: SQLite, on a transaction
+   * of this dialect's Kysely, or on the Kysely itself while no transaction holds the handle.
+   * Undefined where the caller must execute it through Kysely (always on PostgreSQL). Hot paths
+   * use it to skip the promise layers of Kysely's executor.
+   */
+  executeNow(db: Kysely<any>, query: CompiledQuery): QueryResult<Record<string, unknown>> | undefined
+  /**
+   * The default soft-delete condition of reads, `<column> = <flag>` (the flag is a parameter);
+   * a dialect may spell it so that its planner does not pick the flag's index for it.
+   */
+  notDeletedCondition(column: string, flag: unknown): RawBuilder<boolean>
   /** Maps a native driver error to an AuraDataError (by code, never by message); others pass through. */
   mapError(error: unknown): unknown
   /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */

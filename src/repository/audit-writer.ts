@@ -1,4 +1,4 @@
-import type { Session, TxContext } from './session.js'
+import { rowsIn, type Session, type TxContext } from './session.js'
 
 /** `{ field: [old, new] }` of an update. */
 export type AuditChanges = Record<string, [unknown, unknown]>
@@ -48,5 +48,6 @@ export async function writeAudit(
       correlation_id: v(6),
     }),
   )
-  await tx.db.executeQuery(query)
+  const done = rowsIn(session.dialect, tx.db, query)
+  if (!Array.isArray(done)) await done
 }

@@ -1,36 +1,53 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Kysely } from 'kysely'
+import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
-import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
+import type { EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
 import { writeAudit, type AuditChanges } from './audit-writer.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
-import { queryRows, type Row, type Session, type TxContext } from './session.js'
+import { rowsIn, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
 
 /** Tables whose rows belong to a project and disappear from reads while it is soft-deleted. */
 const PROJECT_CHILDREN = new Set(['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'])
 
-interface FieldMapping {
-  readonly prop: string
-  readonly column: string
-  readonly kind: ColumnKind
-}
+/** Maps a driver row to an entity of one table. */
+type RowMapper = (row: Row) => Record<string, unknown>
 
-const mappings = new WeakMap<TableDef, readonly FieldMapping[]>()
+const mappers = new WeakMap<AuraDialect, WeakMap<TableDef, RowMapper>>()
 
-/** Each entity field with its column and logical type, computed once per table. */
-function fieldMappings(table: TableDef): readonly FieldMapping[] {
-  let fields = mappings.get(table)
-  if (!fields) {
-    fields = table.fields.map((prop) => ({
-      prop,
-      column: table.columns[prop]!.column,
-      kind: table.columns[prop]!.kind,
-    }))
-    mappings.set(table, fields)
+/**
+ * The row mapper of a table on a dialect, generated once: one object literal with every field
+ * in `table.fields` order, each read from its column and passed through the dialect's decoder
+ * where its kind has one. A literal gets its final shape at once; storing the fields one by one
+ * under computed names made the mapping cost more than the point read it followed (MikroORM
+ * generates its hydrators the same way). The names come from the table definitions in
+ * src/schema, quoted by JSON.stringify, never from input.
+ */
+function rowMapper(dialect: AuraDialect, table: TableDef): RowMapper {
+  let byTable = mappers.get(dialect)
+  if (!byTable) mappers.set(dialect, (byTable = new WeakMap()))
+  let mapper = byTable.get(table)
+  if (!mapper) {
+    const decoders: ((value: unknown) => unknown)[] = []
+    const fields = table.fields.map((prop) => {
+      const spec = table.columns[prop]!
+      const value = `row[${JSON.stringify(spec.column)}]`
+      const decoder = dialect.decoderOf(spec.kind)
+      if (!decoder) return `${JSON.stringify(prop)}: ${value} ?? null`
+      decoders.push(decoder)
+      return `${JSON.stringify(prop)}: decoders[${decoders.length - 1}](${value})`
+    })
+    const generate = new Function('decoders', `return (row) => ({ ${fields.join(', ')} })`) as (
+      d: typeof decoders,
+    ) => RowMapper
+    mapper = generate(decoders)
+    byTable.set(table, mapper)
   }
-  return fields
+  return mapper
 }
+
+const INCLUDE_DELETED = { includeDeleted: true } as const
 
 /** Options of `getById`, `count` and `any`. */
 export interface ReadOptions {
@@ -49,7 +66,7 @@ type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
  * `audit_entries` row in the same transaction.
  */
 export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> {
-  readonly #fields: readonly FieldMapping[]
+  readonly #map: RowMapper
   protected readonly keyColumn: string
 
   constructor(
@@ -57,7 +74,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     protected readonly session: Session,
   ) {
     // Every unit of work builds its repositories: what depends only on the table is made once.
-    this.#fields = fieldMappings(table)
+    this.#map = rowMapper(session.dialect, table)
     this.keyColumn = table.columns[table.primaryKey]!.column
   }
 
@@ -66,7 +83,10 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
   /** The row with this key, or null (also null when soft-deleted, unless `includeDeleted`). */
   async getById(id: Key<T>, options: ReadOptions = {}): Promise<E | null> {
     const key = validateKey(this.table, id)
-    const rows = await this.session.read((db) => this.selectChecked(db, this.byKey(key), options))
+    // Awaited only when it is a promise: on SQLite the read runs synchronously, and every hop
+    // counts on a point query.
+    const found = this.session.rows((db) => this.selectQuery(db, this.byKey(key), options))
+    const rows = Array.isArray(found) ? found : await found
     return rows[0] ? this.fromRow(rows[0]) : null
   }
 
@@ -77,10 +97,17 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
 
   /** The rows matching `where`. Field and operator names are checked before SQL is built. */
   async find(where: Where<E>, options: QueryOptions<E> = {}): Promise<E[]> {
-    const rows = await this.session.read((db) =>
-      this.selectRows(db, where as Record<string, unknown>, options),
+    const found = this.session.rows((db) =>
+      this.selectQuery(
+        db,
+        checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options),
+        options,
+      ),
     )
-    return rows.map((r) => this.fromRow(r))
+    const rows = Array.isArray(found) ? found : await found
+    const entities: E[] = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) entities[i] = this.fromRow(rows[i]!)
+    return entities
   }
 
   /** The first row matching `where` (in `orderBy` order), or null. */
@@ -91,10 +118,10 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
 
   /** How many visible rows match `where`. */
   async count(where: Where<E> = {}, options: ReadOptions = {}): Promise<number> {
-    return this.session.read(async (db) => {
+    const found = this.session.rows((db) => {
       const checked = checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options)
       const values = [...checked.values, ...this.visibilityValues(options)]
-      const query = this.session.cache.compile(
+      return this.session.cache.compile(
         `${this.table.name}:count:${checked.shape}:${options.includeDeleted === true}`,
         values,
         (v) =>
@@ -103,16 +130,22 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
             .select((eb) => eb.fn.countAll().as('n'))
             .where((eb) => eb.and(this.conditions(eb, checked, v, options))),
       )
-      const rows = await queryRows(db, query)
-      return Number(rows[0]?.n ?? 0)
     })
+    const rows = Array.isArray(found) ? found : await found
+    return Number(rows[0]?.n ?? 0)
   }
 
   /** Whether any visible row matches `where`. */
   async any(where: Where<E> = {}, options: ReadOptions = {}): Promise<boolean> {
-    const rows = await this.session.read((db) =>
-      this.selectRows(db, where as Record<string, unknown>, { ...options, limit: 1 }),
+    const paged = { ...options, limit: 1 }
+    const found = this.session.rows((db) =>
+      this.selectQuery(
+        db,
+        checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, paged),
+        paged,
+      ),
     )
+    const rows = Array.isArray(found) ? found : await found
     return rows.length > 0
   }
 
@@ -120,10 +153,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
 
   /** Maps a driver row to the entity. */
   fromRow(row: Row): E {
-    const entity: Record<string, unknown> = {}
-    const dialect = this.session.dialect
-    for (const f of this.#fields) entity[f.prop] = dialect.decode(f.kind, row[f.column])
-    return entity as E
+    return this.#map(row) as E
   }
 
   /** The driver value of an entity value of `field`. */
@@ -170,11 +200,21 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     options: ReadOptions,
     lockForUpdate = false,
   ): Promise<Row[]> {
+    return rowsIn(this.session.dialect, db, this.selectQuery(db, checked, options, lockForUpdate))
+  }
+
+  /** The compiled select of the visible rows (by the soft-delete rules) matching a checked query. */
+  protected selectQuery(
+    db: Kysely<any>,
+    checked: CheckedQuery,
+    options: ReadOptions,
+    lockForUpdate = false,
+  ): CompiledQuery {
     const values = [...checked.values, ...this.visibilityValues(options)]
     // Where writers run concurrently (PostgreSQL), a read-modify-write locks the rows it read, so
     // it waits for a concurrent writer and then sees its committed version instead of a stale one.
     const lock = lockForUpdate && !this.session.dialect.capabilities.singleWriter
-    const query = this.session.cache.compile(
+    return this.session.cache.compile(
       `${this.table.name}:select:${checked.shape}:${options.includeDeleted === true}:${lock}:${checked.limit}`,
       values,
       (v) => {
@@ -197,7 +237,6 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
         return lock ? q.forUpdate() : q
       },
     )
-    return queryRows(db, query)
   }
 
   /** The values the soft-delete conditions take, after the filter's own values. */
@@ -214,7 +253,9 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     const { expressions } = buildConditions(eb, this.session.dialect, checked, v, this.table.name)
     if (options.includeDeleted) return expressions
     let next = checked.values.length
-    if (this.table.features.softDelete) expressions.push(eb(`${this.table.name}.is_deleted`, '=', v(next++)))
+    if (this.table.features.softDelete) {
+      expressions.push(this.session.dialect.notDeletedCondition(`${this.table.name}.is_deleted`, v(next++)))
+    }
     if (PROJECT_CHILDREN.has(this.table.name)) {
       const flag = v(next++)
       expressions.push(
@@ -309,7 +350,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         .values(Object.fromEntries(fields.map((field, i) => [this.table.columns[field]!.column, v(i)])))
         .returningAll(),
     )
-    const row = (await queryRows(tx.db, query))[0]!
+    const inserted = rowsIn(this.session.dialect, tx.db, query)
+    const row = (Array.isArray(inserted) ? inserted : await inserted)[0]!
     const entity = this.fromRow(row)
     await this.audit(tx, 'insert', this.keyOf(entity), null)
     return entity
@@ -317,8 +359,12 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
 
   /** Reads and locks the row with `key` inside the transaction (deleted ones included). */
   protected async currentRow(tx: TxContext, key: unknown): Promise<Row | undefined> {
-    const rows = await this.selectChecked(tx.db, this.byKey(key), { includeDeleted: true }, true)
-    return rows[0]
+    const found = rowsIn(
+      this.session.dialect,
+      tx.db,
+      this.selectQuery(tx.db, this.byKey(key), INCLUDE_DELETED, true),
+    )
+    return (Array.isArray(found) ? found : await found)[0]
   }
 
   /** Throws NotFound (absent or soft-deleted) or Concurrency (stale version) for a row read in `tx`. */
@@ -391,7 +437,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         return q.returningAll()
       },
     )
-    const row = (await queryRows(tx.db, query))[0]
+    const written = rowsIn(this.session.dialect, tx.db, query)
+    const row = (Array.isArray(written) ? written : await written)[0]
     if (!row) {
       const now = await this.currentRow(tx, key)
       this.assertWritable(now, key, rowVersion)
@@ -425,7 +472,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const query = this.session.cache.compile(`${this.table.name}:delete`, [key], (v) =>
       tx.db.deleteFrom(this.table.name).where(this.keyColumn, '=', v(0)),
     )
-    await tx.db.executeQuery(query)
+    const done = rowsIn(this.session.dialect, tx.db, query)
+    if (!Array.isArray(done)) await done
   }
 
   /** Hook: runs after a row was soft-deleted, in the same transaction. */

@@ -40,6 +40,10 @@ interface CachedShape {
   readonly sql: string
   /** For each compiled parameter, the index of the caller's value that fills it. */
   readonly order: readonly number[]
+  /** Whether `order` is 0, 1, 2, …: the caller's values are the parameters as they are. */
+  readonly inOrder: boolean
+  /** The parts of Kysely's CompiledQuery that do not depend on the values, made once. */
+  readonly template: CompiledQuery
 }
 
 /**
@@ -65,18 +69,56 @@ export class QueryCache {
         // A value was not given through `v(i)`: this shape cannot be cached; compile per call.
         return build((i) => values[i]).compile()
       }
-      shape = { sql: compiled.sql, order }
+      shape = {
+        sql: compiled.sql,
+        order,
+        inOrder: order.length === values.length && order.every((at, i) => at === i),
+        template: CompiledQuery.raw(compiled.sql),
+      }
       if (this.#shapes.size < 2000) this.#shapes.set(key, shape)
     }
-    return CompiledQuery.raw(
-      shape.sql,
-      shape.order.map((i) => values[i]),
-    )
+    // A plain object instead of `CompiledQuery.raw`, which freezes three objects and draws a
+    // random query id per call. The id only routes results to Kysely plugins, and Aura Data's
+    // Kysely instances have none, so one per shape serves every call.
+    return {
+      sql: shape.sql,
+      query: shape.template.query,
+      queryId: shape.template.queryId,
+      parameters: shape.inOrder ? values : shape.order.map((i) => values[i]),
+    }
   }
 }
 
 /** Marks the async context of a `db.transaction` callback, to catch db-level calls made inside it. */
-export const activeTransaction = new AsyncLocalStorage<object>()
+const activeTransaction = new AsyncLocalStorage<{ readonly isActive: boolean }>()
+
+/** `db.transaction` callbacks in flight, in the whole process. */
+let callbacksRunning = 0
+
+/**
+ * Runs the callback of `db.transaction` in a context that {@link insideTransaction} recognises.
+ *
+ * On Node 20, AsyncLocalStorage propagates its store through async_hooks: once an instance is
+ * enabled, every promise the process creates runs an init hook (a point read then cost a
+ * third more). So the store is enabled only while some callback runs, and disabled when the
+ * last one returns; stale stores of finished units are told apart by `isActive`.
+ */
+export async function runTransactionCallback<T>(
+  unit: { readonly isActive: boolean },
+  fn: () => Promise<T>,
+): Promise<T> {
+  callbacksRunning++
+  try {
+    return await activeTransaction.run(unit, fn)
+  } finally {
+    if (--callbacksRunning === 0) activeTransaction.disable()
+  }
+}
+
+/** Whether the caller runs inside the callback of a `db.transaction` whose unit is still open. */
+export function insideTransaction(): boolean {
+  return activeTransaction.getStore()?.isActive === true
+}
 
 /**
  * How repositories reach the database: either the database itself (each call its own
@@ -89,6 +131,19 @@ export interface Session {
   read<T>(fn: (db: Kysely<any>) => Promise<T>): Promise<T>
   /** Runs a write in a transaction: the unit's, or a new one for this call. */
   write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T>
+  /**
+   * The rows of the query `build` compiles for the session's Kysely, checked and mapped as in
+   * `read`: synchronously where the dialect runs it at once (SQLite), else through `read`.
+   */
+  rows(build: (db: Kysely<any>) => CompiledQuery): Row[] | Promise<Row[]>
+}
+
+/**
+ * The rows of a query of a running transaction: synchronously where the dialect runs it at once
+ * (SQLite: the transaction holds the handle), else through Kysely.
+ */
+export function rowsIn(dialect: AuraDialect, db: Kysely<any>, query: CompiledQuery): Row[] | Promise<Row[]> {
+  return dialect.executeNow(db, query)?.rows ?? queryRows(db, query)
 }
 
 /** Executes a compiled query and returns its rows. */
@@ -133,7 +188,7 @@ export class DatabaseSession implements Session {
   }
 
   #assertOutsideTransaction(): void {
-    if (activeTransaction.getStore()) {
+    if (insideTransaction()) {
       throw new UsageError(
         'A db-level repository was called inside db.transaction(); use the repositories of the unit ' +
           '(the callback argument), or the call would run outside the transaction (and wait for it on SQLite).',
@@ -149,6 +204,24 @@ export class DatabaseSession implements Session {
     } catch (error) {
       throw this.dialect.mapError(error)
     }
+  }
+
+  rows(build: (db: Kysely<any>) => CompiledQuery): Row[] | Promise<Row[]> {
+    // Past the guard (ready, outside any transaction), SQLite runs the query right here.
+    if (this.#guard() === undefined) {
+      const db = this.dialect.kysely
+      let query
+      let result
+      try {
+        query = build(db)
+        result = this.dialect.executeNow(db, query)
+      } catch (error) {
+        throw this.dialect.mapError(error)
+      }
+      if (result) return result.rows
+      return this.read((kysely) => queryRows(kysely, query))
+    }
+    return this.read((db) => queryRows(db, build(db)))
   }
 
   async write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
+import { Kysely, PostgresDialect, sql, type QueryResult, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { MigrationError, redactUrl } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
@@ -53,6 +53,16 @@ export interface PostgresOptions {
   readonly scratchSchema?: string
 }
 
+/** Values computed by expressions (count(*), max()) may still arrive as strings. */
+function decodeNumber(value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  return typeof value === 'string' ? Number(value) : value
+}
+
+function decodeTimestamp(value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  return value instanceof Date ? value : new Date(value as string)
+}
 /** The PostgreSQL side of the dialect seam: a pg pool behind Kysely's PostgresDialect. */
 export class PostgresAuraDialect implements AuraDialect {
   readonly name = 'postgres' as const
@@ -88,11 +98,24 @@ export class PostgresAuraDialect implements AuraDialect {
   }
 
   decode(kind: ColumnKind, value: unknown): unknown {
-    if (value === null || value === undefined) return null
-    // Values computed by expressions (count(*), max()) may still arrive as strings.
-    if ((kind === 'bigint' || kind === 'int') && typeof value === 'string') return Number(value)
-    if (kind === 'timestamp' && !(value instanceof Date)) return new Date(value as string)
-    return value
+    const decoder = this.decoderOf(kind)
+    return decoder ? decoder(value) : (value ?? null)
+  }
+
+  decoderOf(kind: ColumnKind): ((value: unknown) => unknown) | null {
+    if (kind === 'bigint' || kind === 'int') return decodeNumber
+    if (kind === 'timestamp') return decodeTimestamp
+    return null
+  }
+
+  executeNow(): QueryResult<Record<string, unknown>> | undefined {
+    // pg is asynchronous: every query goes through Kysely and the pool.
+    return undefined
+  }
+
+  /** The plain comparison: PostgreSQL plans with the statistics autovacuum keeps. */
+  notDeletedCondition(column: string, flag: unknown): RawBuilder<boolean> {
+    return sql<boolean>`${sql.ref(column)} = ${flag}`
   }
 
   mapError(error: unknown): unknown {

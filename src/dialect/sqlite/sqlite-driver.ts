@@ -6,6 +6,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
   type Compilable,
+  type ControlledTransaction,
   type ControlledTransactionBuilder,
   type DatabaseConnection,
   type Dialect,
@@ -272,6 +273,8 @@ export class SqliteAuraKyselyDialect implements Dialect {
  */
 export class SqliteAuraKysely extends Kysely<any> {
   readonly #driver: SqliteAuraDriver
+  /** The transactions {@link startTransaction} handed out: they hold the handle until they end. */
+  readonly #transactions = new WeakSet<Kysely<any>>()
 
   constructor(db: Database, timeoutMs: number) {
     const dialect = new SqliteAuraKyselyDialect(db, timeoutMs)
@@ -302,9 +305,23 @@ export class SqliteAuraKysely extends Kysely<any> {
           return Promise.reject(error)
         }
       }) as typeof trx.executeQuery
+      this.#transactions.add(trx)
       return trx
     }
     return builder
+  }
+
+  /**
+   * Runs a compiled query synchronously when that is what Kysely would do anyway, minus its
+   * promises: on a still-open transaction of this instance (it holds the handle), or on this
+   * instance while the handle is free. Returns undefined when the caller must take Kysely's path.
+   */
+  executeNow<R>(db: Kysely<any>, query: CompiledQuery): QueryResult<R> | undefined {
+    if (db === this) return this.#driver.tryExecuteNow<R>(query)
+    if (!this.#transactions.has(db)) return undefined
+    const trx = db as ControlledTransaction<any>
+    if (trx.isCommitted || trx.isRolledBack) return undefined
+    return this.#driver.executeInTransaction<R>(query)
   }
 
   override async executeQuery<R>(
