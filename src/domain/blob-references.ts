@@ -1,5 +1,4 @@
-import type { AuraDialect } from '../dialect/index.js'
-import type { TxContext } from '../repository/session.js'
+import { rowsIn, type Session, type TxContext } from '../repository/session.js'
 
 /** The columns of `project_versions` that reference `content_blobs`. */
 export const VERSION_HASH_COLUMNS = [
@@ -24,20 +23,26 @@ export function versionHashes(row: Record<string, unknown>): string[] {
  */
 export async function adjustReferences(
   tx: TxContext,
-  dialect: AuraDialect,
+  session: Pick<Session, 'dialect' | 'cache'>,
   hashes: readonly string[],
   delta: 1 | -1,
 ): Promise<void> {
   const counts = new Map<string, number>()
   for (const h of hashes) counts.set(h, (counts.get(h) ?? 0) + delta)
+  const { dialect, cache } = session
   for (const [hash, by] of counts) {
-    await tx.db
-      .updateTable('content_blobs')
-      .set((eb) => ({
-        reference_count: eb('reference_count', '+', by),
-        ...(by > 0 ? { last_referenced_at: dialect.encode('timestamp', tx.now) } : {}),
-      }))
-      .where('content_hash', '=', hash)
-      .execute()
+    const taken = by > 0
+    const values = taken ? [by, dialect.encode('timestamp', tx.now), hash] : [by, hash]
+    const query = cache.compile(`content_blobs:references:${taken}`, values, (v) =>
+      tx.db
+        .updateTable('content_blobs')
+        .set((eb) => ({
+          reference_count: eb('reference_count', '+', v(0)),
+          ...(taken ? { last_referenced_at: v(1) } : {}),
+        }))
+        .where('content_hash', '=', v(taken ? 2 : 1)),
+    )
+    const done = rowsIn(dialect, tx.db, query)
+    if (!Array.isArray(done)) await done
   }
 }

@@ -1,6 +1,6 @@
 import type { AuraDialect } from '../dialect/index.js'
 import { NotFoundError } from '../errors.js'
-import type { Row, TxContext } from '../repository/session.js'
+import { rowsIn, type Row, type Session, type TxContext } from '../repository/session.js'
 
 /**
  * Reads the project row inside `tx` and, where writers run concurrently (PostgreSQL), locks it
@@ -15,12 +15,16 @@ import type { Row, TxContext } from '../repository/session.js'
  */
 export async function lockProject(
   tx: TxContext,
-  dialect: AuraDialect,
+  session: Pick<Session, 'dialect' | 'cache'>,
   projectId: string,
 ): Promise<Row | undefined> {
-  let query = tx.db.selectFrom('project_states').selectAll().where('id', '=', projectId)
-  if (!dialect.capabilities.singleWriter) query = query.forNoKeyUpdate()
-  return (await query.executeTakeFirst()) as Row | undefined
+  const lock = !session.dialect.capabilities.singleWriter
+  const query = session.cache.compile(`project_states:lock:${lock}`, [projectId], (v) => {
+    const q = tx.db.selectFrom('project_states').selectAll().where('id', '=', v(0))
+    return lock ? q.forNoKeyUpdate() : q
+  })
+  const rows = rowsIn(session.dialect, tx.db, query)
+  return (Array.isArray(rows) ? rows : await rows)[0]
 }
 
 /**
@@ -33,9 +37,13 @@ export async function lockGlobal(tx: TxContext, dialect: AuraDialect): Promise<v
 }
 
 /** {@link lockProject}, for a project that must exist and not be soft-deleted (NotFoundError otherwise). */
-export async function lockLiveProject(tx: TxContext, dialect: AuraDialect, projectId: string): Promise<Row> {
-  const project = await lockProject(tx, dialect, projectId)
-  if (!project || dialect.decode('bool', project.is_deleted))
+export async function lockLiveProject(
+  tx: TxContext,
+  session: Pick<Session, 'dialect' | 'cache'>,
+  projectId: string,
+): Promise<Row> {
+  const project = await lockProject(tx, session, projectId)
+  if (!project || session.dialect.decode('bool', project.is_deleted))
     throw new NotFoundError('project_states', projectId)
   return project
 }

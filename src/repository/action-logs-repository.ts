@@ -258,7 +258,7 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
     target: ProjectFieldsPayload,
   ): Promise<void> {
     const pid = validateKey(projectStatesTable, expected.projectId) as string
-    const current = this.deps.projects.fromRow(await lockLiveProject(tx, this.session.dialect, pid))
+    const current = this.deps.projects.fromRow(await lockLiveProject(tx, this.session, pid))
     checkFields(projectStatesTable, pid, current, expected.fields, direction)
     const { changes } = validateUpdate(projectStatesTable, {
       ...decodeFields(projectStatesTable, target.fields),
@@ -291,7 +291,7 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
     if (!current) {
       const values = validateInsert(sceneStatesTable, { ...fields, id: sid })
       const projectId = (values.projectId as string).toLowerCase()
-      await lockLiveProject(tx, this.session.dialect, projectId)
+      await lockLiveProject(tx, this.session, projectId)
       await this.assertIndexFree(tx, projectId, values.sceneIndex as number, sid, direction)
       await this.deps.scenes.insertIn(tx, values)
       return
@@ -315,7 +315,7 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
     target: SceneOrderPayload,
   ): Promise<void> {
     const pid = validateKey(projectStatesTable, expected.projectId) as string
-    await lockLiveProject(tx, this.session.dialect, pid)
+    await lockLiveProject(tx, this.session, pid)
     const current = await this.deps.scenes.scenesIn(tx, pid)
     const want = new Map(Object.entries(expected.order))
     if (current.length !== want.size || current.some((s) => want.get(s.id) !== s.sceneIndex)) {
@@ -354,7 +354,7 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
   /** Serialises writers of one history: its project row, or the global row for project-less ones. */
   private async lockHistory(tx: TxContext, projectId: string | null): Promise<void> {
     const dialect = this.session.dialect
-    if (projectId !== null && (await lockProject(tx, dialect, projectId))) return
+    if (projectId !== null && (await lockProject(tx, this.session, projectId))) return
     await lockGlobal(tx, dialect)
   }
 

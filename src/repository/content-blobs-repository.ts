@@ -1,10 +1,11 @@
+import type { CompiledQuery } from 'kysely'
 import { contentHash, utf8Size, verifyContent } from '../domain/content-hash.js'
 import { VERSION_HASH_COLUMNS } from '../domain/blob-references.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { InsertOf, UpdateOf } from '../schema/define.js'
 import { contentBlobsTable, type ContentBlob } from '../schema/content-blobs.js'
 import { Repository } from './repository.js'
-import type { Row, Session, TxContext } from './session.js'
+import { rowsIn, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey } from './validation.js'
 
 /** What `contentBlobs.collectGarbage()` removed. */
@@ -36,6 +37,11 @@ const STORE_ATTEMPTS = 5
 export class ContentBlobsRepository extends Repository<typeof contentBlobsTable> {
   constructor(session: Session) {
     super(contentBlobsTable, session)
+  }
+
+  /** The rows of a query of `tx`; a promise only where the dialect cannot run it at once. */
+  #rows(tx: TxContext, query: CompiledQuery): Row[] | Promise<Row[]> {
+    return rowsIn(this.session.dialect, tx.db, query)
   }
 
   /** Maps a row to the entity, verifying its hash first. */
@@ -124,34 +130,42 @@ export class ContentBlobsRepository extends Repository<typeof contentBlobsTable>
     tx: TxContext,
     contentType: ContentBlob['contentType'],
     content: string,
+    /** `contentHash(content)`, when the caller computed it already. */
+    hash: string = contentHash(content),
   ): Promise<StoredBlob> {
-    const hash = contentHash(content)
     const sizeBytes = utf8Size(content)
     const dialect = this.session.dialect
+    const hold = !dialect.capabilities.singleWriter
+    const cache = this.session.cache
     for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
-      let existing = tx.db.selectFrom('content_blobs').select('content_hash').where('content_hash', '=', hash)
-      if (!dialect.capabilities.singleWriter) existing = existing.forKeyShare()
-      if (await existing.executeTakeFirst()) return { hash, sizeBytes }
+      const existing = cache.compile(`content_blobs:exists:${hold}`, [hash], (v) => {
+        const q = tx.db.selectFrom('content_blobs').select('content_hash').where('content_hash', '=', v(0))
+        return hold ? q.forKeyShare() : q
+      })
+      if ((await this.#rows(tx, existing))[0]) return { hash, sizeBytes }
       const now = dialect.encode('timestamp', tx.now)
+      const values = [hash, content, contentType, sizeBytes, 0, now, now, now, tx.actor, tx.actor]
       // ON CONFLICT DO NOTHING: a concurrent transaction may insert the same content first; on
       // PostgreSQL this insert then waits for it and, once it committed, the loop finds its row.
-      const inserted = await tx.db
-        .insertInto('content_blobs')
-        .values({
-          content_hash: hash,
-          content,
-          content_type: contentType,
-          size_bytes: sizeBytes,
-          reference_count: 0,
-          last_referenced_at: now,
-          created_at: now,
-          updated_at: now,
-          created_by: tx.actor,
-          modified_by: tx.actor,
-        })
-        .onConflict((oc) => oc.column('content_hash').doNothing())
-        .returning('content_hash')
-        .executeTakeFirst()
+      const insert = cache.compile('content_blobs:store', values, (v) =>
+        tx.db
+          .insertInto('content_blobs')
+          .values({
+            content_hash: v(0),
+            content: v(1),
+            content_type: v(2),
+            size_bytes: v(3),
+            reference_count: v(4),
+            last_referenced_at: v(5),
+            created_at: v(6),
+            updated_at: v(7),
+            created_by: v(8),
+            modified_by: v(9),
+          })
+          .onConflict((oc) => oc.column('content_hash').doNothing())
+          .returning('content_hash'),
+      )
+      const inserted = (await this.#rows(tx, insert))[0]
       if (inserted) {
         await this.audit(tx, 'insert', hash, null)
         return { hash, sizeBytes }

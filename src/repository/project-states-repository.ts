@@ -115,7 +115,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
       .where('project_id', '=', row.id)
       .where('is_deleted', '=', this.session.dialect.encode('bool', false))
       .execute()
-    await adjustReferences(tx, this.session.dialect, versions.flatMap(versionHashes), -1)
+    await adjustReferences(tx, this.session, versions.flatMap(versionHashes), -1)
   }
 
   /** The project's history and that of every child row, and its undo/redo log, are erased too. */

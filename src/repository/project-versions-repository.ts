@@ -14,7 +14,7 @@ import type { ContentBlobsRepository } from './content-blobs-repository.js'
 import type { ProjectStatesRepository } from './project-states-repository.js'
 import { SoftDeleteRepository, type ReadOptions } from './repository.js'
 import type { SceneStatesRepository } from './scene-states-repository.js'
-import type { Row, Session, TxContext } from './session.js'
+import { rowsIn, type Row, type Session, type TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey } from './validation.js'
 
 /** The parts of a version: the project's four spec JSONs and its timeline of scenes. */
@@ -138,8 +138,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
 
   /** {@link create} inside `tx`, with validated metadata. */
   async createIn(tx: TxContext, projectId: string, meta: Record<string, unknown>): Promise<ProjectVersion> {
-    const dialect = this.session.dialect
-    const project = this.deps.projects.fromRow(await lockLiveProject(tx, dialect, projectId))
+    const project = this.deps.projects.fromRow(await lockLiveProject(tx, this.session, projectId))
     const scenes = await this.deps.scenes.scenesIn(tx, projectId)
     const contents = PARTS.map((p) => ({
       ...p,
@@ -154,15 +153,18 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
       .map((c) => ({ ...c, key: contentHash(c.content) }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     for (const c of toStore) {
-      const stored = await this.deps.blobs.storeIn(tx, c.type, c.content)
+      const stored = await this.deps.blobs.storeIn(tx, c.type, c.content, c.key)
       hashes[c.hash] = stored.hash
       storageSizeBytes += stored.sizeBytes
     }
-    const max = await tx.db
-      .selectFrom('project_versions')
-      .select((eb) => eb.fn.max('version_number').as('n'))
-      .where('project_id', '=', projectId)
-      .executeTakeFirst()
+    const maxQuery = this.session.cache.compile('project_versions:max-number', [projectId], (v) =>
+      tx.db
+        .selectFrom('project_versions')
+        .select((eb) => eb.fn.max('version_number').as('n'))
+        .where('project_id', '=', v(0)),
+    )
+    const found = rowsIn(this.session.dialect, tx.db, maxQuery)
+    const max = (Array.isArray(found) ? found : await found)[0]
     return this.insertIn(tx, {
       ...meta,
       projectId,
@@ -198,7 +200,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
     return this.session.write(async (outer) => {
       const tx = untracked(outer)
       const dialect = this.session.dialect
-      await lockLiveProject(tx, dialect, pid)
+      await lockLiveProject(tx, this.session, pid)
       const row = await this.currentRow(tx, vid)
       if (!row || dialect.decode('bool', row.is_deleted) || String(row.project_id).toLowerCase() !== pid) {
         throw new NotFoundError(this.table.name, vid)
@@ -326,7 +328,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
     const pid = projectId.toLowerCase()
     return this.session.write(async (tx) => {
       const dialect = this.session.dialect
-      await lockLiveProject(tx, dialect, pid)
+      await lockLiveProject(tx, this.session, pid)
       const max = await tx.db
         .selectFrom('project_versions')
         .select((eb) => eb.fn.max('version_number').as('n'))
@@ -383,24 +385,24 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
   /** Inserts the version row and takes one reference per hash it holds. */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<ProjectVersion> {
     const version = await super.insertIn(tx, values)
-    await adjustReferences(tx, this.session.dialect, sortedHashes(versionHashes(toColumns(version))), 1)
+    await adjustReferences(tx, this.session, sortedHashes(versionHashes(toColumns(version))), 1)
     return version
   }
 
   /** A soft-deleted version gives up its references (its blobs stay: the row still points at them). */
   protected override async afterSoftDelete(tx: TxContext, row: Row): Promise<void> {
-    await adjustReferences(tx, this.session.dialect, sortedHashes(versionHashes(row)), -1)
+    await adjustReferences(tx, this.session, sortedHashes(versionHashes(row)), -1)
   }
 
   /** A restored version takes its references back. */
   protected override async afterRestore(tx: TxContext, row: Row): Promise<void> {
-    await adjustReferences(tx, this.session.dialect, sortedHashes(versionHashes(row)), 1)
+    await adjustReferences(tx, this.session, sortedHashes(versionHashes(row)), 1)
   }
 
   /** A purged live version gives up its references (a soft-deleted one already did). */
   protected override async beforePurge(tx: TxContext, row: Row): Promise<void> {
     if (this.session.dialect.decode('bool', row.is_deleted)) return
-    await adjustReferences(tx, this.session.dialect, sortedHashes(versionHashes(row)), -1)
+    await adjustReferences(tx, this.session, sortedHashes(versionHashes(row)), -1)
   }
 
   private versionMeta(projectId: string, options: CreateVersionOptions): Record<string, unknown> {
@@ -428,17 +430,25 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
   /** The version's content, every blob verified. */
   private async readContent(db: Kysely<any>, version: ProjectVersion): Promise<VersionContent> {
     const wanted = [...new Set(PARTS.map((p) => version[p.hash]).filter((h): h is string => h !== null))]
-    const rows = wanted.length
-      ? await db
+    let rows: Row[] = []
+    if (wanted.length > 0) {
+      const query = this.session.cache.compile(`content_blobs:content-in:${wanted.length}`, wanted, (v) =>
+        db
           .selectFrom('content_blobs')
           .select(['content_hash', 'content'])
-          .where('content_hash', 'in', wanted)
-          .execute()
-      : []
+          .where(
+            'content_hash',
+            'in',
+            wanted.map((_, i) => v(i)),
+          ),
+      )
+      const found = rowsIn(this.session.dialect, db, query)
+      rows = Array.isArray(found) ? found : await found
+    }
     const found = new Map<string, string>()
     for (const r of rows) {
-      verifyContent(r.content_hash, r.content)
-      found.set(r.content_hash, r.content)
+      verifyContent(r.content_hash as string, r.content as string)
+      found.set(r.content_hash as string, r.content as string)
     }
     const get = (hash: string | null): string | null => {
       if (hash === null) return null

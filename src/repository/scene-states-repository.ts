@@ -12,7 +12,7 @@ import { ValidationError } from '../errors.js'
 import { sceneStatesTable, type SceneState } from '../schema/scene-states.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
-import type { Session, TxContext } from './session.js'
+import { rowsIn, type Session, type TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey } from './validation.js'
 
 /**
@@ -45,7 +45,7 @@ export class SceneStatesRepository extends Repository<typeof sceneStatesTable> {
     }
     const pid = projectId.toLowerCase()
     return this.session.write(async (tx) => {
-      await lockLiveProject(tx, this.session.dialect, pid)
+      await lockLiveProject(tx, this.session, pid)
       const current = await this.scenesIn(tx, pid)
       const known = new Set(current.map((s) => s.id))
       if (ids.length !== current.length || ids.some((id) => !known.has(id))) {
@@ -103,12 +103,11 @@ export class SceneStatesRepository extends Repository<typeof sceneStatesTable> {
 
   /** The scenes of a project by index, read inside `tx`. */
   async scenesIn(tx: TxContext, projectId: string): Promise<SceneState[]> {
-    const rows = await tx.db
-      .selectFrom('scene_states')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .orderBy('scene_index')
-      .execute()
+    const query = this.session.cache.compile('scene_states:in-order', [projectId], (v) =>
+      tx.db.selectFrom('scene_states').selectAll().where('project_id', '=', v(0)).orderBy('scene_index'),
+    )
+    const found = rowsIn(this.session.dialect, tx.db, query)
+    const rows = Array.isArray(found) ? found : await found
     return rows.map((r) => this.fromRow(r))
   }
 

@@ -139,8 +139,9 @@ export interface Session {
 }
 
 /**
- * The rows of a query of a running transaction: synchronously where the dialect runs it at once
- * (SQLite: the transaction holds the handle), else through Kysely.
+ * The rows of a query on `db` (the dialect's Kysely or one of its transactions): synchronously
+ * where the dialect runs it at once (SQLite: a transaction holds the handle, or it is free),
+ * else through Kysely.
  */
 export function rowsIn(dialect: AuraDialect, db: Kysely<any>, query: CompiledQuery): Row[] | Promise<Row[]> {
   return dialect.executeNow(db, query)?.rows ?? queryRows(db, query)
