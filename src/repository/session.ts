@@ -208,21 +208,19 @@ export class DatabaseSession implements Session {
   }
 
   rows(build: (db: Kysely<any>) => CompiledQuery): Row[] | Promise<Row[]> {
+    const waiting = this.#guard()
+    if (waiting) return waiting.then(() => this.read((db) => queryRows(db, build(db))))
     // Past the guard (ready, outside any transaction), SQLite runs the query right here.
-    if (this.#guard() === undefined) {
-      const db = this.dialect.kysely
-      let query
-      let result
-      try {
-        query = build(db)
-        result = this.dialect.executeNow(db, query)
-      } catch (error) {
-        throw this.dialect.mapError(error)
-      }
-      if (result) return result.rows
-      return this.read((kysely) => queryRows(kysely, query))
+    const db = this.dialect.kysely
+    let query
+    let result
+    try {
+      query = build(db)
+      result = this.dialect.executeNow(db, query)
+    } catch (error) {
+      throw this.dialect.mapError(error)
     }
-    return this.read((db) => queryRows(db, build(db)))
+    return result ? result.rows : this.read((kysely) => queryRows(kysely, query))
   }
 
   async write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
