@@ -31,7 +31,9 @@ if (mode === 'writer') {
 } else if (mode === 'holder') {
   await db.status()
   process.stdout.write('ready\n')
-  setInterval(() => {}, 60_000)
+  // The timer keeps `db` reachable: once nothing refers to it, the garbage collector closes its
+  // better-sqlite3 handle, and the lock this mode exists to hold goes with it.
+  setInterval(() => db.dialect.location, 60_000)
 } else if (mode === 'stalled-backup') {
   let stalled = false
   await db.backup({
