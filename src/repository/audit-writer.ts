@@ -11,15 +11,16 @@ function auditValue(value: unknown): unknown {
 /**
  * Appends one `audit_entries` row in the caller's transaction: who (the unit's actor), when (the
  * unit's clock reading), which row, what happened, and for updates the changed fields.
+ * Synchronous where the dialect runs the statement at once (SQLite); a promise otherwise.
  */
-export async function writeAudit(
+export function writeAudit(
   session: Session,
   tx: TxContext,
   table: string,
   rowId: string,
   action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
   changes: AuditChanges | null,
-): Promise<void> {
+): Promise<void> | undefined {
   const changesJson =
     changes === null
       ? null
@@ -49,5 +50,5 @@ export async function writeAudit(
     }),
   )
   const done = rowsIn(session.dialect, tx.db, query)
-  if (!Array.isArray(done)) await done
+  return Array.isArray(done) ? undefined : done.then(() => {})
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
-import type { EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
+import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
 import { writeAudit, type AuditChanges } from './audit-writer.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
 import { rowsIn, type Row, type Session, type TxContext } from './session.js'
@@ -48,6 +48,76 @@ function rowMapper(dialect: AuraDialect, table: TableDef): RowMapper {
 }
 
 const INCLUDE_DELETED = { includeDeleted: true } as const
+
+/** Where the value of an inserted column comes from. */
+const enum Source {
+  Value,
+  Key,
+  Now,
+  Actor,
+  One,
+  False,
+}
+
+/** The columns of an insert of one set of given fields, worked out once per table and set. */
+interface InsertPlan {
+  /** The given fields in their order, then the key (when generated) and the managed fields. */
+  readonly fields: readonly string[]
+  readonly sources: readonly Source[]
+  readonly kinds: readonly ColumnKind[]
+  readonly generateKey: boolean
+  readonly lowerKey: boolean
+  /** Whether a column takes the unit's clock reading. */
+  readonly stamped: boolean
+  /** The key of the insert's shape in the query cache. */
+  readonly cacheKey: string
+}
+
+const insertPlans = new WeakMap<TableDef, Map<string, InsertPlan>>()
+
+/**
+ * The insert plan of `table` for the given fields. Building a record per insert (a copy of the
+ * values plus the managed fields added one by one) cost more than the statement's parameters:
+ * the column list and each value's source depend only on the table and the given field names.
+ * The column order is that of the record it replaces (given fields, then key, then managed
+ * fields, a given managed name keeping its place), so the SQL text is unchanged.
+ */
+function insertPlan(table: TableDef, given: readonly string[]): InsertPlan {
+  let byFields = insertPlans.get(table)
+  if (!byFields) insertPlans.set(table, (byFields = new Map()))
+  const shape = given.join(',')
+  let plan = byFields.get(shape)
+  if (!plan) {
+    const pk = table.primaryKey
+    const generateKey = table.keyGeneration === 'uuid'
+    const managed = new Map<string, Source>()
+    if (generateKey) managed.set(pk, Source.Key)
+    const f = table.features
+    if (f.audit) {
+      managed.set('createdAt', Source.Now)
+      managed.set('updatedAt', Source.Now)
+      if (f.audit === true) {
+        managed.set('createdBy', Source.Actor)
+        managed.set('modifiedBy', Source.Actor)
+      }
+    }
+    if (f.rowVersion) managed.set('rowVersion', Source.One)
+    if (f.softDelete) managed.set('isDeleted', Source.False)
+    const fields = [...given, ...[...managed.keys()].filter((field) => !given.includes(field))]
+    const sources = fields.map((field) => (field === pk ? Source.Key : (managed.get(field) ?? Source.Value)))
+    plan = {
+      fields,
+      sources,
+      kinds: fields.map((field) => table.columns[field]!.kind),
+      generateKey,
+      lowerKey: table.columns[pk]!.kind === 'uuid',
+      stamped: sources.includes(Source.Now),
+      cacheKey: `${table.name}:insert:${fields.join(',')}`,
+    }
+    if (byFields.size < 100) byFields.set(shape, plan)
+  }
+  return plan
+}
 
 /** Options of `getById`, `count` and `any`. */
 export interface ReadOptions {
@@ -325,35 +395,44 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
 
   /** Inserts validated values with the managed fields filled; writes the audit entry. */
   async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<E> {
-    const record: Record<string, unknown> = { ...values }
-    if (this.table.keyGeneration === 'uuid' && record[this.table.primaryKey] === undefined) {
-      record[this.table.primaryKey] = randomUUID()
-    } else if (this.table.columns[this.table.primaryKey]!.kind === 'uuid') {
-      record[this.table.primaryKey] = (record[this.table.primaryKey] as string).toLowerCase()
+    const plan = insertPlan(this.table, Object.keys(values))
+    let key = values[this.table.primaryKey]
+    if (plan.generateKey && key === undefined) key = randomUUID()
+    else if (plan.lowerKey) key = (key as string).toLowerCase()
+    const dialect = this.session.dialect
+    // One encoding of the unit's clock reading serves both stamps and the audit entry.
+    const now = plan.stamped ? dialect.encode('timestamp', tx.now) : null
+    const { sources, kinds } = plan
+    const params: unknown[] = new Array(sources.length)
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i]!
+      params[i] =
+        source === Source.Now
+          ? now
+          : dialect.encode(
+              kinds[i]!,
+              source === Source.Value
+                ? values[plan.fields[i]!]
+                : source === Source.Key
+                  ? key
+                  : source === Source.Actor
+                    ? tx.actor
+                    : source === Source.One
+                      ? 1
+                      : false,
+            )
     }
-    const f = this.table.features
-    if (f.audit) {
-      record.createdAt = tx.now
-      record.updatedAt = tx.now
-      if (f.audit === true) {
-        record.createdBy = tx.actor
-        record.modifiedBy = tx.actor
-      }
-    }
-    if (f.rowVersion) record.rowVersion = 1
-    if (f.softDelete) record.isDeleted = false
-    const fields = Object.keys(record)
-    const params = fields.map((field) => this.encode(field, record[field]))
-    const query = this.session.cache.compile(`${this.table.name}:insert:${fields.join(',')}`, params, (v) =>
+    const query = this.session.cache.compile(plan.cacheKey, params, (v) =>
       tx.db
         .insertInto(this.table.name)
-        .values(Object.fromEntries(fields.map((field, i) => [this.table.columns[field]!.column, v(i)])))
+        .values(Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])))
         .returningAll(),
     )
-    const inserted = rowsIn(this.session.dialect, tx.db, query)
+    const inserted = rowsIn(dialect, tx.db, query)
     const row = (Array.isArray(inserted) ? inserted : await inserted)[0]!
     const entity = this.fromRow(row)
-    await this.audit(tx, 'insert', this.keyOf(entity), null)
+    const audited = this.audit(tx, 'insert', this.keyOf(entity), null)
+    if (audited) await audited
     return entity
   }
 
@@ -403,7 +482,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     if (f.audit) set.updatedAt = tx.now
     if (f.audit === true) set.modifiedBy = tx.actor
     const updated = await this.writeRow(tx, key, rowVersion, set)
-    await this.audit(tx, 'update', key, this.redact(before, changed))
+    const audited = this.audit(tx, 'update', key, this.redact(before, changed))
+    if (audited) await audited
     return updated
   }
 
@@ -484,14 +564,16 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   protected async beforePurge(_tx: TxContext, _row: Row): Promise<void> {}
 
   /** Writes the audit entry of a change to this table (not for the audit table itself). */
-  protected async audit(
+  // Not async: on SQLite the entry is written synchronously, and inside `db.transaction` every
+  // promise runs the AsyncLocalStorage hook. A promise comes back only when the write waits.
+  protected audit(
     tx: TxContext,
     action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
     key: unknown,
     changes: AuditChanges | null,
-  ) {
-    if (this.table.name === 'audit_entries') return
-    await writeAudit(this.session, tx, this.table.name, String(key), action, changes)
+  ): Promise<void> | undefined {
+    if (this.table.name === 'audit_entries') return undefined
+    return writeAudit(this.session, tx, this.table.name, String(key), action, changes)
   }
 
   /** Changes as they may appear in the audit trail (sensitive values replaced). */
