@@ -1,16 +1,20 @@
 import type { Database, Statement } from 'better-sqlite3'
 import {
+  Command,
   CompiledQuery,
+  ControlledTransaction,
   Kysely,
+  SingleConnectionProvider,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
   type Compilable,
-  type ControlledTransaction,
+  type ConnectionProvider,
   type ControlledTransactionBuilder,
   type DatabaseConnection,
   type Dialect,
   type Driver,
+  type KyselyConfig,
   type QueryId,
   type QueryResult,
 } from 'kysely'
@@ -30,11 +34,16 @@ class AsyncMutex {
     return this.#held
   }
 
+  /** Takes the lock if it is free; returns its releaser, or undefined when someone holds it. */
+  tryLock(): (() => void) | undefined {
+    if (this.#held) return undefined
+    this.#held = true
+    return this.#releaser()
+  }
+
   async lock(timeoutMs: number): Promise<() => void> {
-    if (!this.#held) {
-      this.#held = true
-      return this.#releaser()
-    }
+    const free = this.tryLock()
+    if (free) return free
     return new Promise((resolve, reject) => {
       const grant = () => {
         clearTimeout(timer)
@@ -73,6 +82,10 @@ class AsyncMutex {
  * here, asynchronously, before BEGIN IMMEDIATE; other processes still meet the file lock.
  */
 const fileWriteLocks = new Map<string, AsyncMutex>()
+
+const BEGIN = CompiledQuery.raw('begin immediate')
+const COMMIT = CompiledQuery.raw('commit')
+const ROLLBACK = CompiledQuery.raw('rollback')
 
 /**
  * Kysely driver over one better-sqlite3 handle.
@@ -136,6 +149,11 @@ export class SqliteAuraDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
+    this.releaseNow()
+  }
+
+  /** {@link releaseConnection}, synchronously. */
+  releaseNow(): void {
     const release = this.#releaseHandle
     this.#releaseHandle = undefined
     release?.()
@@ -144,7 +162,7 @@ export class SqliteAuraDriver implements Driver {
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     const releaseFile = await this.#fileLock?.lock(this.#timeoutMs)
     try {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+      await connection.executeQuery(BEGIN)
     } catch (error) {
       releaseFile?.()
       throw error
@@ -152,9 +170,36 @@ export class SqliteAuraDriver implements Driver {
     this.#releaseFile = releaseFile
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+  /**
+   * Acquires the handle and starts a transaction at once, synchronously, when neither the handle
+   * nor this process's write lock of the file is taken: then {@link acquireConnection} and
+   * {@link beginTransaction} would not wait either. Returns the connection, held until
+   * {@link releaseNow}, or undefined when the caller must take the queued path.
+   */
+  tryBeginNow(): DatabaseConnection | undefined {
+    if (this.#destroyed || !this.#db.open || this.#handleLock.held || this.#fileLock?.held) return undefined
+    const releaseHandle = this.#handleLock.tryLock()!
+    const releaseFile = this.#fileLock?.tryLock()
     try {
-      await connection.executeQuery(CompiledQuery.raw('commit'))
+      this.#connection.executeSync(BEGIN)
+    } catch (error) {
+      releaseFile?.()
+      releaseHandle()
+      throw error
+    }
+    this.#releaseHandle = releaseHandle
+    this.#releaseFile = releaseFile
+    return this.#connection
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.commitNow()
+  }
+
+  /** COMMIT, synchronously (the connection is the one of this handle). */
+  commitNow(): void {
+    try {
+      this.#connection.executeSync(COMMIT)
     } finally {
       // A failed COMMIT leaves the transaction open only when SQLite wants it retried; the
       // caller then rolls back, which releases the file lock below.
@@ -162,10 +207,15 @@ export class SqliteAuraDriver implements Driver {
     }
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+  async rollbackTransaction(): Promise<void> {
+    this.rollbackNow()
+  }
+
+  /** ROLLBACK, synchronously, unless SQLite already rolled back. */
+  rollbackNow(): void {
     try {
       // A failed COMMIT (or SQLITE_FULL, SQLITE_IOERR) may already have rolled back.
-      if (this.#db.inTransaction) await connection.executeQuery(CompiledQuery.raw('rollback'))
+      if (this.#db.inTransaction) this.#connection.executeSync(ROLLBACK)
     } finally {
       this.#releaseFileLock()
     }
@@ -276,9 +326,15 @@ export class SqliteAuraKysely extends Kysely<any> {
   /** The transactions {@link startTransaction} handed out: they hold the handle until they end. */
   readonly #transactions = new WeakSet<Kysely<any>>()
 
+  readonly #config: KyselyConfig
+  readonly #dialect: SqliteAuraKyselyDialect
+
   constructor(db: Database, timeoutMs: number) {
     const dialect = new SqliteAuraKyselyDialect(db, timeoutMs)
-    super({ dialect })
+    const config = { dialect }
+    super(config)
+    this.#config = config
+    this.#dialect = dialect
     this.#driver = dialect.driver!
   }
 
@@ -286,16 +342,20 @@ export class SqliteAuraKysely extends Kysely<any> {
    * Kysely's controlled transaction, whose compiled queries run directly on the handle it holds
    * (see {@link SqliteAuraDriver.executeInTransaction}) instead of through Kysely's executor:
    * a unit of work runs dozens of statements, and each one would otherwise cost about ten
-   * promises for a query that better-sqlite3 runs synchronously. Builder queries, commit and
-   * rollback keep Kysely's path, so its transaction state stays authoritative. Only `execute()`
-   * of the returned builder has the direct path; the unit of work sets no isolation level.
+   * promises for a query that better-sqlite3 runs synchronously. Builder queries keep Kysely's
+   * path. Only `execute()` of the returned builder has the direct path; the unit of work sets no
+   * isolation level.
+   *
+   * When nothing has to be waited for, the transaction also begins, commits and rolls back
+   * directly (see {@link directTransaction}).
    */
   override startTransaction(): ControlledTransactionBuilder<any> {
     const builder = super.startTransaction()
     const start = builder.execute.bind(builder)
     const driver = this.#driver
     builder.execute = async () => {
-      const trx = await start()
+      const connection = driver.tryBeginNow()
+      const trx = connection ? this.directTransaction(connection) : await start()
       const viaKysely = trx.executeQuery.bind(trx)
       trx.executeQuery = (<R>(query: CompiledQuery<R> | Compilable<R>, queryId?: QueryId) => {
         if (!('sql' in query) || trx.isCommitted || trx.isRolledBack) return viaKysely(query, queryId)
@@ -309,6 +369,63 @@ export class SqliteAuraKysely extends Kysely<any> {
       return trx
     }
     return builder
+  }
+
+  /**
+   * Kysely's controlled transaction over a connection {@link SqliteAuraDriver.tryBeginNow} has
+   * already taken and begun. Kysely's own start, commit and rollback hand the connection over
+   * through deferred promises and a per-transaction mutex: about 10 µs per transaction, twice
+   * a raw BEGIN IMMEDIATE + COMMIT. Here the transaction state object is this method's, so
+   * commit and rollback run synchronously on the driver and set it themselves; Kysely's
+   * executor reads the same state, so statements after the end are refused as usual. While a
+   * builder query of the transaction is still running, commit and rollback take Kysely's own
+   * path, which waits for it. (Kysely's aborted-transaction handling concerns PostgreSQL only.)
+   */
+  private directTransaction(connection: DatabaseConnection): ControlledTransaction<any> {
+    const driver = this.#driver
+    const state: { status: 'active' | 'committed' | 'rolled back' | 'aborted' } = { status: 'active' }
+    const single = new SingleConnectionProvider(connection)
+    let running = 0
+    const provider: ConnectionProvider = {
+      async provideConnection(consumer) {
+        running++
+        try {
+          return await single.provideConnection(consumer)
+        } finally {
+          running--
+        }
+      },
+    }
+    const release = () => driver.releaseNow()
+    const trx = new ControlledTransaction<any>({
+      config: this.#config,
+      dialect: this.#dialect,
+      driver,
+      executor: this.getExecutor().withConnectionProvider(provider),
+      connection: { connection, release },
+      transactionState: state,
+    })
+    const commitViaKysely = trx.commit.bind(trx)
+    const rollbackViaKysely = trx.rollback.bind(trx)
+    trx.commit = () =>
+      new Command(async () => {
+        if (state.status !== 'active' || running > 0) return commitViaKysely().execute()
+        // A failed COMMIT keeps the connection, as on Kysely's path: the caller rolls back.
+        driver.commitNow()
+        state.status = 'committed'
+        release()
+      })
+    trx.rollback = () =>
+      new Command(async () => {
+        if (state.status !== 'active' || running > 0) return rollbackViaKysely().execute()
+        try {
+          driver.rollbackNow()
+        } finally {
+          state.status = 'rolled back'
+          release()
+        }
+      })
+    return trx
   }
 
   /**
