@@ -67,11 +67,68 @@ export function columnSchema(spec: ColumnSpec): z.ZodType {
   }
 }
 
+/**
+ * A predicate true only for values that the column's schema (`columnSchema`) accepts, never for
+ * one it refuses: the same checks on plain primitives, without zod's parse machinery (issue
+ * lists, check runners, a result object per value), which cost more than the insert's
+ * statement. A value it does not vouch for goes to the schema, which decides and words the
+ * error; so a legal value it is unsure of (text longer than `maxLength` in UTF-16 units but not
+ * in code points) is still accepted.
+ */
+function acceptsValue(spec: ColumnSpec): (value: unknown) => boolean {
+  switch (spec.kind) {
+    case 'uuid':
+      return (v) => typeof v === 'string' && UUID.test(v)
+    case 'text':
+    case 'json': {
+      const { maxLength, notBlank, enumValues } = spec
+      const json = spec.kind === 'json'
+      return (v) =>
+        typeof v === 'string' &&
+        !v.includes('\0') &&
+        !LONE_SURROGATE.test(v) &&
+        (maxLength === undefined || v.length <= maxLength) &&
+        (notBlank !== true || v.trim().length > 0) &&
+        (enumValues === undefined || enumValues.includes(v)) &&
+        (!json || isJson(v))
+    }
+    case 'int':
+    case 'bigint':
+    case 'real': {
+      const [low, high] =
+        spec.kind === 'int'
+          ? [-INT32_MAX - 1, INT32_MAX]
+          : spec.kind === 'bigint'
+            ? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]
+            : [-Infinity, Infinity]
+      const min = Math.max(low, spec.min ?? -Infinity)
+      const max = Math.min(high, spec.max ?? Infinity)
+      const real = spec.kind === 'real'
+      return (v) =>
+        typeof v === 'number' && (real ? Number.isFinite(v) : Number.isInteger(v)) && v >= min && v <= max
+    }
+    case 'bool':
+      return (v) => typeof v === 'boolean'
+    case 'timestamp':
+      return (v) => v instanceof Date && !Number.isNaN(v.getTime())
+  }
+}
+
+/** How one field's values are checked: the predicate first, the schema when it says no. */
+interface FieldCheck {
+  /** Accepts its legal values (null where nullable); words the error of an illegal one. */
+  readonly schema: z.ZodType
+  /** True only for values `schema` accepts. */
+  readonly accepts: (value: unknown) => boolean
+}
+
 interface TableValidators {
-  /** Per writable field: schema accepting its legal values (null where nullable). */
-  readonly fields: ReadonlyMap<string, z.ZodType>
-  /** The primary key's schema (not null). */
-  readonly key: z.ZodType
+  /** Per writable field, in `table.fields` order. */
+  readonly fields: ReadonlyMap<string, FieldCheck>
+  /** The writable fields an insert must give: not nullable, no default, not a generated key. */
+  readonly required: readonly string[]
+  /** The primary key's check (not null). */
+  readonly key: FieldCheck
   /** Per field, the schema of a filter operand: the type only, built on first use. */
   readonly operands: Map<string, z.ZodType>
 }
@@ -81,14 +138,30 @@ const cache = new WeakMap<TableDef, TableValidators>()
 function validators(table: TableDef): TableValidators {
   let v = cache.get(table)
   if (!v) {
-    const fields = new Map<string, z.ZodType>()
+    const fields = new Map<string, FieldCheck>()
+    const required: string[] = []
     for (const field of table.fields) {
       const spec = table.columns[field]!
       if (spec.managed) continue
       const schema = columnSchema(spec)
-      fields.set(field, spec.nullable ? schema.nullable() : schema)
+      const accepts = acceptsValue(spec)
+      fields.set(
+        field,
+        spec.nullable
+          ? { schema: schema.nullable(), accepts: (value) => value === null || accepts(value) }
+          : { schema, accepts },
+      )
+      if (spec.nullable || spec.hasDefault) continue
+      if (field === table.primaryKey && table.keyGeneration === 'uuid') continue
+      required.push(field)
     }
-    v = { fields, key: columnSchema(table.columns[table.primaryKey]!), operands: new Map() }
+    const keySpec = table.columns[table.primaryKey]!
+    v = {
+      fields,
+      required,
+      key: { schema: columnSchema(keySpec), accepts: acceptsValue(keySpec) },
+      operands: new Map(),
+    }
     cache.set(table, v)
   }
   return v
@@ -103,6 +176,10 @@ function checkValue(table: TableDef, field: string, schema: z.ZodType, value: un
   if (!result.success) fail(table, field, result.error.issues[0]?.message ?? 'is invalid')
 }
 
+function checkField(table: TableDef, field: string, check: FieldCheck, value: unknown): void {
+  if (!check.accepts(value)) checkValue(table, field, check.schema, value)
+}
+
 /**
  * Validates the input of `add`: known fields only, required fields present, every value legal.
  * Library-managed fields (audit, row version, soft delete) are dropped: callers cannot forge them.
@@ -110,22 +187,19 @@ function checkValue(table: TableDef, field: string, schema: z.ZodType, value: un
  */
 export function validateInsert(table: TableDef, input: unknown): Record<string, unknown> {
   const record = asRecord(table, input)
-  const { fields } = validators(table)
+  const { fields, required } = validators(table)
   const out: Record<string, unknown> = {}
-  for (const [field, value] of Object.entries(record)) {
+  for (const field of Object.keys(record)) {
+    const value = record[field]
     if (value === undefined) continue
     const spec = table.columns[field]
     if (!spec) fail(table, field, 'is not a field of this table')
     if (spec.managed) continue
-    checkValue(table, field, fields.get(field)!, value)
+    checkField(table, field, fields.get(field)!, value)
     out[field] = value
   }
-  for (const [field, schema] of fields) {
-    const spec = table.columns[field]!
-    if (out[field] === undefined && !spec.nullable && !spec.hasDefault) {
-      if (field === table.primaryKey && table.keyGeneration === 'uuid') continue
-      checkValue(table, field, schema, undefined)
-    }
+  for (const field of required) {
+    if (out[field] === undefined) checkValue(table, field, fields.get(field)!.schema, undefined)
   }
   return out
 }
@@ -144,12 +218,13 @@ export function validateUpdate(
   if (table.features.rowVersion) rowVersion = validateRowVersion(table, record.rowVersion)
   const { fields } = validators(table)
   const changes: Record<string, unknown> = {}
-  for (const [field, value] of Object.entries(record)) {
+  for (const field of Object.keys(record)) {
+    const value = record[field]
     if (value === undefined || field === table.primaryKey) continue
     const spec = table.columns[field]
     if (!spec) fail(table, field, 'is not a field of this table')
     if (spec.managed) continue
-    checkValue(table, field, fields.get(field)!, value)
+    checkField(table, field, fields.get(field)!, value)
     changes[field] = value
   }
   return { key, rowVersion, changes }
@@ -159,7 +234,7 @@ export function validateUpdate(
 export function validateKey(table: TableDef, key: unknown): unknown {
   const spec = table.columns[table.primaryKey]!
   if (key === undefined || key === null) fail(table, table.primaryKey, 'is required')
-  checkValue(table, table.primaryKey, validators(table).key, key)
+  checkField(table, table.primaryKey, validators(table).key, key)
   return spec.kind === 'uuid' ? (key as string).toLowerCase() : key
 }
 
