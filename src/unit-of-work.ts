@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { ControlledTransaction, Kysely } from 'kysely'
 import type { AuraDialect } from './dialect/index.js'
 import { usage, UsageError } from './errors.js'
-import { createRepositories, type Repositories, type RepositoryOptions } from './repository/repositories.js'
+import {
+  LazyRepositories,
+  REPOSITORY_NAMES,
+  type Repositories,
+  type RepositoryOptions,
+} from './repository/repositories.js'
 import type { TrackActionsOptions } from './repository/action-logs-repository.js'
 import {
   queryRows,
@@ -21,6 +26,8 @@ export interface UnitOfWorkOptions {
 }
 
 type State = 'active' | 'committed' | 'rolled back'
+
+const REPOSITORIES = Symbol('repositories')
 
 /**
  * A unit of work: one database transaction shared by all its repositories, one clock reading
@@ -88,8 +95,11 @@ export class UnitOfWork {
         return result ? result.rows : session.read((db) => queryRows(db, query))
       },
     }
-    Object.assign(this, createRepositories(session, repositoryOptions))
+    this[REPOSITORIES] = new LazyRepositories(session, repositoryOptions)
   }
+
+  /** @internal The unit's repositories, built on first use (see the getters below the class). */
+  readonly [REPOSITORIES]: Repositories
 
   /** @internal Starts the transaction (BEGIN IMMEDIATE on SQLite) and returns the unit. */
   static async begin(
@@ -195,4 +205,15 @@ export class UnitOfWork {
     this.#failure ??= error
     return error
   }
+}
+
+// The repositories of a unit are getters on the prototype, so that constructing a unit builds
+// none of them; each is built by the first call that uses it.
+for (const name of REPOSITORY_NAMES) {
+  Object.defineProperty(UnitOfWork.prototype, name, {
+    get(this: UnitOfWork) {
+      return this[REPOSITORIES][name]
+    },
+    configurable: true,
+  })
 }

@@ -37,35 +37,107 @@ export interface RepositoryOptions {
   readonly cipher: ValueCipher | null
 }
 
-/** Builds the repositories over one session (the database's, or a unit of work's). */
-export function createRepositories(session: Session, options: RepositoryOptions): Repositories {
-  const sceneStates = new SceneStatesRepository(session)
-  const assetStates = new Repository(assetStatesTable, session)
-  const renderCheckpoints = new RenderCheckpointsRepository(session)
-  const projectStates = new ProjectStatesRepository(session, {
-    scenes: sceneStates,
-    assets: assetStates,
-    checkpoints: renderCheckpoints,
-  })
-  const contentBlobs = new ContentBlobsRepository(session)
-  return {
-    projectStates,
-    sceneStates,
-    assetStates,
-    renderCheckpoints,
-    projectVersions: new ProjectVersionsRepository(session, {
-      blobs: contentBlobs,
-      scenes: sceneStates,
-      projects: projectStates,
-    }),
-    contentBlobs,
-    configurations: new ConfigurationsRepository(session, options.cipher),
-    templates: new TemplatesRepository(session),
-    customTemplates: new CustomTemplatesRepository(session),
-    exportHistory: new ExportHistoryRepository(session),
-    userSetups: new Repository(userSetupsTable, session),
-    systemConfiguration: new Repository(systemConfigurationTable, session),
-    actionLogs: new ActionLogsRepository(session, { projects: projectStates, scenes: sceneStates }),
-    auditEntries: new AuditEntriesRepository(session),
+/** The names of the {@link Repositories}. */
+export const REPOSITORY_NAMES = [
+  'projectStates',
+  'sceneStates',
+  'assetStates',
+  'renderCheckpoints',
+  'projectVersions',
+  'contentBlobs',
+  'configurations',
+  'templates',
+  'customTemplates',
+  'exportHistory',
+  'userSetups',
+  'systemConfiguration',
+  'actionLogs',
+  'auditEntries',
+] as const satisfies readonly (keyof Repositories)[]
+
+/**
+ * The repositories over one session, each built on first use. A unit of work has its own
+ * session, so its own repositories, and most units use two or three of the fourteen: building
+ * all of them cost a unit about as much as one of its statements.
+ */
+export class LazyRepositories implements Repositories {
+  #projectStates?: ProjectStatesRepository
+  #sceneStates?: SceneStatesRepository
+  #assetStates?: Repository<typeof assetStatesTable>
+  #renderCheckpoints?: RenderCheckpointsRepository
+  #projectVersions?: ProjectVersionsRepository
+  #contentBlobs?: ContentBlobsRepository
+  #configurations?: ConfigurationsRepository
+  #templates?: TemplatesRepository
+  #customTemplates?: CustomTemplatesRepository
+  #exportHistory?: ExportHistoryRepository
+  #userSetups?: Repository<typeof userSetupsTable>
+  #systemConfiguration?: Repository<typeof systemConfigurationTable>
+  #actionLogs?: ActionLogsRepository
+  #auditEntries?: AuditEntriesRepository
+
+  constructor(
+    private readonly session: Session,
+    private readonly options: RepositoryOptions,
+  ) {}
+
+  get projectStates(): ProjectStatesRepository {
+    return (this.#projectStates ??= new ProjectStatesRepository(this.session, {
+      scenes: this.sceneStates,
+      assets: this.assetStates,
+      checkpoints: this.renderCheckpoints,
+    }))
   }
+  get sceneStates(): SceneStatesRepository {
+    return (this.#sceneStates ??= new SceneStatesRepository(this.session))
+  }
+  get assetStates(): Repository<typeof assetStatesTable> {
+    return (this.#assetStates ??= new Repository(assetStatesTable, this.session))
+  }
+  get renderCheckpoints(): RenderCheckpointsRepository {
+    return (this.#renderCheckpoints ??= new RenderCheckpointsRepository(this.session))
+  }
+  get projectVersions(): ProjectVersionsRepository {
+    return (this.#projectVersions ??= new ProjectVersionsRepository(this.session, {
+      blobs: this.contentBlobs,
+      scenes: this.sceneStates,
+      projects: this.projectStates,
+    }))
+  }
+  get contentBlobs(): ContentBlobsRepository {
+    return (this.#contentBlobs ??= new ContentBlobsRepository(this.session))
+  }
+  get configurations(): ConfigurationsRepository {
+    return (this.#configurations ??= new ConfigurationsRepository(this.session, this.options.cipher))
+  }
+  get templates(): TemplatesRepository {
+    return (this.#templates ??= new TemplatesRepository(this.session))
+  }
+  get customTemplates(): CustomTemplatesRepository {
+    return (this.#customTemplates ??= new CustomTemplatesRepository(this.session))
+  }
+  get exportHistory(): ExportHistoryRepository {
+    return (this.#exportHistory ??= new ExportHistoryRepository(this.session))
+  }
+  get userSetups(): Repository<typeof userSetupsTable> {
+    return (this.#userSetups ??= new Repository(userSetupsTable, this.session))
+  }
+  get systemConfiguration(): Repository<typeof systemConfigurationTable> {
+    return (this.#systemConfiguration ??= new Repository(systemConfigurationTable, this.session))
+  }
+  get actionLogs(): ActionLogsRepository {
+    return (this.#actionLogs ??= new ActionLogsRepository(this.session, {
+      projects: this.projectStates,
+      scenes: this.sceneStates,
+    }))
+  }
+  get auditEntries(): AuditEntriesRepository {
+    return (this.#auditEntries ??= new AuditEntriesRepository(this.session))
+  }
+}
+
+/** Builds all the repositories over one session, as a plain object (the database's). */
+export function createRepositories(session: Session, options: RepositoryOptions): Repositories {
+  const lazy = new LazyRepositories(session, options)
+  return Object.fromEntries(REPOSITORY_NAMES.map((name) => [name, lazy[name]])) as unknown as Repositories
 }
