@@ -380,6 +380,10 @@ export class SqliteAuraKysely extends Kysely<any> {
    * executor reads the same state, so statements after the end are refused as usual. While a
    * builder query of the transaction is still running, commit and rollback take Kysely's own
    * path, which waits for it. (Kysely's aborted-transaction handling concerns PostgreSQL only.)
+   *
+   * The ControlledTransaction constructor's properties are Kysely internals, not its public API:
+   * package.json pins Kysely to the exact version this was written and tested against, and a
+   * Kysely upgrade must re-run the suite (every SQLite transaction goes through here).
    */
   private directTransaction(connection: DatabaseConnection): ControlledTransaction<any> {
     const driver = this.#driver
