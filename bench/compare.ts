@@ -35,6 +35,31 @@ export interface DialectResults {
   readonly operations: readonly OperationResult[]
   /** Applying the whole migration set to an empty database, in milliseconds (median and worst of 5). */
   readonly migrateFromEmptyMs?: { readonly p50: number; readonly max: number }
+  /** An online backup of the benchmark database against a plain file copy of it (SQLite). */
+  readonly backup?: BackupResult
+}
+
+/**
+ * quality.md, "backup": throughput at least 0.5× a plain file copy of the same database with a
+ * writer running, and the writer's p99 commit latency at most 2× its idle value.
+ */
+export interface BackupResult {
+  readonly sizeBytes: number
+  /** `copyFileSync` of the database file and an fsync of the copy, MB/s. */
+  readonly copyMBps: number
+  /** `db.backup()` (verified, with its manifest) with nothing else running, MB/s. */
+  readonly quietBackupMBps: number
+  /** `db.backup()` (verified, with its manifest) while a writer commits, MB/s. */
+  readonly backupMBps: number
+  /** backupMBps ÷ copyMBps; target ≥ 0.5. */
+  readonly throughputRatio: number
+  /** The writer's commit latency p99 without and during the backup, µs. */
+  readonly writerIdleP99Us: number
+  readonly writerDuringBackupP99Us: number
+  /** during ÷ idle; target ≤ 2. */
+  readonly latencyRatio: number
+  /** Commits the writer made while the backup ran. */
+  readonly commitsDuringBackup: number
 }
 
 /** Captures one call of each side, refuses a pair that runs different SQL, then measures it. */
