@@ -35,6 +35,11 @@ const gc = (globalThis as { gc?: () => void }).gc
 /** Whether garbage is collected between rounds (`node --expose-gc`, as `npm run bench` runs it). */
 export const collectsGarbage = gc !== undefined
 
+/** The value at quantile `q` (0..1) of ascending `sorted` values; 0 when there are none. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0
+}
+
 class Side {
   /** Call 0 is the suite's capture call (the SQL check); measured calls start at 1. */
   calls = 1
@@ -74,13 +79,11 @@ class Side {
 
   timing(): Timing {
     const sorted = this.samples.slice(0, this.timedCalls).sort()
-    const at = (q: number) =>
-      sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0
     return {
       calls: this.timedCalls,
       opsPerSec: this.timedMs > 0 ? (this.timedCalls * 1000) / this.timedMs : 0,
-      p50Us: at(0.5) * 1000,
-      p99Us: at(0.99) * 1000,
+      p50Us: quantile(sorted, 0.5) * 1000,
+      p99Us: quantile(sorted, 0.99) * 1000,
     }
   }
 }

@@ -37,7 +37,7 @@ import {
   type DialectResults,
   type OperationResult,
 } from './compare.js'
-import { collectsGarbage, type MeasureOptions } from './harness.js'
+import { collectsGarbage, quantile, type MeasureOptions } from './harness.js'
 import { runPostgres } from './postgres-suite.js'
 import { captureSqlite } from './sql-capture.js'
 import { buildSqliteDatabase, openSqliteSuite } from './sqlite-suite.js'
@@ -97,8 +97,7 @@ async function runSqlite(mode: Mode, size: DatasetSize, dir: string): Promise<Di
 
 /** The p99 of a list of durations. */
 function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0
+  return quantile(Float64Array.from(values).sort(), 0.99)
 }
 
 /**

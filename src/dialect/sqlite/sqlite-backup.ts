@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { backupErrors } from '../../errors.js'
 import { copyFileHashed, fsyncDir, removeDatabaseFiles, tempPath } from '../backup-fs.js'
+import { enterWal } from './sqlite-wal.js'
 import type {
   BackupContent,
   BackupProgress,
@@ -72,7 +73,7 @@ export class SqliteBackup implements DialectBackup {
       // In rollback-journal mode the read transaction below would block every writer until the
       // copy ends; in WAL mode writers go on. Aura databases are WAL already; this covers a file
       // that was just restored and not opened since.
-      source.pragma('journal_mode = WAL')
+      enterWal(source, SOURCE_BUSY_TIMEOUT_MS)
       // One read transaction for the whole copy: a fixed WAL snapshot (see the class comment).
       source.exec('begin')
       source.prepare('select count(*) from sqlite_schema').get()

@@ -17,6 +17,7 @@ import { SqliteAuraKysely } from './sqlite-driver.js'
 import { mapSqliteError } from './sqlite-errors.js'
 import { introspectSqlite } from './sqlite-introspect.js'
 import { acquireSqliteMigrationLock } from './sqlite-lock.js'
+import { enterWal } from './sqlite-wal.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 
@@ -58,7 +59,7 @@ export function openSqliteFile(options: SqliteOptions): Database.Database {
       readonly: options.readonly ?? false,
       fileMustExist: !memory,
     })
-    if (!memory && !options.readonly) enterWal(db)
+    if (!memory && !options.readonly) enterWal(db, SQLITE_BUSY_TIMEOUT_MS)
     db.pragma('synchronous = FULL')
     db.pragma('foreign_keys = ON')
     db.prepare('select count(*) from sqlite_schema').get()
@@ -74,25 +75,6 @@ export function openSqliteFile(options: SqliteOptions): Database.Database {
           },
         )
       : mapped
-  }
-}
-
-/**
- * Switches the database to WAL. Switching takes an exclusive lock without consulting the busy
- * handler: two processes opening a new file at once (two `aura-db migrate` runs) make one of
- * them fail at once with SQLITE_BUSY, whatever the busy timeout. So the switch is retried for
- * as long as the busy timeout, synchronously, like the busy handler itself.
- */
-function enterWal(db: Database.Database): void {
-  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS
-  for (;;) {
-    try {
-      db.pragma('journal_mode = WAL')
-      return
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
-    }
   }
 }
 
