@@ -1,33 +1,18 @@
 import { sql } from 'kysely'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/index.js'
-import { dialects, sqlite, type TestDatabase, type TestDialect } from './dialects.js'
+import { dialects, sqlite } from './dialects.js'
 import {
-  killAll,
   projectNumbers,
   projectsWithoutScenes,
   startFaultChild,
+  useFreshDatabase,
   type FaultChild,
 } from './fault-helpers.js'
 
 /** 1, 2, …, k. */
 function oneTo(k: number): number[] {
   return Array.from({ length: k }, (_, i) => i + 1)
-}
-
-/** A migrated database per test, dropped after it; children still running are killed first. */
-function useFreshDatabase(d: TestDialect): () => TestDatabase {
-  let target: TestDatabase | undefined
-  beforeEach(async () => {
-    target = await d.create()
-    const db = await openDatabase({ url: target.url, migrate: true })
-    await db.close()
-  })
-  afterEach(async () => {
-    await killAll()
-    await target?.drop()
-  })
-  return () => target!
 }
 
 function errorLines(child: FaultChild): string[] {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openDatabase, verifyDatabase } from '../src/index.js'
-import { dialects, type TestDatabase } from './dialects.js'
-import { killAll, projectNumbers, projectsWithoutScenes, startFaultChild } from './fault-helpers.js'
+import { dialects } from './dialects.js'
+import { projectNumbers, projectsWithoutScenes, startFaultChild, useFreshDatabase } from './fault-helpers.js'
 
 /** 1, 2, …, k. */
 function oneTo(k: number): number[] {
@@ -15,21 +15,10 @@ const ROUNDS = 2
 
 for (const d of dialects) {
   describe.skipIf(!d.available)(`${d.name}: kill -9 of a writer in the middle of its commits`, () => {
-    let target: TestDatabase | undefined
-
-    beforeEach(async () => {
-      target = await d.create()
-      const db = await openDatabase({ url: target.url, migrate: true })
-      await db.close()
-    })
-
-    afterEach(async () => {
-      await killAll()
-      await target?.drop()
-    })
+    const database = useFreshDatabase(d)
 
     it('loses no acknowledged commit, tears none, and the database reopens without help', async () => {
-      const url = target!.url
+      const url = database().url
       let committed = 0
       for (let round = 1; round <= ROUNDS; round++) {
         // Each round's writer is the first to open the database after the previous one was

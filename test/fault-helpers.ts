@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
+import { afterEach, beforeEach } from 'vitest'
 import { openDatabase } from '../src/index.js'
+import type { TestDatabase, TestDialect } from './dialects.js'
 
 export const ROOT = join(import.meta.dirname, '..')
 const CHILD = join(ROOT, 'test', 'fault-child.ts')
@@ -230,4 +232,19 @@ export function tmpfsMountError(): string | null {
     return `unshare -m + mount -t tmpfs failed (exit ${probe.status}): ${probe.stderr.trim()}`
   if (spawnSync('nsenter', ['--version']).status !== 0) return 'nsenter is not available'
   return null
+}
+
+/** A migrated database per test, dropped after it; children still running are killed first. */
+export function useFreshDatabase(d: TestDialect): () => TestDatabase {
+  let target: TestDatabase | undefined
+  beforeEach(async () => {
+    target = await d.create()
+    const db = await openDatabase({ url: target.url, migrate: true })
+    await db.close()
+  })
+  afterEach(async () => {
+    await killAll()
+    await target?.drop()
+  })
+  return () => target!
 }

@@ -33,3 +33,17 @@ export function useMigratedDatabase(
     },
   }
 }
+
+/** A project's scenes as a user sees them: identity, order and content (no audit fields). */
+export async function scenesOf(db: AuraDatabase, projectId: string) {
+  const scenes = await db.sceneStates.find({ projectId }, { orderBy: { sceneIndex: 'asc' } })
+  return scenes.map((s) => ({
+    id: s.id,
+    sceneIndex: s.sceneIndex,
+    scriptText: s.scriptText,
+    audioFilePath: s.audioFilePath,
+    imageFilePath: s.imageFilePath,
+    durationSeconds: s.durationSeconds,
+    isCompleted: s.isCompleted,
+  }))
+}

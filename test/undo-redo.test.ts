@@ -8,7 +8,7 @@ import {
   type UnitOfWork,
 } from '../src/index.js'
 import { dialects } from './dialects.js'
-import { useMigratedDatabase } from './helpers.js'
+import { scenesOf, useMigratedDatabase } from './helpers.js'
 
 /** Runs `fn` in a unit of work that records its built-in edits of the project for `userId`. */
 function tracked<T>(
@@ -49,20 +49,6 @@ async function makeProject(db: AuraDatabase, name: string, scenes = 3): Promise<
     })
   }
   return p
-}
-
-/** The scene list as a user sees it: identity, order and content. */
-async function scenesOf(db: AuraDatabase, projectId: string) {
-  const scenes = await db.sceneStates.find({ projectId }, { orderBy: { sceneIndex: 'asc' } })
-  return scenes.map((s) => ({
-    id: s.id,
-    sceneIndex: s.sceneIndex,
-    scriptText: s.scriptText,
-    audioFilePath: s.audioFilePath,
-    imageFilePath: s.imageFilePath,
-    durationSeconds: s.durationSeconds,
-    isCompleted: s.isCompleted,
-  }))
 }
 
 for (const d of dialects) {

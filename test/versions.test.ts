@@ -10,7 +10,7 @@ import {
   type ProjectState,
 } from '../src/index.js'
 import { dialects } from './dialects.js'
-import { useMigratedDatabase } from './helpers.js'
+import { scenesOf, useMigratedDatabase } from './helpers.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 
@@ -36,20 +36,6 @@ async function makeProject(db: AuraDatabase, tag: string, sceneCount = 3): Promi
     })
   }
   return project
-}
-
-/** The scenes as a user sees them: identity, order and content (no audit fields). */
-async function scenesOf(db: AuraDatabase, projectId: string) {
-  const scenes = await db.sceneStates.find({ projectId }, { orderBy: { sceneIndex: 'asc' } })
-  return scenes.map((s) => ({
-    id: s.id,
-    sceneIndex: s.sceneIndex,
-    scriptText: s.scriptText,
-    audioFilePath: s.audioFilePath,
-    imageFilePath: s.imageFilePath,
-    durationSeconds: s.durationSeconds,
-    isCompleted: s.isCompleted,
-  }))
 }
 
 async function specsOf(db: AuraDatabase, projectId: string) {
