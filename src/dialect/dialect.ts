@@ -1,4 +1,5 @@
 import type { CompiledQuery, Driver, Kysely, QueryResult, RawBuilder } from 'kysely'
+import type { AuraDataError } from '../errors.js'
 import type { ColumnKind } from '../schema/define.js'
 
 /** The dialect names, one token per database everywhere. */
@@ -96,10 +97,23 @@ export interface AuraDialect {
    * a dialect may spell it so that its planner does not pick the flag's index for it.
    */
   notDeletedCondition(column: string, flag: unknown): RawBuilder<boolean>
-  /** Maps a native driver error to an AuraDataError (by code, never by message); others pass through. */
-  mapError(error: unknown): unknown
+  /**
+   * Any error as an AuraDataError: a driver error mapped by its code (never by message), an
+   * AuraDataError as it is, anything else a DatabaseError (`toAuraDataError` in src/errors.ts).
+   */
+  mapError(error: unknown): AuraDataError
   /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */
   isRetryable(error: unknown): boolean
+  /**
+   * The one driver value that carries a whole `in` list of encoded values (see {@link inList}).
+   */
+  encodeList(kind: ColumnKind, values: readonly unknown[]): unknown
+  /**
+   * `column` equals one element of `list` (from {@link encodeList}), a single parameter: a list
+   * of any length has one SQL text, costs linear time, and never meets the databases' limits on
+   * bound parameters (SQLite 32,766; PostgreSQL 65,535 in the wire protocol).
+   */
+  inList(column: string, kind: ColumnKind, list: unknown): RawBuilder<boolean>
   /**
    * A case-sensitive, literal (no wildcards) text match: `column` contains / starts with the
    * parameter. Both dialects' LIKE treat `%`/`_` as wildcards and differ in case sensitivity.
