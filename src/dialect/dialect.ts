@@ -47,6 +47,11 @@ export interface IntrospectedTable {
   readonly indexes: readonly IntrospectedIndex[]
   readonly foreignKeys: readonly IntrospectedForeignKey[]
   readonly checks: readonly string[]
+  /**
+   * Set for a table that is not a table of its own: a SQLite virtual table (FTS5) or one of the
+   * shadow tables that hold its data (`<name>_data`, `_idx`, `_docsize`, `_config`).
+   */
+  readonly role?: 'virtual' | 'shadow'
 }
 
 /** The live schema: user tables sorted by name, each with columns in order and indexes sorted by name. */
