@@ -285,6 +285,11 @@ export const backupErrors = {
       `Refusing ${file}: it does not match its manifest: ${what} is ${String(actual)}, the manifest says ${String(expected)}. ` +
         `The file changed after the backup was written.`,
     ),
+  otherDatabase: (file: string, source: string, target: string) =>
+    new BackupError(
+      `Refusing ${file}: it is a backup of another database (${source}), not of ${target}. ` +
+        `To replace this database with it anyway, pass --force-other-database (forceOtherDatabase: true).`,
+    ),
   empty: (file: string) => new BackupError(`Refusing ${file}: the file is empty (0 bytes), not a backup.`),
   notSqlite: (file: string) =>
     new BackupError(

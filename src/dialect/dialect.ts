@@ -236,6 +236,13 @@ export interface DialectBackup {
   readonly extension: string
   /** `backups/` next to the SQLite file; `./backups` for PostgreSQL. */
   defaultDir(): string
+  /**
+   * Which database this is, as recorded in every backup's manifest (`source`): retention only
+   * counts and prunes backups of the same source, and restore refuses another one's backup
+   * unless forced. SQLite: `sqlite:<real path of the file>`; PostgreSQL:
+   * `postgres://<host>:<port>/<database>` (no user, no password).
+   */
+  sourceIdentity(): string
   /** A consistent online backup of the whole database into `file` (an existing empty file); writers keep working. */
   backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void>
   /** Checks a backup file without writing to it and reads what it holds; a BackupError names the problem. */

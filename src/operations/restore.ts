@@ -53,6 +53,12 @@ export interface RestoreOptions {
   readonly confirm?: (plan: RestorePlan) => boolean | Promise<boolean>
   /** The code's migrations (the backup's history must be a prefix of them); the package's own by default. */
   readonly migrationsDir?: string
+  /**
+   * Restore a backup whose manifest names another source database (CLI:
+   * `--force-other-database`). Without it such a restore is refused: a backup of the staging
+   * database restored over production is rarely what was meant.
+   */
+  readonly forceOtherDatabase?: boolean
   readonly onProgress?: (progress: RestoreProgressEvent) => void
 }
 
@@ -72,7 +78,8 @@ export interface RestoreResult {
  * Replaces a database with a backup (operations.md, "Restore"). Nothing is touched until every
  * check passed; then, in order:
  * 1. checks the backup: a backup name inside the backup directory, a regular file (not a
- *    symlink), a manifest whose size and sha256 match the bytes, a readable database of this kind
+ *    symlink), a manifest of this database (its `source`, unless `forceOtherDatabase`) whose size
+ *    and sha256 match the bytes, a readable database of this kind
  *    passing its integrity check, a migration history that is a prefix of the code's migrations;
  * 2. takes the database (refused when another process has it open);
  * 3. asks for confirmation (`yes`, or `confirm`);
@@ -92,6 +99,10 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const file = resolveBackupFile(dir, options.file)
   if (!file.endsWith(tools.extension)) throw backupErrors.wrongDialect(file, tools.extension)
   const manifest = checkFileAndManifest(file)
+  const source = tools.sourceIdentity()
+  if (manifest.source !== undefined && manifest.source !== source && !options.forceOtherDatabase) {
+    throw backupErrors.otherDatabase(file, manifest.source, source)
+  }
   const progress = (phase: RestoreProgressEvent['phase']) => (p: BackupProgress) =>
     options.onProgress?.({ phase, ...p })
 
