@@ -5,11 +5,31 @@
  * - `holder URL`: opens the database, reads from it, prints `ready` and keeps it open.
  * - `stalled-backup URL DIR`: starts `db.backup()` and, at its first progress report, prints
  *   `copying` and blocks (so that it can be killed in the middle of the backup).
+ * - `slow-restore URL DIR FILE`: restores FILE; once the backup is staged beside the database and
+ *   the database held, prints `held`, waits 1.5 s, swaps it in and prints `restored`.
  */
-import { openDatabase } from '../src/index.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { openDatabase, restoreDatabase } from '../src/index.js'
 
-const [mode, url, dir] = process.argv.slice(2)
-if (!mode || !url) throw new Error('usage: backup-child.ts writer|holder|stalled-backup URL [DIR]')
+const [mode, url, dir, file] = process.argv.slice(2)
+if (!mode || !url)
+  throw new Error('usage: backup-child.ts writer|holder|stalled-backup|slow-restore URL [DIR] [FILE]')
+
+if (mode === 'slow-restore') {
+  // Opens nothing itself: a restore refuses a database that is open.
+  await restoreDatabase({
+    url,
+    dir: dir!,
+    file: file!,
+    async confirm() {
+      process.stdout.write('held\n')
+      await sleep(1_500)
+      return true
+    },
+  })
+  process.stdout.write('restored\n')
+  process.exit(0)
+}
 
 const db = await openDatabase({ url })
 

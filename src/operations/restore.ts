@@ -78,9 +78,9 @@ export interface RestoreResult {
  * Replaces a database with a backup (operations.md, "Restore"). Nothing is touched until every
  * check passed; then, in order:
  * 1. checks the backup: a backup name inside the backup directory, a regular file (not a
- *    symlink), a manifest of this database (its `source`, unless `forceOtherDatabase`) whose size
- *    and sha256 match the bytes, a readable database of this kind
- *    passing its integrity check, a migration history that is a prefix of the code's migrations;
+ *    symlink), a manifest whose size and sha256 match the bytes, a readable database of this kind
+ *    passing its integrity check, a migration history that is a prefix of the code's migrations,
+ *    and a manifest naming this database as its `source` (unless `forceOtherDatabase`);
  * 2. takes the database (refused when another process has it open);
  * 3. asks for confirmation (`yes`, or `confirm`);
  * 4. takes a safety backup `aura_pre_restore_…` of the current database (its own limit of 5);
@@ -99,10 +99,6 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const file = resolveBackupFile(dir, options.file)
   if (!file.endsWith(tools.extension)) throw backupErrors.wrongDialect(file, tools.extension)
   const manifest = checkFileAndManifest(file)
-  const source = tools.sourceIdentity()
-  if (manifest.source !== undefined && manifest.source !== source && !options.forceOtherDatabase) {
-    throw backupErrors.otherDatabase(file, manifest.source, source)
-  }
   const progress = (phase: RestoreProgressEvent['phase']) => (p: BackupProgress) =>
     options.onProgress?.({ phase, ...p })
 
@@ -122,6 +118,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       content.migrations,
       codeMigrations.map((m) => m.name),
     )
+    // Last of the checks, so that a damaged or newer backup is named as such first.
+    const source = tools.sourceIdentity()
+    if (manifest.source !== undefined && manifest.source !== source && !options.forceOtherDatabase) {
+      throw backupErrors.otherDatabase(file, manifest.source, source)
+    }
     progress('check')({ done: 1, total: 1 })
 
     const held = await tools.acquireExclusive()

@@ -66,16 +66,24 @@ export function openSqliteFile(options: SqliteOptions): Database.Database {
     throw fileError(path, error)
   }
   if (options.readonly && !memory) return openReadOnly(path)
-  let db: Database.Database | undefined
-  try {
-    db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: !memory })
-    if (!memory) enterWal(db, SQLITE_BUSY_TIMEOUT_MS)
-    return configure(db)
-  } catch (error) {
-    db?.close()
-    throw openError(path, error)
+  for (let attempt = 1; ; attempt++) {
+    let db: Database.Database | undefined
+    try {
+      db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: !memory })
+      if (!memory) enterWal(db, SQLITE_BUSY_TIMEOUT_MS)
+      return configure(db)
+    } catch (error) {
+      db?.close()
+      // A restore swapped the file while this open waited for its lock: the handle holds the old,
+      // unlinked file (SQLITE_READONLY_DBMOVED). The file now at the path is the one wanted.
+      const moved = (error as { code?: unknown }).code === 'SQLITE_READONLY_DBMOVED'
+      if (!moved || attempt >= OPEN_ATTEMPTS) throw openError(path, error)
+    }
   }
 }
+
+/** Opens of a file that restore keeps replacing underneath, before DatabaseReplacedError. */
+const OPEN_ATTEMPTS = 3
 
 function configure(db: Database.Database): Database.Database {
   db.pragma('synchronous = FULL')
