@@ -25,6 +25,8 @@ import { useMigratedDatabase } from './helpers.js'
 const SEED = 20_261_202
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
 const options = { seed: SEED, numRuns: RUNS, endOnFailure: true }
+/** Per property: generous for the default runs on a busy machine, and growing with FUZZ_RUNS. */
+const TIMEOUT = Math.max(120_000, RUNS * 300)
 
 /** How many cases ran, per dialect and property, for the report at the end. */
 const casesRun = new Map<string, number>()
@@ -241,6 +243,29 @@ function sameField(written: unknown, read: unknown): boolean {
   return written === read
 }
 
+/**
+ * Deep equality of a JSON value read back with the one written: primitives by `Object.is` (so
+ * -0 is not 0), arrays element by element, objects by own keys, whether their prototype is
+ * `Object.prototype` or null (JSON has no prototypes; `JSON.parse` gives plain objects).
+ */
+function sameJson(read: unknown, written: unknown): boolean {
+  if (typeof written !== 'object' || written === null) return Object.is(read, written)
+  if (typeof read !== 'object' || read === null) return false
+  if (Array.isArray(written)) {
+    return (
+      Array.isArray(read) && read.length === written.length && written.every((w, i) => sameJson(read[i], w))
+    )
+  }
+  if (Array.isArray(read)) return false
+  const keys = Object.keys(written)
+  return (
+    isDeepStrictEqual(Object.keys(read).sort(), [...keys].sort()) &&
+    keys.every((key) =>
+      sameJson((read as Record<string, unknown>)[key], (written as Record<string, unknown>)[key]),
+    )
+  )
+}
+
 /** The rows and audit entries, to show a refused write changed nothing. */
 async function fingerprint(db: AuraDatabase): Promise<[number, number]> {
   return [await db.projectStates.count({}, { includeDeleted: true }), await db.auditEntries.count()]
@@ -254,226 +279,259 @@ for (const d of dialects) {
   describe.skipIf(!d.available)(`${d.name}: property-based hostile input`, () => {
     const ctx = useMigratedDatabase(d, { actor: 'fuzz' })
 
-    it('add: stores exactly what was given, or refuses with an AuraDataError and writes nothing', async () => {
-      const { db } = ctx
-      await fc.assert(
-        fc.asyncProperty(newProject, async (input) => {
-          count(`${d.name} add`)
-          const before = await fingerprint(db)
-          let added: ProjectState
-          try {
-            added = await db.projectStates.add(input as never)
-            count(`${d.name} add: stored`)
-          } catch (error) {
-            expectAuraError(error)
-            expect(await fingerprint(db)).toEqual(before)
-            return
-          }
-          for (const [field, given] of Object.entries(input)) {
-            if (given === undefined || !projectFields.includes(field)) continue
-            const managed =
-              projectStatesTable.columns[field as keyof typeof projectStatesTable.columns].managed
-            if (!managed)
-              expect(sameField(given, (added as Record<string, unknown>)[field]), field).toBe(true)
-          }
-          expect(await db.projectStates.getById(added.id)).toEqual(added)
-        }),
-        options,
-      )
-    }, 120_000)
-
-    it('update: applies exactly the given changes, or refuses and leaves the row as it was', async () => {
-      const { db } = ctx
-      const project = await db.projectStates.add({ title: 'to be updated' })
-      let current = project
-      await fc.assert(
-        fc.asyncProperty(fields, async (changes) => {
-          count(`${d.name} update`)
-          const before = await fingerprint(db)
-          let updated: ProjectState
-          try {
-            updated = await db.projectStates.update({
-              ...changes,
-              id: current.id,
-              rowVersion: current.rowVersion,
-            } as never)
-            count(`${d.name} update: stored`)
-          } catch (error) {
-            expectAuraError(error)
-            expect(await fingerprint(db)).toEqual(before)
-            expect(await db.projectStates.getById(current.id)).toEqual(current)
-            return
-          }
-          for (const [field, given] of Object.entries(changes)) {
-            if (given === undefined || !projectFields.includes(field)) continue
-            const managed =
-              projectStatesTable.columns[field as keyof typeof projectStatesTable.columns].managed
-            if (!managed)
-              expect(sameField(given, (updated as Record<string, unknown>)[field]), field).toBe(true)
-          }
-          expect(await db.projectStates.getById(current.id)).toEqual(updated)
-          current = updated
-        }),
-        options,
-      )
-    }, 120_000)
-
-    it('configurations: a value reads back deep-equal (-0 and all), or is refused naming the value', async () => {
-      const { db } = ctx
-      let n = 0
-      await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.jsonValue(), hostile, number, text), async (given) => {
-          count(`${d.name} configurations`)
-          const key = `fuzz.${n++}`
-          try {
-            await db.configurations.set(key, given as never, { category: 'Fuzz' })
-            count(`${d.name} configurations: stored`)
-          } catch (error) {
-            expectAuraError(error)
-            expect(error.code).toBe('AURA_VALIDATION')
-            expect(await db.configurations.get(key)).toBeNull()
-            return
-          }
-          const back = await db.configurations.getValue(key)
-          if (!isDeepStrictEqual(back, given)) {
-            throw new Error(`read back ${String(JSON.stringify(back))} for ${String(JSON.stringify(given))}`)
-          }
-        }),
-        options,
-      )
-    }, 120_000)
-
-    it('find, count, any: any filter and paging gives rows or an AuraDataError', async () => {
-      const { db } = ctx
-      await fc.assert(
-        fc.asyncProperty(filter, paging, async (where, page) => {
-          count(`${d.name} find`)
-          for (const call of [
-            () => db.projectStates.find(where as never, page as never),
-            () => db.projectStates.count(where as never, page as never),
-            () => db.projectStates.any(where as never),
-            () => db.sceneStates.find(where as never, page as never),
-          ]) {
+    it(
+      'add: stores exactly what was given, or refuses with an AuraDataError and writes nothing',
+      async () => {
+        const { db } = ctx
+        await fc.assert(
+          fc.asyncProperty(newProject, async (input) => {
+            count(`${d.name} add`)
+            const before = await fingerprint(db)
+            let added: ProjectState
             try {
-              const result = await call()
-              expect(Array.isArray(result) || typeof result === 'number' || typeof result === 'boolean').toBe(
-                true,
-              )
+              added = await db.projectStates.add(input as never)
+              count(`${d.name} add: stored`)
             } catch (error) {
               expectAuraError(error)
+              expect(await fingerprint(db)).toEqual(before)
+              return
             }
-          }
-        }),
-        options,
-      )
-    }, 120_000)
+            for (const [field, given] of Object.entries(input)) {
+              if (given === undefined || !projectFields.includes(field)) continue
+              const managed =
+                projectStatesTable.columns[field as keyof typeof projectStatesTable.columns].managed
+              if (!managed)
+                expect(sameField(given, (added as Record<string, unknown>)[field]), field).toBe(true)
+            }
+            expect(await db.projectStates.getById(added.id)).toEqual(added)
+          }),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
 
-    it('text filters find a stored title by eq, in, contains and startsWith, whatever its characters', async () => {
-      const { db } = ctx
-      await fc.assert(
-        fc.asyncProperty(text, fc.nat(), fc.nat(), async (title, a, b) => {
-          count(`${d.name} text filters`)
-          let project: ProjectState
-          try {
-            project = await db.projectStates.add({ title })
-            count(`${d.name} text filters: stored`)
-          } catch (error) {
-            expectAuraError(error)
-            return
-          }
-          const from = Math.min(a, b) % (title.length + 1)
-          const to = Math.max(a, b) % (title.length + 1)
-          const ids = async (where: object) => (await db.projectStates.find(where as never)).map((p) => p.id)
-          expect(await ids({ title })).toContain(project.id)
-          expect(await ids({ title: { in: ['other', title] } })).toContain(project.id)
-          for (const [op, part] of [
-            ['contains', title.slice(Math.min(from, to), Math.max(from, to))],
-            ['startsWith', title.slice(0, to)],
-          ] as const) {
+    it(
+      'update: applies exactly the given changes, or refuses and leaves the row as it was',
+      async () => {
+        const { db } = ctx
+        const project = await db.projectStates.add({ title: 'to be updated' })
+        let current = project
+        await fc.assert(
+          fc.asyncProperty(fields, async (changes) => {
+            count(`${d.name} update`)
+            const before = await fingerprint(db)
+            let updated: ProjectState
             try {
-              const found = await ids({ title: { [op]: part } })
-              expect(found, `${op} ${JSON.stringify(part)}`).toContain(project.id)
+              updated = await db.projectStates.update({
+                ...changes,
+                id: current.id,
+                rowVersion: current.rowVersion,
+              } as never)
+              count(`${d.name} update: stored`)
             } catch (error) {
-              // Slicing can cut a surrogate pair in two: refused like any lone surrogate.
               expectAuraError(error)
-              expect(error.code).toBe('AURA_VALIDATION')
+              expect(await fingerprint(db)).toEqual(before)
+              expect(await db.projectStates.getById(current.id)).toEqual(current)
+              return
             }
-          }
-        }),
-        options,
-      )
-    }, 120_000)
+            for (const [field, given] of Object.entries(changes)) {
+              if (given === undefined || !projectFields.includes(field)) continue
+              const managed =
+                projectStatesTable.columns[field as keyof typeof projectStatesTable.columns].managed
+              if (!managed)
+                expect(sameField(given, (updated as Record<string, unknown>)[field]), field).toBe(true)
+            }
+            expect(await db.projectStates.getById(current.id)).toEqual(updated)
+            current = updated
+          }),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
 
-    it('timestamps: a stored date reads back to the millisecond and range filters order it like the clock', async () => {
-      const { db } = ctx
-      await fc.assert(
-        fc.asyncProperty(date, date, async (when, probe) => {
-          count(`${d.name} dates`)
-          let project: ProjectState
-          try {
-            project = await db.projectStates.add({ title: 'dated', completedAt: when })
-            count(`${d.name} dates: stored`)
-          } catch (error) {
-            expectAuraError(error)
-            expect(error.code).toBe('AURA_VALIDATION')
-            return
-          }
-          expect((await db.projectStates.getById(project.id))?.completedAt?.getTime()).toBe(when.getTime())
-          const matches = async (op: string) => {
+    it(
+      'configurations: a value reads back deep-equal (-0 and all), or is refused naming the value',
+      async () => {
+        const { db } = ctx
+        let n = 0
+        await fc.assert(
+          fc.asyncProperty(fc.oneof(fc.jsonValue(), hostile, number, text), async (given) => {
+            count(`${d.name} configurations`)
+            const key = `fuzz.${n++}`
             try {
-              return (
-                (await db.projectStates.count({ id: project.id, completedAt: { [op]: probe } } as never)) ===
-                1
-              )
+              await db.configurations.set(key, given as never, { category: 'Fuzz' })
+              count(`${d.name} configurations: stored`)
             } catch (error) {
               expectAuraError(error)
               expect(error.code).toBe('AURA_VALIDATION')
-              return null
+              expect(await db.configurations.get(key)).toBeNull()
+              return
             }
-          }
-          const t = when.getTime()
-          const p = probe.getTime()
-          const expected = { lt: t < p, lte: t <= p, gt: t > p, gte: t >= p, eq: t === p, ne: t !== p }
-          for (const [op, holds] of Object.entries(expected)) {
-            const found = await matches(op)
-            if (found !== null)
-              expect(found, `${when.toISOString()} ${op} ${String(probe.getTime())}`).toBe(holds)
-          }
-        }),
-        options,
-      )
-    }, 120_000)
+            const back = await db.configurations.getValue(key)
+            if (!sameJson(back, given)) {
+              throw new Error(
+                `read back ${String(JSON.stringify(back))} for ${String(JSON.stringify(given))}`,
+              )
+            }
+          }),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
 
-    it('template search: any criteria give templates or an AuraDataError', async () => {
-      const { db } = ctx
-      await fc.assert(
-        fc.asyncProperty(
-          fc.record(
-            {
-              text: fc.oneof(text, value),
-              category: fc.oneof(text, value),
-              tags: fc.oneof(text, fc.array(text, { maxLength: 4 }), value),
-              limit: fc.oneof(number, value),
-            },
-            { requiredKeys: [] },
-          ),
-          async (search) => {
-            count(`${d.name} template search`)
+    it(
+      'find, count, any: any filter and paging gives rows or an AuraDataError',
+      async () => {
+        const { db } = ctx
+        await fc.assert(
+          fc.asyncProperty(filter, paging, async (where, page) => {
+            count(`${d.name} find`)
             for (const call of [
-              () => db.templates.search(search as never),
-              () => db.customTemplates.search(search as never),
+              () => db.projectStates.find(where as never, page as never),
+              () => db.projectStates.count(where as never, page as never),
+              () => db.projectStates.any(where as never),
+              () => db.sceneStates.find(where as never, page as never),
             ]) {
               try {
-                expect(Array.isArray(await call())).toBe(true)
+                const result = await call()
+                expect(
+                  Array.isArray(result) || typeof result === 'number' || typeof result === 'boolean',
+                ).toBe(true)
               } catch (error) {
                 expectAuraError(error)
               }
             }
-          },
-        ),
-        options,
-      )
-    }, 120_000)
+          }),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
+
+    it(
+      'text filters find a stored title by eq, in, contains and startsWith, whatever its characters',
+      async () => {
+        const { db } = ctx
+        await fc.assert(
+          fc.asyncProperty(text, fc.nat(), fc.nat(), async (title, a, b) => {
+            count(`${d.name} text filters`)
+            let project: ProjectState
+            try {
+              project = await db.projectStates.add({ title })
+              count(`${d.name} text filters: stored`)
+            } catch (error) {
+              expectAuraError(error)
+              return
+            }
+            const from = Math.min(a, b) % (title.length + 1)
+            const to = Math.max(a, b) % (title.length + 1)
+            const ids = async (where: object) =>
+              (await db.projectStates.find(where as never)).map((p) => p.id)
+            expect(await ids({ title })).toContain(project.id)
+            expect(await ids({ title: { in: ['other', title] } })).toContain(project.id)
+            for (const [op, part] of [
+              ['contains', title.slice(Math.min(from, to), Math.max(from, to))],
+              ['startsWith', title.slice(0, to)],
+            ] as const) {
+              try {
+                const found = await ids({ title: { [op]: part } })
+                expect(found, `${op} ${JSON.stringify(part)}`).toContain(project.id)
+              } catch (error) {
+                // Slicing can cut a surrogate pair in two: refused like any lone surrogate.
+                expectAuraError(error)
+                expect(error.code).toBe('AURA_VALIDATION')
+              }
+            }
+          }),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
+
+    it(
+      'timestamps: a stored date reads back to the millisecond and range filters order it like the clock',
+      async () => {
+        const { db } = ctx
+        await fc.assert(
+          fc.asyncProperty(date, date, async (when, probe) => {
+            count(`${d.name} dates`)
+            let project: ProjectState
+            try {
+              project = await db.projectStates.add({ title: 'dated', completedAt: when })
+              count(`${d.name} dates: stored`)
+            } catch (error) {
+              expectAuraError(error)
+              expect(error.code).toBe('AURA_VALIDATION')
+              return
+            }
+            expect((await db.projectStates.getById(project.id))?.completedAt?.getTime()).toBe(when.getTime())
+            const matches = async (op: string) => {
+              try {
+                return (
+                  (await db.projectStates.count({
+                    id: project.id,
+                    completedAt: { [op]: probe },
+                  } as never)) === 1
+                )
+              } catch (error) {
+                expectAuraError(error)
+                expect(error.code).toBe('AURA_VALIDATION')
+                return null
+              }
+            }
+            const t = when.getTime()
+            const p = probe.getTime()
+            const expected = { lt: t < p, lte: t <= p, gt: t > p, gte: t >= p, eq: t === p, ne: t !== p }
+            for (const [op, holds] of Object.entries(expected)) {
+              const found = await matches(op)
+              if (found !== null)
+                expect(found, `${when.toISOString()} ${op} ${String(probe.getTime())}`).toBe(holds)
+            }
+          }),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
+
+    it(
+      'template search: any criteria give templates or an AuraDataError',
+      async () => {
+        const { db } = ctx
+        await fc.assert(
+          fc.asyncProperty(
+            fc.record(
+              {
+                text: fc.oneof(text, value),
+                category: fc.oneof(text, value),
+                tags: fc.oneof(text, fc.array(text, { maxLength: 4 }), value),
+                limit: fc.oneof(number, value),
+              },
+              { requiredKeys: [] },
+            ),
+            async (search) => {
+              count(`${d.name} template search`)
+              for (const call of [
+                () => db.templates.search(search as never),
+                () => db.customTemplates.search(search as never),
+              ]) {
+                try {
+                  expect(Array.isArray(await call())).toBe(true)
+                } catch (error) {
+                  expectAuraError(error)
+                }
+              }
+            },
+          ),
+          options,
+        )
+      },
+      TIMEOUT,
+    )
 
     it('verify passes after all of it', async () => {
       const report = await verifyDatabase(ctx.db)
