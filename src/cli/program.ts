@@ -24,8 +24,12 @@ export interface CliContext {
   /**
    * Opens the database of `--db`, runs `work`, and closes it whatever happens. A missing SQLite
    * file is an error unless `create` is true: commands that only look must not leave a file behind.
+   * `actor` is the audit actor of the writes the command makes.
    */
-  withDatabase<T>(work: (db: AuraDatabase) => Promise<T>, options?: { create?: boolean }): Promise<T>
+  withDatabase<T>(
+    work: (db: AuraDatabase) => Promise<T>,
+    options?: { create?: boolean; actor?: string },
+  ): Promise<T>
 }
 
 /**
@@ -84,8 +88,13 @@ export function action<Args extends unknown[]>(
     const cli: CliContext = {
       options,
       out,
-      async withDatabase(use, { create = false } = {}) {
-        const db = await openDatabase({ url: options.db, migrationsDir: options.migrationsDir, create })
+      async withDatabase(use, { create = false, actor } = {}) {
+        const db = await openDatabase({
+          url: options.db,
+          migrationsDir: options.migrationsDir,
+          create,
+          ...(actor === undefined ? {} : { actor }),
+        })
         try {
           return await use(db)
         } finally {
