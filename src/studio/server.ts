@@ -152,7 +152,15 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       respond(res, errorPage(404, 'Not found', `There is no page ${url.pathname}.`))
       return
     }
-    const form = req.method === 'POST' ? await readForm(req) : new URLSearchParams()
+    let form = new URLSearchParams()
+    if (req.method === 'POST') {
+      try {
+        form = await readForm(req)
+      } catch (error) {
+        respond(res, errorResponse(error))
+        return
+      }
+    }
     if (match.route.writes) {
       if (!ctx.write) {
         respond(
@@ -225,7 +233,8 @@ function findRoute(method: string, path: string): { route: Route; params: string
       otherMethod = true
       continue
     }
-    return { route, params: match.slice(1).map((p) => decodeURIComponent(p)) }
+    // Parameters are ids, used as they appear in the path: the library validates them.
+    return { route, params: match.slice(1) }
   }
   return otherMethod ? 'method' : null
 }
