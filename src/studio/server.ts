@@ -37,10 +37,13 @@ const ROUTES: readonly Route[] = [
   ...erRoutes,
 ]
 
-/** The studio's own files, served from the package (no CDN). */
-const STATIC_FILES: Readonly<Record<string, string>> = {
-  '/static/studio.css': 'text/css; charset=utf-8',
-  '/static/studio.js': 'text/javascript; charset=utf-8',
+/** The studio's own files, served from the package's assets/ (no CDN): path → file, type. */
+const STATIC_FILES: Readonly<Record<string, readonly [string, string]>> = {
+  '/static/studio.css': ['studio.css', 'text/css; charset=utf-8'],
+  '/static/studio.js': ['studio.js', 'text/javascript; charset=utf-8'],
+  '/static/favicon.svg': ['favicon.svg', 'image/svg+xml'],
+  // Browsers ask for it on their own, before they read the page's icon link.
+  '/favicon.ico': ['favicon.svg', 'image/svg+xml'],
 }
 
 /** Options of {@link startStudio}. */
@@ -81,9 +84,9 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   const { db } = options
   const token = randomSecret()
   const statics = Object.fromEntries(
-    Object.keys(STATIC_FILES).map((path) => [
+    Object.entries(STATIC_FILES).map(([path, [file]]) => [
       path,
-      readFileSync(join(packageRoot(), 'assets', path.slice('/static/'.length))),
+      readFileSync(join(packageRoot(), 'assets', file)),
     ]),
   )
   const projectTable = (await db.dialect.introspect()).tables.find((t) => t.name === 'project_states')
@@ -138,9 +141,9 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       res.writeHead(303, { Location: '/projects' }).end()
       return
     }
-    const staticType = STATIC_FILES[url.pathname]
-    if (staticType && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Type': staticType }).end(statics[url.pathname])
+    const staticFile = STATIC_FILES[url.pathname]
+    if (staticFile && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': staticFile[1] }).end(statics[url.pathname])
       return
     }
     const match = findRoute(req.method ?? 'GET', url.pathname)
