@@ -4,7 +4,7 @@
  * never become markup, whatever it contains.
  */
 
-/** A piece of markup that is safe to insert as is: built only by {@link html} or {@link raw}. */
+/** A piece of markup that is safe to insert as is: built only by {@link html}. */
 export class Html {
   constructor(readonly text: string) {}
   toString(): string {
@@ -52,9 +52,4 @@ export function html(strings: TemplateStringsArray, ...values: readonly HtmlValu
   let out = strings[0]!
   for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!
   return new Html(out)
-}
-
-/** Trusted markup written by the studio itself (never data): e.g. a constant entity. */
-export function raw(text: string): Html {
-  return new Html(text)
 }
