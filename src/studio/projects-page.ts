@@ -63,12 +63,12 @@ async function listProjects(
   }
   if (cursor) {
     const at = dialect.encode('timestamp', cursor.updatedAt)
-    query = query.where((eb) =>
-      eb.or([
-        eb('updated_at', '<', at),
-        eb.and([eb('updated_at', '=', at), eb('id', '<', cursor.id.toLowerCase())]),
-      ]),
-    )
+    // `updated_at <= ?` is the index range that lets the database seek to the position; the OR
+    // alone (a common keyset spelling) made SQLite walk the index from the top, so a page deep
+    // in the list cost as much as all the pages before it.
+    query = query
+      .where('updated_at', '<=', at)
+      .where((eb) => eb.or([eb('updated_at', '<', at), eb('id', '<', cursor.id.toLowerCase())]))
   }
   const rows = await query
     .orderBy('updated_at', 'desc')
