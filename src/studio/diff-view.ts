@@ -31,7 +31,8 @@ export function lineDiff(before: string, after: string): Html {
       )
     }
   }
-  return html`<pre class="diff">${lines.map((line) => html`${line} `)}</pre>`
+  // One block-level span per line (studio.css): no newline between them.
+  return html`<pre class="diff">${lines}</pre>`
 }
 
 /** A word diff of two short values, inline: removed words struck through, added ones marked. */

@@ -143,6 +143,8 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     }
     const staticFile = STATIC_FILES[url.pathname]
     if (staticFile && req.method === 'GET') {
+      // The files change only with the package: a page need not fetch them again on every visit.
+      res.setHeader('Cache-Control', 'private, max-age=600')
       res.writeHead(200, { 'Content-Type': staticFile[1] }).end(statics[url.pathname])
       return
     }
