@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dialects } from './dialects.js'
+import { existsSync } from 'node:fs'
+import { expectOneLineError, runCli } from './cli-helpers.js'
+import { dialects, sqlite } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 import {
   fillStudioData,
@@ -43,6 +45,23 @@ function csrfOf(body: string): string {
   if (!match) throw new Error('no write form on the page')
   return match[1]!
 }
+
+describe('sqlite: aura-db studio command line', () => {
+  it('refuses a bad --port (exit 2) and a missing database file (no file left behind)', async () => {
+    const target = await sqlite.create()
+    try {
+      const port = await runCli(['--db', target.url, 'studio', '--port', '80x'])
+      expect(port.code).toBe(2)
+      expect(expectOneLineError(port.stderr)[0]).toContain('--port must be a whole number')
+      const missing = await runCli(['--db', target.url, 'studio'])
+      expect(missing.code).toBe(2)
+      expect(expectOneLineError(missing.stderr)[0]).toMatch(/does not exist/)
+      expect(existsSync(target.file!)).toBe(false)
+    } finally {
+      await target.drop()
+    }
+  })
+})
 
 for (const d of dialects) {
   describe.skipIf(!d.available)(`${d.name}: studio over HTTP`, () => {
