@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -26,6 +27,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The studio's page script runs in the browser.
+    files: ['assets/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Migrations are frozen in time: they never import application code.

@@ -221,6 +221,8 @@ export const usage = {
     new UsageError(
       'No secret key is configured: set AURA_SECRET_KEY (32 bytes, base64) or pass secretKeyFile to openDatabase().',
     ),
+  badPort: (given: string) =>
+    new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${given}".`),
   docsNeedPostgres: (given?: string) =>
     new UsageError(
       (given === undefined ? '' : `"${redactUrl(given)}" is not a PostgreSQL URL. `) +

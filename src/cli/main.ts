@@ -15,6 +15,7 @@ import { registerRollback } from './commands/rollback.js'
 import { registerScript } from './commands/script.js'
 import { registerSeed } from './commands/seed.js'
 import { registerStatus } from './commands/status.js'
+import { registerStudio } from './commands/studio.js'
 import { registerVerify } from './commands/verify.js'
 import { createProgram, runProgram } from './program.js'
 
@@ -34,5 +35,6 @@ registerBackup(program)
 registerBackups(program)
 registerRestore(program)
 registerDocs(program)
+registerStudio(program)
 
 await runProgram(program, process.argv)

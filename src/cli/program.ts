@@ -25,11 +25,12 @@ export interface CliContext {
    * Opens the database of `--db`, runs `work`, and closes it whatever happens. A missing SQLite
    * file is an error unless `create` is true: commands that only look must not leave a file behind.
    * `readOnly`: commands that only look open a SQLite file read-only, so they work on a file the
-   * user may only read and on a read-only mount.
+   * user may only read and on a read-only mount. `actor` is the audit actor of the writes the
+   * command makes.
    */
   withDatabase<T>(
     work: (db: AuraDatabase) => Promise<T>,
-    options?: { create?: boolean; readOnly?: boolean },
+    options?: { create?: boolean; readOnly?: boolean; actor?: string },
   ): Promise<T>
 }
 
@@ -89,12 +90,13 @@ export function action<Args extends unknown[]>(
     const cli: CliContext = {
       options,
       out,
-      async withDatabase(use, { create = false, readOnly = false } = {}) {
+      async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
         const db = await openDatabase({
           url: options.db,
           migrationsDir: options.migrationsDir,
           create,
           readOnly,
+          ...(actor === undefined ? {} : { actor }),
         })
         try {
           return await use(db)

@@ -1,0 +1,122 @@
+import { basename } from 'node:path'
+import { listBackups } from '../operations/backup-files.js'
+import { verifyDatabase } from '../operations/verify.js'
+import { html } from './html.js'
+import { age, bytes, fields, page, table, when, writeForm } from './layout.js'
+import { htmlResponse, redirect, type Route, type StudioContext } from './routes.js'
+
+function ok(value: boolean) {
+  return value ? html`<span class="ok">ok</span>` : html`<span class="failed">FAILED</span>`
+}
+
+/** Verification runs when asked for: it migrates a scratch database to compare schemas. */
+async function verifySection(ctx: StudioContext, run: boolean) {
+  if (!run) {
+    return html`<form method="get" action="/health">
+      <input type="hidden" name="verify" value="1" /><button type="submit">Run verify</button>
+    </form>`
+  }
+  const report = await verifyDatabase(ctx.db)
+  return html`<p>Overall: ${ok(report.ok)}</p>
+    ${table(
+      ['Check', 'Result', 'Detail'],
+      report.checks.map((c) => [c.name, ok(c.ok), c.detail]),
+    )}`
+}
+
+function backupProgress(ctx: StudioContext) {
+  const job = ctx.backups.state
+  const status =
+    job.state === 'running'
+      ? `${job.phase} ${job.done}/${job.total || '?'}`
+      : job.state === 'done'
+        ? `Done: ${basename(job.file)} (${bytes(job.sizeBytes)})`
+        : job.state === 'failed'
+          ? `Failed: ${job.message}`
+          : ''
+  return html`<div id="backup-progress" data-state="${job.state}">
+    <progress
+      max="${job.state === 'running' ? job.total || 1 : 1}"
+      value="${job.state === 'running' ? job.done : job.state === 'done' ? 1 : 0}"
+    ></progress>
+    <span class="backup-status">${status}</span>
+  </div>`
+}
+
+export const healthRoutes: readonly Route[] = [
+  {
+    method: 'GET',
+    path: /^\/health$/,
+    async handle(ctx, req) {
+      const status = await ctx.db.status()
+      const backups = listBackups(ctx.backupDir)
+      const body = html`<h2>Migrations</h2>
+        ${fields([
+          ['Dialect', status.dialect],
+          ['Database', status.database],
+          ['Current', status.current ?? '(none)'],
+          ['Pending', status.pending.length ? status.pending.join(', ') : 'none'],
+          [
+            'Drift',
+            status.drift.length
+              ? html`<span class="failed">${status.drift.length} migration(s)</span>`
+              : 'none',
+          ],
+        ])}
+        ${table(
+          ['Migration', 'Applied (UTC)', 'Checksum', 'ms'],
+          status.applied.map((m) => [
+            m.name,
+            when(m.appliedAt),
+            html`<code>${m.checksum.slice(0, 16)}</code>`,
+            m.executionMs,
+          ]),
+          'No migration applied.',
+        )}
+        ${
+          status.drift.length
+            ? table(
+                ['Drifted migration', 'Problem', 'Recorded', 'File now'],
+                status.drift.map((d) => [d.name, d.problem, d.expected, d.actual ?? '(missing)']),
+              )
+            : null
+        }
+        <h2>Verify</h2>
+        ${await verifySection(ctx, req.query.get('verify') === '1')}
+        <h2>Backups</h2>
+        <p>Directory: <code>${ctx.backupDir}</code></p>
+        ${writeForm(ctx, '/health/backup', 'Take a backup')} ${backupProgress(ctx)}
+        ${table(
+          ['File', 'Created (UTC)', 'Age', 'Size', 'Verified', 'Kind', 'Migration'],
+          backups.map((b) => [
+            basename(b.file),
+            when(b.createdAt),
+            age(b.createdAt),
+            bytes(b.sizeBytes),
+            ok(b.verified),
+            b.kind === 'safety' ? 'safety (pre-restore)' : 'backup',
+            b.manifest?.migration ?? '—',
+          ]),
+          'No backups yet.',
+        )}`
+      return htmlResponse(page(ctx, 'Health', body))
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/health\/backup$/,
+    writes: true,
+    async handle(ctx) {
+      // Not awaited: the page shows its progress (studio.js polls /api/backup) and the outcome.
+      void ctx.backups.start()
+      return redirect('/health')
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/backup$/,
+    async handle(ctx) {
+      return { kind: 'json', body: ctx.backups.state }
+    },
+  },
+]
