@@ -5,8 +5,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
 import { openDatabase, type AuraDatabase } from '../src/index.js'
 import type { DataRow, DatasetIndex, TableBatches } from './dataset.js'
+import { kyselyOperations } from './kysely-peer.js'
 import type { BenchOperation, SuiteContext } from './operations.js'
 import {
   libraryOperations,
@@ -69,17 +71,21 @@ export function openRaw(file: string): Database.Database {
   return raw
 }
 
-/** The open library database and raw connection of a SQLite run, and the operations over them. */
+/** The open library database, raw connection and Kysely peer of a SQLite run, and the operations over them. */
 export interface SqliteSuite {
   readonly db: AuraDatabase
   readonly raw: Database.Database
+  readonly kysely: Kysely<any>
   readonly operations: BenchOperation[]
   close(): Promise<void>
 }
 
 const ACTOR = 'bench'
 
-/** Opens both sides on `file` and pairs each library operation with its raw reference. */
+/**
+ * Opens the three sides on `file` (the peer on a connection of its own, configured as the raw
+ * one) and pairs each library operation with its raw reference and its peer.
+ */
 export async function openSqliteSuite(file: string, index: DatasetIndex): Promise<SqliteSuite> {
   const db = await openDatabase({ url: `sqlite:${file}`, actor: ACTOR })
   await db.ready()
@@ -91,19 +97,24 @@ export async function openSqliteSuite(file: string, index: DatasetIndex): Promis
   }
   const rawRestoreTargets = await prepareRestoreTargets(db, index.restoreTargets.raw)
   await prepareVersionTargets(db, [...index.versionTargets.library, ...index.versionTargets.raw])
+  const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: openRaw(file) }) })
   const library = libraryOperations(context)
   const reference = rawOperations(raw, index, rawRestoreTargets)
+  const peers = kyselyOperations(kysely, 'sqlite', index)
   const operations: BenchOperation[] = []
   for (const op of library) {
     const rawFn = reference[op.name]
     if (!rawFn) throw new Error(`bench/sqlite-suite.ts has no raw reference for "${op.name}"`)
-    operations.push({ ...op, raw: rawFn })
+    const peer = peers[op.name]
+    operations.push({ ...op, raw: rawFn, ...(peer ? { kysely: peer } : {}) })
   }
   return {
     db,
     raw,
+    kysely,
     operations,
     async close() {
+      await kysely.destroy()
       raw.close()
       await db.close()
     },

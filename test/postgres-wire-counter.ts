@@ -118,7 +118,7 @@ export class PostgresWireCounter {
  * packet: length, then protocol version) which has no type byte.
  */
 class MessageReader {
-  #buffer = Buffer.alloc(0)
+  #buffer: Buffer = Buffer.alloc(0)
   #started: boolean
 
   constructor(
