@@ -28,7 +28,7 @@ interface PeerDialect {
   now(): unknown
   /** An instant as the library binds it. */
   instant(date: Date): unknown
-  /** The library's default soft-delete filter on `column`. */
+  /** The library's default soft-delete filter on `column` (where no live-row index serves the query). */
   notDeleted(column: string): Expression<SqlBool>
   /** The full-text condition of the template search and its bound value. */
   textMatch(text: string): Expression<SqlBool>
@@ -77,7 +77,7 @@ export function kyselyOperations(
   const versions = new Map<string, number>()
   const status = (i: number) => PROJECT_STATUSES[i % PROJECT_STATUSES.length]!
   const liveWithStatus = (i: number) => (eb: ExpressionBuilder<any, 'project_states'>) =>
-    eb.and([eb('project_states.status', '=', status(i)), d.notDeleted('project_states.is_deleted')])
+    eb.and([eb('project_states.status', '=', status(i)), eb('project_states.is_deleted', '=', sql.lit(d.no))])
   const reads: Record<string, (i: number) => Promise<unknown>> = {
     'project by id': (i) =>
       db
@@ -141,18 +141,31 @@ export function kyselyOperations(
     },
     'export history query': (i) => {
       const { status: statuses, from, to } = exportQueryOf(i)
-      return db
-        .selectFrom('export_history')
-        .selectAll('export_history')
-        .where((eb) =>
-          eb.and([
-            eb('export_history.status', 'in', statuses),
-            eb('export_history.created_at', '>=', d.instant(from)),
-            eb('export_history.created_at', '<', d.instant(to)),
-          ]),
-        )
-        .orderBy('export_history.created_at', 'desc')
-        .orderBy('export_history.id', 'desc')
+      const branches = statuses.map((one, n) =>
+        db
+          .selectFrom(
+            db
+              .selectFrom('export_history')
+              .selectAll('export_history')
+              .where((eb) =>
+                eb.and([
+                  eb('export_history.status', '=', one),
+                  eb('export_history.created_at', '>=', d.instant(from)),
+                  eb('export_history.created_at', '<', d.instant(to)),
+                ]),
+              )
+              .orderBy('export_history.created_at', 'desc')
+              .orderBy('export_history.id', 'desc')
+              .limit(sql.lit(50))
+              .as(`s${n}`),
+          )
+          .selectAll(),
+      )
+      return branches
+        .slice(1)
+        .reduce((q, next) => q.unionAll(next), branches[0]!)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
         .limit(sql.lit(50))
         .offset(0)
         .execute()

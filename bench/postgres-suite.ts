@@ -41,7 +41,7 @@ import {
   type SqlRow,
 } from './raw-versions.js'
 import { capturePostgres } from './sql-capture.js'
-import { blobsIn, numbered, postgresStatement, SQL, updateColumns } from './statements.js'
+import { blobsIn, exportHistoryQuery, numbered, postgresStatement, SQL, updateColumns } from './statements.js'
 
 const ACTOR = 'bench'
 
@@ -231,18 +231,20 @@ function rawOperations(
     },
     'export history query': async (i) => {
       const { status, from, to } = exportQueryOf(i)
-      return (await pool.query(named(q.exportHistoryQuery, [...status, from, to, 0]))).rows
+      return (
+        await pool.query(
+          named(postgresStatement(exportHistoryQuery(2)), [...status.flatMap((s) => [s, from, to]), 0]),
+        )
+      ).rows
     },
     'project by id': async (i) =>
       (await pool.query(named(q.projectById, [projectIds[pick(i, projectIds.length)], false]))).rows[0],
     'projects by status (page of 50)': async (i) =>
-      (await pool.query(named(q.projectsByStatus, [PROJECT_STATUSES[i % PROJECT_STATUSES.length], false])))
-        .rows,
+      (await pool.query(named(q.projectsByStatus, [PROJECT_STATUSES[i % PROJECT_STATUSES.length]]))).rows,
     'scenes of a project': async (i) =>
       (await pool.query(named(q.scenesOfProject, [projectIds[pick(i, projectIds.length)], false]))).rows,
     'count by status': async (i) =>
-      (await pool.query(named(q.countByStatus, [PROJECT_STATUSES[i % PROJECT_STATUSES.length], false])))
-        .rows[0],
+      (await pool.query(named(q.countByStatus, [PROJECT_STATUSES[i % PROJECT_STATUSES.length]]))).rows[0],
     'add project + 10 scenes': (i) =>
       unit(async (client) => {
         const now = new Date()

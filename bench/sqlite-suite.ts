@@ -31,7 +31,7 @@ import {
   SPEC_COLUMNS,
   type SqlRow,
 } from './raw-versions.js'
-import { blobsIn, SQL, updateColumns } from './statements.js'
+import { blobsIn, exportHistoryQuery, SQL, updateColumns } from './statements.js'
 
 /** The pragmas `openSqliteFile` sets; the raw connection uses the same. */
 const PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON']
@@ -168,7 +168,7 @@ function rawOperations(
   }
 
   const templateSearch = raw.prepare(SQL.templateSearch)
-  const exportHistoryQuery = raw.prepare(SQL.exportHistoryQuery)
+  const exportHistory = raw.prepare(exportHistoryQuery(2))
   const versions_ = new RawVersions(raw, () => new Date().toISOString())
   const autosave = { statement: raw.prepare(SQL.insertAutosave), meta: ['Autosave'] }
 
@@ -178,9 +178,9 @@ function rawOperations(
   return {
     'project by id': (i) => projectById.get(projectIds[pick(i, projectIds.length)], 0),
     'projects by status (page of 50)': (i) =>
-      projectsByStatus.all(PROJECT_STATUSES[i % PROJECT_STATUSES.length], 0),
+      projectsByStatus.all(PROJECT_STATUSES[i % PROJECT_STATUSES.length]),
     'scenes of a project': (i) => scenesOfProject.all(projectIds[pick(i, projectIds.length)], 0),
-    'count by status': (i) => countByStatus.get(PROJECT_STATUSES[i % PROJECT_STATUSES.length], 0),
+    'count by status': (i) => countByStatus.get(PROJECT_STATUSES[i % PROJECT_STATUSES.length]),
     'add project + 10 scenes': (i) =>
       unit(() => {
         const now = new Date().toISOString()
@@ -252,7 +252,8 @@ function rawOperations(
     },
     'export history query': (i) => {
       const { status, from, to } = exportQueryOf(i)
-      return exportHistoryQuery.all(...status, from.toISOString(), to.toISOString(), 0)
+      const range = [from.toISOString(), to.toISOString()]
+      return exportHistory.all(...status.flatMap((s) => [s, ...range]), 0)
     },
     'soft delete with version check': (i) => {
       const id = deleteTargets.raw[i]!
