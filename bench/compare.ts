@@ -34,7 +34,12 @@ export interface OperationResult {
   readonly p99Met: boolean | null
   /** How many statements one call executes (checked identical on both sides). */
   readonly statements: number
+  /** The query plan of a read's statement on this database, one line per plan node. */
+  readonly plan?: readonly string[]
 }
+
+/** Explains one executed statement on the benchmark database: the plan's lines. */
+export type Explain = (statement: ExecutedStatement) => Promise<string[]>
 
 /** A dialect's part of the results. */
 export interface DialectResults {
@@ -79,6 +84,7 @@ export async function runOperation(
   capture: (fn: () => unknown) => Promise<ExecutedStatement[]>,
   timing: MeasureOptions,
   ratioTarget: boolean,
+  explain: Explain,
 ): Promise<OperationResult> {
   const libraryStatements = await capture(() => op.library(0))
   const raw = await capture(() => op.raw(0))
@@ -109,6 +115,9 @@ export async function runOperation(
     p99TargetUs,
     p99Met: p99TargetUs === null ? null : libraryTiming!.p99Us <= p99TargetUs,
     statements: libraryStatements.length,
+    ...(op.kind === 'read' && libraryStatements.length === 1
+      ? { plan: await explain(libraryStatements[0]!) }
+      : {}),
   }
 }
 

@@ -99,7 +99,11 @@ export async function runPostgres(
         if (!raw) throw new Error(`bench/postgres-suite.ts has no raw reference for "${op.name}"`)
         const peer = peers[op.name]
         const paired: BenchOperation = { ...op, raw, ...(peer ? { kysely: peer } : {}) }
-        const result = await runOperation(paired, capturePostgres, timing, false)
+        const result = await runOperation(paired, capturePostgres, timing, false, async ({ sql, values }) =>
+          (await pool.query(`explain ${sql}`, [...values])).rows.map(
+            (row: { 'QUERY PLAN': string }) => row['QUERY PLAN'],
+          ),
+        )
         operations.push(result)
         log(progressLine('postgres', result))
       }

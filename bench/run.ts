@@ -90,7 +90,16 @@ async function runSqlite(mode: Mode, size: DatasetSize, dir: string): Promise<Di
   const operations: OperationResult[] = []
   try {
     for (const op of suite.operations) {
-      const result = await runOperation(op, (fn) => captureSqlite(suite.raw, fn), TIMING[mode], true)
+      const result = await runOperation(
+        op,
+        (fn) => captureSqlite(suite.raw, fn),
+        TIMING[mode],
+        true,
+        async ({ sql, values }) =>
+          (suite.raw.prepare(`explain query plan ${sql}`).all(...values) as { detail: string }[]).map(
+            (row) => row.detail,
+          ),
+      )
       operations.push(result)
       log(progressLine('sqlite', result))
     }
