@@ -13,6 +13,14 @@ export interface OperationResult {
   readonly raw: Timing
   /** Library ops/s ÷ raw ops/s. */
   readonly ratio: number
+  /** The plain-Kysely peer (null where the operation has none). */
+  readonly kysely: Timing | null
+  /** Library ops/s ÷ plain-Kysely ops/s (null without a peer). */
+  readonly kyselyRatio: number | null
+  /** Whether the peer runs the library's statements or does the same job its own way. */
+  readonly kyselyComparison: 'statements' | 'job' | null
+  /** How many statements one call of the peer executes. */
+  readonly kyselyStatements: number | null
   /** The spec's ratio target (SQLite only; PostgreSQL numbers are absolute). */
   readonly ratioTarget: number | null
   /** Whether `ratio` reaches `ratioTarget` (null without a target). */
@@ -26,7 +34,12 @@ export interface OperationResult {
   readonly p99Met: boolean | null
   /** How many statements one call executes (checked identical on both sides). */
   readonly statements: number
+  /** The query plan of a read's statement on this database, one line per plan node. */
+  readonly plan?: readonly string[]
 }
+
+/** Explains one executed statement on the benchmark database: the plan's lines. */
+export type Explain = (statement: ExecutedStatement) => Promise<string[]>
 
 /** A dialect's part of the results. */
 export interface DialectResults {
@@ -62,40 +75,55 @@ export interface BackupResult {
   readonly commitsDuringBackup: number
 }
 
-/** Captures one call of each side, refuses a pair that runs different SQL, then measures it. */
+/**
+ * Captures one call of each side, refuses a library/raw pair that runs different SQL (and a
+ * peer that should run the same statements but does not), then measures all sides together.
+ */
 export async function runOperation(
   op: BenchOperation,
   capture: (fn: () => unknown) => Promise<ExecutedStatement[]>,
   timing: MeasureOptions,
   ratioTarget: boolean,
+  explain: Explain,
 ): Promise<OperationResult> {
-  const library = await capture(() => op.library(0))
+  const libraryStatements = await capture(() => op.library(0))
   const raw = await capture(() => op.raw(0))
-  assertSameStatements(op.name, library, raw)
-  const measured = await measure(op.library, op.raw, {
+  assertSameStatements(op.name, libraryStatements, raw)
+  const peer = op.kysely ?? null
+  const peerStatements = peer ? await capture(() => peer.fn(0)) : null
+  if (peer?.compare === 'statements') assertSameStatements(`${op.name} (plain Kysely)`, peerStatements!, raw)
+  const [libraryTiming, rawTiming, kysely] = await measure([op.library, op.raw, ...(peer ? [peer.fn] : [])], {
     ...timing,
     ...(op.maxCalls === undefined ? {} : { maxCalls: op.maxCalls }),
   })
-  const rawTiming = measured.raw!
-  const ratio = rawTiming.opsPerSec > 0 ? measured.library.opsPerSec / rawTiming.opsPerSec : 0
+  const per = (a: Timing, b: Timing) => (b.opsPerSec > 0 ? a.opsPerSec / b.opsPerSec : 0)
+  const ratio = per(libraryTiming!, rawTiming!)
   const target = ratioTarget ? RATIO_TARGETS[op.kind] : null
   const p99TargetUs = op.p99TargetUs ?? null
   return {
     operation: op.name,
     kind: op.kind,
-    library: measured.library,
-    raw: rawTiming,
+    library: libraryTiming!,
+    raw: rawTiming!,
     ratio,
+    kysely: kysely ?? null,
+    kyselyRatio: kysely ? per(libraryTiming!, kysely) : null,
+    kyselyComparison: peer?.compare ?? null,
+    kyselyStatements: peerStatements?.length ?? null,
     ratioTarget: target,
     ratioMet: target === null ? null : ratio >= target,
     p99TargetUs,
-    p99Met: p99TargetUs === null ? null : measured.library.p99Us <= p99TargetUs,
-    statements: library.length,
+    p99Met: p99TargetUs === null ? null : libraryTiming!.p99Us <= p99TargetUs,
+    statements: libraryStatements.length,
+    ...(op.kind === 'read' && libraryStatements.length === 1
+      ? { plan: await explain(libraryStatements[0]!) }
+      : {}),
   }
 }
 
 /** One progress line per measured operation, printed on stderr while the run goes on. */
 export function progressLine(dialect: string, r: OperationResult): string {
   const n = (x: number) => Math.round(x).toLocaleString('en')
-  return `${dialect}: ${r.operation}: ${n(r.library.opsPerSec)} ops/s, raw ${n(r.raw.opsPerSec)} (${r.ratio.toFixed(2)}×)`
+  const peer = r.kysely ? `, plain Kysely ${n(r.kysely.opsPerSec)} (${r.kyselyRatio!.toFixed(2)}×)` : ''
+  return `${dialect}: ${r.operation}: ${n(r.library.opsPerSec)} ops/s, raw ${n(r.raw.opsPerSec)} (${r.ratio.toFixed(2)}×)${peer}`
 }

@@ -181,14 +181,19 @@ export interface SplitTargets {
   readonly raw: readonly string[]
 }
 
+/** Split targets with a third share for the plain-Kysely peer. */
+export interface PeerTargets extends SplitTargets {
+  readonly kysely: readonly string[]
+}
+
 /** What the generator produced that the benchmarks need to pick their targets. */
 export interface DatasetIndex {
   /** Ids of the read targets: visible projects with scenes. */
   readonly projectIds: readonly string[]
   /** Spare projects at row version 1 that the update benchmark edits over and over. */
-  readonly updateTargets: SplitTargets
+  readonly updateTargets: PeerTargets
   /** Spare projects at row version 1 that the soft-delete benchmark deletes, each once. */
-  readonly deleteTargets: SplitTargets
+  readonly deleteTargets: PeerTargets
   /** Spare projects that the version benchmark snapshots over and over. */
   readonly versionTargets: SplitTargets
   /** Spare projects that the restore benchmark switches between two of their versions. */
@@ -481,17 +486,25 @@ export function generateDataset(
   const edited = Math.min(1000, Math.floor(spareProjectIds.length / 10))
   const versioned = Math.min(200, Math.floor(spareProjectIds.length / 20))
   const restored = 4
-  const versionsAt = 2 * edited
+  const versionsAt = 3 * edited
   const restoresAt = versionsAt + 2 * versioned
   const deletesAt = restoresAt + 2 * restored
-  const deletable = Math.floor((spareProjectIds.length - deletesAt) / 2)
+  const deletable = Math.floor((spareProjectIds.length - deletesAt) / 3)
   const slice = (from: number, n: number) => spareProjectIds.slice(from, from + n)
   return {
     tables: [projectTable, sceneTable, exportTable, templateTable, auditTable],
     index: {
       projectIds,
-      updateTargets: { library: slice(0, edited), raw: slice(edited, edited) },
-      deleteTargets: { library: slice(deletesAt, deletable), raw: slice(deletesAt + deletable, deletable) },
+      updateTargets: {
+        library: slice(0, edited),
+        raw: slice(edited, edited),
+        kysely: slice(2 * edited, edited),
+      },
+      deleteTargets: {
+        library: slice(deletesAt, deletable),
+        raw: slice(deletesAt + deletable, deletable),
+        kysely: slice(deletesAt + 2 * deletable, deletable),
+      },
       versionTargets: {
         library: slice(versionsAt, versioned),
         raw: slice(versionsAt + versioned, versioned),

@@ -1,7 +1,8 @@
 /**
- * Timing of one operation for the library and for its raw reference, in the same process and
- * the same run. The two sides take turns in rounds (library first in odd rounds, raw first in
- * even ones) so that drift over the run (page cache, WAL growth, CPU frequency) hits both alike;
+ * Timing of one operation for the library, its raw reference and its plain-Kysely peer, in the
+ * same process and the same run. The sides take turns in rounds (in order in odd rounds, in
+ * reverse order in even ones) so that drift over the run (page cache, WAL growth, CPU
+ * frequency) hits all alike;
  * a full garbage collection runs between rounds (with `--expose-gc`) so that one side does not
  * pay for the other's garbage.
  */
@@ -89,16 +90,13 @@ class Side {
 }
 
 /**
- * Measures `library` and, when given, `raw`: warm-up, then `rounds` alternating turns.
- * Returns each side's throughput (calls ÷ time spent inside the calls) and latency percentiles.
+ * Measures each of `fns` (the sides of one operation): warm-up, then `rounds` alternating turns.
+ * Returns, in the same order, each side's throughput (calls ÷ time spent inside the calls) and
+ * latency percentiles.
  */
-export async function measure(
-  library: OperationFn,
-  raw: OperationFn | null,
-  options: MeasureOptions,
-): Promise<{ library: Timing; raw: Timing | null }> {
+export async function measure(fns: readonly OperationFn[], options: MeasureOptions): Promise<Timing[]> {
   const max = options.maxCalls ?? Number.POSITIVE_INFINITY
-  const sides = [new Side(library, max), ...(raw ? [new Side(raw, max)] : [])]
+  const sides = fns.map((fn) => new Side(fn, max))
   for (const side of sides) await side.run(options.warmupMs, false)
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse()
@@ -107,5 +105,5 @@ export async function measure(
       await side.run(options.roundMs, true)
     }
   }
-  return { library: sides[0]!.timing(), raw: sides[1]?.timing() ?? null }
+  return sides.map((side) => side.timing())
 }

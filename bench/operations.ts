@@ -6,13 +6,30 @@ import type { AuraDatabase } from '../src/index.js'
 import { TEMPLATE_TAGS, type DatasetIndex } from './dataset.js'
 import type { OperationFn } from './harness.js'
 
-/** An operation with both sides. */
+/**
+ * The plain-Kysely peer of an operation: what an application that uses Kysely directly (no
+ * Aura Data) runs for it, on its own Kysely instance and connection.
+ */
+export interface PeerOperation {
+  readonly fn: OperationFn
+  /**
+   * `statements`: the library's statements, built with Kysely's query builder and compiled on
+   * every call (checked identical to the raw reference's); `job`: the same job done the way a
+   * Kysely application does it (e.g. the scenes as one multi-row insert, no audit rows), so its
+   * statements are reported, not compared.
+   */
+  readonly compare: 'statements' | 'job'
+}
+
+/** An operation with its sides. */
 export interface BenchOperation {
   readonly name: string
   /** Which spec target applies: ≥ 0.9× raw for reads, ≥ 0.85× for writes. */
   readonly kind: 'read' | 'write'
   readonly library: OperationFn
   readonly raw: OperationFn
+  /** The plain-Kysely peer, where there is one. */
+  readonly kysely?: PeerOperation
   /** Calls available per side (operations that use up their targets). */
   readonly maxCalls?: number
   /** The spec's absolute p99 target for this operation on the full data set, in microseconds. */
@@ -213,7 +230,7 @@ export function libraryOperations(context: SuiteContext): Omit<BenchOperation, '
     {
       name: 'soft delete with version check',
       kind: 'write',
-      maxCalls: Math.min(deleteTargets.library.length, deleteTargets.raw.length),
+      maxCalls: Math.min(deleteTargets.library.length, deleteTargets.raw.length, deleteTargets.kysely.length),
       library: (i) => db.projectStates.delete({ id: deleteTargets.library[i]!, rowVersion: 1 }),
     },
   ]

@@ -1,17 +1,21 @@
 /**
- * `npm run bench`: Aura Data against the raw-driver limit (quality.md, "Performance").
+ * `npm run bench`: Aura Data against the raw-driver limit (quality.md, "Performance") and
+ * against plain Kysely doing the same job (the peer a team would otherwise use).
  *
- *   node --expose-gc dist/bench/run.js [--tiny | --full] [--no-postgres] [--out FILE]
+ *   node --expose-gc dist/bench/run.js [--scale tiny|20k|100k] [--no-postgres] [--out FILE]
  *
- * 1. Builds a realistic database (default 20,000 projects / 200,000 scenes; `--full` 100,000 /
- *    1,000,000 with 100,000 exports and 10,000 templates; `--tiny` a few hundred rows, seconds,
- *    for the test suite) in a scratch directory, through the raw driver.
- * 2. For each operation, checks that the library and the raw reference execute the same SQL,
- *    then times both in alternating rounds in this process.
+ * 1. Builds a realistic database (default `--scale 20k`: 20,000 projects / 200,000 scenes;
+ *    `--scale 100k` (or `--full`): 100,000 / 1,000,000 with 100,000 exports and 10,000
+ *    templates; `--scale tiny` (or `--tiny`): a few hundred rows, seconds, for the test suite)
+ *    in a scratch directory, through the raw driver.
+ * 2. For each operation, checks that the library and the raw reference execute the same SQL
+ *    (and the peer too, for reads: see bench/kysely-peer.ts), then times the three sides in
+ *    alternating rounds in this process.
  * 3. Does the same on PostgreSQL when the server is reachable (`AURA_BENCH_POSTGRES_URL`, else
  *    `AURA_TEST_POSTGRES_URL`, else postgres://postgres@127.0.0.1:5432/postgres), in a scratch
  *    database that is dropped afterwards.
- * 4. Prints a table (operation, ops/s, p50, p99, ratio to raw) and writes
+ * 4. Prints a table (operation; ops/s, p50 and p99 of each side; the library's ratio to raw and
+ *    to plain Kysely, in ops/s) and writes
  *    `bench/results/latest.json` (or `--out`).
  */
 import {
@@ -51,6 +55,11 @@ const TIMING: Record<Mode, MeasureOptions> = {
   full: { warmupMs: 500, roundMs: 500, rounds: 8 },
 }
 
+/** The sizes `--scale` accepts, by name. */
+const SCALES: Record<string, Mode> = { tiny: 'tiny', '20k': 'default', '100k': 'full' }
+
+const USAGE = 'Usage: run.js [--scale tiny|20k|100k] [--no-postgres] [--out FILE]'
+
 /** Parses the command line. */
 function parseArgs(argv: readonly string[]): { mode: Mode; postgres: boolean; out: string } {
   let mode: Mode = 'default'
@@ -60,12 +69,13 @@ function parseArgs(argv: readonly string[]): { mode: Mode; postgres: boolean; ou
     const arg = argv[i]
     if (arg === '--tiny') mode = 'tiny'
     else if (arg === '--full') mode = 'full'
-    else if (arg === '--no-postgres') postgres = false
+    else if (arg === '--scale') {
+      const scale = SCALES[argv[++i] ?? '']
+      if (!scale) throw new Error(`--scale takes tiny, 20k or 100k. ${USAGE}`)
+      mode = scale
+    } else if (arg === '--no-postgres') postgres = false
     else if (arg === '--out' && argv[i + 1]) out = resolve(argv[++i]!)
-    else
-      throw new Error(
-        `Unknown argument ${String(arg)}. Usage: run.js [--tiny | --full] [--no-postgres] [--out FILE]`,
-      )
+    else throw new Error(`Unknown argument ${String(arg)}. ${USAGE}`)
   }
   return { mode, postgres, out }
 }
@@ -80,7 +90,16 @@ async function runSqlite(mode: Mode, size: DatasetSize, dir: string): Promise<Di
   const operations: OperationResult[] = []
   try {
     for (const op of suite.operations) {
-      const result = await runOperation(op, (fn) => captureSqlite(suite.raw, fn), TIMING[mode], true)
+      const result = await runOperation(
+        op,
+        (fn) => captureSqlite(suite.raw, fn),
+        TIMING[mode],
+        true,
+        async ({ sql, values }) =>
+          (suite.raw.prepare(`explain query plan ${sql}`).all(...values) as { detail: string }[]).map(
+            (row) => row.detail,
+          ),
+      )
       operations.push(result)
       log(progressLine('sqlite', result))
     }
@@ -202,7 +221,11 @@ const COLUMNS: readonly { heading: string; numeric: boolean }[] = [
   { heading: 'raw ops/s', numeric: true },
   { heading: 'raw p50', numeric: true },
   { heading: 'raw p99', numeric: true },
-  { heading: 'ratio', numeric: true },
+  { heading: 'kysely ops/s', numeric: true },
+  { heading: 'kysely p50', numeric: true },
+  { heading: 'kysely p99', numeric: true },
+  { heading: '÷ raw', numeric: true },
+  { heading: '÷ kysely', numeric: true },
   { heading: 'ratio target', numeric: false },
   { heading: 'p99 target (design ÷ 100)', numeric: false },
 ]
@@ -220,7 +243,13 @@ function formatRow(r: OperationResult): string[] {
     integer(r.raw.opsPerSec),
     micros(r.raw.p50Us),
     micros(r.raw.p99Us),
+    r.kysely ? integer(r.kysely.opsPerSec) : '—',
+    r.kysely ? micros(r.kysely.p50Us) : '—',
+    r.kysely ? micros(r.kysely.p99Us) : '—',
     `${r.ratio.toFixed(2)}×`,
+    r.kyselyRatio === null
+      ? '—'
+      : `${r.kyselyRatio.toFixed(2)}×${r.kyselyComparison === 'job' ? ' (job)' : ''}`,
     r.ratioTarget === null ? '' : `≥ ${r.ratioTarget.toFixed(2)}× ${verdict(r.ratioMet)}`,
     r.p99TargetUs === null ? '' : `≤ ${integer(r.p99TargetUs)} µs ${verdict(r.p99Met)}`,
   ]
@@ -268,8 +297,12 @@ async function main(): Promise<void> {
       continue
     }
     printTable(
-      `${r.dialect} (${mode}: ${describeSize(size)})${r.dialect === 'postgres' ? ' — absolute numbers; raw pg for reference' : ''}`,
+      `${r.dialect} (${mode}: ${describeSize(size)})${r.dialect === 'postgres' ? ' — raw pg with named prepared statements' : ''}`,
       r.operations.map(formatRow),
+    )
+    process.stdout.write(
+      "÷ raw, ÷ kysely: the library's ops/s over the other side's; (job): plain Kysely does the same job its own way " +
+        '(multi-row insert, one version-checked UPDATE, no audit rows), see bench/kysely-peer.ts\n',
     )
     if (r.migrateFromEmptyMs) {
       process.stdout.write(

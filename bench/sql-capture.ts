@@ -7,17 +7,18 @@
 import type Database from 'better-sqlite3'
 import pg from 'pg'
 
-/** One executed statement: its text and how many parameters it was given. */
+/** One executed statement: its text, how many parameters it was given, and their values. */
 export interface ExecutedStatement {
   readonly sql: string
   readonly parameters: number
+  readonly values: readonly unknown[]
 }
 
 const STATEMENT_METHODS = ['run', 'get', 'all', 'iterate'] as const
 
-function countParameters(args: readonly unknown[]): number {
-  if (args.length === 1 && Array.isArray(args[0])) return args[0].length
-  return args.length
+function parameterValues(args: readonly unknown[]): readonly unknown[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0] as unknown[]
+  return args
 }
 
 /** Runs `fn` and returns the statements it executed on any better-sqlite3 handle of the process. */
@@ -31,7 +32,8 @@ export async function captureSqlite(
   STATEMENT_METHODS.forEach((method, i) => {
     const original = originals[i]!
     proto[method] = function (this: Database.Statement, ...args: unknown[]) {
-      seen.push({ sql: this.source, parameters: countParameters(args) })
+      const values = parameterValues(args)
+      seen.push({ sql: this.source, parameters: values.length, values })
       return original.apply(this, args)
     }
   })
@@ -52,7 +54,7 @@ export async function capturePostgres(fn: () => unknown): Promise<ExecutedStatem
     const [first, second] = args
     const text = typeof first === 'string' ? first : (first as { text: string }).text
     const values = Array.isArray(second) ? second : ((first as { values?: unknown[] }).values ?? [])
-    seen.push({ sql: text, parameters: values.length })
+    seen.push({ sql: text, parameters: values.length, values })
     return original.apply(this, args)
   }
   try {

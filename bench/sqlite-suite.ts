@@ -5,8 +5,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
 import { openDatabase, type AuraDatabase } from '../src/index.js'
 import type { DataRow, DatasetIndex, TableBatches } from './dataset.js'
+import { kyselyOperations } from './kysely-peer.js'
 import type { BenchOperation, SuiteContext } from './operations.js'
 import {
   libraryOperations,
@@ -29,7 +31,7 @@ import {
   SPEC_COLUMNS,
   type SqlRow,
 } from './raw-versions.js'
-import { blobsIn, SQL, updateColumns } from './statements.js'
+import { blobsIn, exportHistoryQuery, SQL, updateColumns } from './statements.js'
 
 /** The pragmas `openSqliteFile` sets; the raw connection uses the same. */
 const PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON']
@@ -69,17 +71,21 @@ export function openRaw(file: string): Database.Database {
   return raw
 }
 
-/** The open library database and raw connection of a SQLite run, and the operations over them. */
+/** The open library database, raw connection and Kysely peer of a SQLite run, and the operations over them. */
 export interface SqliteSuite {
   readonly db: AuraDatabase
   readonly raw: Database.Database
+  readonly kysely: Kysely<any>
   readonly operations: BenchOperation[]
   close(): Promise<void>
 }
 
 const ACTOR = 'bench'
 
-/** Opens both sides on `file` and pairs each library operation with its raw reference. */
+/**
+ * Opens the three sides on `file` (the peer on a connection of its own, configured as the raw
+ * one) and pairs each library operation with its raw reference and its peer.
+ */
 export async function openSqliteSuite(file: string, index: DatasetIndex): Promise<SqliteSuite> {
   const db = await openDatabase({ url: `sqlite:${file}`, actor: ACTOR })
   await db.ready()
@@ -91,19 +97,24 @@ export async function openSqliteSuite(file: string, index: DatasetIndex): Promis
   }
   const rawRestoreTargets = await prepareRestoreTargets(db, index.restoreTargets.raw)
   await prepareVersionTargets(db, [...index.versionTargets.library, ...index.versionTargets.raw])
+  const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: openRaw(file) }) })
   const library = libraryOperations(context)
   const reference = rawOperations(raw, index, rawRestoreTargets)
+  const peers = kyselyOperations(kysely, 'sqlite', index)
   const operations: BenchOperation[] = []
   for (const op of library) {
     const rawFn = reference[op.name]
     if (!rawFn) throw new Error(`bench/sqlite-suite.ts has no raw reference for "${op.name}"`)
-    operations.push({ ...op, raw: rawFn })
+    const peer = peers[op.name]
+    operations.push({ ...op, raw: rawFn, ...(peer ? { kysely: peer } : {}) })
   }
   return {
     db,
     raw,
+    kysely,
     operations,
     async close() {
+      await kysely.destroy()
       raw.close()
       await db.close()
     },
@@ -157,7 +168,7 @@ function rawOperations(
   }
 
   const templateSearch = raw.prepare(SQL.templateSearch)
-  const exportHistoryQuery = raw.prepare(SQL.exportHistoryQuery)
+  const exportHistory = raw.prepare(exportHistoryQuery(2))
   const versions_ = new RawVersions(raw, () => new Date().toISOString())
   const autosave = { statement: raw.prepare(SQL.insertAutosave), meta: ['Autosave'] }
 
@@ -167,9 +178,9 @@ function rawOperations(
   return {
     'project by id': (i) => projectById.get(projectIds[pick(i, projectIds.length)], 0),
     'projects by status (page of 50)': (i) =>
-      projectsByStatus.all(PROJECT_STATUSES[i % PROJECT_STATUSES.length], 0),
+      projectsByStatus.all(PROJECT_STATUSES[i % PROJECT_STATUSES.length]),
     'scenes of a project': (i) => scenesOfProject.all(projectIds[pick(i, projectIds.length)], 0),
-    'count by status': (i) => countByStatus.get(PROJECT_STATUSES[i % PROJECT_STATUSES.length], 0),
+    'count by status': (i) => countByStatus.get(PROJECT_STATUSES[i % PROJECT_STATUSES.length]),
     'add project + 10 scenes': (i) =>
       unit(() => {
         const now = new Date().toISOString()
@@ -241,7 +252,8 @@ function rawOperations(
     },
     'export history query': (i) => {
       const { status, from, to } = exportQueryOf(i)
-      return exportHistoryQuery.all(...status, from.toISOString(), to.toISOString(), 0)
+      const range = [from.toISOString(), to.toISOString()]
+      return exportHistory.all(...status.flatMap((s) => [s, ...range]), 0)
     },
     'soft delete with version check': (i) => {
       const id = deleteTargets.raw[i]!

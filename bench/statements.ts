@@ -9,11 +9,11 @@ export const SQL = {
   projectById:
     'select "project_states".* from "project_states" where ("project_states"."id" = ? and +"project_states"."is_deleted" = ?) limit 1',
   projectsByStatus:
-    'select "project_states".* from "project_states" where ("project_states"."status" = ? and +"project_states"."is_deleted" = ?) order by "project_states"."updated_at" desc, "project_states"."id" asc limit 50',
+    'select "project_states".* from "project_states" where ("project_states"."status" = ? and "project_states"."is_deleted" = 0) order by "project_states"."updated_at" desc, "project_states"."id" asc limit 50',
   scenesOfProject:
     'select "scene_states".* from "scene_states" where ("scene_states"."project_id" = ? and exists (select 1 as "one" from "project_states" as "parent" where "parent"."id" = "scene_states"."project_id" and "parent"."is_deleted" = ?)) order by "scene_states"."scene_index" asc, "scene_states"."id" asc',
   countByStatus:
-    'select count(*) as "n" from "project_states" where ("project_states"."status" = ? and +"project_states"."is_deleted" = ?)',
+    'select count(*) as "n" from "project_states" where ("project_states"."status" = ? and "project_states"."is_deleted" = 0)',
   insertProject:
     'insert into "project_states" ("title", "description", "status", "brief_json", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *',
   insertScene:
@@ -39,9 +39,20 @@ export const SQL = {
     'select "project_versions".* from "project_versions" where "project_versions"."id" = ? limit 1',
   templateSearch:
     'select "templates".* from "templates" where "templates"."rowid" in (select rowid from "templates_fts" where "templates_fts" match ?) and (instr(\',\' || lower("templates"."tags") || \',\', ?) > 0 or instr(\',\' || lower("templates"."tags") || \',\', ?) > 0) order by "templates"."usage_count" desc, "templates"."rating" desc, "templates"."name" asc, "templates"."id" asc limit ?',
-  exportHistoryQuery:
-    'select "export_history".* from "export_history" where ("export_history"."status" in (?, ?) and "export_history"."created_at" >= ? and "export_history"."created_at" < ?) order by "export_history"."created_at" desc, "export_history"."id" desc limit 50 offset ?',
+  exportHistoryBranch:
+    'select * from (select "export_history".* from "export_history" where ("export_history"."status" = ? and "export_history"."created_at" >= ? and "export_history"."created_at" < ?) order by "export_history"."created_at" desc, "export_history"."id" desc limit 50) as "s{n}"',
 } as const
+
+/**
+ * The export-history query of `statuses` statuses, a date range and a page of 50 at an offset:
+ * one branch per status, merged (see `ExportHistoryRepository.query`).
+ */
+export function exportHistoryQuery(statuses: number): string {
+  const branches = Array.from({ length: statuses }, (_, i) =>
+    SQL.exportHistoryBranch.replace('{n}', String(i)),
+  )
+  return `${branches.join(' union all ')} order by "created_at" desc, "id" desc limit 50 offset ?`
+}
 
 /** `select content_hash, content from content_blobs where content_hash in (?, …)` for `n` hashes. */
 export function blobsIn(n: number): string {
@@ -64,10 +75,15 @@ export function numbered(sql: string): string {
 }
 
 /**
- * The PostgreSQL form of one of these statements: numbered placeholders, and the default
- * soft-delete filter as the plain comparison. SQLite's form is `+<column> = ?` (see
- * `SqliteAuraDialect.notDeletedCondition`: it keeps SQLite's planner off the flag's index).
+ * The PostgreSQL form of one of these statements: numbered placeholders, the default
+ * soft-delete filter as the plain comparison, and the live-index predicate as `= false`.
+ * SQLite's forms are `+<column> = ?` (see `SqliteAuraDialect.notDeletedCondition`: it keeps
+ * SQLite's planner off the flag's index) and `<column> = 0` (booleans are integers there).
  */
 export function postgresStatement(sql: string): string {
-  return numbered(sql.replace(/\+("[a-z_]+"\."is_deleted" = \?)/g, '$1'))
+  return numbered(
+    sql
+      .replace(/\+("[a-z_]+"\."is_deleted" = \?)/g, '$1')
+      .replace(/("[a-z_]+"\."is_deleted" = )0\b/g, '$1false'),
+  )
 }

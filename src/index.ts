@@ -65,7 +65,7 @@ export {
   type ReadOptions,
 } from './repository/repository.js'
 export type { OrderBy, QueryOptions, Where } from './repository/filter.js'
-export type { ProjectWithDetails } from './repository/project-states-repository.js'
+export type { IncompleteOptions, ProjectWithDetails } from './repository/project-states-repository.js'
 export type { CheckpointProgress } from './repository/render-checkpoints-repository.js'
 export type { ConfigValue, SetOptions } from './repository/configurations-repository.js'
 export type { ConfigurationsRepository, ValueCipher } from './repository/configurations-repository.js'

@@ -21,6 +21,9 @@ const OPERATIONS = [
   'soft delete with version check',
 ]
 
+/** The operations without a plain-Kysely peer (content-addressed versions are the library's own). */
+const WITHOUT_PEER = new Set(['create version', 'restore version'])
+
 interface Timing {
   calls: number
   opsPerSec: number
@@ -33,7 +36,14 @@ interface Results {
   results: {
     dialect: string
     skipped?: string
-    operations: { operation: string; library: Timing; raw: Timing; ratio: number }[]
+    operations: {
+      operation: string
+      library: Timing
+      raw: Timing
+      kysely: Timing | null
+      ratio: number
+      kyselyRatio: number | null
+    }[]
   }[]
 }
 
@@ -62,9 +72,9 @@ describe('npm run bench (tiny mode)', () => {
   const out = join(dir, 'latest.json')
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('exits 0 and reports every operation for the library and the raw reference', async () => {
+  it('exits 0 and reports every operation for the library, the raw reference and the Kysely peer', async () => {
     const postgres = inject('postgresAvailable')
-    const run = await runBench(['--tiny', '--out', out, ...(postgres ? [] : ['--no-postgres'])])
+    const run = await runBench(['--scale', 'tiny', '--out', out, ...(postgres ? [] : ['--no-postgres'])])
     expect(run.code, run.stderr).toBe(0)
     const document = JSON.parse(readFileSync(out, 'utf8')) as Results
     expect(document.mode).toBe('tiny')
@@ -74,13 +84,18 @@ describe('npm run bench (tiny mode)', () => {
       expect(result.skipped, `${result.dialect} skipped`).toBeUndefined()
       expect(result.operations.map((o) => o.operation)).toEqual(OPERATIONS)
       for (const op of result.operations) {
-        for (const side of [op.library, op.raw]) {
+        const peer = WITHOUT_PEER.has(op.operation) ? [] : [op.kysely!]
+        expect(op.kysely === null, `${result.dialect}: ${op.operation} without a peer`).toBe(
+          peer.length === 0,
+        )
+        for (const side of [op.library, op.raw, ...peer]) {
           expect(side.calls, `${result.dialect}: ${op.operation}`).toBeGreaterThan(0)
           expect(side.opsPerSec, `${result.dialect}: ${op.operation}`).toBeGreaterThan(0)
           expect(side.p50Us, `${result.dialect}: ${op.operation}`).toBeGreaterThan(0)
           expect(side.p99Us, `${result.dialect}: ${op.operation}`).toBeGreaterThan(0)
         }
         expect(op.ratio).toBeGreaterThan(0)
+        if (peer.length > 0) expect(op.kyselyRatio).toBeGreaterThan(0)
       }
     }
   }, 60_000)

@@ -33,6 +33,42 @@ for (const d of dialects) {
       expect(JSON.parse(details!.checkpoints[0]!.checkpointData!)).toEqual({ voice: 'x' })
     })
 
+    it('projectStates: getIncomplete pages by keyset, newest update first, ties by id; bad paging is a ValidationError', async () => {
+      const { db } = ctx
+      // One unit: one clock reading, so all five share their updatedAt and only the id orders them.
+      const tied = await db.transaction(async (uow) => {
+        const added = []
+        for (let i = 0; i < 5; i++)
+          added.push(await uow.projectStates.add({ title: `Tied ${i}`, status: 'InProgress' }))
+        return added
+      })
+      await new Promise((r) => setTimeout(r, 5))
+      const newest = await db.projectStates.add({ title: 'Newest', status: 'InProgress' })
+      const all = await db.projectStates.getIncomplete()
+      const ours = new Set([newest.id, ...tied.map((p) => p.id)])
+      expect(all.filter((p) => ours.has(p.id)).map((p) => p.id)).toEqual([
+        newest.id,
+        ...tied.map((p) => p.id).sort(),
+      ])
+      const paged = []
+      let page = await db.projectStates.getIncomplete({ limit: 2 })
+      while (page.length > 0) {
+        expect(page.length).toBeLessThanOrEqual(2)
+        paged.push(...page)
+        page = await db.projectStates.getIncomplete({ limit: 2, after: page[page.length - 1]! })
+      }
+      expect(paged.map((p) => p.id)).toEqual(all.map((p) => p.id))
+      for (const bad of [
+        { limit: 0 },
+        { limit: 1001 },
+        { limit: 2.5 },
+        { after: { id: newest.id, updatedAt: 'yesterday' as unknown as Date } },
+        { after: { id: 'not-a-uuid', updatedAt: new Date() } },
+      ]) {
+        await expect(db.projectStates.getIncomplete(bad)).rejects.toBeInstanceOf(ValidationError)
+      }
+    })
+
     it('projectStates: updateStatus sets completedAt for terminal statuses; unknown id is NotFoundError', async () => {
       const { db } = ctx
       const p = await db.projectStates.add({ title: 'Status', jobId: 'job-status-1' })

@@ -1,5 +1,7 @@
+import { sql } from 'kysely'
 import { NotFoundError, ValidationError } from '../errors.js'
 import { EXPORT_STATUSES, exportHistoryTable, type ExportHistoryEntry } from '../schema/export-history.js'
+import { buildConditions, checkQuery } from './filter.js'
 import { Repository } from './repository.js'
 import type { Session, TxContext } from './session.js'
 import { validateInsert, validateKey, validateUpdate } from './validation.js'
@@ -179,26 +181,91 @@ export class ExportHistoryRepository extends Repository<typeof exportHistoryTabl
         'offset',
       )
     }
-    const where: Record<string, unknown> = {}
-    if (criteria.status !== undefined) {
-      const statuses: readonly unknown[] = Array.isArray(criteria.status)
-        ? criteria.status
-        : [criteria.status]
-      for (const status of statuses) {
-        if (!EXPORT_STATUSES.includes(status as ExportStatus)) {
-          throw new ValidationError(
-            `export_history.query status must be one of ${EXPORT_STATUSES.join(', ')}`,
-            'status',
-          )
-        }
+    const statuses: readonly unknown[] | null =
+      criteria.status === undefined
+        ? null
+        : Array.isArray(criteria.status)
+          ? criteria.status
+          : [criteria.status]
+    for (const status of statuses ?? []) {
+      if (!EXPORT_STATUSES.includes(status as ExportStatus)) {
+        throw new ValidationError(
+          `export_history.query status must be one of ${EXPORT_STATUSES.join(', ')}`,
+          'status',
+        )
       }
-      where.status = { in: statuses }
     }
     const createdAt: Record<string, Date> = {}
     if (criteria.from !== undefined) createdAt.gte = criteria.from
     if (criteria.to !== undefined) createdAt.lt = criteria.to
+    const where: Record<string, unknown> = {}
     if (Object.keys(createdAt).length > 0) where.createdAt = createdAt
-    return this.find(where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit, offset })
+    const page = { orderBy: { createdAt: 'desc', id: 'desc' }, limit, offset } as const
+    const distinct = statuses === null ? [] : [...new Set(statuses as ExportStatus[])]
+    if (distinct.length < 2) {
+      return this.find(statuses === null ? where : { status: { in: distinct }, ...where }, page)
+    }
+    return this.#newestOfEach(distinct, where, limit, offset)
+  }
+
+  /**
+   * The page of several statuses, merged from one branch per status: each branch reads its
+   * status newest first from (status, created_at, id) and stops after `limit + offset` rows, so
+   * the page costs at most that many rows per status. `status IN (…)` with the same order made
+   * both SQLite and PostgreSQL read the whole window of every status and sort it.
+   */
+  async #newestOfEach(
+    statuses: readonly ExportStatus[],
+    where: Record<string, unknown>,
+    limit: number,
+    offset: number,
+  ): Promise<ExportHistoryEntry[]> {
+    const dialect = this.session.dialect
+    const depth = limit + offset
+    const branches = statuses.map((status) =>
+      checkQuery(
+        this.table,
+        dialect,
+        { status, ...where },
+        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: depth },
+      ),
+    )
+    // Each branch's values, then the offset; a branch's limit is a literal in its SQL.
+    const values = [...branches.flatMap((b) => b.values), offset]
+    const found = this.session.rows((db) =>
+      this.session.cache.compile(
+        `export_history:newest-of-each:${statuses.length}:${branches[0]!.shape}:${depth}:${limit}`,
+        values,
+        (v) => {
+          let first = 0
+          const selects = branches.map((checked, i) => {
+            const base = first
+            first += checked.values.length
+            let branch = db
+              .selectFrom(this.table.name)
+              .selectAll(this.table.name)
+              .where((eb) =>
+                eb.and(
+                  buildConditions(eb, dialect, checked, (at) => v(base + at), this.table.name).expressions,
+                ),
+              )
+            for (const o of checked.order)
+              branch = branch.orderBy(`${this.table.name}.${o.column}`, o.direction)
+            // SQLite allows ORDER BY and LIMIT only on the last SELECT of a compound: each branch is a subquery.
+            return db.selectFrom(branch.limit(sql.lit(depth)).as(`s${i}`)).selectAll()
+          })
+          let q = selects[0]!
+          for (const next of selects.slice(1)) q = q.unionAll(next)
+          return q
+            .orderBy('created_at', 'desc')
+            .orderBy('id', 'desc')
+            .limit(sql.lit(limit))
+            .offset(v(values.length - 1) as number)
+        },
+      ),
+    )
+    const rows = Array.isArray(found) ? found : await found
+    return rows.map((row) => this.fromRow(row))
   }
 
   /**

@@ -9,7 +9,18 @@ import type { SceneState } from '../schema/scene-states.js'
 import type { Repository } from './repository.js'
 import { SoftDeleteRepository } from './repository.js'
 import type { Row, TxContext } from './session.js'
-import { validateUpdate } from './validation.js'
+import { checkQuery } from './filter.js'
+import { validateKey, validateUpdate } from './validation.js'
+
+/** Paging of `getIncomplete`: a page size and where the previous page ended. */
+export interface IncompleteOptions {
+  /** At most this many projects (1 to 1000); all of them when omitted. */
+  readonly limit?: number
+  /** The last project of the previous page: the page starts right after it, in the same order. */
+  readonly after?: Pick<ProjectState, 'id' | 'updatedAt'>
+}
+
+const MAX_PAGE = 1000
 
 /** A project with its scenes (by index), assets and checkpoints (newest first). */
 export interface ProjectWithDetails extends ProjectState {
@@ -53,9 +64,70 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
     return this.firstOrDefault({ jobId }, { orderBy: { updatedAt: 'desc' } })
   }
 
-  /** Projects in progress, most recently updated first. */
-  async getIncomplete(): Promise<ProjectState[]> {
-    return this.find({ status: 'InProgress' }, { orderBy: { updatedAt: 'desc' } })
+  /**
+   * Projects in progress, most recently updated first (ties by id), from the index of live
+   * projects by status and update time: a page costs its own rows, whatever the number of
+   * projects. Without `limit` every project in progress is returned (a cost that grows with
+   * them); with `limit` and `after` the list is read page by page (keyset paging: a page starts
+   * at the previous page's last project, so projects that change between pages are neither
+   * skipped nor repeated by an offset).
+   *
+   * @example
+   * let page = await db.projectStates.getIncomplete({ limit: 100 })
+   * while (page.length === 100) {
+   *   page = await db.projectStates.getIncomplete({ limit: 100, after: page[page.length - 1] })
+   * }
+   */
+  async getIncomplete(options: IncompleteOptions = {}): Promise<ProjectState[]> {
+    if (typeof options !== 'object' || options === null) {
+      throw new ValidationError('project_states.getIncomplete expects { limit?, after? }')
+    }
+    const { limit, after } = options
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)) {
+      throw new ValidationError(
+        `project_states.getIncomplete limit must be an integer from 1 to ${MAX_PAGE}`,
+        'limit',
+      )
+    }
+    const order = { orderBy: { updatedAt: 'desc' }, ...(limit === undefined ? {} : { limit }) } as const
+    if (after === undefined) return this.find({ status: 'InProgress' }, order)
+    if (
+      typeof after !== 'object' ||
+      after === null ||
+      !(after.updatedAt instanceof Date) ||
+      Number.isNaN(after.updatedAt.getTime())
+    ) {
+      throw new ValidationError(
+        'project_states.getIncomplete after must be the last project of the previous page ({ id, updatedAt })',
+        'after',
+      )
+    }
+    const id = validateKey(this.table, after.id)
+    const dialect = this.session.dialect
+    const checked = checkQuery(this.table, dialect, { status: 'InProgress' }, order)
+    const visibility = this.visibilityValues({}, checked)
+    const at = checked.values.length + visibility.length
+    const values = [...checked.values, ...visibility, dialect.encode('timestamp', after.updatedAt), id]
+    const found = this.session.rows((db) =>
+      this.session.cache.compile(`project_states:incomplete-after:${checked.limit}`, values, (v) => {
+        // `updated_at <= ?` first: a range the index seeks to, so the page starts at the cursor
+        // instead of skipping the rows before it; the second term drops the cursor's earlier ties.
+        let q = db
+          .selectFrom(this.table.name)
+          .selectAll(this.table.name)
+          .where((eb) =>
+            eb.and([
+              ...this.conditions(eb, checked, v, {}),
+              eb('project_states.updated_at', '<=', v(at)),
+              eb.or([eb('project_states.updated_at', '<', v(at)), eb('project_states.id', '>', v(at + 1))]),
+            ]),
+          )
+        for (const o of checked.order) q = q.orderBy(`${this.table.name}.${o.column}`, o.direction)
+        return checked.limit === null ? q : q.limit(sql.lit(checked.limit))
+      }),
+    )
+    const rows = Array.isArray(found) ? found : await found
+    return rows.map((row) => this.fromRow(row))
   }
 
   /** Projects with `status` not updated for `olderThanMs` milliseconds, oldest first. */

@@ -17,6 +17,12 @@ const PROJECT_CHILDREN = new Set(['scene_states', 'asset_states', 'render_checkp
  */
 const LIVE_PARENT = new Set(['scene_states', 'asset_states', 'render_checkpoints'])
 
+/**
+ * Per table, the first column of its index on live rows (QueryPlansAtScale migration:
+ * `ix_project_states_live_status_updated_at_id`, partial on `is_deleted` false).
+ */
+const LIVE_INDEX_LEADING_COLUMNS: Readonly<Record<string, string>> = { project_states: 'status' }
+
 /** Maps a driver row to an entity of one table. */
 type RowMapper = (row: Row) => Record<string, unknown>
 
@@ -196,7 +202,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
   async count(where: Where<E> = {}, options: ReadOptions = {}): Promise<number> {
     const found = this.session.rows((db) => {
       const checked = checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options)
-      const values = [...checked.values, ...this.visibilityValues(options)]
+      const values = [...checked.values, ...this.visibilityValues(options, checked)]
       return this.session.cache.compile(
         `${this.table.name}:count:${checked.shape}:${options.includeDeleted === true}`,
         values,
@@ -286,7 +292,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     options: ReadOptions,
     lockForUpdate = false,
   ): CompiledQuery {
-    const values = [...checked.values, ...this.visibilityValues(options)]
+    const values = [...checked.values, ...this.visibilityValues(options, checked)]
     // Where writers run concurrently (PostgreSQL), a read-modify-write locks the rows it read, so
     // it waits for a concurrent writer and then sees its committed version instead of a stale one.
     const lock = lockForUpdate && !this.session.dialect.capabilities.singleWriter
@@ -316,13 +322,25 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
   }
 
   /** The values the soft-delete conditions take, after the filter's own values. */
-  protected visibilityValues(options: ReadOptions): unknown[] {
+  protected visibilityValues(options: ReadOptions, checked: CheckedQuery): unknown[] {
     if (options.includeDeleted) return []
     const values: unknown[] = []
     const no = this.session.dialect.encode('bool', false)
-    if (this.table.features.softDelete) values.push(no)
+    if (this.table.features.softDelete && !this.#liveIndexServes(checked)) values.push(no)
     if (PROJECT_CHILDREN.has(this.table.name)) values.push(no)
     return values
+  }
+
+  /**
+   * Whether an index of the table's live rows (partial on `is_deleted` false) can serve the
+   * query: its first column has an equality condition. The soft-delete term is then spelled as
+   * that index's predicate, `is_deleted = <false literal>`: SQLite and PostgreSQL use a partial
+   * index only when the query's WHERE implies its predicate, which neither proves from a bound
+   * parameter (nor from SQLite's `+is_deleted`, the spelling of every other query).
+   */
+  #liveIndexServes(checked: CheckedQuery): boolean {
+    const leading = LIVE_INDEX_LEADING_COLUMNS[this.table.name]
+    return leading !== undefined && checked.conditions.some((c) => c.op === 'eq' && c.column === leading)
   }
 
   protected conditions(eb: any, checked: CheckedQuery, v: (i: number) => unknown, options: ReadOptions) {
@@ -330,7 +348,12 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     if (options.includeDeleted) return expressions
     let next = checked.values.length
     if (this.table.features.softDelete) {
-      expressions.push(this.session.dialect.notDeletedCondition(`${this.table.name}.is_deleted`, v(next++)))
+      const column = `${this.table.name}.is_deleted`
+      expressions.push(
+        this.#liveIndexServes(checked)
+          ? eb(column, '=', sql.lit(this.session.dialect.encode('bool', false)))
+          : this.session.dialect.notDeletedCondition(column, v(next++)),
+      )
     }
     if (PROJECT_CHILDREN.has(this.table.name)) {
       const flag = v(next++)
