@@ -3,21 +3,23 @@
  * execution (`run`, `get`, `all`, `iterate`) and every pg `Client#query`. The benchmark records
  * one call of the library and one of the raw reference and refuses to compare them unless they
  * executed the same statements in the same order: the ratio is then the library's own cost.
+ * The query-plan tests (test/query-plans.test.ts) record the library's statements to EXPLAIN them.
  */
 import type Database from 'better-sqlite3'
 import pg from 'pg'
 
-/** One executed statement: its text and how many parameters it was given. */
+/** One executed statement: its text, how many parameters it was given, and their values. */
 export interface ExecutedStatement {
   readonly sql: string
   readonly parameters: number
+  readonly values: readonly unknown[]
 }
 
 const STATEMENT_METHODS = ['run', 'get', 'all', 'iterate'] as const
 
-function countParameters(args: readonly unknown[]): number {
-  if (args.length === 1 && Array.isArray(args[0])) return args[0].length
-  return args.length
+function parameterValues(args: readonly unknown[]): readonly unknown[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0]
+  return args
 }
 
 /** Runs `fn` and returns the statements it executed on any better-sqlite3 handle of the process. */
@@ -31,7 +33,8 @@ export async function captureSqlite(
   STATEMENT_METHODS.forEach((method, i) => {
     const original = originals[i]!
     proto[method] = function (this: Database.Statement, ...args: unknown[]) {
-      seen.push({ sql: this.source, parameters: countParameters(args) })
+      const values = parameterValues(args)
+      seen.push({ sql: this.source, parameters: values.length, values })
       return original.apply(this, args)
     }
   })
@@ -52,7 +55,7 @@ export async function capturePostgres(fn: () => unknown): Promise<ExecutedStatem
     const [first, second] = args
     const text = typeof first === 'string' ? first : (first as { text: string }).text
     const values = Array.isArray(second) ? second : ((first as { values?: unknown[] }).values ?? [])
-    seen.push({ sql: text, parameters: values.length })
+    seen.push({ sql: text, parameters: values.length, values })
     return original.apply(this, args)
   }
   try {
