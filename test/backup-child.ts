@@ -5,11 +5,25 @@
  * - `holder URL`: opens the database, reads from it, prints `ready` and keeps it open.
  * - `stalled-backup URL DIR`: starts `db.backup()` and, at its first progress report, prints
  *   `copying` and blocks (so that it can be killed in the middle of the backup).
+ * - `restore URL DIR FILE`: restores the backup FILE of DIR over the database (yes: true) and
+ *   prints `restored` or `restore-failed <message>`; with AURA_TEST_PAUSE_AT it stops at that
+ *   step of the restore (src/pause-point.ts), to be killed there.
  */
-import { openDatabase } from '../src/index.js'
+import { openDatabase, restoreDatabase } from '../src/index.js'
 
-const [mode, url, dir] = process.argv.slice(2)
-if (!mode || !url) throw new Error('usage: backup-child.ts writer|holder|stalled-backup URL [DIR]')
+const [mode, url, dir, file] = process.argv.slice(2)
+if (!mode || !url)
+  throw new Error('usage: backup-child.ts writer|holder|stalled-backup|restore URL [DIR] [FILE]')
+
+if (mode === 'restore') {
+  try {
+    await restoreDatabase({ url, file: file!, ...(dir ? { dir } : {}), yes: true })
+    process.stdout.write('restored\n')
+  } catch (error) {
+    process.stdout.write(`restore-failed ${(error as Error).message}\n`)
+  }
+  process.exit(0)
+}
 
 const db = await openDatabase({ url })
 

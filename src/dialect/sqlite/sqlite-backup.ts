@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { backupErrors } from '../../errors.js'
 import { copyFileHashed, fsyncDir, removeDatabaseFiles, tempPath } from '../backup-fs.js'
+import { pausePoint } from '../../pause-point.js'
 import { enterWal } from './sqlite-wal.js'
 import type {
   BackupContent,
@@ -285,6 +286,7 @@ class SqliteExclusiveDatabase implements ExclusiveDatabase {
     lock.pragma('journal_mode = DELETE')
     lock.pragma('journal_mode = MEMORY')
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(this.#path + suffix, { force: true })
+    await pausePoint('restore:swap')
     renameSync(staged.path, this.#path)
     fsyncDir(dirname(this.#path))
     await this.release()
