@@ -35,6 +35,13 @@ export interface OpenDatabaseOptions {
    */
   readonly create?: boolean
   /**
+   * SQLite: open the file for reading only, writing nothing to it or beside it, so that a file the
+   * process may not write, or one on a read-only mount, can still be inspected (`aura-db status`,
+   * `list`, `verify`). Every write is then a StorageError. Implies `create: false`. No effect on
+   * PostgreSQL, where the server's permissions decide.
+   */
+  readonly readOnly?: boolean
+  /**
    * The key that encrypts sensitive configuration values: 32 bytes, or their standard base64.
    * Default: the environment variable `AURA_SECRET_KEY` (base64), else `AURA_SECRET_KEY_FILE`.
    */
@@ -125,7 +132,7 @@ export class AuraDatabase {
   ready(): Promise<void> {
     this.assertOpen()
     if (!this.#ready) {
-      const check = this.migrator.status().then((status) => {
+      const check = this.#mapped(this.migrator.status()).then((status) => {
         if (status.drift.length > 0) {
           throw new MigrationError(
             `Applied migrations drifted from their files: ${status.drift.map((d) => d.name).join(', ')}. Run \`aura-db status\`.`,
@@ -141,6 +148,15 @@ export class AuraDatabase {
     return this.#ready
   }
 
+  /** The promise with any error it rejects with turned into an AuraDataError (the central mapping). */
+  async #mapped<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work
+    } catch (error) {
+      throw this.dialect.mapError(error)
+    }
+  }
+
   #repositoryOptions() {
     return { cipher: this.#cipher }
   }
@@ -153,14 +169,14 @@ export class AuraDatabase {
    * const { inserted } = await db.seed()
    */
   seed(): Promise<SeedResult> {
-    return seedDatabase(this)
+    return this.#mapped(seedDatabase(this))
   }
 
   /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */
   async migrate(options: { to?: string } = {}): Promise<MigrationRun> {
     this.assertOpen()
     this.#ready = null
-    const run = await this.migrator.migrate(options)
+    const run = await this.#mapped(this.migrator.migrate(options))
     if (run.error) throw run.error
     return run
   }
@@ -169,7 +185,7 @@ export class AuraDatabase {
   async rollback(options: { to?: string | 0 } = {}): Promise<MigrationRun> {
     this.assertOpen()
     this.#ready = null
-    const run = await this.migrator.rollback(options)
+    const run = await this.#mapped(this.migrator.rollback(options))
     if (run.error) throw run.error
     return run
   }
@@ -177,7 +193,7 @@ export class AuraDatabase {
   /** Current, applied and pending migrations and any drift. */
   status(): Promise<MigrationStatus> {
     this.assertOpen()
-    return this.migrator.status()
+    return this.#mapped(this.migrator.status())
   }
 
   /**
@@ -189,7 +205,7 @@ export class AuraDatabase {
    */
   backup(options: BackupOptions = {}): Promise<BackupResult> {
     this.assertOpen()
-    return createBackup(this.dialect, options)
+    return this.#mapped(createBackup(this.dialect, options))
   }
 
   /** Closes the connection(s). Further use is a UsageError. */
@@ -216,7 +232,10 @@ export class AuraDatabase {
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
   // The key is checked before anything is opened: a bad key leaves no connection behind.
   const cipher = loadSecretCipher(options)
-  const dialect = createDialect(options.url ?? defaultDatabaseUrl(), { create: options.create ?? true })
+  const dialect = createDialect(options.url ?? defaultDatabaseUrl(), {
+    create: options.readOnly ? false : (options.create ?? true),
+    readOnly: options.readOnly ?? false,
+  })
   const db = new AuraDatabase(dialect, options, cipher)
   try {
     if (options.migrate) await db.migrate()

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'AURA_BACKUP',
   'AURA_STORAGE',
   'AURA_USAGE',
+  'AURA_REPLACED',
+  'AURA_DATABASE',
 ] as const
 
 export type AuraErrorCode = (typeof ERROR_CODES)[number]
@@ -133,6 +135,52 @@ export class UsageError extends AuraDataError {
   }
 }
 
+/**
+ * The SQLite file was replaced (a restore swapped a backup in) while this connection had the old
+ * one open: the connection still points at the old, unlinked file, which SQLite refuses to write
+ * (`SQLITE_READONLY_DBMOVED`). Retryable after reopening: close the database, open it again and
+ * repeat the operation on the new connection.
+ */
+export class DatabaseReplacedError extends AuraDataError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AURA_REPLACED', message, { ...options, retryable: true })
+  }
+}
+
+/**
+ * A failure none of the other codes describe: a driver error Aura Data does not classify, or an
+ * unexpected error inside Aura Data. The original is the `cause`. On valid input this is a bug to
+ * report; every public call turns any other error into one of these (see {@link toAuraDataError}).
+ */
+export class DatabaseError extends AuraDataError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AURA_DATABASE', message, options)
+  }
+}
+
+/**
+ * The one place where an error of any origin becomes an AuraDataError: an AuraDataError passes
+ * through; a driver error is classified by `classify` (the dialect's mapping by code, never by
+ * message); anything else becomes a DatabaseError with the original as `cause`. Every public
+ * call's errors go through here, so no raw driver error or TypeError reaches a caller.
+ */
+export function toAuraDataError(
+  error: unknown,
+  classify?: (error: unknown) => AuraDataError | undefined,
+): AuraDataError {
+  if (error instanceof AuraDataError) return error
+  const mapped = classify?.(error)
+  if (mapped) return mapped
+  const code = (error as { code?: unknown } | null)?.code
+  const kind = error instanceof Error ? error.name : typeof error
+  return new DatabaseError(
+    typeof code === 'string'
+      ? `The database failed with ${code}, which Aura Data does not classify; nothing was committed by this call.`
+      : `Unexpected ${kind} inside Aura Data (a bug: please report it with the cause); nothing was committed by this call.`,
+    { cause: error },
+  )
+}
+
 /** Named factories for usage errors, so their wording (and the hint how to fix them) lives here. */
 export const usage = {
   unitFinished: (state: 'committed' | 'rolled back') =>
@@ -237,6 +285,11 @@ export const backupErrors = {
       `Refusing ${file}: it does not match its manifest: ${what} is ${String(actual)}, the manifest says ${String(expected)}. ` +
         `The file changed after the backup was written.`,
     ),
+  otherDatabase: (file: string, source: string, target: string) =>
+    new BackupError(
+      `Refusing ${file}: it is a backup of another database (${source}), not of ${target}. ` +
+        `To replace this database with it anyway, pass --force-other-database (forceOtherDatabase: true).`,
+    ),
   empty: (file: string) => new BackupError(`Refusing ${file}: the file is empty (0 bytes), not a backup.`),
   notSqlite: (file: string) =>
     new BackupError(
@@ -307,6 +360,25 @@ export const backupErrors = {
 
 /** Named factories for storage errors, shared by both dialects' error mapping. */
 export const storageErrors = {
+  readOnly: (cause: unknown) =>
+    new StorageError(
+      'The database is read-only here (the file or its directory is not writable, or the file system ' +
+        'is mounted read-only): this write was not committed. Commands that only look (status, list, ' +
+        'verify, backups) open it read-only and still work.',
+      { cause },
+    ),
+  cannotOpen: (location: string, cause: unknown) =>
+    new StorageError(
+      `The database ${location} cannot be opened: the file or its directory is missing, not readable, or ` +
+        `(for a write) not writable. Check the path and its permissions.`,
+      { cause },
+    ),
+  replaced: (cause: unknown) =>
+    new DatabaseReplacedError(
+      'The database file was replaced (restored from a backup) while this connection had the old one ' +
+        'open; nothing was written. Close the database, open it again, and retry on the new connection.',
+      { cause },
+    ),
   diskFull: (cause: unknown) =>
     new StorageError(
       'The disk holding the database is full: this write was not committed (earlier commits are intact). ' +

@@ -9,6 +9,8 @@ export {
   BusyError,
   ConcurrencyError,
   ConstraintError,
+  DatabaseError,
+  DatabaseReplacedError,
   ERROR_CODES,
   IntegrityError,
   MigrationError,

@@ -88,7 +88,8 @@ for (const d of dialects) {
       // What it holds: restored into a fresh database, exactly transactions 1..k, both rows of each.
       const fresh = await d.create()
       extras.push(fresh)
-      await restoreDatabase({ url: fresh.url, file: backup.file, dir, yes: true })
+      // Another database's backup: the fresh one must be told so.
+      await restoreDatabase({ url: fresh.url, file: backup.file, dir, yes: true, forceOtherDatabase: true })
       const copy = await openDatabase({ url: fresh.url })
       try {
         const { audit, configurations } = await numbered(copy)

@@ -24,8 +24,13 @@ export interface CliContext {
   /**
    * Opens the database of `--db`, runs `work`, and closes it whatever happens. A missing SQLite
    * file is an error unless `create` is true: commands that only look must not leave a file behind.
+   * `readOnly`: commands that only look open a SQLite file read-only, so they work on a file the
+   * user may only read and on a read-only mount.
    */
-  withDatabase<T>(work: (db: AuraDatabase) => Promise<T>, options?: { create?: boolean }): Promise<T>
+  withDatabase<T>(
+    work: (db: AuraDatabase) => Promise<T>,
+    options?: { create?: boolean; readOnly?: boolean },
+  ): Promise<T>
 }
 
 /**
@@ -84,8 +89,13 @@ export function action<Args extends unknown[]>(
     const cli: CliContext = {
       options,
       out,
-      async withDatabase(use, { create = false } = {}) {
-        const db = await openDatabase({ url: options.db, migrationsDir: options.migrationsDir, create })
+      async withDatabase(use, { create = false, readOnly = false } = {}) {
+        const db = await openDatabase({
+          url: options.db,
+          migrationsDir: options.migrationsDir,
+          create,
+          readOnly,
+        })
         try {
           return await use(db)
         } finally {

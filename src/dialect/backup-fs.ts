@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, createReadStream, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 
 /** Prefix of every temporary file a backup or restore writes; never a backup name. */
@@ -88,4 +97,47 @@ export async function copyFileHashed(
 /** Removes a SQLite file together with its journal, WAL and shared-memory files; missing ones are fine. */
 export function removeDatabaseFiles(path: string): void {
   for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(path + suffix, { force: true })
+}
+
+/** A temporary name of {@link tempPath}, or a SQLite journal, WAL or shared-memory file of one. */
+const TEMP_FILE = /^\.tmp-aura-(\d+)-[0-9a-f]+\.(?:db|dump)(?:-journal|-wal|-shm)?$/
+
+/**
+ * Removes the temporary files (backup copies, restore staging copies beside the database) that
+ * a process killed meanwhile (SIGKILL, power loss) left in `dir`. Only files whose name is
+ * exactly a temporary name of {@link tempPath} (or its `-journal`/`-wal`/`-shm`) are
+ * considered, only regular files, and only when the process of the pid in the name is gone on
+ * this host: a running backup or restore keeps its files, and so does one of another user
+ * (EPERM). A pid reused by an unrelated live process keeps the file until that one ends: the
+ * safe side.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(TEMP_FILE.exec(name)?.[1])
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue
+    const path = join(dir, name)
+    try {
+      if (!lstatSync(path).isFile()) continue
+      rmSync(path, { force: true })
+    } catch {
+      // Gone already, or not ours to remove: either way nothing to clean here.
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

@@ -1,4 +1,5 @@
 import type { CompiledQuery, Driver, Kysely, QueryResult, RawBuilder } from 'kysely'
+import type { AuraDataError } from '../errors.js'
 import type { ColumnKind } from '../schema/define.js'
 
 /** The dialect names, one token per database everywhere. */
@@ -46,6 +47,11 @@ export interface IntrospectedTable {
   readonly indexes: readonly IntrospectedIndex[]
   readonly foreignKeys: readonly IntrospectedForeignKey[]
   readonly checks: readonly string[]
+  /**
+   * Set for a table that is not a table of its own: a SQLite virtual table (FTS5) or one of the
+   * shadow tables that hold its data (`<name>_data`, `_idx`, `_docsize`, `_config`).
+   */
+  readonly role?: 'virtual' | 'shadow'
 }
 
 /** The live schema: user tables sorted by name, each with columns in order and indexes sorted by name. */
@@ -96,10 +102,23 @@ export interface AuraDialect {
    * a dialect may spell it so that its planner does not pick the flag's index for it.
    */
   notDeletedCondition(column: string, flag: unknown): RawBuilder<boolean>
-  /** Maps a native driver error to an AuraDataError (by code, never by message); others pass through. */
-  mapError(error: unknown): unknown
+  /**
+   * Any error as an AuraDataError: a driver error mapped by its code (never by message), an
+   * AuraDataError as it is, anything else a DatabaseError (`toAuraDataError` in src/errors.ts).
+   */
+  mapError(error: unknown): AuraDataError
   /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */
   isRetryable(error: unknown): boolean
+  /**
+   * The one driver value that carries a whole `in` list of encoded values (see {@link inList}).
+   */
+  encodeList(kind: ColumnKind, values: readonly unknown[]): unknown
+  /**
+   * `column` equals one element of `list` (from {@link encodeList}), a single parameter: a list
+   * of any length has one SQL text, costs linear time, and never meets the databases' limits on
+   * bound parameters (SQLite 32,766; PostgreSQL 65,535 in the wire protocol).
+   */
+  inList(column: string, kind: ColumnKind, list: unknown): RawBuilder<boolean>
   /**
    * A case-sensitive, literal (no wildcards) text match: `column` contains / starts with the
    * parameter. Both dialects' LIKE treat `%`/`_` as wildcards and differ in case sensitivity.
@@ -217,6 +236,13 @@ export interface DialectBackup {
   readonly extension: string
   /** `backups/` next to the SQLite file; `./backups` for PostgreSQL. */
   defaultDir(): string
+  /**
+   * Which database this is, as recorded in every backup's manifest (`source`): retention only
+   * counts and prunes backups of the same source, and restore refuses another one's backup
+   * unless forced. SQLite: `sqlite:<real path of the file>`; PostgreSQL:
+   * `postgres://<host>:<port>/<database>` (no user, no password).
+   */
+  sourceIdentity(): string
   /** A consistent online backup of the whole database into `file` (an existing empty file); writers keep working. */
   backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void>
   /** Checks a backup file without writing to it and reads what it holds; a BackupError names the problem. */

@@ -36,11 +36,19 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
 /**
  * Opens the dialect for a URL. A missing SQLite file is created unless `create` is false (then it
  * is a UsageError); a PostgreSQL database is never created here (see {@link createDatabaseIfMissing}).
+ * `readOnly` opens a SQLite file without writing to it or beside it (no effect on PostgreSQL).
  */
-export function createDialect(url: string, options: { create?: boolean } = {}): AuraDialect {
+export function createDialect(
+  url: string,
+  options: { create?: boolean; readOnly?: boolean } = {},
+): AuraDialect {
   const parsed = parseDatabaseUrl(url)
   return parsed.dialect === 'sqlite'
-    ? new SqliteAuraDialect({ path: parsed.path, create: options.create ?? true })
+    ? new SqliteAuraDialect({
+        path: parsed.path,
+        create: options.create ?? true,
+        readonly: options.readOnly ?? false,
+      })
     : new PostgresAuraDialect({ connectionString: parsed.connectionString })
 }
 

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path'
-import { TEMP_PREFIX, fsyncDir } from '../dialect/backup-fs.js'
+import { fsyncDir } from '../dialect/backup-fs.js'
 import { backupErrors } from '../errors.js'
 
 /** A regular backup: `aura_backup_<yyyyMMdd_HHmmss_SSS>.db` (SQLite) or `.dump` (PostgreSQL), UTC. */
@@ -42,6 +42,11 @@ export interface BackupManifest {
   /** `sqlite`, `pg_dump-custom` or `aura-logical-v1`. */
   readonly format: string
   readonly kind: BackupKind
+  /**
+   * The database the backup was taken of (`DialectBackup.sourceIdentity`). Absent in manifests
+   * written before it was recorded: such backups are never pruned by retention.
+   */
+  readonly source?: string
 }
 
 /** One backup found in a backup directory, as `aura-db backups` lists it. */
@@ -155,7 +160,8 @@ export function readManifest(file: string): BackupManifest {
     typeof manifest.sha256 !== 'string' ||
     !/^[0-9a-f]{64}$/.test(manifest.sha256) ||
     typeof manifest.sizeBytes !== 'number' ||
-    typeof manifest.createdAt !== 'string'
+    typeof manifest.createdAt !== 'string' ||
+    (manifest.source !== undefined && typeof manifest.source !== 'string')
   ) {
     throw backupErrors.badManifest(file, 'sha256, sizeBytes or createdAt is missing or malformed')
   }
@@ -226,12 +232,23 @@ export function listBackups(dir: string): BackupEntry[] {
 }
 
 /**
- * Retention: keeps the newest `keep` backups of one kind in `dir` and deletes the older ones
- * with their manifests. Only names of that kind are touched. Returns the deleted files.
+ * Retention: keeps the newest `keep` backups of one kind of the database `source` in `dir` and
+ * deletes the older ones with their manifests. Only backups whose manifest names that source are
+ * counted or touched: several databases may share a backup directory (`./backups` is the default
+ * of every PostgreSQL database), and one's retention must never delete another's backups.
+ * Returns the deleted files.
  */
-export function pruneBackups(dir: string, kind: BackupKind, keep: number, extension: string): string[] {
+export function pruneBackups(
+  dir: string,
+  kind: BackupKind,
+  keep: number,
+  extension: string,
+  source: string,
+): string[] {
   const old = listBackups(dir)
-    .filter((entry) => entry.kind === kind && entry.file.endsWith(extension))
+    .filter(
+      (entry) => entry.kind === kind && entry.file.endsWith(extension) && entry.manifest?.source === source,
+    )
     .slice(keep)
   for (const entry of old) {
     rmSync(entry.file, { force: true })
@@ -241,26 +258,4 @@ export function pruneBackups(dir: string, kind: BackupKind, keep: number, extens
   return old.map((entry) => entry.file)
 }
 
-/**
- * Removes the temporary files of backups whose process is gone (killed during a backup), on
- * this host. A running backup's files (its process alive) are left alone.
- */
-export function removeStaleTemps(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(TEMP_PREFIX)) continue
-    const pid = Number(/^\.tmp-aura-(\d+)-/.exec(name)?.[1])
-    if (!Number.isInteger(pid) || isAlive(pid)) continue
-    rmSync(join(dir, name), { force: true })
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export { removeStaleTemps } from '../dialect/backup-fs.js'

@@ -78,7 +78,8 @@ function validateKeep(keep: unknown, fallback: number): number {
  *    PostgreSQL: the archive read completely);
  * 3. writes the manifest (sha256, size, migration, row counts) and flushes it;
  * 4. renames the file to `aura_backup_<yyyyMMdd_HHmmss_SSS>.db|.dump` and flushes the directory;
- * 5. only then applies retention: keeps the newest `keep` regular backups.
+ * 5. only then applies retention: keeps the newest `keep` regular backups of this database (the
+ *    manifest's `source`; other databases' backups in the same directory are left alone).
  * A failure at any step removes the temporary file and deletes nothing else.
  *
  * @example
@@ -127,13 +128,14 @@ export async function writeBackup(
       rowCounts: content.rowCounts,
       format: content.format,
       kind,
+      source: tools.sourceIdentity(),
     })
   } catch (error) {
     removeDatabaseFiles(temp)
     if (error instanceof AuraDataError) throw error
     throw backupErrors.failed((error as Error).message, error)
   }
-  const pruned = pruneBackups(dir, kind, keep, tools.extension)
+  const pruned = pruneBackups(dir, kind, keep, tools.extension, tools.sourceIdentity())
   const { file, manifest } = published
   return {
     file,

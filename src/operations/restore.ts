@@ -54,6 +54,12 @@ export interface RestoreOptions {
   readonly confirm?: (plan: RestorePlan) => boolean | Promise<boolean>
   /** The code's migrations (the backup's history must be a prefix of them); the package's own by default. */
   readonly migrationsDir?: string
+  /**
+   * Restore a backup whose manifest names another source database (CLI:
+   * `--force-other-database`). Without it such a restore is refused: a backup of the staging
+   * database restored over production is rarely what was meant.
+   */
+  readonly forceOtherDatabase?: boolean
   readonly onProgress?: (progress: RestoreProgressEvent) => void
 }
 
@@ -74,7 +80,8 @@ export interface RestoreResult {
  * check passed; then, in order:
  * 1. checks the backup: a backup name inside the backup directory, a regular file (not a
  *    symlink), a manifest whose size and sha256 match the bytes, a readable database of this kind
- *    passing its integrity check, a migration history that is a prefix of the code's migrations;
+ *    passing its integrity check, a migration history that is a prefix of the code's migrations,
+ *    and a manifest naming this database as its `source` (unless `forceOtherDatabase`);
  * 2. takes the database (refused when another process has it open);
  * 3. asks for confirmation (`yes`, or `confirm`);
  * 4. takes a safety backup `aura_pre_restore_…` of the current database (its own limit of 5);
@@ -112,6 +119,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       content.migrations,
       codeMigrations.map((m) => m.name),
     )
+    // Last of the checks, so that a damaged or newer backup is named as such first.
+    const source = tools.sourceIdentity()
+    if (manifest.source !== undefined && manifest.source !== source && !options.forceOtherDatabase) {
+      throw backupErrors.otherDatabase(file, manifest.source, source)
+    }
     progress('check')({ done: 1, total: 1 })
 
     const held = await tools.acquireExclusive()

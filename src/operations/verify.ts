@@ -94,7 +94,8 @@ async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<V
     return {
       name,
       ok: true,
-      detail: `${actual.tables.length} tables as migrated up to ${status.current ?? '(none)'}`,
+      // Virtual tables (SQLite FTS5) and their shadow tables are the search index, not tables.
+      detail: `${actual.tables.filter((t) => !t.role).length} tables as migrated up to ${status.current ?? '(none)'}`,
     }
   }
   const shown = differences.slice(0, MAX_DIFFERENCES)

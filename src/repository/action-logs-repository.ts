@@ -1,3 +1,4 @@
+import { exactJson } from '../domain/exact-json.js'
 import { lockGlobal, lockLiveProject, lockProject } from '../domain/project-lock.js'
 import {
   BUILT_IN_ACTION_TYPES,
@@ -415,11 +416,7 @@ function withoutSequence(table: TableDef, values: Record<string, unknown>): Reco
 
 function toJson(value: unknown, field: string): string | null | undefined {
   if (value === undefined) return undefined
-  try {
-    return JSON.stringify(value) ?? null
-  } catch {
-    throw new ValidationError(`action_logs: ${field} must be serialisable as JSON`, field)
-  }
+  return exactJson(value, `action_logs.${field}`, field)
 }
 
 function decodeFields(

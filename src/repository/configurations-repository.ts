@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { exactJson } from '../domain/exact-json.js'
 import type { SecretKeyInput } from '../domain/secrets.js'
 import { ConcurrencyError, NotFoundError, secretErrors, usage, ValidationError } from '../errors.js'
 import { configurationsTable, type Configuration } from '../schema/configurations.js'
@@ -61,13 +62,14 @@ function serialise(value: ConfigValue, valueType: Configuration['valueType'] | u
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value))
         throw new ValidationError('configurations.value must be a finite number', 'value')
-      return { value: String(value), valueType: type }
+      // String(-0) is "0"; Number("-0") is -0 again.
+      return { value: Object.is(value, -0) ? '-0' : String(value), valueType: type }
     case 'boolean':
       if (typeof value !== 'boolean')
         throw new ValidationError('configurations.value must be a boolean', 'value')
       return { value: String(value), valueType: type }
     default:
-      return { value: JSON.stringify(value), valueType: 'json' as const }
+      return { value: exactJson(value, 'configurations.value', 'value'), valueType: 'json' as const }
   }
 }
 

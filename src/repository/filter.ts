@@ -1,8 +1,8 @@
 import type { ExpressionBuilder, Expression, SqlBool } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ValidationError } from '../errors.js'
-import type { TableDef } from '../schema/define.js'
-import { validateFieldValue } from './validation.js'
+import type { ColumnKind, TableDef } from '../schema/define.js'
+import { validateFieldValue, validateTextOperand } from './validation.js'
 
 /** Comparison operators of the filter language. */
 export const OPERATORS = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'startsWith'] as const
@@ -43,6 +43,8 @@ interface Condition {
   readonly column: string
   readonly op: Operator | 'isNull' | 'isNotNull'
   readonly values: readonly unknown[]
+  /** The column's kind, for an `in` list (its one value is the encoded list). */
+  readonly kind?: ColumnKind
 }
 
 /** A validated query: its cache key describes the shape; values travel separately. */
@@ -57,9 +59,18 @@ export interface CheckedQuery {
 
 const OPERATOR_SET = new Set<string>(OPERATORS)
 
+/** An object literal (or one without prototype): a Map, a Date or a class instance is an operand. */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !(v instanceof Date) && !Array.isArray(v)
+  if (typeof v !== 'object' || v === null) return false
+  const proto = Object.getPrototypeOf(v) as unknown
+  return proto === Object.prototype || proto === null
 }
+
+/**
+ * The largest `limit` or `offset`: both databases take a 64-bit integer, but a JavaScript number
+ * is exact only up to 2^53 - 1, and SQLite's LIMIT is written as a literal.
+ */
+export const MAX_PAGING = Number.MAX_SAFE_INTEGER
 
 /**
  * Checks a `where` and the options against the table before any SQL is built: unknown fields,
@@ -74,6 +85,9 @@ export function checkQuery(
   const conditions: Condition[] = []
   const values: unknown[] = []
   const shape: string[] = []
+  if (where !== undefined && !isPlainObject(where)) {
+    throw new ValidationError(`${table.name}: a filter must be an object of fields`)
+  }
   const field = (name: string) => {
     const spec = table.columns[name]
     if (!spec || !Object.hasOwn(table.columns, name)) {
@@ -102,10 +116,20 @@ export function checkQuery(
         if (!Array.isArray(operand))
           throw new ValidationError(`${table.name}.${name}: "in" needs an array`, name)
         for (const v of operand) validateFieldValue(table, name, v)
-        const encoded = operand.map((v) => dialect.encode(spec.kind, v))
-        conditions.push({ column: spec.column, op, values: encoded })
-        values.push(...encoded)
-        shape.push(`${name}:in${operand.length}`)
+        // The whole list is one parameter (see AuraDialect.inList): the SQL has one shape for
+        // every length, and no length reaches the databases' limits on bound parameters.
+        if (operand.length === 0) {
+          conditions.push({ column: spec.column, op, values: [] })
+          shape.push(`${name}:in0`)
+          continue
+        }
+        const list = dialect.encodeList(
+          spec.kind,
+          operand.map((v) => dialect.encode(spec.kind, v)),
+        )
+        conditions.push({ column: spec.column, op, values: [list], kind: spec.kind })
+        values.push(list)
+        shape.push(`${name}:in`)
         continue
       }
       if (
@@ -114,10 +138,8 @@ export function checkQuery(
       ) {
         throw new ValidationError(`${table.name}.${name}: "${op}" needs a text field and a string`, name)
       }
-      if (op === 'contains' || op === 'startsWith') {
-        if ((operand as string).includes('\0'))
-          throw new ValidationError(`${table.name}.${name}: NUL is not allowed`, name)
-      } else validateFieldValue(table, name, operand)
+      if (op === 'contains' || op === 'startsWith') validateTextOperand(table, name, operand as string)
+      else validateFieldValue(table, name, operand)
       const encoded = dialect.encode(spec.kind, operand)
       conditions.push({ column: spec.column, op: op as Operator, values: [encoded] })
       values.push(encoded)
@@ -152,8 +174,11 @@ export function checkQuery(
 
 function checkCount(table: TableDef, name: string, value: number | undefined): number | null {
   if (value === undefined) return null
-  if (!Number.isInteger(value) || value < 0) {
-    throw new ValidationError(`${table.name}: ${name} must be a non-negative integer`, name)
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGING) {
+    throw new ValidationError(
+      `${table.name}: ${name} must be a whole number from 0 to ${MAX_PAGING} (2^53 - 1)`,
+      name,
+    )
   }
   return value
 }
@@ -182,14 +207,7 @@ export function buildConditions(
         break
       case 'in':
         if (c.values.length === 0) expressions.push(eb.lit(false) as unknown as Expression<SqlBool>)
-        else
-          expressions.push(
-            eb(
-              ref,
-              'in',
-              c.values.map(() => v(next++)),
-            ),
-          )
+        else expressions.push(dialect.inList(ref, c.kind!, v(next++)))
         break
       case 'contains':
       case 'startsWith':

@@ -1,3 +1,4 @@
+import { exactJson } from '../domain/exact-json.js'
 import { ValidationError } from '../errors.js'
 import { renderCheckpointsTable, type RenderCheckpoint } from '../schema/render-checkpoints.js'
 import { Repository } from './repository.js'
@@ -33,7 +34,7 @@ export class RenderCheckpointsRepository extends Repository<typeof renderCheckpo
         ? null
         : typeof progress.data === 'string'
           ? progress.data
-          : JSON.stringify(progress.data)
+          : exactJson(progress.data, 'render_checkpoints.data', 'checkpointData')
     if (progress.completedScenes > progress.totalScenes) {
       throw new ValidationError(
         'render_checkpoints.completedScenes must not exceed totalScenes',

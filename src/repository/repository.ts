@@ -11,6 +11,12 @@ import { validateInsert, validateKey, validateRowVersion, validateUpdate } from 
 /** Tables whose rows belong to a project and disappear from reads while it is soft-deleted. */
 const PROJECT_CHILDREN = new Set(['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'])
 
+/**
+ * The project children inserted through `insertIn`: adding one to a soft-deleted project is a
+ * NotFoundError. (Project versions are written under `lockLiveProject`, which checks the same.)
+ */
+const LIVE_PARENT = new Set(['scene_states', 'asset_states', 'render_checkpoints'])
+
 /** Maps a driver row to an entity of one table. */
 type RowMapper = (row: Row) => Record<string, unknown>
 
@@ -422,18 +428,50 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
                       : false,
             )
     }
-    const query = this.session.cache.compile(plan.cacheKey, params, (v) =>
-      tx.db
-        .insertInto(this.table.name)
-        .values(Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])))
-        .returningAll(),
-    )
+    const project = LIVE_PARENT.has(this.table.name) ? values.projectId : undefined
+    const query =
+      project === undefined
+        ? this.session.cache.compile(plan.cacheKey, params, (v) =>
+            tx.db
+              .insertInto(this.table.name)
+              .values(
+                Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])),
+              )
+              .returningAll(),
+          )
+        : this.insertUnderLiveProject(tx, plan, [
+            ...params,
+            dialect.encode('uuid', project),
+            dialect.encode('bool', true),
+          ])
     const inserted = rowsIn(dialect, tx.db, query)
-    const row = (Array.isArray(inserted) ? inserted : await inserted)[0]!
+    const row = (Array.isArray(inserted) ? inserted : await inserted)[0]
+    if (!row) throw new NotFoundError('project_states', project)
     const entity = this.fromRow(row)
     const audited = this.audit(tx, 'insert', this.keyOf(entity), null)
     if (audited) await audited
     return entity
+  }
+
+  /**
+   * The insert of a row that belongs to a project, refused in the same statement when the project
+   * is soft-deleted: `INSERT … SELECT <values> WHERE NOT EXISTS (<the project, deleted>)`. No row
+   * back means the project is soft-deleted (its children are invisible, so adding one would
+   * succeed and vanish); a missing project still fails on the foreign key (ConstraintError). One
+   * statement, as before, so the hot path costs no extra round trip or point read. The last two
+   * of `params` are the project id and the deleted flag.
+   */
+  private insertUnderLiveProject(tx: TxContext, plan: InsertPlan, params: unknown[]): CompiledQuery {
+    const n = plan.fields.length
+    return this.session.cache.compile(`${plan.cacheKey}:live-project`, params, (v) =>
+      tx.db
+        .insertInto(this.table.name)
+        .columns(plan.fields.map((field) => this.table.columns[field]!.column))
+        .expression(
+          sql`select ${sql.join(plan.fields.map((_, i) => v(i)))} where not exists (select 1 from project_states where id = ${v(n)} and is_deleted = ${v(n + 1)})`,
+        )
+        .returningAll(),
+    )
   }
 
   /** Reads and locks the row with `key` inside the transaction (deleted ones included). */

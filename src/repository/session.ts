@@ -64,7 +64,10 @@ export class QueryCache {
     if (!shape) {
       const sentinels = values.map((_, i) => `\u0000aura-param-${i}\u0000`)
       const compiled = build((i) => sentinels[i]).compile()
-      const order = compiled.parameters.map((p) => sentinels.indexOf(p as string))
+      // A map, not `sentinels.indexOf`: that search per parameter made a shape with n
+      // parameters cost n² comparisons to compile.
+      const at = new Map(sentinels.map((sentinel, i) => [sentinel, i]))
+      const order = compiled.parameters.map((p) => at.get(p as string) ?? -1)
       if (order.some((i) => i < 0)) {
         // A value was not given through `v(i)`: this shape cannot be cached; compile per call.
         return build((i) => values[i]).compile()

@@ -4,7 +4,7 @@ import type { TableDef } from '../schema/define.js'
 import { templatesTable, type Template } from '../schema/templates.js'
 import { Repository, SoftDeleteRepository } from './repository.js'
 import type { Row, Session, TxContext } from './session.js'
-import { validateFieldValue } from './validation.js'
+import { validateFieldValue, validateTextOperand } from './validation.js'
 
 /** What `templates.search` and `customTemplates.search` look for; every given criterion must hold. */
 export interface TemplateSearch {
@@ -87,6 +87,9 @@ function checkSearch(table: TableDef, search: TemplateSearch, hasSubCategory: bo
   if (!Array.isArray(given) || given.some((tag) => typeof tag !== 'string')) {
     throw new ValidationError(`${table.name}.search tags must be a string or a list of strings`, 'tags')
   }
+  // As for filters: PostgreSQL text cannot hold NUL (a raw 22021), and a lone surrogate would be
+  // sent as U+FFFD, so the search would look for another tag than the one given.
+  for (const tag of given as readonly string[]) validateTextOperand(table, 'tags', tag)
   const tags = [
     ...new Set(
       given.flatMap((tag: string) =>

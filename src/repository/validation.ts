@@ -8,6 +8,20 @@ const LONE_SURROGATE = /\p{Cs}/u
 /** PostgreSQL `integer` is 32-bit; the same bound on SQLite keeps both dialects alike. */
 const INT32_MAX = 2_147_483_647
 
+/**
+ * The range of a timestamp, on both dialects: years 0001 to 9999 (UTC). PostgreSQL's timestamptz
+ * stops at 4713 BC, and SQLite stores the ISO-8601 text, whose order is time order only while the
+ * year has four digits (`toISOString` writes `+010000-…` and `-000001-…` outside it), so range
+ * filters and sorting agree on both only inside these years.
+ */
+export const MIN_TIMESTAMP = Date.parse('0001-01-01T00:00:00.000Z')
+export const MAX_TIMESTAMP = Date.parse('9999-12-31T23:59:59.999Z')
+
+function inTimestampRange(d: Date): boolean {
+  const t = d.getTime()
+  return t >= MIN_TIMESTAMP && t <= MAX_TIMESTAMP
+}
+
 /** Length in characters (code points), as PostgreSQL's varchar(n) counts them. */
 function charLength(s: string): number {
   let n = 0
@@ -63,7 +77,10 @@ export function columnSchema(spec: ColumnSpec): z.ZodType {
     case 'bool':
       return z.boolean()
     case 'timestamp':
-      return z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date')
+      return z
+        .date()
+        .refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date')
+        .refine(inTimestampRange, 'must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z')
   }
 }
 
@@ -110,7 +127,7 @@ function acceptsValue(spec: ColumnSpec): (value: unknown) => boolean {
     case 'bool':
       return (v) => typeof v === 'boolean'
     case 'timestamp':
-      return (v) => v instanceof Date && !Number.isNaN(v.getTime())
+      return (v) => v instanceof Date && inTimestampRange(v)
   }
 }
 
@@ -167,6 +184,14 @@ function validators(table: TableDef): TableValidators {
   return v
 }
 
+/**
+ * The column of a field, looked up among the table's own fields only: a plain `columns[name]`
+ * finds `Object.prototype` members (`constructor`, `toString`, `__proto__`) for those names.
+ */
+export function ownColumn(table: TableDef, field: string): ColumnSpec | undefined {
+  return Object.hasOwn(table.columns, field) ? table.columns[field] : undefined
+}
+
 function fail(table: TableDef, field: string, message: string): never {
   throw new ValidationError(`${table.name}.${field} ${message}`, field)
 }
@@ -192,7 +217,7 @@ export function validateInsert(table: TableDef, input: unknown): Record<string, 
   for (const field of Object.keys(record)) {
     const value = record[field]
     if (value === undefined) continue
-    const spec = table.columns[field]
+    const spec = ownColumn(table, field)
     if (!spec) fail(table, field, 'is not a field of this table')
     if (spec.managed) continue
     checkField(table, field, fields.get(field)!, value)
@@ -213,15 +238,22 @@ export function validateUpdate(
   input: unknown,
 ): { key: unknown; rowVersion: number | null; changes: Record<string, unknown> } {
   const record = asRecord(table, input)
-  const key = validateKey(table, record[table.primaryKey])
+  const key = validateKey(
+    table,
+    Object.hasOwn(record, table.primaryKey) ? record[table.primaryKey] : undefined,
+  )
   let rowVersion: number | null = null
-  if (table.features.rowVersion) rowVersion = validateRowVersion(table, record.rowVersion)
+  if (table.features.rowVersion)
+    rowVersion = validateRowVersion(
+      table,
+      Object.hasOwn(record, 'rowVersion') ? record.rowVersion : undefined,
+    )
   const { fields } = validators(table)
   const changes: Record<string, unknown> = {}
   for (const field of Object.keys(record)) {
     const value = record[field]
     if (value === undefined || field === table.primaryKey) continue
-    const spec = table.columns[field]
+    const spec = ownColumn(table, field)
     if (!spec) fail(table, field, 'is not a field of this table')
     if (spec.managed) continue
     checkField(table, field, fields.get(field)!, value)
@@ -260,6 +292,17 @@ export function validateFieldValue(table: TableDef, field: string, value: unknow
     operands.set(field, schema)
   }
   checkValue(table, field, schema, value)
+}
+
+/**
+ * Checks the text of a `contains` / `startsWith` filter as writes check text: no NUL (PostgreSQL
+ * text cannot hold it) and no lone surrogate (both drivers would send U+FFFD instead, so the
+ * filter would look for another text than the one given).
+ */
+export function validateTextOperand(table: TableDef, field: string, text: string): void {
+  if (text.includes('\0')) fail(table, field, 'must not contain NUL characters')
+  if (LONE_SURROGATE.test(text))
+    fail(table, field, 'must be well-formed Unicode (it contains a lone surrogate)')
 }
 
 function asRecord(table: TableDef, input: unknown): Record<string, unknown> {

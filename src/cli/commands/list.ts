@@ -8,7 +8,7 @@ export function registerList(program: Command): void {
     .description('list every migration known to the code or the database')
     .action(
       action(async (cli) => {
-        const migrations = await cli.withDatabase((db) => db.migrator.list())
+        const migrations = await cli.withDatabase((db) => db.migrator.list(), { readOnly: true })
         cli.out.report({ migrations }, () => {
           if (migrations.length === 0) {
             cli.out.line('No migrations.')

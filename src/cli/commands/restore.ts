@@ -36,53 +36,57 @@ export function registerRestore(program: Command): void {
       '--dir <dir>',
       'backup directory (default: backups/ next to the SQLite file; ./backups for PostgreSQL)',
     )
+    .option('--force-other-database', "restore a backup whose manifest names another database's")
     .action(
-      action(async (cli, file: string | undefined, options: { dir?: string }) => {
-        const dir = backupDir(cli.options.db, options.dir)
-        if (file === undefined) {
-          const entries = listBackups(dir)
-          cli.out.report(backupsDocument(entries), () => {
-            printBackups(cli.out, dir, entries)
-            if (entries.length > 0) cli.out.line('\nRestore one with: aura-db restore <file>')
-          })
-          return
-        }
-        // Refuse before any work: the question could never be answered.
-        if (!cli.options.yes && !process.stdin.isTTY) {
-          throw usage.confirmationNeeded(`Restoring ${file} replaces ${redactUrl(cli.options.db)}.`)
-        }
-        const progress = new Progress('Restore')
-        let result
-        try {
-          result = await restoreDatabase({
-            url: cli.options.db,
-            file,
-            dir,
-            yes: cli.options.yes,
-            confirm: async (plan) => {
-              progress.finish()
-              return cli.out.confirm(question(plan), false)
+      action(
+        async (cli, file: string | undefined, options: { dir?: string; forceOtherDatabase?: boolean }) => {
+          const dir = backupDir(cli.options.db, options.dir)
+          if (file === undefined) {
+            const entries = listBackups(dir)
+            cli.out.report(backupsDocument(entries), () => {
+              printBackups(cli.out, dir, entries)
+              if (entries.length > 0) cli.out.line('\nRestore one with: aura-db restore <file>')
+            })
+            return
+          }
+          // Refuse before any work: the question could never be answered.
+          if (!cli.options.yes && !process.stdin.isTTY) {
+            throw usage.confirmationNeeded(`Restoring ${file} replaces ${redactUrl(cli.options.db)}.`)
+          }
+          const progress = new Progress('Restore')
+          let result
+          try {
+            result = await restoreDatabase({
+              url: cli.options.db,
+              file,
+              dir,
+              yes: cli.options.yes,
+              forceOtherDatabase: options.forceOtherDatabase ?? false,
+              confirm: async (plan) => {
+                progress.finish()
+                return cli.out.confirm(question(plan), false)
+              },
+              ...(cli.options.migrationsDir ? { migrationsDir: cli.options.migrationsDir } : {}),
+              onProgress: (p) => progress.update(PHASES[p.phase], p.done, p.total),
+            })
+          } finally {
+            progress.finish()
+          }
+          const { restored, safetyBackup } = result
+          cli.out.report(
+            { restored, safetyBackup, database: result.database, migration: result.migration },
+            () => {
+              cli.out.line(
+                `Restored ${restored} into ${result.database} (at ${result.migration ?? 'no migration'}).`,
+              )
+              cli.out.line(
+                safetyBackup
+                  ? `The previous database is saved in ${safetyBackup}.`
+                  : 'There was no database before, so no safety backup was needed.',
+              )
             },
-            ...(cli.options.migrationsDir ? { migrationsDir: cli.options.migrationsDir } : {}),
-            onProgress: (p) => progress.update(PHASES[p.phase], p.done, p.total),
-          })
-        } finally {
-          progress.finish()
-        }
-        const { restored, safetyBackup } = result
-        cli.out.report(
-          { restored, safetyBackup, database: result.database, migration: result.migration },
-          () => {
-            cli.out.line(
-              `Restored ${restored} into ${result.database} (at ${result.migration ?? 'no migration'}).`,
-            )
-            cli.out.line(
-              safetyBackup
-                ? `The previous database is saved in ${safetyBackup}.`
-                : 'There was no database before, so no safety backup was needed.',
-            )
-          },
-        )
-      }),
+          )
+        },
+      ),
     )
 }

@@ -13,7 +13,7 @@ export function registerStatus(program: Command): void {
     .description('show the current migration, pending migrations and checksum drift (exit 3 on drift)')
     .action(
       action(async (cli) => {
-        const status = await cli.withDatabase((db) => db.migrator.status())
+        const status = await cli.withDatabase((db) => db.migrator.status(), { readOnly: true })
         cli.out.report(status, () => {
           const none = cli.out.paint('dim', 'none')
           cli.out.fields([

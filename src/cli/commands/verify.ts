@@ -12,7 +12,7 @@ export function registerVerify(program: Command): void {
     )
     .action(
       action(async (cli) => {
-        const report = await cli.withDatabase((db) => verifyDatabase(db))
+        const report = await cli.withDatabase((db) => verifyDatabase(db), { readOnly: true })
         cli.out.report(report, () =>
           cli.out.table(
             ['check', 'result', 'detail'],

@@ -188,6 +188,15 @@ export class PostgresBackup implements DialectBackup {
     return resolve('backups')
   }
 
+  /** Server and database, as the URL names them: the same database under another user is the same source. */
+  sourceIdentity(): string {
+    const url = new URL(this.#connectionString)
+    const host = (url.searchParams.get('host') ?? url.hostname) || 'localhost'
+    const port = url.searchParams.get('port') ?? (url.port || '5432')
+    const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username)
+    return `postgres://${host.toLowerCase()}:${port}/${encodeURIComponent(database)}`
+  }
+
   async backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void> {
     const client = await this.#connect()
     try {

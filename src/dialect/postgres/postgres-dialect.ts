@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kysely, PostgresDialect, sql, type QueryResult, type RawBuilder } from 'kysely'
 import pg from 'pg'
-import { MigrationError, redactUrl } from '../../errors.js'
+import { MigrationError, redactUrl, toAuraDataError, type AuraDataError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
@@ -118,12 +118,22 @@ export class PostgresAuraDialect implements AuraDialect {
     return sql<boolean>`${sql.ref(column)} = ${flag}`
   }
 
-  mapError(error: unknown): unknown {
-    return mapPostgresError(error)
+  mapError(error: unknown): AuraDataError {
+    return toAuraDataError(error, mapPostgresError)
   }
 
   isRetryable(error: unknown): boolean {
     return isRetryablePostgresError(error)
+  }
+
+  /** A JavaScript array: pg sends it as one array literal, each element quoted and escaped. */
+  encodeList(_kind: ColumnKind, values: readonly unknown[]): unknown {
+    return values
+  }
+
+  /** `= any($1::<type>[])`: one parameter of the column's array type. */
+  inList(column: string, kind: ColumnKind, list: unknown): RawBuilder<boolean> {
+    return sql<boolean>`${sql.ref(column)} = any(cast(${list} as ${sql.raw(`${POSTGRES_TYPES[kind]}[]`)}))`
   }
 
   literalMatch(op: 'contains' | 'startsWith', column: string, value: unknown): RawBuilder<boolean> {

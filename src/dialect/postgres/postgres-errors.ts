@@ -1,4 +1,4 @@
-import { BusyError, ConstraintError, storageErrors } from '../../errors.js'
+import { BusyError, ConstraintError, storageErrors, type AuraDataError } from '../../errors.js'
 
 /** SQLSTATEs after which the whole transaction can simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -12,7 +12,7 @@ function sqlState(error: unknown): string | undefined {
  * Maps a pg error to an AuraDataError by SQLSTATE, never by message text. The driver error is
  * kept as `cause`; the message holds neither SQL nor values (pg's `detail` would).
  */
-export function mapPostgresError(error: unknown): unknown {
+export function mapPostgresError(error: unknown): AuraDataError | undefined {
   switch (sqlState(error)) {
     case '23505':
       return new ConstraintError('A row with the same unique key already exists.', 'unique', { cause: error })
@@ -41,8 +41,10 @@ export function mapPostgresError(error: unknown): unknown {
       return storageErrors.diskFull(error)
     case '58030':
       return storageErrors.io(error)
+    case '25006':
+      return storageErrors.readOnly(error)
     default:
-      return error
+      return undefined
   }
 }
 

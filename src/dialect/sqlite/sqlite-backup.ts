@@ -1,9 +1,19 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { backupErrors } from '../../errors.js'
-import { copyFileHashed, fsyncDir, removeDatabaseFiles, tempPath } from '../backup-fs.js'
 import { pausePoint } from '../../pause-point.js'
+import { copyFileHashed, fsyncDir, removeDatabaseFiles, removeStaleTemps, tempPath } from '../backup-fs.js'
 import { enterWal } from './sqlite-wal.js'
 import type {
   BackupContent,
@@ -63,6 +73,13 @@ export class SqliteBackup implements DialectBackup {
     return this.#path ? join(dirname(this.#path), 'backups') : resolve('backups')
   }
 
+  /** The file's real path (its directory's, when the file does not exist yet): symlinks resolved. */
+  sourceIdentity(): string {
+    if (!this.#path) return 'sqlite::memory:'
+    const dir = dirname(this.#path)
+    return `sqlite:${join(existsSync(dir) ? realpathSync(dir) : dir, basename(this.#path))}`
+  }
+
   async backupTo(file: string, onProgress?: (progress: BackupProgress) => void): Promise<void> {
     if (this.#handle) return copyDatabase(this.#handle, file, onProgress)
     const path = this.#path!
@@ -98,6 +115,8 @@ export class SqliteBackup implements DialectBackup {
     const path = this.#requirePath()
     const dir = dirname(path)
     mkdirSync(dir, { recursive: true, mode: 0o700 })
+    // A restore killed before its swap leaves its staging copy (as large as the database) here.
+    removeStaleTemps(dir)
     const staged = tempPath(dir, this.extension)
     const { sha256, sizeBytes } = await copyFileHashed(file, staged)
     return {

@@ -1,8 +1,15 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from 'kysely'
-import { danglingReferences, IntegrityError, usage } from '../../errors.js'
+import {
+  danglingReferences,
+  IntegrityError,
+  storageErrors,
+  toAuraDataError,
+  usage,
+  type AuraDataError,
+} from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
@@ -40,41 +47,109 @@ export interface SqliteOptions {
  *    touches it (SQLite creates its -wal/-shm files with the database file's mode);
  * 3. sets WAL, synchronous=FULL (an acknowledged commit survives power loss, not only a crash),
  *    foreign_keys=ON and the busy timeout, then reads the schema so corruption shows up now.
+ * `readonly` opens without writing anything (no WAL switch, no file created); see
+ * {@link openReadOnly} for a file in a directory that is not writable.
  */
 export function openSqliteFile(options: SqliteOptions): Database.Database {
   const memory = options.path === ':memory:'
   const path = memory ? ':memory:' : resolve(options.path)
-  if (!memory) {
-    if (existsSync(path)) assertSqliteFile(path)
-    else if (options.create === false) throw usage.databaseMissing(path)
-    else if (!options.readonly) {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-      createPrivateFile(path)
+  try {
+    if (!memory) {
+      if (existsSync(path)) assertSqliteFile(path)
+      else if (options.create === false || options.readonly) throw usage.databaseMissing(path)
+      else {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+        createPrivateFile(path)
+      }
+    }
+  } catch (error) {
+    throw fileError(path, error)
+  }
+  if (options.readonly && !memory) return openReadOnly(path)
+  for (let attempt = 1; ; attempt++) {
+    let db: Database.Database | undefined
+    try {
+      db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: !memory })
+      if (!memory) enterWal(db, SQLITE_BUSY_TIMEOUT_MS)
+      return configure(db)
+    } catch (error) {
+      db?.close()
+      // A restore swapped the file while this open waited for its lock: the handle holds the old,
+      // unlinked file (SQLITE_READONLY_DBMOVED). The file now at the path is the one wanted.
+      const moved = (error as { code?: unknown }).code === 'SQLITE_READONLY_DBMOVED'
+      if (!moved || attempt >= OPEN_ATTEMPTS) throw openError(path, error)
     }
   }
+}
+
+/** Opens of a file that restore keeps replacing underneath, before DatabaseReplacedError. */
+const OPEN_ATTEMPTS = 3
+
+function configure(db: Database.Database): Database.Database {
+  db.pragma('synchronous = FULL')
+  db.pragma('foreign_keys = ON')
+  db.prepare('select count(*) from sqlite_schema').get()
+  return db
+}
+
+/** The error of a failed open: corruption named as such, the rest as the central mapping says. */
+function openError(path: string, error: unknown): AuraDataError {
+  const mapped = toAuraDataError(error, mapSqliteError)
+  if (mapped instanceof IntegrityError) {
+    return new IntegrityError(
+      `${path} is not a usable SQLite database (corrupt or not a database); it was left untouched.`,
+      { cause: error },
+    )
+  }
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && code.startsWith('SQLITE_CANTOPEN'))
+    return storageErrors.cannotOpen(path, error)
+  return mapped
+}
+
+/** A file-system error before SQLite opened anything (EACCES, EROFS, ENOTDIR, …), typed. */
+function fileError(path: string, error: unknown): AuraDataError {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'EROFS') return storageErrors.readOnly(error)
+  if (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' || code === 'ENOENT' || code === 'EISDIR')
+    return storageErrors.cannotOpen(path, error)
+  return toAuraDataError(error, mapSqliteError)
+}
+
+/**
+ * Opens a database file for reading only, writing nothing anywhere. A WAL database needs its
+ * `-shm` file: SQLite creates it when it is missing, which fails in a directory the process may
+ * not write (a read-only mount, another user's directory: SQLITE_READONLY_DIRECTORY or
+ * SQLITE_CANTOPEN). When neither `-wal` nor `-shm` exists, every committed page is in the main
+ * file, so the file's bytes are loaded instead and opened in memory, read-only, with the header's
+ * WAL flag cleared (SQLite refuses a deserialized WAL database). better-sqlite3 is built without
+ * URI file names, so `immutable=1` is not available for this.
+ */
+function openReadOnly(path: string): Database.Database {
   let db: Database.Database | undefined
   try {
-    db = new Database(path, {
-      timeout: SQLITE_BUSY_TIMEOUT_MS,
-      readonly: options.readonly ?? false,
-      fileMustExist: !memory,
-    })
-    if (!memory && !options.readonly) enterWal(db, SQLITE_BUSY_TIMEOUT_MS)
-    db.pragma('synchronous = FULL')
-    db.pragma('foreign_keys = ON')
-    db.prepare('select count(*) from sqlite_schema').get()
-    return db
+    db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS, readonly: true, fileMustExist: true })
+    return configure(db)
   } catch (error) {
     db?.close()
-    const mapped = mapSqliteError(error)
-    throw mapped instanceof IntegrityError
-      ? new IntegrityError(
-          `${path} is not a usable SQLite database (corrupt or not a database); it was left untouched.`,
-          {
-            cause: error,
-          },
-        )
-      : mapped
+    const code = String((error as { code?: unknown }).code ?? '')
+    const cannotShare = code === 'SQLITE_READONLY_DIRECTORY' || code.startsWith('SQLITE_CANTOPEN')
+    if (!cannotShare || existsSync(`${path}-wal`) || existsSync(`${path}-shm`)) throw openError(path, error)
+  }
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(path)
+  } catch (error) {
+    throw fileError(path, error)
+  }
+  // Bytes 18 and 19 are the file format's write and read versions: 2 means WAL, 1 legacy.
+  if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1
+  try {
+    db = new Database(bytes, { readonly: true })
+    return configure(db)
+  } catch (error) {
+    db?.close()
+    throw openError(path, error)
   }
 }
 
@@ -249,13 +324,23 @@ export class SqliteAuraDialect implements AuraDialect {
     return sql<boolean>`+${sql.ref(column)} = ${flag}`
   }
 
-  mapError(error: unknown): unknown {
-    return mapSqliteError(error)
+  mapError(error: unknown): AuraDataError {
+    return toAuraDataError(error, mapSqliteError)
   }
 
   isRetryable(): boolean {
     // SQLite serialises writers with BEGIN IMMEDIATE and the busy timeout; nothing to retry blindly.
     return false
+  }
+
+  /** JSON text: the encoded values are text and numbers only (booleans are 1/0, timestamps text). */
+  encodeList(_kind: ColumnKind, values: readonly unknown[]): unknown {
+    return JSON.stringify(values)
+  }
+
+  /** `json_each` yields each element with its SQLite type: text stays text, numbers numbers. */
+  inList(column: string, _kind: ColumnKind, list: unknown): RawBuilder<boolean> {
+    return sql<boolean>`${sql.ref(column)} in (select value from json_each(${list}))`
   }
 
   literalMatch(op: 'contains' | 'startsWith', column: string, value: unknown): RawBuilder<boolean> {

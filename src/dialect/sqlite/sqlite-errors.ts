@@ -1,13 +1,20 @@
-import { BusyError, ConstraintError, IntegrityError, storageErrors } from '../../errors.js'
+import {
+  BusyError,
+  ConstraintError,
+  IntegrityError,
+  storageErrors,
+  type AuraDataError,
+} from '../../errors.js'
 
 /**
  * Maps a better-sqlite3 error to an AuraDataError by its extended result code
  * (`err.code`, e.g. `SQLITE_CONSTRAINT_UNIQUE`), never by message text. The driver error is
- * kept as `cause`; SQL and values stay out of the message.
+ * kept as `cause`; SQL and values stay out of the message. Undefined for an error it does not
+ * classify (`toAuraDataError` makes that a DatabaseError).
  */
-export function mapSqliteError(error: unknown): unknown {
+export function mapSqliteError(error: unknown): AuraDataError | undefined {
   const code = (error as { code?: unknown } | null)?.code
-  if (!(error instanceof Error) || typeof code !== 'string') return error
+  if (!(error instanceof Error) || typeof code !== 'string') return undefined
   switch (code) {
     case 'SQLITE_CONSTRAINT_UNIQUE':
     case 'SQLITE_CONSTRAINT_PRIMARYKEY':
@@ -39,8 +46,17 @@ export function mapSqliteError(error: unknown): unknown {
       return new IntegrityError('The SQLite database file is corrupt or not a database.', { cause: error })
     case 'SQLITE_FULL':
       return storageErrors.diskFull(error)
+    // The file was renamed over (restore's atomic swap) while this connection had the old one
+    // open: every later write on this connection fails the same way, so the caller must reopen.
+    case 'SQLITE_READONLY_DBMOVED':
+      return storageErrors.replaced(error)
     default:
       // Every extended I/O code (SQLITE_IOERR_WRITE, SQLITE_IOERR_FSYNC, …) is the same failure.
-      return code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR_') ? storageErrors.io(error) : error
+      if (code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR_')) return storageErrors.io(error)
+      if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_'))
+        return storageErrors.readOnly(error)
+      if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN_'))
+        return storageErrors.cannotOpen('file', error)
+      return undefined
   }
 }

@@ -8,8 +8,20 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
       `select name, sql from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name`,
     )
     .all() as { name: string; sql: string }[]
+  // `pragma table_list` (SQLite 3.37+) tells virtual tables and their shadow tables apart.
+  const roles = new Map(
+    (
+      db.prepare(`select name, type from pragma_table_list where schema = 'main'`).all() as {
+        name: string
+        type: string
+      }[]
+    )
+      .filter((t) => t.type === 'virtual' || t.type === 'shadow')
+      .map((t) => [t.name, t.type as 'virtual' | 'shadow']),
+  )
   return {
     tables: tables.map(({ name, sql }): IntrospectedTable => {
+      const role = roles.get(name)
       const quoted = `"${name.replace(/"/g, '""')}"`
       const columns = (
         db.prepare(`pragma table_info(${quoted})`).all() as {
@@ -70,7 +82,7 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
           onDelete: fk.onDelete.toLowerCase(),
         }))
         .sort((a, b) => a.columns.join().localeCompare(b.columns.join()))
-      return { name, columns, indexes, foreignKeys, checks: extractChecks(sql) }
+      return { name, columns, indexes, foreignKeys, checks: extractChecks(sql), ...(role ? { role } : {}) }
     }),
   }
 }
