@@ -3,6 +3,7 @@
  * execution (`run`, `get`, `all`, `iterate`) and every pg `Client#query`. The benchmark records
  * one call of the library and one of the raw reference and refuses to compare them unless they
  * executed the same statements in the same order: the ratio is then the library's own cost.
+ * The query-plan tests (test/query-plans.test.ts) record the library's statements to EXPLAIN them.
  */
 import type Database from 'better-sqlite3'
 import pg from 'pg'

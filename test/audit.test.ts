@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/index.js'
 import { dialects } from './dialects.js'
@@ -112,12 +113,27 @@ for (const d of dialects) {
       ])
     })
 
-    it('redacts sensitive configuration values in the audit trail even without a key configured', async () => {
-      const { db } = ctx
-      const c = await db.configurations.set('General.Theme', 'dark', { category: 'General' })
-      await db.configurations.set('General.Theme', 'light')
-      const history = await db.auditEntries.history('configurations', c.key)
-      expect(JSON.parse(history[1]!.changesJson!)).toEqual({ value: ['dark', 'light'] })
+    it('redacts sensitive configuration values in the audit trail; other values are recorded as they are', async () => {
+      const db = await openDatabase({ url: ctx.target.url, secretKey: randomBytes(32) })
+      try {
+        const plain = await db.configurations.set('General.Theme', 'dark', { category: 'General' })
+        await db.configurations.set('General.Theme', 'light')
+        const plainHistory = await db.auditEntries.history('configurations', plain.key)
+        expect(JSON.parse(plainHistory[1]!.changesJson!)).toEqual({ value: ['dark', 'light'] })
+
+        const secret = await db.configurations.set('Api.Token', 'token-one', {
+          category: 'Api',
+          isSensitive: true,
+        })
+        await db.configurations.set('Api.Token', 'token-two')
+        expect(await db.configurations.getValue('Api.Token')).toBe('token-two')
+        const history = await db.auditEntries.history('configurations', secret.key)
+        expect(history.map((e) => e.action)).toEqual(['insert', 'update'])
+        expect(JSON.parse(history[1]!.changesJson!)).toEqual({ value: ['[redacted]', '[redacted]'] })
+        expect(history.map((e) => e.changesJson ?? '').join()).not.toContain('token-')
+      } finally {
+        await db.close()
+      }
     })
   })
 }

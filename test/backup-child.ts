@@ -7,13 +7,26 @@
  *   `copying` and blocks (so that it can be killed in the middle of the backup).
  * - `slow-restore URL DIR FILE`: restores FILE; once the backup is staged beside the database and
  *   the database held, prints `held`, waits 1.5 s, swaps it in and prints `restored`.
+ * - `restore URL DIR FILE`: restores the backup FILE of DIR over the database (yes: true) and
+ *   prints `restored` or `restore-failed <message>`; with AURA_TEST_PAUSE_AT it stops at that
+ *   step of the restore (src/pause-point.ts), to be killed there.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, restoreDatabase } from '../src/index.js'
 
 const [mode, url, dir, file] = process.argv.slice(2)
 if (!mode || !url)
-  throw new Error('usage: backup-child.ts writer|holder|stalled-backup|slow-restore URL [DIR] [FILE]')
+  throw new Error('usage: backup-child.ts writer|holder|stalled-backup|slow-restore|restore URL [DIR] [FILE]')
+
+if (mode === 'restore') {
+  try {
+    await restoreDatabase({ url, file: file!, ...(dir ? { dir } : {}), yes: true })
+    process.stdout.write('restored\n')
+  } catch (error) {
+    process.stdout.write(`restore-failed ${(error as Error).message}\n`)
+  }
+  process.exit(0)
+}
 
 if (mode === 'slow-restore') {
   // Opens nothing itself: a restore refuses a database that is open.

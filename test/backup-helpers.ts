@@ -32,8 +32,18 @@ export interface Child {
 
 /** Starts `node --import tsx test/backup-child.ts <mode> …args`. */
 export function startChild(mode: string, ...args: string[]): Child {
+  return startChildWithEnv({}, mode, ...args)
+}
+
+/** {@link startChild} with variables added to (or, as undefined, removed from) its environment. */
+export function startChildWithEnv(
+  env: Record<string, string | undefined>,
+  mode: string,
+  ...args: string[]
+): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const lines: string[] = []

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -174,6 +175,44 @@ for (const d of dialects) {
       const after = listBackups(dir)
       expect(after.filter((b) => b.kind === 'regular')).toHaveLength(1)
       expect(after.filter((b) => b.kind === 'safety')).toHaveLength(1)
+    })
+
+    it('listBackups reports verified: false for a backup whose manifest is missing or does not match it', async () => {
+      const db = await openDatabase({ url: target.url })
+      let intact: string
+      try {
+        intact = (await db.backup({ dir })).file
+      } finally {
+        await db.close()
+      }
+      const manifest = JSON.parse(readFileSync(`${intact}.json`, 'utf8'))
+      // Copies of the backup under older backup names, each with its own (correct) manifest.
+      const [missing, size, other, broken, incomplete] = [1, 2, 3, 4, 5].map((i) => {
+        const file = join(dir, basename(intact).replace(/_\d{3}\./, `_${String(i).padStart(3, '0')}.`))
+        expect(file).not.toBe(intact)
+        copyFileSync(intact, file)
+        writeFileSync(`${file}.json`, JSON.stringify({ ...manifest, file: basename(file) }))
+        return file
+      }) as [string, string, string, string, string]
+      expect(listBackups(dir).map((b) => b.verified)).toEqual([true, true, true, true, true, true])
+
+      rmSync(`${missing}.json`)
+      writeFileSync(
+        `${size}.json`,
+        JSON.stringify({ ...manifest, file: basename(size), sizeBytes: manifest.sizeBytes + 1 }),
+      )
+      writeFileSync(`${other}.json`, JSON.stringify(manifest))
+      writeFileSync(`${broken}.json`, '{"file": ')
+      const { sha256: _dropped, ...withoutHash } = manifest
+      writeFileSync(`${incomplete}.json`, JSON.stringify({ ...withoutHash, file: basename(incomplete) }))
+
+      const listed = new Map(listBackups(dir).map((b) => [b.file, b]))
+      expect(listed.get(intact)).toMatchObject({ verified: true, manifest })
+      for (const file of [missing, size, other, broken, incomplete]) {
+        expect(listed.get(file)?.verified, basename(file)).toBe(false)
+      }
+      expect(listed.get(missing)?.manifest).toBeNull()
+      expect(listed.get(broken)?.manifest).toBeNull()
     })
 
     it('a failed backup deletes nothing and leaves no file behind', async () => {

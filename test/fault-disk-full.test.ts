@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { listBackups } from '../src/index.js'
+import { sql } from 'kysely'
+import { listBackups, StorageError } from '../src/index.js'
 import { tree } from './backup-helpers.js'
-import { dialects, type TestDatabase } from './dialects.js'
+import { dialects, postgres, type TestDatabase } from './dialects.js'
 import {
   killAll,
   mountSmallDisk,
@@ -12,6 +13,7 @@ import {
   type FaultChild,
   type SmallDisk,
 } from './fault-helpers.js'
+import { useMigratedDatabase } from './helpers.js'
 
 /**
  * A full disk is a real one: a tmpfs of a few MiB in a private mount namespace, filled with a
@@ -115,10 +117,6 @@ describe.skipIf(unavailable !== null)('disk full (a real, small file system, fil
     })
   })
 
-  describe('postgres: during writes', () => {
-    it.skip('the server’s disk is not the client’s: a test cannot fill it (SQLSTATE 53100 maps to StorageError)', () => {})
-  })
-
   for (const d of dialects) {
     describe.skipIf(!d.available)(`${d.name}: during a backup`, () => {
       it('fails with a BackupError, leaves no partial file and deletes no existing backup', async () => {
@@ -159,3 +157,43 @@ describe.skipIf(unavailable !== null)('disk full (a real, small file system, fil
     })
   }
 })
+
+/*
+ * PostgreSQL's disk is the server's, not this process's: a test cannot fill it. What the server
+ * reports when its disk is full, SQLSTATE 53100 (disk_full), is raised here by a trigger instead,
+ * so the library's whole write path meets the error the server would send.
+ */
+describe.skipIf(!postgres.available)(
+  'postgres: the server reports a full disk (53100, raised by a trigger)',
+  () => {
+    const ctx = useMigratedDatabase(postgres)
+
+    it('fails the write with a StorageError and writes nothing, and the next write succeeds', async () => {
+      const { db } = ctx
+      const kysely = db.dialect.kysely
+      await sql`create function aura_test_disk_full() returns trigger language plpgsql as $$
+      begin raise exception 'could not extend file: No space left on device' using errcode = '53100'; end $$`.execute(
+        kysely,
+      )
+      await sql`create trigger aura_test_disk_full before insert on scene_states
+      for each row execute function aura_test_disk_full()`.execute(kysely)
+      const audited = await db.auditEntries.count()
+      const error = await db
+        .transaction(async (uow) => {
+          const p = await uow.projectStates.add({ title: 'Full disk' })
+          await uow.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'never stored' })
+        })
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StorageError)
+      expect((error as StorageError).code).toBe('AURA_STORAGE')
+      expect(await db.projectStates.count({ title: 'Full disk' })).toBe(0)
+      expect(await db.auditEntries.count()).toBe(audited)
+      await sql`drop trigger aura_test_disk_full on scene_states`.execute(kysely)
+      await db.transaction(async (uow) => {
+        const p = await uow.projectStates.add({ title: 'Disk freed' })
+        await uow.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'stored' })
+      })
+      expect(await db.projectStates.count({ title: 'Disk freed' })).toBe(1)
+    })
+  },
+)

@@ -1,8 +1,23 @@
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import { MigrationError, openDatabase, verifyDatabase, type AuraDatabase } from '../src/index.js'
 import { dialects, type TestDatabase } from './dialects.js'
-import { domainTables, INITIAL, snapshot } from './cli-helpers.js'
+import { copyMigrations, domainTables, INITIAL, snapshot } from './cli-helpers.js'
+
+/** A migration after all of the package's, for tests that need one pending. */
+const PROBE = '20990101000000_ProbeDrift'
+const PROBE_MIGRATION = `import type { Kysely } from 'kysely'
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('probe_drift').addColumn('id', 'integer', (col) => col.primaryKey()).execute()
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('probe_drift').execute()
+}
+`
 import { expectSpecSchema } from './schema-spec.js'
 
 for (const d of dialects) {
@@ -118,6 +133,64 @@ for (const d of dialects) {
         db.dialect.kysely,
       )
       expect(left.rows[0]?.n).toBe(0)
+    })
+
+    it('db.migrate() reads the history under the lock: drift recorded while it waited is refused, nothing applied', async () => {
+      const dir = copyMigrations()
+      const mine = await openDatabase({ url: target.url, migrationsDir: dir })
+      const other = await openDatabase({ url: target.url, migrationsDir: dir })
+      try {
+        await mine.migrate()
+        writeFileSync(join(dir, `${PROBE}.ts`), PROBE_MIGRATION)
+        const lock = await other.dialect.acquireMigrationLock('another runner', 5_000)
+        const refused = mine.migrate().then(
+          () => null,
+          (e: unknown) => e,
+        )
+        // Give it time to reach the lock and wait there.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        // While it waits, another runner with an edited InitialCreate records its checksum.
+        await other.dialect.kysely
+          .updateTable('aura_migrations')
+          .set({ checksum: '0'.repeat(64) })
+          .where('name', '=', INITIAL)
+          .execute()
+        await lock.release()
+        const error = await refused
+        expect(error).toBeInstanceOf(MigrationError)
+        expect((error as Error).message).toContain(`${INITIAL}.ts: changed since it was applied`)
+        expect(await mine.dialect.hasTable('probe_drift')).toBe(false)
+        expect((await mine.status()).pending).toEqual([PROBE])
+      } finally {
+        await mine.close()
+        await other.close()
+        rmSync(dirname(dir), { recursive: true, force: true })
+      }
+    })
+
+    it('the data API refuses a database whose applied migration was edited, naming it', async () => {
+      const dir = copyMigrations()
+      try {
+        const before = await openDatabase({ url: target.url, migrationsDir: dir })
+        try {
+          await before.migrate()
+          expect(await before.projectStates.count()).toBe(0)
+        } finally {
+          await before.close()
+        }
+        appendFileSync(join(dir, `${INITIAL}.ts`), '\n// edited after it was applied\n')
+        const after = await openDatabase({ url: target.url, migrationsDir: dir })
+        try {
+          const error = await after.projectStates.count().catch((e: unknown) => e)
+          expect(error).toBeInstanceOf(MigrationError)
+          expect((error as Error).message).toContain(INITIAL)
+          await expect(after.transaction(async () => {})).rejects.toBeInstanceOf(MigrationError)
+        } finally {
+          await after.close()
+        }
+      } finally {
+        rmSync(dirname(dir), { recursive: true, force: true })
+      }
     })
 
     it('verify reports pending migrations on an empty database', async () => {

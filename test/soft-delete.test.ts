@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { NotFoundError } from '../src/index.js'
 import { dialects } from './dialects.js'
@@ -99,6 +100,60 @@ for (const d of dialects) {
       const history = await db.auditEntries.history('project_states', p.id)
       expect(history.map((e) => [e.action, e.actor, e.changesJson])).toEqual([['purge', 'dpo', null]])
       await expect(db.projectStates.purge(p.id)).rejects.toBeInstanceOf(NotFoundError)
+    })
+
+    it("purge erases the undo/redo log naming the project or its rows, with its audit entries; others' stays", async () => {
+      const { db } = ctx
+      const { p, scenes, asset } = await projectWithChildren('Erase my log')
+      const other = await db.projectStates.add({ title: 'Keep my log' })
+      await db.transaction(
+        async (uow) => {
+          uow.trackActions({ projectId: p.id, userId: 'alice' })
+          const project = (await uow.projectStates.getById(p.id))!
+          await uow.projectStates.update({ ...project, title: 'Private title' })
+          const scene = (await uow.sceneStates.getById(scenes[0]!.id))!
+          await uow.sceneStates.update({ ...scene, scriptText: 'Private script' })
+        },
+        { actor: 'alice' },
+      )
+      // An undo updates an action row, so the log has audit entries of its own.
+      await db.actionLogs.undo(p.id, 'alice')
+      const tracked = await db.actionLogs.find({ projectId: p.id })
+      expect(tracked).toHaveLength(2)
+      // Project-less actions that name the project's rows by id (in any case) or in a payload.
+      const naming = [
+        await db.actionLogs.record({
+          userId: 'bob',
+          actionType: 'ImportMedia',
+          affectedResourceIds: [asset.id.toUpperCase()],
+        }),
+        await db.actionLogs.record({
+          userId: 'bob',
+          actionType: 'Note',
+          payload: { scene: scenes[1]!.id, text: 'Private note' },
+        }),
+        await db.actionLogs.record({ userId: 'bob', actionType: 'Note', inversePayload: { project: p.id } }),
+      ]
+      const kept = [
+        await db.actionLogs.record({ userId: 'bob', projectId: other.id, actionType: 'Note' }),
+        await db.actionLogs.record({ userId: 'bob', actionType: 'Note', affectedResourceIds: [other.id] }),
+      ]
+      const erased = [...tracked, ...naming].map((a) => a.id)
+      expect(await db.auditEntries.history('action_logs', tracked[1]!.id)).not.toEqual([])
+
+      await db.projectStates.purge(p.id)
+
+      const left = (await db.actionLogs.find({})).map((a) => a.id)
+      expect(left.filter((id) => erased.includes(id))).toEqual([])
+      expect(left).toEqual(expect.arrayContaining(kept.map((a) => a.id)))
+      for (const id of erased) expect(await db.auditEntries.history('action_logs', id)).toEqual([])
+      const { rows } = await sql<{ n: number | string }>`
+        select (select count(*) from action_logs where payload_json like '%Private%'
+                  or inverse_payload_json like '%Private%')
+             + (select count(*) from audit_entries where changes_json like '%Private%') as n`.execute(
+        db.dialect.kysely,
+      )
+      expect(Number(rows[0]!.n)).toBe(0)
     })
 
     it('deleting a scene (no soft delete on scenes) removes it and records a purge', async () => {

@@ -125,6 +125,19 @@ for (const d of dialects) {
       expect((await db.renderCheckpoints.getLatest(p.id))?.id).toBe(second.id)
     })
 
+    it('renderCheckpoints: getLatest skips a newest checkpoint that is not valid', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Invalid newest' })
+      const older = await db.renderCheckpoints.save(p.id, 'Script', { completedScenes: 2, totalScenes: 2 })
+      await new Promise((r) => setTimeout(r, 5))
+      const newest = await db.renderCheckpoints.save(p.id, 'Images', { completedScenes: 1, totalScenes: 2 })
+      expect((await db.renderCheckpoints.getLatest(p.id))?.id).toBe(newest.id)
+      await db.renderCheckpoints.update({ id: newest.id, rowVersion: newest.rowVersion, isValid: false })
+      expect((await db.renderCheckpoints.getLatest(p.id))?.id).toBe(older.id)
+      await db.renderCheckpoints.update({ id: older.id, rowVersion: older.rowVersion, isValid: false })
+      expect(await db.renderCheckpoints.getLatest(p.id)).toBeNull()
+    })
+
     it('configurations: typed getValue, upsert keeping unspecified fields, reactivation, atomic setMany', async () => {
       const { db } = ctx
       await db.configurations.set('Test.Number', 42, { category: 'Test', description: 'the answer' })

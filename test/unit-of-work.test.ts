@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ConcurrencyError, NotFoundError, UsageError, ValidationError } from '../src/index.js'
+import {
+  ConcurrencyError,
+  ConstraintError,
+  NotFoundError,
+  UsageError,
+  ValidationError,
+} from '../src/index.js'
 import { dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
@@ -116,6 +122,21 @@ for (const d of dialects) {
         ValidationError,
       )
       expect(await db.projectStates.count()).toBe(before)
+    })
+
+    it('addRange is all or none on a database failure: a duplicate scene index leaves no first row', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Range' })
+      const audited = await db.auditEntries.count()
+      const error = await db.sceneStates
+        .addRange([
+          { projectId: p.id, sceneIndex: 0, scriptText: 'first' },
+          { projectId: p.id, sceneIndex: 0, scriptText: 'same index' },
+        ])
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConstraintError)
+      expect(await db.sceneStates.count({ projectId: p.id })).toBe(0)
+      expect(await db.auditEntries.count()).toBe(audited)
     })
 
     it('deleteRange is all or none', async () => {

@@ -137,6 +137,22 @@ for (const d of dialects) {
       expect(size.storedBytes).toBeLessThan(size.referencedBytes / 50)
     })
 
+    it('a version whose two parts have the same content takes two references to one blob', async () => {
+      const { db } = ctx
+      const same = JSON.stringify({ shared: 'identical brief and plan' })
+      const p = await db.projectStates.add({ title: 'Twin parts', briefJson: same, planSpecJson: same })
+      const v = await db.projectVersions.create(p.id, { type: 'Manual' })
+      expect(v.briefHash).toBe(sha256(same))
+      expect(v.planHash).toBe(v.briefHash)
+      expect((await blobRows(db)).get(v.briefHash!)).toBe(2)
+      await expectExactCounts(db)
+      await db.projectVersions.delete(v.id)
+      expect((await blobRows(db)).get(v.briefHash!)).toBe(0)
+      await db.projectVersions.restore(v.id)
+      expect((await blobRows(db)).get(v.briefHash!)).toBe(2)
+      await expectExactCounts(db)
+    })
+
     it('stores a snapshot whose content is exactly the specs and the canonical timeline', async () => {
       const { db } = ctx
       const p = await makeProject(db, 'content')

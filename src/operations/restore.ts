@@ -14,6 +14,7 @@ import { AuraDataError, backupErrors, redactUrl } from '../errors.js'
 import { discoverMigrations } from '../migration/migration-source.js'
 import { generateScript } from '../migration/migration-script.js'
 import { defaultMigrationsDir } from '../paths.js'
+import { pausePoint } from '../pause-point.js'
 import { SAFETY_BACKUPS_KEPT, writeBackup, type BackupProgressEvent } from './backup.js'
 import { readManifest, resolveBackupDir, resolveBackupFile, type BackupManifest } from './backup-files.js'
 
@@ -156,6 +157,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     } finally {
       await held.release()
     }
+    await pausePoint('restore:verify')
     await verifyRestored(url, database, content, safetyBackup)
     return { restored: file, safetyBackup, database, migration: content.migrations.at(-1) ?? null }
   } finally {

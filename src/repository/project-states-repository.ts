@@ -197,18 +197,68 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
       await tx.db
         .deleteFrom('audit_entries')
         .where('table_name', '=', child)
-        .where(
-          'row_id',
-          'in',
-          tx.db
-            .selectFrom(child)
-            .select(sql<string>`cast(id as text)`.as('id'))
-            .where('project_id', '=', key),
-        )
+        .where('row_id', 'in', childIds(tx, child, key))
         .execute()
     }
-    await tx.db.deleteFrom('action_logs').where('project_id', '=', key).execute()
+    await this.eraseActionLog(tx, key)
   }
+
+  /**
+   * Deletes the undo/redo actions that name the project, with their own audit entries: those of
+   * its histories (`project_id`), and any other action whose affected ids or payloads name the
+   * project or one of its rows (scenes, assets, checkpoints, versions), since payloads hold
+   * titles and scripts. Runs before the rows cascade away, while their ids can still be read.
+   */
+  private async eraseActionLog(tx: TxContext, key: unknown): Promise<void> {
+    const named = CHILD_TABLES.reduce(
+      (ids, child) => ids.unionAll(childIds(tx, child, key)),
+      tx.db.selectNoFrom(sql<string>`cast(${key} as text)`.as('id')),
+    )
+    // Ids are lower-case UUIDs without LIKE wildcards; a caller may have recorded them in upper case.
+    const mentions = (column: string) =>
+      sql<boolean>`lower(${sql.ref(`action_logs.${column}`)}) like '%' || ${sql.ref('named.id')} || '%'`
+    const actions = tx.db
+      .selectFrom('action_logs')
+      .select(sql<string>`cast(action_logs.id as text)`.as('id'))
+      .where((eb) =>
+        eb.or([
+          eb('action_logs.project_id', '=', key),
+          eb.exists(
+            eb
+              .selectFrom(named.as('named'))
+              .select(sql.lit(1).as('one'))
+              .where((inner) =>
+                inner.or([
+                  mentions('affected_resource_ids'),
+                  mentions('payload_json'),
+                  mentions('inverse_payload_json'),
+                ]),
+              ),
+          ),
+        ]),
+      )
+    const ids = (await actions.execute()).map((row) => row.id)
+    for (let at = 0; at < ids.length; at += ERASE_BATCH) {
+      const batch = ids.slice(at, at + ERASE_BATCH)
+      await tx.db
+        .deleteFrom('audit_entries')
+        .where('table_name', '=', 'action_logs')
+        .where('row_id', 'in', batch)
+        .execute()
+      await tx.db.deleteFrom('action_logs').where('id', 'in', batch).execute()
+    }
+  }
+}
+
+/** Ids per statement when erasing a list of rows (well below both databases' parameter limits). */
+const ERASE_BATCH = 500
+
+/** `select cast(id as text) as id from <child> where project_id = key`. */
+function childIds(tx: TxContext, child: (typeof CHILD_TABLES)[number], key: unknown) {
+  return tx.db
+    .selectFrom(child)
+    .select(sql<string>`cast(id as text)`.as('id'))
+    .where('project_id', '=', key)
 }
 
 function cutoff(olderThanMs: number): Date {

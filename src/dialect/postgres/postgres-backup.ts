@@ -14,6 +14,7 @@ import { delimiter, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import pg from 'pg'
 import { backupErrors, redactUrl } from '../../errors.js'
+import { pausePoint } from '../../pause-point.js'
 import { hashFile } from '../backup-fs.js'
 import { createPostgresDatabaseIfMissing } from './postgres-create.js'
 import type {
@@ -577,7 +578,7 @@ class PostgresExclusiveDatabase implements ExclusiveDatabase {
   }
 
   /**
-   * One `psql --single-transaction` session, stopping at the first error (ON_ERROR_STOP) and
+   * One `psql` session and one transaction, stopping at the first error (ON_ERROR_STOP) and
    * rolling back:
    * 1. drop the schema's tables, views and sequences; recreate the schema with the migration
    *    script of the archive's migrations (so the schema is exactly what `migrate` builds:
@@ -585,8 +586,11 @@ class PostgresExclusiveDatabase implements ExclusiveDatabase {
    * 2. empty the tables and set their foreign keys aside;
    * 3. load the archive's data (`pg_restore --data-only`: rows and sequence values);
    * 4. put the foreign keys back, which re-checks every row.
-   * If pg_restore fails half-way, psql is killed before its input ends: its connection drops and
-   * the server rolls the transaction back (a normal end of input would commit what arrived).
+   * The transaction is opened by the input's first line and committed only by its last, after
+   * step 4; psql's `--single-transaction` is not used because it commits at the end of its input,
+   * and the input also ends when this process dies: a restore killed half-way would commit the
+   * data loaded so far, without its foreign keys. Ended early (pg_restore failed, this process
+   * killed), the input has no COMMIT, psql's session ends and the server rolls everything back.
    */
   async #restoreArchive(
     file: string,
@@ -599,7 +603,8 @@ class PostgresExclusiveDatabase implements ExclusiveDatabase {
     const { rows } = await this.#client.query<{ schema: string }>('select current_schema() as schema')
     const schema = rows[0]!.schema
     const prelude = [
-      'set client_min_messages = warning;',
+      'begin;',
+      'set local client_min_messages = warning;',
       ...(await dropStatements(this.#client)),
       script,
       // From here on every name is written schema-qualified, as pg_restore's own output is.
@@ -628,18 +633,12 @@ do $aura$ declare r record; begin
     execute format('alter table %s add constraint %I %s', r.tbl, r.name, r.def);
   end loop;
 end $aura$;
+commit;
 `
     const connection = libpqConnection(this.#connectionString)
     const psql = spawn(
       psqlPath,
-      [
-        '--no-psqlrc',
-        '--quiet',
-        '--set=ON_ERROR_STOP=1',
-        '--single-transaction',
-        '--file=-',
-        `--dbname=${connection.dbname}`,
-      ],
+      ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--file=-', `--dbname=${connection.dbname}`],
       { env: connection.env, stdio: ['pipe', 'ignore', 'pipe'] },
     )
     const psqlErrors: string[] = []
@@ -662,8 +661,10 @@ end $aura$;
       restore.on('error', fail)
       restore.on('close', done)
     })
-    if (restoreCode === 0) psql.stdin.end(epilogue)
-    else psql.kill('SIGKILL')
+    if (restoreCode === 0) {
+      await pausePoint('restore:swap')
+      psql.stdin.end(epilogue)
+    } else psql.kill('SIGKILL')
     const psqlCode = await psqlDone
     if (restoreCode !== 0) throw backupErrors.toolFailed('pg_restore', restoreCode, summarize(restoreErrors))
     if (psqlCode !== 0) throw backupErrors.toolFailed('psql', psqlCode, summarize(psqlErrors))
@@ -706,6 +707,7 @@ end $aura$;
           `insert into ${target} overriding system value select * from json_populate_recordset(null::${target}, $1::json)`,
           [`[${rows.join(',')}]`],
         )
+        if (done === 0) await pausePoint('restore:swap')
         done += rows.length
         options.onProgress?.({ done, total })
       })

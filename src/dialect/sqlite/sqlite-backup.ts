@@ -12,6 +12,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { backupErrors } from '../../errors.js'
+import { pausePoint } from '../../pause-point.js'
 import { copyFileHashed, fsyncDir, removeDatabaseFiles, removeStaleTemps, tempPath } from '../backup-fs.js'
 import { enterWal } from './sqlite-wal.js'
 import type {
@@ -304,6 +305,7 @@ class SqliteExclusiveDatabase implements ExclusiveDatabase {
     lock.pragma('journal_mode = DELETE')
     lock.pragma('journal_mode = MEMORY')
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(this.#path + suffix, { force: true })
+    await pausePoint('restore:swap')
     renameSync(staged.path, this.#path)
     fsyncDir(dirname(this.#path))
     await this.release()
