@@ -271,8 +271,13 @@ async function fingerprint(db: AuraDatabase): Promise<[number, number]> {
   return [await db.projectStates.count({}, { includeDeleted: true }), await db.auditEntries.count()]
 }
 
-function count(name: string): void {
+/**
+ * Counts a case, and yields to the event loop once per case: on SQLite every call may complete
+ * synchronously (see README), and a long run on microtasks alone starves vitest's worker RPC.
+ */
+async function count(name: string): Promise<void> {
   casesRun.set(name, (casesRun.get(name) ?? 0) + 1)
+  await new Promise(setImmediate)
 }
 
 for (const d of dialects) {
@@ -285,12 +290,12 @@ for (const d of dialects) {
         const { db } = ctx
         await fc.assert(
           fc.asyncProperty(newProject, async (input) => {
-            count(`${d.name} add`)
+            await count(`${d.name} add`)
             const before = await fingerprint(db)
             let added: ProjectState
             try {
               added = await db.projectStates.add(input as never)
-              count(`${d.name} add: stored`)
+              await count(`${d.name} add: stored`)
             } catch (error) {
               expectAuraError(error)
               expect(await fingerprint(db)).toEqual(before)
@@ -319,7 +324,7 @@ for (const d of dialects) {
         let current = project
         await fc.assert(
           fc.asyncProperty(fields, async (changes) => {
-            count(`${d.name} update`)
+            await count(`${d.name} update`)
             const before = await fingerprint(db)
             let updated: ProjectState
             try {
@@ -328,7 +333,7 @@ for (const d of dialects) {
                 id: current.id,
                 rowVersion: current.rowVersion,
               } as never)
-              count(`${d.name} update: stored`)
+              await count(`${d.name} update: stored`)
             } catch (error) {
               expectAuraError(error)
               expect(await fingerprint(db)).toEqual(before)
@@ -358,11 +363,11 @@ for (const d of dialects) {
         let n = 0
         await fc.assert(
           fc.asyncProperty(fc.oneof(fc.jsonValue(), hostile, number, text), async (given) => {
-            count(`${d.name} configurations`)
+            await count(`${d.name} configurations`)
             const key = `fuzz.${n++}`
             try {
               await db.configurations.set(key, given as never, { category: 'Fuzz' })
-              count(`${d.name} configurations: stored`)
+              await count(`${d.name} configurations: stored`)
             } catch (error) {
               expectAuraError(error)
               expect(error.code).toBe('AURA_VALIDATION')
@@ -388,7 +393,7 @@ for (const d of dialects) {
         const { db } = ctx
         await fc.assert(
           fc.asyncProperty(filter, paging, async (where, page) => {
-            count(`${d.name} find`)
+            await count(`${d.name} find`)
             for (const call of [
               () => db.projectStates.find(where as never, page as never),
               () => db.projectStates.count(where as never, page as never),
@@ -417,11 +422,11 @@ for (const d of dialects) {
         const { db } = ctx
         await fc.assert(
           fc.asyncProperty(text, fc.nat(), fc.nat(), async (title, a, b) => {
-            count(`${d.name} text filters`)
+            await count(`${d.name} text filters`)
             let project: ProjectState
             try {
               project = await db.projectStates.add({ title })
-              count(`${d.name} text filters: stored`)
+              await count(`${d.name} text filters: stored`)
             } catch (error) {
               expectAuraError(error)
               return
@@ -458,11 +463,11 @@ for (const d of dialects) {
         const { db } = ctx
         await fc.assert(
           fc.asyncProperty(date, date, async (when, probe) => {
-            count(`${d.name} dates`)
+            await count(`${d.name} dates`)
             let project: ProjectState
             try {
               project = await db.projectStates.add({ title: 'dated', completedAt: when })
-              count(`${d.name} dates: stored`)
+              await count(`${d.name} dates: stored`)
             } catch (error) {
               expectAuraError(error)
               expect(error.code).toBe('AURA_VALIDATION')
@@ -514,7 +519,7 @@ for (const d of dialects) {
               { requiredKeys: [] },
             ),
             async (search) => {
-              count(`${d.name} template search`)
+              await count(`${d.name} template search`)
               for (const call of [
                 () => db.templates.search(search as never),
                 () => db.customTemplates.search(search as never),
