@@ -276,7 +276,19 @@ function rawOperations(
         for (let s = 0; s < 10; s++) {
           const scene = (
             await client.query(
-              named(q.insertScene, [project.id, s, sceneText(s), randomUUID(), now, now, ACTOR, ACTOR, 1]),
+              named(q.insertScene, [
+                project.id,
+                s,
+                sceneText(s),
+                randomUUID(),
+                now,
+                now,
+                ACTOR,
+                ACTOR,
+                1,
+                project.id,
+                true,
+              ]),
             )
           ).rows[0] as { id: string }
           await client.query(

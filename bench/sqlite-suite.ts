@@ -210,6 +210,9 @@ function rawOperations(
             ACTOR,
             ACTOR,
             1,
+            // The library refuses a child of a soft-deleted project inside the insert itself.
+            project.id,
+            1,
           ) as {
             id: string
           }

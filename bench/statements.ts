@@ -17,7 +17,7 @@ export const SQL = {
   insertProject:
     'insert into "project_states" ("title", "description", "status", "brief_json", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *',
   insertScene:
-    'insert into "scene_states" ("project_id", "scene_index", "script_text", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version") values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning *',
+    'insert into "scene_states" ("project_id", "scene_index", "script_text", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version") select ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from project_states where id = ? and is_deleted = ?) returning *',
   currentProject: 'select "project_states".* from "project_states" where "project_states"."id" = ? limit 1',
   updateTitle:
     'update "project_states" set "title" = ?, "updated_at" = ?, "modified_by" = ?, "row_version" = row_version + 1 where "id" = ? and "row_version" = ? returning *',
