@@ -5,6 +5,7 @@
 import { registerAdd } from './commands/add.js'
 import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
+import { registerCheck } from './commands/check.js'
 import { registerDocs } from './commands/docs.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
@@ -29,6 +30,7 @@ registerAdd(program)
 registerRemove(program)
 registerScript(program)
 registerVerify(program)
+registerCheck(program)
 registerSeed(program)
 registerInit(program)
 registerBackup(program)

@@ -18,8 +18,14 @@ function timestamp(date: Date): string {
  * 2. Stamps it with `now` in UTC, or one second after the newest existing migration when that
  *    is not older, so the new file always sorts last.
  * 3. Creates the directory when missing and never overwrites a file.
+ * `source` gives the file's content: the empty template, or a generated migration.
  */
-export function addMigration(dir: string, name: string, now: Date = new Date()): string {
+export function addMigration(
+  dir: string,
+  name: string,
+  now: Date = new Date(),
+  source: (name: string) => string = migrationTemplate,
+): string {
   if (!MIGRATION_NAME.test(name)) throw usage.badMigrationName(name)
   const root = resolve(dir)
   mkdirSync(root, { recursive: true })
@@ -39,6 +45,6 @@ export function addMigration(dir: string, name: string, now: Date = new Date()):
     stamp = timestamp(next)
   }
   const path = join(root, `${stamp}_${name}.ts`)
-  writeFileSync(path, migrationTemplate(name), { flag: 'wx' })
+  writeFileSync(path, source(name), { flag: 'wx' })
   return path
 }

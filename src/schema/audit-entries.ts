@@ -12,7 +12,7 @@ export const auditEntriesTable = defineTable({
   keyGeneration: 'none',
   features: { audit: false, rowVersion: false, softDelete: false },
   columns: {
-    id: c.bigint().withDefault(),
+    id: c.bigint().identity(),
     occurredAt: c.timestamp(),
     actor: c.text(200).nullable(),
     tableName: c.text(100),
@@ -21,6 +21,7 @@ export const auditEntriesTable = defineTable({
     changesJson: c.json().nullable(),
     correlationId: c.text(100).nullable(),
   },
+  indexes: [['tableName', 'rowId'], ['occurredAt'], ['actor']],
 })
 
 export type AuditEntry = EntityOf<typeof auditEntriesTable>

@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 import { PIPELINE_STAGES } from './project-states.js'
 
 /**
@@ -11,16 +11,18 @@ export const renderCheckpointsTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
-    projectId: c.uuid(),
+    id: c.uuid().withDefault(NEW_UUID),
+    projectId: c.uuid().references('project_states', 'id', 'cascade'),
     stageName: c.text(100).oneOf(PIPELINE_STAGES),
-    checkpointTime: c.timestamp().withDefault(),
-    completedScenes: c.int().range(0).withDefault(),
-    totalScenes: c.int().range(0).withDefault(),
+    checkpointTime: c.timestamp().withDefault(NOW),
+    completedScenes: c.int().range(0).withDefault(0),
+    totalScenes: c.int().range(0).withDefault(0),
     checkpointData: c.json().nullable(),
     outputFilePath: c.text(500).nullable(),
-    isValid: c.bool().withDefault(),
+    isValid: c.bool().withDefault(true),
   },
+  indexes: [['projectId'], ['projectId', 'stageName'], ['checkpointTime']],
+  checks: { completed_scenes_le_total_scenes: '"completed_scenes" <= "total_scenes"' },
 })
 
 export type RenderCheckpoint = EntityOf<typeof renderCheckpointsTable>
