@@ -29,6 +29,14 @@ export {
 } from './dialect/index.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
+  addGeneratedMigration,
+  checkSchema,
+  type AddedMigration,
+  type SchemaCheckReport,
+} from './operations/schema-check.js'
+export { parseRenames, type Renames } from './migration/generate.js'
+export type { SchemaDifference } from './migration/schema-model.js'
+export {
   DEFAULT_KEEP,
   SAFETY_BACKUPS_KEPT,
   type BackupOptions,

@@ -46,4 +46,7 @@ export function printRun(out: Output, run: MigrationRun): void {
     ['migration', 'direction', 'status', 'ms'],
     run.results.map((r) => [r.name, r.direction, out.paint(painted[r.status], r.status), String(r.ms)]),
   )
+  for (const r of run.results) {
+    for (const loss of r.dataLoss ?? []) out.line(out.paint('red', `DATA LOSS in ${r.name}: ${loss}`))
+  }
 }

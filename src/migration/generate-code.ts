@@ -9,7 +9,8 @@ import type { ColumnSpec, DefaultValue, IndexSpec, TableDef } from '../schema/de
  */
 
 /** A JavaScript string literal. */
-export const str = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+export const str = (value: string): string =>
+  `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`
 /** A `sql\`…\`` template holding raw SQL text. */
 export const rawSql = (text: string): string =>
   `sql\`${text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``

@@ -299,23 +299,26 @@ function alterTable(
     )
   const up: string[] = []
   const down: string[] = []
+  // The down of a rename and of what referred to the old names: after the new things are gone.
+  const renameBack: string[] = []
+  const restore: string[] = []
   for (const [from, to] of columnRenames) {
     up.push(alter(`.renameColumn(${str(from)}, ${str(to)})`))
-    down.unshift(alter(`.renameColumn(${str(to)}, ${str(from)})`))
+    renameBack.push(alter(`.renameColumn(${str(to)}, ${str(from)})`))
   }
   for (const ix of droppedIndexes) {
     up.push(`await db.schema.dropIndex(${str(ix.name)}).execute()`)
-    down.unshift(renderModelIndex(t, ix))
+    restore.push(renderModelIndex(t, ix))
   }
   for (const n of droppedChecks) {
     const expression = oldChecks.get(n)!
     if (!isPgCheck(n, expression)) continue
     up.push(alter(`.dropConstraint(${str(n)})`))
-    down.unshift(alter(`.addCheckConstraint(${str(n)}, ${rawSql(expression)})`))
+    restore.push(alter(`.addCheckConstraint(${str(n)}, ${rawSql(expression)})`))
   }
   for (const fk of droppedFks) {
     up.push(alter(`.dropConstraint(${str(fkName(fk.columns))})`))
-    down.unshift(addFk(fk))
+    restore.push(addFk(fk))
   }
   for (const c of droppedColumns) {
     up.push(`// DATA LOSS: drop column ${t}.${c.name} and its values.`, alter(`.dropColumn(${str(c.name)})`))
@@ -384,6 +387,7 @@ function alterTable(
     droppedFks.length > 0 ||
     added.some((s) => (!s.nullable && s.defaultValue === undefined) || s.references) ||
     droppedColumns.some((c) => c.primaryKey)
+  down.push(...renameBack, ...restore)
   const header = `// ${t}`
   if (!needsRebuild) {
     plan.up.push(header, ...up)

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { UsageError } from '../errors.js'
 import { openScratchSqlite } from '../dialect/sqlite/sqlite-model.js'
 import type { TableDef } from '../schema/define.js'
 import { loadMigration, type MigrationFile } from './migration-source.js'
@@ -96,7 +97,14 @@ export async function modelOfDefinitions(tables: readonly TableDef[]): Promise<S
       `const pg = ctx.dialect === 'postgres'`,
       ...tables.flatMap((t) => [renderCreateTable(t), ...t.indexes.map((ix) => renderIndex(t.name, ix))]),
     ].join('\n')
-    await runGenerated(body, db, 'sqlite')
+    try {
+      await runGenerated(body, db, 'sqlite')
+    } catch (error) {
+      throw new UsageError(
+        `The table definitions do not make a schema: ${(error as Error).message}. Check the columns each index, CHECK and foreign key names.`,
+        { cause: error },
+      )
+    }
     return read()
   } finally {
     await close()
