@@ -7,6 +7,11 @@ import { migrationTemplate } from './migration-template.js'
 /** PascalCase (`AddProjectTags`) or snake_case (`add_project_tags`): letters and digits only. */
 const MIGRATION_NAME = /^(?:[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)$/
 
+/** Refuses a migration name that is neither PascalCase nor snake_case (UsageError). */
+export function assertMigrationName(name: string): void {
+  if (!MIGRATION_NAME.test(name)) throw usage.badMigrationName(name)
+}
+
 /** A `yyyyMMddHHmmss` stamp in UTC. */
 function timestamp(date: Date): string {
   return date.toISOString().replace(/\D/g, '').slice(0, 14)
@@ -26,7 +31,7 @@ export function addMigration(
   now: Date = new Date(),
   source: (name: string) => string = migrationTemplate,
 ): string {
-  if (!MIGRATION_NAME.test(name)) throw usage.badMigrationName(name)
+  assertMigrationName(name)
   const root = resolve(dir)
   mkdirSync(root, { recursive: true })
   let stamp = timestamp(now)
