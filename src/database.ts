@@ -61,6 +61,7 @@ export interface AuraDatabase extends Repositories {}
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class AuraDatabase {
+  /** @internal The dialect seam the CLI and operations drive; not part of the public API. */
   readonly dialect: AuraDialect
   readonly migrator: Migrator
   readonly defaultActor: string | null
@@ -69,7 +70,10 @@ export class AuraDatabase {
   #closed = false
   #ready: Promise<void> | null = null
 
-  /** `cipher`: the secret-key cipher when the caller already loaded it; else it is loaded from the options. */
+  /**
+   * `cipher`: the secret-key cipher when the caller already loaded it; else it is loaded from the options.
+   * @internal Open a database with {@link openDatabase}, which also checks the URL and creates the dialect.
+   */
   constructor(dialect: AuraDialect, options: OpenDatabaseOptions, cipher?: ValueCipher | null) {
     this.dialect = dialect
     this.#cipher = cipher === undefined ? loadSecretCipher(options) : cipher

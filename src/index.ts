@@ -26,8 +26,15 @@ export {
   defaultDatabaseUrl,
   parseDatabaseUrl,
   type DialectName,
+  type ParsedUrl,
   type SchemaSnapshot,
 } from './dialect/index.js'
+export type {
+  IntrospectedColumn,
+  IntrospectedForeignKey,
+  IntrospectedIndex,
+  IntrospectedTable,
+} from './dialect/dialect.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   DEFAULT_KEEP,
@@ -57,7 +64,9 @@ export {
   type MigrationResult,
   type MigrationRun,
   type MigrationStatus,
+  type MigratorOptions,
 } from './migration/migrator.js'
+export type { MigrationFile } from './migration/migration-source.js'
 export type { Repositories } from './repository/repositories.js'
 export {
   ReadRepository,
@@ -66,8 +75,16 @@ export {
   type ReadOptions,
 } from './repository/repository.js'
 export type { OrderBy, QueryOptions, Where } from './repository/filter.js'
-export type { IncompleteOptions, ProjectWithDetails } from './repository/project-states-repository.js'
-export type { CheckpointProgress } from './repository/render-checkpoints-repository.js'
+export type {
+  IncompleteOptions,
+  ProjectStatesRepository,
+  ProjectWithDetails,
+} from './repository/project-states-repository.js'
+export type {
+  CheckpointProgress,
+  RenderCheckpointsRepository,
+} from './repository/render-checkpoints-repository.js'
+export type { AuditEntriesRepository } from './repository/audit-entries-repository.js'
 export type { ConfigValue, SetOptions } from './repository/configurations-repository.js'
 export type { ConfigurationsRepository, ValueCipher } from './repository/configurations-repository.js'
 export type {
@@ -113,6 +130,7 @@ export type {
 export {
   BUILT_IN_ACTION_TYPES,
   type BuiltInActionType,
+  type PayloadValue,
   type ProjectFieldsPayload,
   type SceneOrderPayload,
   type SceneStatePayload,
