@@ -1,6 +1,7 @@
 /**
  * Aura Data: the persistence layer of Aura Video Studio. The public API, as an explicit list.
  */
+/// <reference types="node" preserve="true" />
 export { openDatabase, AuraDatabase, type OpenDatabaseOptions } from './database.js'
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 export {
@@ -100,7 +101,14 @@ export {
   type ExportStatus,
 } from './repository/export-history-repository.js'
 export { SecretCipher, secretKeyId, type SecretKeyInput, type SecretKeyOptions } from './domain/secrets.js'
-export { defaultSettings, SEEDED_TABLES, type DefaultSetting, type SeedResult } from './domain/seed.js'
+export {
+  defaultSettings,
+  SEED_PROFILES,
+  SEEDED_TABLES,
+  type DefaultSetting,
+  type SeedProfile,
+  type SeedResult,
+} from './domain/seed.js'
 export type { ContentBlobsRepository, GarbageCollection } from './repository/content-blobs-repository.js'
 export type {
   CreateVersionOptions,
