@@ -12,6 +12,7 @@ export {
   DatabaseError,
   DatabaseReplacedError,
   ERROR_CODES,
+  ImportError,
   IntegrityError,
   MigrationError,
   NotFoundError,
@@ -19,6 +20,7 @@ export {
   UsageError,
   ValidationError,
   type AuraErrorCode,
+  type ImportProblem,
 } from './errors.js'
 export {
   createDatabaseIfMissing,
@@ -27,6 +29,14 @@ export {
   type DialectName,
   type SchemaSnapshot,
 } from './dialect/index.js'
+export {
+  importEfDatabase,
+  type EfImportOptions,
+  type EfImportReport,
+  type EfImportTable,
+  type SourceFiles,
+} from './operations/import-ef/import-ef.js'
+export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   DEFAULT_KEEP,
