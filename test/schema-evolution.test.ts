@@ -7,6 +7,7 @@ import {
   addGeneratedMigration,
   allTables,
   checkSchema,
+  EXPORT_STATUSES,
   openDatabase,
   parseRenames,
   UsageError,
@@ -199,9 +200,11 @@ for (const d of dialects) {
     it('altering CHECKs, a NOT NULL default and a unique index: up, down to the previous schema exactly, data kept (SQLite: table rebuilds)', async () => {
       const dir = migrationsCopy()
       cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
-      // Free stage names (no CHECK), a description that is never NULL, scene indexes no longer unique,
+      // One more export status, a description that is never NULL, scene indexes no longer unique,
       // a wider rating range on templates (whose FTS5 triggers a rebuild must keep).
-      let tables = edited('render_checkpoints', { columns: { stageName: { enumValues: undefined } } })
+      let tables = edited('export_history', {
+        columns: { status: { enumValues: [...EXPORT_STATUSES, 'Archived'] } },
+      })
       tables = tables.map((t) =>
         t.name === 'project_states'
           ? edited('project_states', {
@@ -219,7 +222,7 @@ for (const d of dialects) {
       expect(added.changes).toEqual(
         expect.arrayContaining([
           'alter column project_states.description',
-          'drop check ck_render_checkpoints_stage_name',
+          'change check ck_export_history_status',
           'drop index ux_scene_states_project_id_scene_index',
           'change check ck_templates_rating',
         ]),
@@ -252,10 +255,14 @@ for (const d of dialects) {
 
       const run = await db.migrate()
       expect(run.error).toBeUndefined()
-      // Now legal: a free stage name, a duplicate scene index, a rating above 5.
+      // Now legal: the new export status, a duplicate scene index, a rating above 5.
       await k
-        .insertInto('render_checkpoints')
-        .values({ project_id: project, stage_name: 'Upscale', completed_scenes: 0, total_scenes: 0 })
+        .insertInto('export_history')
+        .values({ input_file: 'a', output_file: 'b', preset_name: 'p', status: 'Archived' })
+        .execute()
+      await k
+        .insertInto('templates')
+        .values({ name: 'Five plus', category: 'x', template_data: '{}', rating: 7 })
         .execute()
       await k
         .insertInto('scene_states')
@@ -264,7 +271,8 @@ for (const d of dialects) {
       const upSchema = await schemaOf(db)
       expect((await db.templates.search({ text: 'sunset' })).map((t) => t.name)).toEqual(['Sunset reel'])
 
-      await k.deleteFrom('render_checkpoints').where('stage_name', '=', 'Upscale').execute()
+      await k.deleteFrom('export_history').execute()
+      await k.deleteFrom('templates').where('name', '=', 'Five plus').execute()
       await k.deleteFrom('scene_states').where('script_text', '=', 'two').execute()
       await db.rollback({ to: previousName })
       expect(await schemaOf(db)).toEqual(previous)

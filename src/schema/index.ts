@@ -34,7 +34,6 @@ export {
 } from './define.js'
 
 export {
-  PIPELINE_STAGES,
   PROJECT_STATUSES,
   projectStatesTable,
   type NewProjectState,
