@@ -43,7 +43,10 @@ export default function setup(): void {
   )
   if (tsc.status !== 0)
     console.warn(`tsc reported errors (the type-check step fails on them):\n${tsc.stdout.slice(0, 2000)}`)
-  const cjs = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cjs.mjs')], { cwd: ROOT, encoding: 'utf8' })
+  const cjs = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cjs.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
   if (cjs.status !== 0) throw new Error(`The CommonJS build failed:\n${cjs.stdout}${cjs.stderr}`)
   const main = join(ROOT, 'dist/src/cli/main.js')
   if (!existsSync(main) || statSync(main).mtimeMs < started - 1000) {

@@ -288,9 +288,11 @@ export function defaultSettings(home: string = os.homedir(), tmp: string = os.tm
  * a second run inserts nothing and never overwrites a user's changes. A concurrent seed that
  * inserted the same rows first makes this one retry once, finding them.
  */
-export async function seedDatabase(db: AuraDatabase, profile: SeedProfile = 'development'): Promise<SeedResult> {
-  const run = () =>
-    db.transaction((uow) => seedUnit(uow, profile), { actor: db.defaultActor ?? 'aura-seed' })
+export async function seedDatabase(
+  db: AuraDatabase,
+  profile: SeedProfile = 'development',
+): Promise<SeedResult> {
+  const run = () => db.transaction((uow) => seedUnit(uow, profile), { actor: db.defaultActor ?? 'aura-seed' })
   try {
     return await run()
   } catch (error) {
