@@ -27,6 +27,9 @@ export {
   parseDatabaseUrl,
   type DialectName,
   type ParsedUrl,
+  type PostgresPoolOptions,
+  type QueryLogEvent,
+  type QueryLogOptions,
   type SchemaSnapshot,
 } from './dialect/index.js'
 export type {

@@ -110,12 +110,13 @@ for (const d of dialects) {
     })
 
     it('backup, backups, restore', async () => {
-      const dir = join(target.dir, 'backups')
+      // Not the default directory: migrate and rollback have put their backups there.
+      const dir = join(target.dir, 'json-backups')
       const backup = await succeeds(['backup', '--dir', dir])
       await fails(['backup', '--keep', '0'], 'AURA_VALIDATION', 2)
       const backups = await succeeds(['backups', '--dir', dir])
       expect(backups.backups.map((b: { kind: string }) => b.kind)).toEqual(['regular'])
-      await fails(['backups', '--dir', dir], 'AURA_USAGE', 2, 'mysql://nowhere')
+      await fails(['backups'], 'AURA_USAGE', 2, 'mysql://nowhere')
       const restore = await succeeds(['--yes', 'restore', backup.file, '--dir', dir])
       expect(restore.restored).toBe(backup.file)
       await fails(['--yes', 'restore', 'no-such-backup.db', '--dir', dir], 'AURA_BACKUP', 1)

@@ -22,6 +22,17 @@ const ConfigSchema = z.strictObject({
   backupDir: z.string().min(1).optional(),
   /** As `--keep` of `backup` / `AURA_BACKUP_KEEP`. */
   backupKeep: z.number().int().min(1).optional(),
+  /** As `AURA_SLOW_QUERY_MS`: statements at least this slow are written to stderr. */
+  slowQueryMs: z.number().int().min(0).optional(),
+  /** As `AURA_PG_*`: the PostgreSQL pool (openDatabase's `postgres` option). */
+  postgres: z
+    .strictObject({
+      poolSize: z.number().int().min(1).optional(),
+      connectionTimeoutMs: z.number().int().min(1).optional(),
+      statementTimeoutMs: z.number().int().min(1).optional(),
+      applicationName: z.string().min(1).optional(),
+    })
+    .optional(),
 })
 
 export type ConfigFile = z.infer<typeof ConfigSchema>

@@ -59,6 +59,38 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: '`backupKeep` of the config file, else 10',
   },
   {
+    name: 'AURA_SLOW_QUERY_MS',
+    scope: 'cli',
+    meaning:
+      'Statements taking at least this many milliseconds are written to stderr (duration, rows, SQL; never the values); `0` writes every statement. `openDatabase({ slowQueryMs })` for the library.',
+    default: '`slowQueryMs` of the config file, else no query log',
+  },
+  {
+    name: 'AURA_PG_POOL_SIZE',
+    scope: 'cli',
+    meaning: 'PostgreSQL connections in the pool (`openDatabase({ postgres: { poolSize } })`).',
+    default: '`postgres.poolSize` of the config file, else 10',
+  },
+  {
+    name: 'AURA_PG_CONNECT_TIMEOUT_MS',
+    scope: 'cli',
+    meaning: 'How long to wait for a PostgreSQL connection before failing (`connectionTimeoutMs`).',
+    default: '`postgres.connectionTimeoutMs` of the config file, else no limit',
+  },
+  {
+    name: 'AURA_PG_STATEMENT_TIMEOUT_MS',
+    scope: 'cli',
+    meaning:
+      'The server cancels a statement running longer than this (`statement_timeout`, `statementTimeoutMs`).',
+    default: "`postgres.statementTimeoutMs` of the config file, else the server's",
+  },
+  {
+    name: 'AURA_PG_APPLICATION_NAME',
+    scope: 'cli',
+    meaning: 'The `application_name` of the connections, shown in `pg_stat_activity` (`applicationName`).',
+    default: '`postgres.applicationName` of the config file, else `aura-data`',
+  },
+  {
     name: 'AURA_DEBUG',
     scope: 'cli',
     meaning: '`1` prints the stack trace (and causes) of an error after its one-line message.',

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { UsageError } from '../errors.js'
 import { openDatabase, type AuraDatabase } from '../database.js'
-import { createDialectBackup, defaultDatabaseUrl } from '../dialect/index.js'
+import { createDialectBackup, defaultDatabaseUrl, type PostgresPoolOptions } from '../dialect/index.js'
 import { defaultMigrationsDir, packageRoot } from '../paths.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
 import { environmentValue } from './environment.js'
@@ -132,12 +132,15 @@ export function action<Args extends unknown[]>(
         return text === undefined ? config.backupKeep : Number(text)
       },
       async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
+        const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
         const db = await openDatabase({
           url: options.db,
           migrationsDir: options.migrationsDir,
           create,
           readOnly,
           ...(actor === undefined ? {} : { actor }),
+          ...(slowQueryMs === undefined ? {} : { slowQueryMs }),
+          postgres: postgresOptions(config),
         })
         try {
           return await use(db)
@@ -153,6 +156,32 @@ export function action<Args extends unknown[]>(
       out.error(error)
       process.exitCode = exitCodeFor(error)
     }
+  }
+}
+
+/** An integer environment variable of at least `min`; anything else is a UsageError naming it. */
+function environmentNumber(name: string, min: number): number | undefined {
+  const text = environmentValue(name)
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < min) {
+    throw new UsageError(`${name} must be a whole number of at least ${min}; got "${text}".`)
+  }
+  return value
+}
+
+/** The PostgreSQL pool settings: each `AURA_PG_*` variable, else the config file's `postgres`. */
+function postgresOptions(config: ConfigFile): PostgresPoolOptions {
+  const file = config.postgres ?? {}
+  const poolSize = environmentNumber('AURA_PG_POOL_SIZE', 1) ?? file.poolSize
+  const connectionTimeoutMs = environmentNumber('AURA_PG_CONNECT_TIMEOUT_MS', 1) ?? file.connectionTimeoutMs
+  const statementTimeoutMs = environmentNumber('AURA_PG_STATEMENT_TIMEOUT_MS', 1) ?? file.statementTimeoutMs
+  const applicationName = environmentValue('AURA_PG_APPLICATION_NAME') ?? file.applicationName
+  return {
+    ...(poolSize === undefined ? {} : { poolSize }),
+    ...(connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs }),
+    ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }),
+    ...(applicationName === undefined ? {} : { applicationName }),
   }
 }
 
