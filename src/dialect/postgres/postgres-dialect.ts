@@ -11,6 +11,7 @@ import type {
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
+import { observeDialect, QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { PostgresBackup } from './postgres-backup.js'
 import { checkPostgresIntegrity } from './postgres-integrity.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
@@ -45,10 +46,25 @@ const POSTGRES_TYPES: Record<ColumnKind, string> = {
   timestamp: 'timestamptz',
 }
 
+/** The PostgreSQL connection settings of `openDatabase({ postgres })`. */
+export interface PostgresPoolOptions {
+  /** Connections in the pool; 10 by default. */
+  readonly poolSize?: number
+  /** How long to wait for a connection (a new one, or a free one of a full pool) before failing; default: no limit. */
+  readonly connectionTimeoutMs?: number
+  /** The server cancels a statement running longer than this (`statement_timeout`); default: the server's. */
+  readonly statementTimeoutMs?: number
+  /** `application_name`, shown in `pg_stat_activity` and the server log; default `aura-data`. */
+  readonly applicationName?: string
+}
+
 export interface PostgresOptions {
   readonly connectionString: string
-  /** Pool size; 10 by default. */
+  /** Pool size; 10 by default (wins over `pool.poolSize`). */
   readonly max?: number
+  readonly pool?: PostgresPoolOptions
+  /** The query log and slow-query threshold (query-log.ts). */
+  readonly queryLog?: QueryLogOptions
   /** A schema to work in instead of the connection's default; dropped by `close()` (scratch databases). */
   readonly scratchSchema?: string
 }
@@ -75,9 +91,17 @@ export class PostgresAuraDialect implements AuraDialect {
   constructor(options: PostgresOptions) {
     this.#options = options
     this.location = redactUrl(options.connectionString)
+    const settings = options.pool ?? {}
     const pool = new pg.Pool({
       connectionString: options.connectionString,
-      max: options.max ?? 10,
+      max: options.max ?? settings.poolSize ?? 10,
+      application_name: settings.applicationName ?? 'aura-data',
+      ...(settings.connectionTimeoutMs === undefined
+        ? {}
+        : { connectionTimeoutMillis: settings.connectionTimeoutMs }),
+      ...(settings.statementTimeoutMs === undefined
+        ? {}
+        : { statement_timeout: settings.statementTimeoutMs }),
       types,
       ...(options.scratchSchema ? { options: `-c search_path=${options.scratchSchema}` } : {}),
     })
@@ -85,7 +109,9 @@ export class PostgresAuraDialect implements AuraDialect {
     // pg_terminate_backend, a forced DROP DATABASE while `end()` is still closing it); without a
     // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
     pool.on('error', () => {})
-    this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+    const dialect = new PostgresDialect({ pool })
+    const observer = QueryObserver.create('postgres', options.queryLog ?? {})
+    this.kysely = new Kysely<any>({ dialect: observer ? observeDialect(dialect, observer) : dialect })
   }
 
   columnType(kind: ColumnKind, maxLength?: number): string {

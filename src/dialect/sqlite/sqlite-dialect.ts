@@ -18,6 +18,7 @@ import type {
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
+import { QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { SqliteBackup } from './sqlite-backup.js'
 import { checkSqliteIntegrity } from './sqlite-integrity.js'
 import { SqliteAuraKysely } from './sqlite-driver.js'
@@ -37,6 +38,8 @@ export interface SqliteOptions {
   readonly readonly?: boolean
   /** Create the file (and its directory) when missing; default true. False: a missing file is a UsageError. */
   readonly create?: boolean
+  /** The query log and slow-query threshold (query-log.ts). */
+  readonly queryLog?: QueryLogOptions
 }
 
 /**
@@ -276,7 +279,11 @@ export class SqliteAuraDialect implements AuraDialect {
     this.handle = openSqliteFile(options)
     this.filePath = options.path === ':memory:' ? null : resolve(options.path)
     this.location = this.filePath ?? ':memory:'
-    this.kysely = new SqliteAuraKysely(this.handle, SQLITE_BUSY_TIMEOUT_MS)
+    this.kysely = new SqliteAuraKysely(
+      this.handle,
+      SQLITE_BUSY_TIMEOUT_MS,
+      QueryObserver.create('sqlite', options.queryLog ?? {}),
+    )
   }
 
   columnType(kind: ColumnKind): string {

@@ -18,6 +18,7 @@ import {
   type QueryId,
   type QueryResult,
 } from 'kysely'
+import type { QueryObserver } from '../query-log.js'
 
 /**
  * An async mutex whose waiters give up after `timeoutMs` with an error carrying SQLite's own
@@ -106,9 +107,9 @@ export class SqliteAuraDriver implements Driver {
   #releaseHandle: (() => void) | undefined
   #releaseFile: (() => void) | undefined
 
-  constructor(db: Database, timeoutMs: number) {
+  constructor(db: Database, timeoutMs: number, observer?: QueryObserver) {
     this.#db = db
-    this.#connection = new SqliteAuraConnection(db)
+    this.#connection = new SqliteAuraConnection(db, observer)
     this.#timeoutMs = timeoutMs
     if (db.memory) this.#fileLock = null
     else {
@@ -251,9 +252,11 @@ const STATEMENT_CACHE_SIZE = 500
 class SqliteAuraConnection implements DatabaseConnection {
   readonly #db: Database
   readonly #statements = new Map<string, Statement>()
+  readonly #observer: QueryObserver | undefined
 
-  constructor(db: Database) {
+  constructor(db: Database, observer?: QueryObserver) {
     this.#db = db
+    this.#observer = observer
   }
 
   #prepare(sql: string): Statement {
@@ -272,8 +275,17 @@ class SqliteAuraConnection implements DatabaseConnection {
     return this.executeSync<R>(compiledQuery)
   }
 
-  /** better-sqlite3 is synchronous: the whole query runs here. */
+  /**
+   * better-sqlite3 is synchronous: the whole query runs here. Every path (Kysely's executor, the
+   * direct ones, transaction control) ends here, so this is where the query log times statements.
+   */
   executeSync<R>(compiledQuery: CompiledQuery): QueryResult<R> {
+    return this.#observer
+      ? this.#observer.observeSync(compiledQuery, () => this.#run<R>(compiledQuery))
+      : this.#run<R>(compiledQuery)
+  }
+
+  #run<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const stmt = this.#prepare(compiledQuery.sql)
     const parameters = compiledQuery.parameters as unknown[]
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] }
@@ -295,9 +307,10 @@ export class SqliteAuraKyselyDialect implements Dialect {
   constructor(
     readonly db: Database,
     readonly timeoutMs: number,
+    readonly observer?: QueryObserver,
   ) {}
   createDriver(): Driver {
-    this.driver = new SqliteAuraDriver(this.db, this.timeoutMs)
+    this.driver = new SqliteAuraDriver(this.db, this.timeoutMs, this.observer)
     return this.driver
   }
   createQueryCompiler() {
@@ -329,8 +342,9 @@ export class SqliteAuraKysely extends Kysely<any> {
   readonly #config: KyselyConfig
   readonly #dialect: SqliteAuraKyselyDialect
 
-  constructor(db: Database, timeoutMs: number) {
-    const dialect = new SqliteAuraKyselyDialect(db, timeoutMs)
+  /** `observer`: the query log (see query-log.ts), when one was asked for. */
+  constructor(db: Database, timeoutMs: number, observer?: QueryObserver) {
+    const dialect = new SqliteAuraKyselyDialect(db, timeoutMs, observer)
     const config = { dialect }
     super(config)
     this.#config = config
