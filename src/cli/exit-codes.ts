@@ -1,6 +1,6 @@
 import { UsageError, ValidationError } from '../errors.js'
 
-/** The exit codes of `aura-db` (cli.md). */
+/** The exit codes of `aura-db` (docs/errors.md, "CLI exit codes"). */
 export const ExitCode = {
   ok: 0,
   /** The command failed: database unreachable, a migration failed, a refusal. */

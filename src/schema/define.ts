@@ -4,11 +4,11 @@
  * validation (before any SQL), the snake_case ↔ camelCase mapping, value conversion per
  * dialect (timestamps, booleans) and the checked `where`/`orderBy` filter language.
  *
- * The migrations do NOT read it: they are frozen in time (see operations.md). A test compares
+ * The migrations do NOT read it: they are frozen in time (see docs/migrations.md, "How the engine works"). A test compares
  * the live, migrated schema against these definitions so the two cannot drift apart.
  */
 
-/** Logical column types of schema.md. */
+/** The logical column types; each dialect maps them to its physical types (see docs/schema.md). */
 export type ColumnKind = 'uuid' | 'text' | 'json' | 'int' | 'bigint' | 'real' | 'bool' | 'timestamp'
 
 /** Runtime description of one column. */
@@ -80,7 +80,7 @@ export class Col<T, N extends boolean = false, D extends boolean = false, M exte
 const make = <K extends ColumnKind>(kind: K, maxLength?: number) =>
   new Col<KindType[K]>({ kind, nullable: false, hasDefault: false, ...(maxLength ? { maxLength } : {}) })
 
-/** Column constructors, one per logical type of schema.md. */
+/** Column constructors, one per logical type ({@link ColumnKind}). */
 export const c = {
   uuid: () => make('uuid'),
   text: (maxLength?: number) => make('text', maxLength),
@@ -92,7 +92,7 @@ export const c = {
   timestamp: () => make('timestamp'),
 }
 
-/** Which standard column groups a table carries (schema.md, "Columns every mutable table has"). */
+/** Which standard column groups a table carries (audit: `createdAt`, `updatedAt`, `createdBy`, `modifiedBy`; `rowVersion`; soft delete: `isDeleted`, `deletedAt`, `deletedBy`). */
 export interface TableFeatures {
   /** created_at, updated_at (+ created_by, modified_by unless `'timestamps'`). */
   readonly audit: boolean | 'timestamps'
