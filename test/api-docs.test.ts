@@ -59,3 +59,37 @@ describe('doc comments in src/', () => {
     expect(missing).toEqual([])
   })
 })
+
+describe('the package ships its documentation', () => {
+  it('the packed file list has LICENSE (the license package.json names), CHANGELOG.md, the guides and the API reference', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string }
+    expect(pkg.license).toBe('MIT')
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) 2026 Aura Video Studio contributors\n/,
+    )
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }),
+    ) as [{ files: { path: string }[] }]
+    const shipped = new Set(packed.files.map((f) => f.path))
+    const docs = [
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      ...[
+        'versions',
+        'undo-redo',
+        'templates',
+        'export-history',
+        'er-diagram',
+        'schema',
+        'errors',
+        'migrations',
+      ].map((name) => `docs/${name}.md`),
+      ...files(COMMITTED).map((file) => `docs/api/${file}`),
+    ]
+    expect(docs.filter((file) => !shipped.has(file))).toEqual([])
+  })
+})
