@@ -13,6 +13,7 @@ export {
   DatabaseError,
   DatabaseReplacedError,
   ERROR_CODES,
+  ImportError,
   IntegrityError,
   MigrationError,
   NotFoundError,
@@ -20,6 +21,7 @@ export {
   UsageError,
   ValidationError,
   type AuraErrorCode,
+  type ImportProblem,
 } from './errors.js'
 export {
   createDatabaseIfMissing,
@@ -35,6 +37,14 @@ export type {
   IntrospectedIndex,
   IntrospectedTable,
 } from './dialect/dialect.js'
+export {
+  importEfDatabase,
+  type EfImportOptions,
+  type EfImportReport,
+  type EfImportTable,
+  type SourceFiles,
+} from './operations/import-ef/import-ef.js'
+export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   DEFAULT_KEEP,
