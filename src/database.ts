@@ -176,7 +176,7 @@ export class AuraDatabase {
   /**
    * Inserts the seed data in one transaction, only what is missing: running it again changes
    * nothing. Returns how many rows it inserted per table. `profile`: `development` (default) the
-   * sample data of behaviour.md, "Seed data", and the configuration defaults; `production` only
+   * sample data (a user setup, projects, templates, exports) and the configuration defaults; `production` only
    * the configuration defaults.
    *
    * @example
@@ -187,7 +187,7 @@ export class AuraDatabase {
     return this.#mapped(seedDatabase(this, options.profile))
   }
 
-  /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */
+  /** Applies pending migrations (docs/migrations.md); throws the MigrationError of a failed step. */
   async migrate(options: { to?: string } = {}): Promise<MigrationRun> {
     this.assertOpen()
     this.#ready = null
@@ -212,8 +212,8 @@ export class AuraDatabase {
   }
 
   /**
-   * Takes a verified online backup while the application keeps writing (operations.md,
-   * "Backup"): temporary name, flush, verify, sha256 manifest, rename, then retention.
+   * Takes a verified online backup while the application keeps writing (README,
+   * "Command line"): temporary name, flush, verify, sha256 manifest, rename, then retention.
    *
    * @example
    * const { file, pruned } = await db.backup({ dir: './backups', keep: 5 })

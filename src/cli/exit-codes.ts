@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander'
 import { AuraDataError, type AuraErrorCode } from '../errors.js'
 
-/** The exit codes of `aura-db` (cli.md). */
+/** The exit codes of `aura-db` (docs/errors.md, "CLI exit codes"). */
 export const ExitCode = {
   ok: 0,
   /** The command failed: database unreachable, a migration failed, a refusal, a declined confirmation. */

@@ -1,5 +1,5 @@
 /**
- * The `aura-db` command line (cli.md). This file is the list of commands: each one lives in
+ * The `aura-db` command line (README, "Command line"). This file is the list of commands: each one lives in
  * `src/cli/commands/<name>.ts` and registers itself on the program.
  */
 import { registerAdd } from './commands/add.js'

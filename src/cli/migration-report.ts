@@ -24,7 +24,7 @@ export function refuseOnDrift(status: MigrationStatus, verb: string): void {
   )
 }
 
-/** The `--json` document of `migrate` / `rollback` (cli.md): results, backup, and the SQL of a dry run. */
+/** The `--json` document of `migrate` / `rollback` : results, backup, and the SQL of a dry run. */
 export function runDocument(run: MigrationRun, backup: string | null): Record<string, unknown> {
   return {
     results: run.results,

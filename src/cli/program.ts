@@ -92,7 +92,7 @@ export function createProgram(): Command {
 
 /**
  * Wraps a command's work as a commander action: builds the {@link CliContext} from the global
- * options, prints any error as one line on stderr and sets the exit code (cli.md).
+ * options, prints any error as one line on stderr and sets the exit code (docs/errors.md, "CLI exit codes").
  */
 export function action<Args extends unknown[]>(
   work: (cli: CliContext, ...args: Args) => Promise<void>,

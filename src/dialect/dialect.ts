@@ -59,7 +59,7 @@ export interface SchemaSnapshot {
   readonly tables: readonly IntrospectedTable[]
 }
 
-/** Holds the migration lock until released; see operations.md "Lock". */
+/** Holds the migration lock until released; see docs/migrations.md, "How the engine works". */
 export interface MigrationLock {
   release(): Promise<void>
 }
@@ -78,7 +78,7 @@ export interface AuraDialect {
   readonly filePath: string | null
   /** The Kysely instance over this database (statement cache, BEGIN IMMEDIATE on SQLite, …). */
   readonly kysely: Kysely<any>
-  /** The physical column type of a logical type (schema.md, "Logical types"). */
+  /** The physical column type of a logical type (see `ColumnKind`). */
   columnType(kind: ColumnKind, maxLength?: number): string
   /** Converts an entity value of a logical type to the value the driver stores. */
   encode(kind: ColumnKind, value: unknown): unknown
@@ -159,7 +159,7 @@ export interface AuraDialect {
    * and is rolled back. PostgreSQL alters tables in place and checks constraints as it goes.
    */
   migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
-  /** The backup and restore mechanics of this database (operations.md, "Backup", "Restore"). */
+  /** The backup and restore mechanics of this database (see `createBackup` and `restoreDatabase`). */
   backups(): DialectBackup
   /**
    * The database's own integrity checks of the live data (SQLite: `integrity_check` and

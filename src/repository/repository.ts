@@ -139,7 +139,7 @@ export interface ReadOptions {
 type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
 
 /**
- * The reads of the generic repository (behaviour.md, "Generic repository"); the append-only
+ * The reads of the generic repository (`getById`, `find`, `count`, paging); the append-only
  * audit trail has only these.
  *
  * Reads apply the soft-delete filter unless `includeDeleted` is passed: a soft-deleted row, and

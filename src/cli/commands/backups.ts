@@ -3,7 +3,10 @@ import { listBackups, type BackupEntry } from '../../operations/backup-files.js'
 import type { Output } from '../output.js'
 import { action } from '../program.js'
 
-/** The `--json` document of `backups` (and of `restore` without FILE): cli.md's shape plus kind and migration. */
+/**
+ * The `--json` document of `backups` (and of `restore` without FILE): each backup's file, time,
+ * size, verification, kind and migration.
+ */
 export function backupsDocument(entries: readonly BackupEntry[]): Record<string, unknown> {
   return {
     backups: entries.map((b) => ({

@@ -17,7 +17,7 @@ export function printSeed(out: Output, result: SeedResult): void {
 }
 
 /**
- * `aura-db seed`: inserts the development seed data (behaviour.md, "Seed data") into a migrated
+ * `aura-db seed`: inserts the development seed data (a user setup, projects, templates, exports) into a migrated
  * database, idempotently: a second run inserts nothing. `--json`: `{ inserted: {table: n}, total }`.
  */
 export function registerSeed(program: Command): void {

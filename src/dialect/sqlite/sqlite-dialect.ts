@@ -29,7 +29,7 @@ import { enterWal } from './sqlite-wal.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 
-/** At least the 5 s of behaviour.md: a writer waits this long for another one before BusyError. */
+/** At least 5 s (the README's promise): a writer waits this long for another one before BusyError. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 export interface SqliteOptions {
