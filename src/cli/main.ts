@@ -6,6 +6,7 @@ import { registerAdd } from './commands/add.js'
 import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
 import { registerDocs } from './commands/docs.js'
+import { registerImport } from './commands/import.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
 import { registerMigrate } from './commands/migrate.js'
@@ -31,6 +32,7 @@ registerScript(program)
 registerVerify(program)
 registerSeed(program)
 registerInit(program)
+registerImport(program)
 registerBackup(program)
 registerBackups(program)
 registerRestore(program)
