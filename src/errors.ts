@@ -175,7 +175,7 @@ export class ImportError extends AuraDataError {
 /**
  * A failure none of the other codes describe: a driver error Aura Data does not classify, or an
  * unexpected error inside Aura Data. The original is the `cause`. On valid input this is a bug to
- * report; every public call turns any other error into one of these (see {@link toAuraDataError}).
+ * report; every public call turns any other error into one of these (see `toAuraDataError`).
  */
 export class DatabaseError extends AuraDataError {
   constructor(message: string, options?: { cause?: unknown }) {
