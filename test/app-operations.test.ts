@@ -88,3 +88,44 @@ for (const d of dialects) {
     })
   })
 }
+
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: OR filters`, () => {
+    const ctx = useMigratedDatabase(d)
+
+    it('or: [...] holds when one alternative does, combined with the other fields by AND', async () => {
+      const { db } = ctx
+      const t = (
+        name: string,
+        isSystemTemplate: boolean,
+        isCommunityTemplate: boolean,
+        category = 'Education',
+      ) => db.templates.add({ name, category, templateData: '{}', isSystemTemplate, isCommunityTemplate })
+      await t('system', true, false)
+      await t('community', false, true)
+      await t('private', false, false)
+      await t('system other', true, false, 'Gaming')
+      const names = async (where: Parameters<typeof db.templates.find>[0]) =>
+        (await db.templates.find(where, { orderBy: { name: 'asc' } })).map((x) => x.name)
+      expect(await names({ or: [{ isSystemTemplate: true }, { isCommunityTemplate: true }] })).toEqual([
+        'community',
+        'system',
+        'system other',
+      ])
+      expect(
+        await names({
+          category: 'Education',
+          or: [{ isSystemTemplate: true }, { isCommunityTemplate: true }],
+        }),
+      ).toEqual(['community', 'system'])
+      expect(
+        await db.templates.count({
+          or: [{ name: { startsWith: 'sys' }, category: 'Gaming' }, { or: [{ name: 'private' }] }],
+        }),
+      ).toBe(2)
+      await expect(db.templates.find({ or: [] })).rejects.toBeInstanceOf(ValidationError)
+      await expect(db.templates.find({ or: [{ nope: 1 } as never] })).rejects.toBeInstanceOf(ValidationError)
+      await expect(db.templates.find({ or: {} as never })).rejects.toBeInstanceOf(ValidationError)
+    })
+  })
+}
