@@ -1,4 +1,4 @@
-import { rowsIn, type Session, type TxContext } from './session.js'
+import { txRows, type Session, type TxContext } from './session.js'
 
 /** `{ field: [old, new] }` of an update. */
 export type AuditChanges = Record<string, [unknown, unknown]>
@@ -11,16 +11,15 @@ function auditValue(value: unknown): unknown {
 /**
  * Appends one `audit_entries` row in the caller's transaction: who (the unit's actor), when (the
  * unit's clock reading), which row, what happened, and for updates the changed fields.
- * Synchronous where the dialect runs the statement at once (SQLite); a promise otherwise.
  */
-export function writeAudit(
+export async function writeAudit(
   session: Session,
   tx: TxContext,
   table: string,
   rowId: string,
   action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
   changes: AuditChanges | null,
-): Promise<void> | undefined {
+): Promise<void> {
   const changesJson =
     changes === null
       ? null
@@ -49,6 +48,5 @@ export function writeAudit(
       correlation_id: v(6),
     }),
   )
-  const done = rowsIn(session.dialect, tx.db, query)
-  return Array.isArray(done) ? undefined : done.then(() => {})
+  await txRows(tx, query)
 }

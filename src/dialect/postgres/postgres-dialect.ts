@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect, sql, type QueryResult, type RawBuilder } from 'kysely'
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { MigrationError, redactUrl, toAuraDataError, type AuraDataError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
@@ -13,6 +13,7 @@ import type {
 } from '../dialect.js'
 import { PostgresBackup } from './postgres-backup.js'
 import { checkPostgresIntegrity } from './postgres-integrity.js'
+import { PostgresAuraDriver } from './postgres-driver.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
 
@@ -69,8 +70,10 @@ export class PostgresAuraDialect implements AuraDialect {
   readonly capabilities = { advisoryLock: true, fileBased: false, singleWriter: false }
   readonly location: string
   readonly filePath = null
+  readonly driver: PostgresAuraDriver
   readonly kysely: Kysely<any>
   readonly #options: PostgresOptions
+  readonly #pool: pg.Pool
 
   constructor(options: PostgresOptions) {
     this.#options = options
@@ -85,6 +88,8 @@ export class PostgresAuraDialect implements AuraDialect {
     // pg_terminate_backend, a forced DROP DATABASE while `end()` is still closing it); without a
     // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
     pool.on('error', () => {})
+    this.#pool = pool
+    this.driver = new PostgresAuraDriver(pool)
     this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   }
 
@@ -106,11 +111,6 @@ export class PostgresAuraDialect implements AuraDialect {
     if (kind === 'bigint' || kind === 'int') return decodeNumber
     if (kind === 'timestamp') return decodeTimestamp
     return null
-  }
-
-  executeNow(): QueryResult<Record<string, unknown>> | undefined {
-    // pg is asynchronous: every query goes through Kysely and the pool.
-    return undefined
   }
 
   /** The plain comparison: PostgreSQL plans with the statistics autovacuum keeps. */
@@ -237,7 +237,9 @@ export class PostgresAuraDialect implements AuraDialect {
         await sql`drop schema if exists ${sql.id(this.#options.scratchSchema)} cascade`.execute(this.kysely)
       }
     } finally {
+      // Kysely ends the pool only when its own driver was used; the seam's driver shares it.
       await this.kysely.destroy()
+      if (!this.#pool.ended) await this.#pool.end()
     }
   }
 }

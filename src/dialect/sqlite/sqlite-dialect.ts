@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
-import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import {
   danglingReferences,
   IntegrityError,
@@ -20,7 +20,7 @@ import type {
 } from '../dialect.js'
 import { SqliteBackup } from './sqlite-backup.js'
 import { checkSqliteIntegrity } from './sqlite-integrity.js'
-import { SqliteAuraKysely } from './sqlite-driver.js'
+import { SqliteAuraDriver } from './sqlite-driver.js'
 import { mapSqliteError } from './sqlite-errors.js'
 import { introspectSqlite } from './sqlite-introspect.js'
 import { acquireSqliteMigrationLock } from './sqlite-lock.js'
@@ -269,14 +269,16 @@ export class SqliteAuraDialect implements AuraDialect {
   readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true }
   readonly location: string
   readonly filePath: string | null
-  readonly kysely: SqliteAuraKysely
+  readonly driver: SqliteAuraDriver
+  readonly kysely: Kysely<any>
   readonly handle: Database.Database
 
   constructor(options: SqliteOptions) {
     this.handle = openSqliteFile(options)
     this.filePath = options.path === ':memory:' ? null : resolve(options.path)
     this.location = this.filePath ?? ':memory:'
-    this.kysely = new SqliteAuraKysely(this.handle, SQLITE_BUSY_TIMEOUT_MS)
+    this.driver = new SqliteAuraDriver(this.handle, SQLITE_BUSY_TIMEOUT_MS)
+    this.kysely = this.driver.kysely
   }
 
   columnType(kind: ColumnKind): string {
@@ -305,10 +307,6 @@ export class SqliteAuraDialect implements AuraDialect {
     if (kind === 'timestamp') return decodeTimestamp
     if (kind === 'bool') return decodeBool
     return null
-  }
-
-  executeNow(db: Kysely<any>, query: CompiledQuery): QueryResult<Record<string, unknown>> | undefined {
-    return this.kysely.executeNow(db, query)
   }
 
   /**
