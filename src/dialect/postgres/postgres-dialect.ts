@@ -67,7 +67,12 @@ function decodeTimestamp(value: unknown): unknown {
 /** The PostgreSQL side of the dialect seam: a pg pool behind Kysely's PostgresDialect. */
 export class PostgresAuraDialect implements AuraDialect {
   readonly name = 'postgres' as const
-  readonly capabilities = { advisoryLock: true, fileBased: false, singleWriter: false }
+  readonly capabilities = {
+    advisoryLock: true,
+    fileBased: false,
+    singleWriter: false,
+    writableCte: true,
+  }
   readonly location: string
   readonly filePath = null
   readonly driver: PostgresAuraDriver
@@ -227,8 +232,12 @@ export class PostgresAuraDialect implements AuraDialect {
     return new PostgresBackup({ connectionString: this.#options.connectionString })
   }
 
-  migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute(work)
+  async migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    try {
+      return await this.kysely.transaction().execute(work)
+    } finally {
+      this.driver.schemaChanged()
+    }
   }
 
   async close(): Promise<void> {

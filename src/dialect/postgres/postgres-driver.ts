@@ -6,6 +6,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely'
+import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import {
   kyselyOn,
@@ -32,21 +33,57 @@ function toResult<R>(result: pg.QueryResult): QueryResult<R> {
   }
 }
 
-/** A compiled statement as pg takes it. */
-function toConfig(query: CompiledQuery): pg.QueryConfig {
-  return { text: query.sql, values: query.parameters as unknown[] }
+/** Bounded so that ad-hoc query shapes cannot grow memory without limit. */
+const STATEMENT_NAMES = 2000
+
+/**
+ * Names of prepared statements, one per SQL text: pg parses a named statement once per
+ * connection and from then on sends only Bind and Execute, so the server skips parsing and
+ * planning from scratch. The name is a hash of the text (a name must always mean one text on
+ * a connection) and of the schema generation: a prepared `select *` fails once a migration
+ * changed the table's columns ("cached plan must not change result type"), so after a
+ * migration of this process new names are prepared.
+ */
+class StatementNames {
+  readonly #names = new Map<string, string>()
+  #generation = 0
+
+  of(sql: string): string {
+    let name = this.#names.get(sql)
+    if (name === undefined) {
+      name = `aura_${this.#generation}_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
+      if (this.#names.size >= STATEMENT_NAMES) this.#names.clear()
+      this.#names.set(sql, name)
+    }
+    return name
+  }
+
+  schemaChanged(): void {
+    this.#generation++
+    this.#names.clear()
+  }
+
+  config(query: CompiledQuery): pg.QueryConfig {
+    return { name: this.of(query.sql), text: query.sql, values: query.parameters as unknown[] }
+  }
 }
 
 /** Aura Data's driver over a pg pool: statements on any pooled connection, transactions on one. */
 export class PostgresAuraDriver implements AuraDriver {
   readonly #pool: pg.Pool
+  readonly #names = new StatementNames()
 
   constructor(pool: pg.Pool) {
     this.#pool = pool
   }
 
   async execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return toResult<R>(await this.#pool.query(toConfig(query)))
+    return toResult<R>(await this.#pool.query(this.#names.config(query)))
+  }
+
+  /** Call after the schema changed: statements prepared before are not reused. */
+  schemaChanged(): void {
+    this.#names.schemaChanged()
   }
 
   async begin(): Promise<AuraTransaction> {
@@ -58,7 +95,7 @@ export class PostgresAuraDriver implements AuraDriver {
       client.release(true)
       throw error
     }
-    return new PostgresTransaction(client)
+    return new PostgresTransaction(client, this.#names)
   }
 
   transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
@@ -70,9 +107,11 @@ export class PostgresAuraDriver implements AuraDriver {
 class PostgresTransaction implements AuraTransaction {
   #client: pg.PoolClient | undefined
   #kysely: Kysely<any> | undefined
+  readonly #names: StatementNames
 
-  constructor(client: pg.PoolClient) {
+  constructor(client: pg.PoolClient, names: StatementNames) {
     this.#client = client
+    this.#names = names
   }
 
   #open(): pg.PoolClient {
@@ -81,7 +120,7 @@ class PostgresTransaction implements AuraTransaction {
   }
 
   async execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return toResult<R>(await this.#open().query(toConfig(query)))
+    return toResult<R>(await this.#open().query(this.#names.config(query)))
   }
 
   get kysely(): Kysely<any> {
