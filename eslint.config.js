@@ -29,8 +29,8 @@ export default tseslint.config(
     },
   },
   {
-    // The studio's page script runs in the browser.
-    files: ['assets/**/*.js'],
+    // The studio's page script and the tests' page helpers run in the browser.
+    files: ['assets/**/*.js', 'test/**/*.browser.js'],
     languageOptions: { globals: globals.browser },
   },
   {

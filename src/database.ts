@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createDialect, defaultDatabaseUrl, type AuraDialect } from './dialect/index.js'
 import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
-import { seedDatabase, type SeedResult } from './domain/seed.js'
+import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
 import { MigrationError, usage } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
@@ -61,6 +61,7 @@ export interface AuraDatabase extends Repositories {}
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class AuraDatabase {
+  /** @internal The dialect seam the CLI and operations drive; not part of the public API. */
   readonly dialect: AuraDialect
   readonly migrator: Migrator
   readonly defaultActor: string | null
@@ -69,7 +70,10 @@ export class AuraDatabase {
   #closed = false
   #ready: Promise<void> | null = null
 
-  /** `cipher`: the secret-key cipher when the caller already loaded it; else it is loaded from the options. */
+  /**
+   * `cipher`: the secret-key cipher when the caller already loaded it; else it is loaded from the options.
+   * @internal Open a database with {@link openDatabase}, which also checks the URL and creates the dialect.
+   */
   constructor(dialect: AuraDialect, options: OpenDatabaseOptions, cipher?: ValueCipher | null) {
     this.dialect = dialect
     this.#cipher = cipher === undefined ? loadSecretCipher(options) : cipher
@@ -155,14 +159,17 @@ export class AuraDatabase {
   }
 
   /**
-   * Inserts the development seed data (behaviour.md, "Seed data") in one transaction, only what
-   * is missing: running it again changes nothing. Returns how many rows it inserted per table.
+   * Inserts the seed data in one transaction, only what is missing: running it again changes
+   * nothing. Returns how many rows it inserted per table. `profile`: `development` (default) the
+   * sample data of behaviour.md, "Seed data", and the configuration defaults; `production` only
+   * the configuration defaults.
    *
    * @example
    * const { inserted } = await db.seed()
+   * await db.seed({ profile: 'production' })
    */
-  seed(): Promise<SeedResult> {
-    return this.#mapped(seedDatabase(this))
+  seed(options: { profile?: SeedProfile } = {}): Promise<SeedResult> {
+    return this.#mapped(seedDatabase(this, options.profile))
   }
 
   /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'AURA_STORAGE',
   'AURA_USAGE',
   'AURA_REPLACED',
+  'AURA_IMPORT',
   'AURA_DATABASE',
 ] as const
 
@@ -147,10 +148,34 @@ export class DatabaseReplacedError extends AuraDataError {
   }
 }
 
+/** One value of a legacy database that an import cannot carry over as it is. */
+export interface ImportProblem {
+  /** The legacy table. */
+  readonly table: string
+  /** The row's key in the legacy table (null when the problem is the table itself). */
+  readonly key: string | null
+  /** The legacy column (null when the problem is the row or the table). */
+  readonly column: string | null
+  readonly reason: string
+}
+
+/**
+ * An import of a legacy database was refused before anything was written to the target: the
+ * file is not a SQLite database or is damaged, its schema is not the expected one, the target is
+ * not empty, or some values cannot be carried over (`problems` names each: table, key, column).
+ */
+export class ImportError extends AuraDataError {
+  readonly problems: readonly ImportProblem[]
+  constructor(message: string, problems: readonly ImportProblem[] = []) {
+    super('AURA_IMPORT', message)
+    this.problems = problems
+  }
+}
+
 /**
  * A failure none of the other codes describe: a driver error Aura Data does not classify, or an
  * unexpected error inside Aura Data. The original is the `cause`. On valid input this is a bug to
- * report; every public call turns any other error into one of these (see {@link toAuraDataError}).
+ * report; every public call turns any other error into one of these (see `toAuraDataError`).
  */
 export class DatabaseError extends AuraDataError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -425,5 +450,46 @@ export const secretErrors = {
   tampered: (key: string) =>
     new IntegrityError(
       `The sensitive configuration value ${key} failed authentication: it was tampered with, or the key is wrong.`,
+    ),
+}
+
+/** The wording of refused imports (`aura-db import ef`). */
+export const importErrors = {
+  missingFile: (file: string) => new ImportError(`The legacy database ${file} does not exist.`),
+  notSqlite: (file: string) =>
+    new ImportError(
+      `${file} is not a SQLite database (its header is not "SQLite format 3"); nothing was imported.`,
+    ),
+  damaged: (file: string, detail: string) =>
+    new ImportError(
+      `The legacy database ${file} is damaged (${detail}); nothing was imported. Import from an intact copy (a backup of the .NET app's aura.db).`,
+    ),
+  wrongSchema: (file: string, problems: readonly ImportProblem[]) =>
+    new ImportError(
+      `${file} is not a database of the .NET Aura app in the expected shape: ${problems
+        .slice(0, 5)
+        .map((p) => `${p.table}${p.column ? `.${p.column}` : ''}: ${p.reason}`)
+        .join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}. Nothing was imported.`,
+      problems,
+    ),
+  values: (problems: readonly ImportProblem[]) =>
+    new ImportError(
+      `${problems.length} value(s) of the legacy database cannot be imported as they are; nothing was written. ` +
+        `First: ${problems
+          .slice(0, 3)
+          .map((p) => `${p.table} ${p.key ?? ''} ${p.column ?? ''}: ${p.reason}`.replace(/ +/g, ' '))
+          .join('; ')}. The report lists each (table, key, column).`,
+      problems,
+    ),
+  targetNotEmpty: (tables: readonly string[]) =>
+    new ImportError(
+      `The target database already holds data (${tables.join(', ')}): import into a new or empty migrated ` +
+        `database, or pass --merge (merge: true) to add only the rows whose keys are not there yet.`,
+    ),
+  noSecretKey: (count: number) =>
+    new ImportError(
+      `The legacy database has ${count} sensitive configuration value(s), stored there in plaintext; they are ` +
+        `stored encrypted here, so a secret key is needed: set AURA_SECRET_KEY (32 bytes, base64, e.g. from ` +
+        `\`openssl rand -base64 32\`) or AURA_SECRET_KEY_FILE. Nothing was imported.`,
     ),
 }

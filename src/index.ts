@@ -1,6 +1,7 @@
 /**
  * Aura Data: the persistence layer of Aura Video Studio. The public API, as an explicit list.
  */
+/// <reference types="node" preserve="true" />
 export { openDatabase, AuraDatabase, type OpenDatabaseOptions } from './database.js'
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 export {
@@ -12,6 +13,7 @@ export {
   DatabaseError,
   DatabaseReplacedError,
   ERROR_CODES,
+  ImportError,
   IntegrityError,
   MigrationError,
   NotFoundError,
@@ -19,14 +21,30 @@ export {
   UsageError,
   ValidationError,
   type AuraErrorCode,
+  type ImportProblem,
 } from './errors.js'
 export {
   createDatabaseIfMissing,
   defaultDatabaseUrl,
   parseDatabaseUrl,
   type DialectName,
+  type ParsedUrl,
   type SchemaSnapshot,
 } from './dialect/index.js'
+export type {
+  IntrospectedColumn,
+  IntrospectedForeignKey,
+  IntrospectedIndex,
+  IntrospectedTable,
+} from './dialect/dialect.js'
+export {
+  importEfDatabase,
+  type EfImportOptions,
+  type EfImportReport,
+  type EfImportTable,
+  type SourceFiles,
+} from './operations/import-ef/import-ef.js'
+export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   DEFAULT_KEEP,
@@ -56,7 +74,9 @@ export {
   type MigrationResult,
   type MigrationRun,
   type MigrationStatus,
+  type MigratorOptions,
 } from './migration/migrator.js'
+export type { MigrationFile } from './migration/migration-source.js'
 export type { Repositories } from './repository/repositories.js'
 export {
   ReadRepository,
@@ -65,8 +85,16 @@ export {
   type ReadOptions,
 } from './repository/repository.js'
 export type { OrderBy, QueryOptions, Where } from './repository/filter.js'
-export type { IncompleteOptions, ProjectWithDetails } from './repository/project-states-repository.js'
-export type { CheckpointProgress } from './repository/render-checkpoints-repository.js'
+export type {
+  IncompleteOptions,
+  ProjectStatesRepository,
+  ProjectWithDetails,
+} from './repository/project-states-repository.js'
+export type {
+  CheckpointProgress,
+  RenderCheckpointsRepository,
+} from './repository/render-checkpoints-repository.js'
+export type { AuditEntriesRepository } from './repository/audit-entries-repository.js'
 export type { ConfigValue, SetOptions } from './repository/configurations-repository.js'
 export type { ConfigurationsRepository, ValueCipher } from './repository/configurations-repository.js'
 export type {
@@ -83,7 +111,14 @@ export {
   type ExportStatus,
 } from './repository/export-history-repository.js'
 export { SecretCipher, secretKeyId, type SecretKeyInput, type SecretKeyOptions } from './domain/secrets.js'
-export { defaultSettings, SEEDED_TABLES, type DefaultSetting, type SeedResult } from './domain/seed.js'
+export {
+  defaultSettings,
+  SEED_PROFILES,
+  SEEDED_TABLES,
+  type DefaultSetting,
+  type SeedProfile,
+  type SeedResult,
+} from './domain/seed.js'
 export type { ContentBlobsRepository, GarbageCollection } from './repository/content-blobs-repository.js'
 export type {
   CreateVersionOptions,
@@ -105,6 +140,7 @@ export type {
 export {
   BUILT_IN_ACTION_TYPES,
   type BuiltInActionType,
+  type PayloadValue,
   type ProjectFieldsPayload,
   type SceneOrderPayload,
   type SceneStatePayload,

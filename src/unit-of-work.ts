@@ -116,7 +116,10 @@ export class UnitOfWork {
     return new UnitOfWork(trx, dialect, cache, actor, options, repositoryOptions)
   }
 
-  /** The transaction state a write in this unit runs with. */
+  /**
+   * The transaction state a write in this unit runs with.
+   * @internal The repositories' seam, not part of the public API.
+   */
   txContext(): TxContext {
     const { now, actor, tracking } = this.#context
     return txContextOf(this.#trx, now, actor, this.correlationId, tracking)

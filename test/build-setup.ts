@@ -4,14 +4,25 @@ import { join } from 'node:path'
 
 const ROOT = join(import.meta.dirname, '..')
 
-/** Whether some `src/**\/*.ts` has no compiled `dist/src/**\/*.js` as new as itself. */
+/**
+ * Whether some `src/**\/*.ts` or `migrations/*.ts` has no compiled `dist/…/*.js` as new as
+ * itself, or the CommonJS build is older than the ESM one.
+ */
 function buildIsStale(): boolean {
-  return readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts'))
-    .some((file) => {
-      const js = join(ROOT, 'dist', 'src', file.replace(/\.ts$/, '.js'))
-      return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, 'src', file)).mtimeMs
-    })
+  const stale = (dir: string) =>
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .some((file) => {
+        const js = join(ROOT, 'dist', dir, file.replace(/\.ts$/, '.js'))
+        return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, dir, file)).mtimeMs
+      })
+  const cjs = join(ROOT, 'dist', 'cjs', 'index.js')
+  return (
+    stale('src') ||
+    stale('migrations') ||
+    !existsSync(cjs) ||
+    statSync(cjs).mtimeMs < statSync(join(ROOT, 'dist', 'src', 'index.js')).mtimeMs
+  )
 }
 
 /**
@@ -32,6 +43,11 @@ export default function setup(): void {
   )
   if (tsc.status !== 0)
     console.warn(`tsc reported errors (the type-check step fails on them):\n${tsc.stdout.slice(0, 2000)}`)
+  const cjs = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cjs.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+  if (cjs.status !== 0) throw new Error(`The CommonJS build failed:\n${cjs.stdout}${cjs.stderr}`)
   const main = join(ROOT, 'dist/src/cli/main.js')
   if (!existsSync(main) || statSync(main).mtimeMs < started - 1000) {
     throw new Error(`The build produced no CLI:\n${tsc.stdout}${tsc.stderr}`)

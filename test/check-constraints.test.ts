@@ -14,7 +14,6 @@ import { useMigratedDatabase } from './helpers.js'
 /** `[table, constraint suffix, assignment]`: `update <table> set <assignment>` must fail on `ck_<table>_<suffix>`. */
 const VIOLATIONS: readonly (readonly [string, string, string])[] = [
   ['project_states', 'status', `status = 'Paused'`],
-  ['project_states', 'current_stage', `current_stage = 'Mixing'`],
   ['project_states', 'progress_percent', 'progress_percent = 101'],
   ['project_states', 'progress_percent', 'progress_percent = -1'],
   ['project_states', 'current_wizard_step', 'current_wizard_step = 4'],
@@ -25,7 +24,6 @@ const VIOLATIONS: readonly (readonly [string, string, string])[] = [
   ['scene_states', 'duration_seconds', 'duration_seconds = -0.5'],
   ['asset_states', 'asset_type', `asset_type = 'Font'`],
   ['asset_states', 'file_size_bytes', 'file_size_bytes = -1'],
-  ['render_checkpoints', 'stage_name', `stage_name = 'Mixing'`],
   ['render_checkpoints', 'completed_scenes', 'completed_scenes = -1'],
   ['render_checkpoints', 'completed_scenes_le_total_scenes', 'completed_scenes = total_scenes + 1'],
   ['project_versions', 'version_type', `version_type = 'Nightly'`],

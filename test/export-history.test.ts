@@ -28,6 +28,11 @@ async function jobIn(
 ): Promise<ExportHistoryEntry> {
   const job = await db.exportHistory.enqueue(request(preset))
   if (status === 'Queued') return job
+  // Only the .NET app's exports are Processing (imported rows); none of the library's calls moves there.
+  if (status === 'Processing') {
+    const imported = await db.exportHistory.add({ ...request(`${preset}-app`), status: 'Processing' })
+    return imported
+  }
   if (status === 'Cancelled') return db.exportHistory.cancel(job.id)
   await db.exportHistory.start(job.id)
   if (status === 'Completed')
@@ -38,6 +43,7 @@ async function jobIn(
 
 const move: Record<ExportStatus, (db: AuraDatabase, id: string) => Promise<unknown>> = {
   Queued: () => Promise.resolve(),
+  Processing: () => Promise.resolve(),
   InProgress: (db, id) => db.exportHistory.start(id),
   Completed: (db, id) => db.exportHistory.complete(id, { fileSize: 1, durationSeconds: 1 }),
   Failed: (db, id) => db.exportHistory.fail(id, 'boom'),
@@ -47,6 +53,7 @@ const move: Record<ExportStatus, (db: AuraDatabase, id: string) => Promise<unkno
 const LEGAL: Record<ExportStatus, readonly ExportStatus[]> = {
   Queued: ['InProgress', 'Cancelled'],
   InProgress: ['Completed', 'Failed', 'Cancelled'],
+  Processing: ['Completed', 'Failed', 'Cancelled'],
   Completed: [],
   Failed: [],
   Cancelled: [],
@@ -96,7 +103,7 @@ for (const d of dialects) {
       const statuses = Object.keys(LEGAL) as ExportStatus[]
       for (const from of statuses) {
         for (const to of statuses) {
-          if (to === 'Queued' || LEGAL[from].includes(to)) continue
+          if (to === 'Queued' || to === 'Processing' || LEGAL[from].includes(to)) continue
           const job = await jobIn(db, from)
           const error = await move[to](db, job.id).then(
             () => null,

@@ -20,7 +20,7 @@ import {
   type ProjectState,
 } from '../src/index.js'
 import { dialects } from './dialects.js'
-import { useMigratedDatabase } from './helpers.js'
+import { PROTOTYPE_NAMES, useMigratedDatabase } from './helpers.js'
 
 const SEED = 20_261_202
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
@@ -30,17 +30,6 @@ const TIMEOUT = Math.max(120_000, RUNS * 300)
 
 /** How many cases ran, per dialect and property, for the report at the end. */
 const casesRun = new Map<string, number>()
-
-const PROTOTYPE_NAMES = [
-  'constructor',
-  'toString',
-  'hasOwnProperty',
-  'valueOf',
-  'isPrototypeOf',
-  '__proto__',
-  '__defineGetter__',
-  'toJSON',
-]
 
 /** One UTF-16 code unit of any value: lone surrogates included. */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))

@@ -20,7 +20,7 @@ import {
 import { startChild } from './backup-helpers.js'
 import { runCli } from './cli-helpers.js'
 import { dialects } from './dialects.js'
-import { useMigratedDatabase } from './helpers.js'
+import { PROTOTYPE_NAMES, useMigratedDatabase } from './helpers.js'
 
 /** The error a call rejects with (fails the test when it resolves). */
 async function failure(call: Promise<unknown>): Promise<unknown> {
@@ -44,18 +44,6 @@ function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', 'process.pid'])
   return child.pid!
 }
-
-const PROTOTYPE_NAMES = [
-  'constructor',
-  'toString',
-  'hasOwnProperty',
-  'valueOf',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  'toLocaleString',
-  '__proto__',
-  '__defineGetter__',
-]
 
 for (const d of dialects) {
   describe.skipIf(!d.available)(`${d.name}: hardening against hostile input`, () => {

@@ -47,3 +47,20 @@ export async function scenesOf(db: AuraDatabase, projectId: string) {
     isCompleted: s.isCompleted,
   }))
 }
+
+/**
+ * Names every plain object inherits: a field, operator or configuration key spelled like one must
+ * be refused as unknown, never resolved through the prototype chain.
+ */
+export const PROTOTYPE_NAMES = [
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__proto__',
+  '__defineGetter__',
+  'toJSON',
+] as const

@@ -6,7 +6,7 @@ import type { ValueCipher } from '../repository/configurations-repository.js'
 /** A secret key: its 32 bytes, or those bytes as standard base64 text. */
 export type SecretKeyInput = Uint8Array | string
 
-/** Where a database's secret key comes from (see {@link loadSecretCipher}). */
+/** Where a database's secret key comes from (see `loadSecretCipher`). */
 export interface SecretKeyOptions {
   /** The key itself: 32 bytes, or their standard base64. */
   readonly secretKey?: SecretKeyInput

@@ -19,6 +19,15 @@ export const SEEDED_TABLES = [
   'configurations',
 ] as const
 
+/**
+ * What `db.seed()` inserts: `development` (the default) the sample data of behaviour.md, "Seed
+ * data" (a user setup, projects, templates, exports) and the configuration defaults;
+ * `production` only the configuration defaults, which the application needs to start.
+ */
+export type SeedProfile = 'development' | 'production'
+
+export const SEED_PROFILES: readonly SeedProfile[] = ['development', 'production']
+
 /** What `db.seed()` did: rows inserted per table (0 everywhere when everything was there). */
 export interface SeedResult {
   readonly inserted: Readonly<Record<(typeof SEEDED_TABLES)[number], number>>
@@ -279,8 +288,11 @@ export function defaultSettings(home: string = os.homedir(), tmp: string = os.tm
  * a second run inserts nothing and never overwrites a user's changes. A concurrent seed that
  * inserted the same rows first makes this one retry once, finding them.
  */
-export async function seedDatabase(db: AuraDatabase): Promise<SeedResult> {
-  const run = () => db.transaction((uow) => seedUnit(uow), { actor: db.defaultActor ?? 'aura-seed' })
+export async function seedDatabase(
+  db: AuraDatabase,
+  profile: SeedProfile = 'development',
+): Promise<SeedResult> {
+  const run = () => db.transaction((uow) => seedUnit(uow, profile), { actor: db.defaultActor ?? 'aura-seed' })
   try {
     return await run()
   } catch (error) {
@@ -289,8 +301,7 @@ export async function seedDatabase(db: AuraDatabase): Promise<SeedResult> {
   }
 }
 
-async function seedUnit(uow: UnitOfWork): Promise<SeedResult> {
-  const now = Date.now()
+async function seedUnit(uow: UnitOfWork, profile: SeedProfile): Promise<SeedResult> {
   const inserted = {
     user_setups: 0,
     project_states: 0,
@@ -299,6 +310,26 @@ async function seedUnit(uow: UnitOfWork): Promise<SeedResult> {
     export_history: 0,
     configurations: 0,
   }
+  if (profile === 'development') await seedSampleData(uow, inserted)
+  for (const setting of defaultSettings()) {
+    // Deactivated keys count as present: the user turned them off.
+    if (await uow.configurations.any({ key: setting.key })) continue
+    await uow.configurations.set(setting.key, setting.value, {
+      category: setting.category,
+      description: setting.description,
+    })
+    inserted.configurations++
+  }
+  const total = Object.values(inserted).reduce((sum, n) => sum + n, 0)
+  return { inserted, total }
+}
+
+/** The development sample data: the default user setup, projects, templates and exports. */
+async function seedSampleData(
+  uow: UnitOfWork,
+  inserted: Record<(typeof SEEDED_TABLES)[number], number>,
+): Promise<void> {
+  const now = Date.now()
   if (!(await uow.userSetups.any({ userId: 'default' }))) {
     await uow.userSetups.add({
       id: id(0x001),
@@ -333,15 +364,4 @@ async function seedUnit(uow: UnitOfWork): Promise<SeedResult> {
     await uow.exportHistory.add(entry)
     inserted.export_history++
   }
-  for (const setting of defaultSettings()) {
-    // Deactivated keys count as present: the user turned them off.
-    if (await uow.configurations.any({ key: setting.key })) continue
-    await uow.configurations.set(setting.key, setting.value, {
-      category: setting.category,
-      description: setting.description,
-    })
-    inserted.configurations++
-  }
-  const total = Object.values(inserted).reduce((sum, n) => sum + n, 0)
-  return { inserted, total }
 }

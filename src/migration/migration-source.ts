@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Kysely, sql } from 'kysely'
-import { tsImport } from 'tsx/esm/api'
 import { MigrationError, usage } from '../errors.js'
+import { packageRoot } from '../paths.js'
 
 /** A migration file name: `<yyyyMMddHHmmss>_<Name>.ts`. */
 export const MIGRATION_FILE = /^(\d{14})_([A-Za-z][A-Za-z0-9_]*)\.ts$/
@@ -63,15 +63,23 @@ export function resolveMigrationName(names: readonly string[], input: string): s
 }
 
 /**
- * Loads a migration module. TypeScript is compiled on the fly by tsx, so a migration created
- * with `aura-db add` runs as it is, with no build step, and its checksum is that of the source
- * a reviewer read.
+ * Loads a migration module. The checksum is always that of the `.ts` source a reviewer read
+ * (see {@link discoverMigrations}); what runs is:
+ * - for the package's own migrations, their JavaScript compiled at build time
+ *   (`dist/migrations/<name>.js`), so a production install needs no TypeScript loader;
+ * - for any other `.ts` file (a migration the application authored), the source itself, compiled
+ *   on the fly by tsx, an optional peer dependency: a clear MigrationError names `npm i -D tsx`
+ *   when it is not installed.
  */
 export async function loadMigration(file: MigrationFile): Promise<MigrationModule> {
+  const compiled = compiledMigration(file)
   let mod: Partial<MigrationModule>
   try {
-    mod = (await tsImport(pathToFileURL(file.path).href, import.meta.url)) as Partial<MigrationModule>
+    mod = (
+      compiled === undefined ? await importTypeScript(file) : await import(pathToFileURL(compiled).href)
+    ) as Partial<MigrationModule>
   } catch (error) {
+    if (error instanceof MigrationError) throw error
     throw new MigrationError(`Migration ${file.name} could not be loaded: ${(error as Error).message}`, {
       cause: error,
     })
@@ -82,4 +90,26 @@ export async function loadMigration(file: MigrationFile): Promise<MigrationModul
     )
   }
   return mod as MigrationModule
+}
+
+/** `dist/migrations/<name>.js` when `file` is one of the package's own migrations and it was built. */
+function compiledMigration(file: MigrationFile): string | undefined {
+  const root = packageRoot()
+  if (dirname(resolve(file.path)) !== join(root, 'migrations')) return undefined
+  const compiled = join(root, 'dist', 'migrations', `${file.name}.js`)
+  return existsSync(compiled) ? compiled : undefined
+}
+
+async function importTypeScript(file: MigrationFile): Promise<unknown> {
+  let tsx: typeof import('tsx/esm/api')
+  try {
+    tsx = await import('tsx/esm/api')
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
+    throw new MigrationError(
+      `Migration ${file.name} is TypeScript, which needs tsx to run, and tsx is not installed. Install it with \`npm i -D tsx\`.`,
+      { cause: error },
+    )
+  }
+  return tsx.tsImport(pathToFileURL(file.path).href, import.meta.url)
 }

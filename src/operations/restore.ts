@@ -100,8 +100,9 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const file = resolveBackupFile(dir, options.file)
   if (!file.endsWith(tools.extension)) throw backupErrors.wrongDialect(file, tools.extension)
   const manifest = checkFileAndManifest(file)
+  // Only done/total are taken: the safety backup's own events carry a `phase` ('copy') of theirs.
   const progress = (phase: RestoreProgressEvent['phase']) => (p: BackupProgress) =>
-    options.onProgress?.({ phase, ...p })
+    options.onProgress?.({ phase, done: p.done, total: p.total })
 
   progress('check')({ done: 0, total: 1 })
   const staged = await tools.stage(file)

@@ -421,9 +421,61 @@ function mermaidType(type: string): string {
   return short.replace(/\s+/g, '_')
 }
 
+/** One area of the ER diagram: a heading, what it covers, and its tables. */
+interface ErArea {
+  readonly title: string
+  readonly intro: string
+  readonly tables: readonly string[]
+}
+
 /**
- * The ER diagram: a Mermaid `erDiagram` of the domain tables, their columns with PostgreSQL
- * types and keys, and one relationship per foreign key. A parent is `||` (exactly one) when the
+ * The areas the ER diagram is split into, each small enough to read at a normal width. A domain
+ * table a new migration adds and that no area names lands in "Other tables", so it is never
+ * left out of the diagrams.
+ */
+const ER_AREAS: readonly ErArea[] = [
+  {
+    title: 'Projects',
+    intro: 'A project and what belongs to it: its scenes, assets and render checkpoints (deleted with it).',
+    tables: ['project_states', 'scene_states', 'asset_states', 'render_checkpoints'],
+  },
+  {
+    title: 'Versions and blobs',
+    intro:
+      'Content-addressed history: a version holds the hashes of its parts, each part stored once ' +
+      'as a blob (see [versions.md](versions.md)).',
+    tables: ['project_versions', 'content_blobs'],
+  },
+  {
+    title: 'Configuration and templates',
+    intro:
+      'Settings (sensitive ones encrypted), the system configuration, user setups and the ' +
+      'templates (see [templates.md](templates.md)); no foreign keys between them.',
+    tables: ['configurations', 'system_configuration', 'user_setups', 'templates', 'custom_templates'],
+  },
+  {
+    title: 'Operations',
+    intro:
+      'What happened: export jobs ([export-history.md](export-history.md)), the undo/redo log ' +
+      '([undo-redo.md](undo-redo.md)) and the audit trail. They name projects and rows by id ' +
+      'without foreign keys, so that history outlives what it describes.',
+    tables: ['export_history', 'action_logs', 'audit_entries'],
+  },
+]
+
+/** The Markdown anchor of a heading, as GitHub and TypeDoc spell it. */
+function anchor(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-')
+}
+
+/**
+ * The ER diagram: Mermaid `erDiagram`s of the domain tables, their columns with PostgreSQL types
+ * and keys, and one relationship per foreign key; first one diagram per area ({@link ER_AREAS}),
+ * then the whole schema in one for reference. In an area's diagram, a table of another area that
+ * a relationship reaches is drawn as a bare name. A parent is `||` (exactly one) when the
  * foreign-key columns are NOT NULL, `|o` otherwise; a child is `o|` when those columns are
  * unique, `o{` otherwise.
  */
@@ -431,6 +483,14 @@ export function renderErDiagram(input: DialectSchemas): string {
   const tables = mergeTables(input)
     .filter((t) => t.group === 'domain')
     .map((t) => t.tables.postgres!)
+  const named = new Set(ER_AREAS.flatMap((area) => area.tables))
+  const others = tables.filter((t) => !named.has(t.name)).map((t) => t.name)
+  const areas: ErArea[] = [
+    ...ER_AREAS,
+    ...(others.length > 0
+      ? [{ title: 'Other tables', intro: 'Tables that no area above names yet.', tables: others }]
+      : []),
+  ]
   const lines = [
     '# Entity-relationship diagram',
     '',
@@ -440,10 +500,50 @@ export function renderErDiagram(input: DialectSchemas): string {
         `PostgreSQL's (SQLite's are in [schema.md](schema.md), with indexes, defaults and CHECK constraints).`,
     ),
     '',
-    '```mermaid',
-    'erDiagram',
+    'One diagram per area, then the whole schema in one diagram for reference:',
+    '',
+    ...areas.map((area) => `- [${area.title}](#${anchor(area.title)}): ${area.tables.join(', ')}`),
+    `- [The whole schema](#${anchor('The whole schema')})`,
   ]
-  for (const table of tables) {
+  const byArea = areas.map((area) =>
+    area.tables.map((name) => tables.find((t) => t.name === name)).filter((t) => t !== undefined),
+  )
+  for (const [i, area] of areas.entries()) {
+    lines.push('', `## ${area.title}`, '', area.intro, '', ...mermaidDiagram(byArea[i]!, tables, 'LR'))
+  }
+  lines.push(
+    '',
+    '## The whole schema',
+    '',
+    'Every domain table and foreign key in one diagram (wide: open it in a Mermaid viewer to zoom).',
+    '',
+    // Area by area: Mermaid places tables in the order they are declared, and in alphabetical order
+    // the lines between the projects' and the versions' tables ran behind unrelated tables.
+    ...mermaidDiagram(byArea.flat(), tables, 'TB'),
+  )
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * A fenced Mermaid `erDiagram` of `members` with their columns and every foreign key from or to
+ * one of them; a table of `all` outside `members` that such a key reaches is a bare name.
+ */
+function mermaidDiagram(
+  members: readonly IntrospectedTable[],
+  all: readonly IntrospectedTable[],
+  direction: 'TB' | 'LR',
+): string[] {
+  const inside = new Set(members.map((t) => t.name))
+  const relationships = all.flatMap((table) =>
+    table.foreignKeys
+      .filter((fk) => inside.has(table.name) || inside.has(fk.referencedTable))
+      .map((fk) => ({ table, fk })),
+  )
+  const outside = [...new Set(relationships.flatMap(({ table, fk }) => [table.name, fk.referencedTable]))]
+    .filter((name) => !inside.has(name))
+    .sort()
+  const lines = ['```mermaid', 'erDiagram', `    direction ${direction}`]
+  for (const table of members) {
     const unique = uniqueColumns(table)
     lines.push(`    ${table.name} {`)
     for (const column of table.columns) {
@@ -456,15 +556,16 @@ export function renderErDiagram(input: DialectSchemas): string {
     }
     lines.push('    }')
   }
-  const relationships = tables.flatMap((table) =>
-    table.foreignKeys.map((fk) => {
-      const required = fk.columns.every((name) => !table.columns.find((c) => c.name === name)?.nullable)
-      const oneChild = isUnique(table, fk.columns)
-      return `    ${fk.referencedTable} ${required ? '||' : '|o'}--${oneChild ? 'o|' : 'o{'} ${table.name} : "${fk.columns.join(', ')}"`
-    }),
-  )
-  lines.push(...relationships, '```')
-  return `${lines.join('\n')}\n`
+  for (const name of outside) lines.push(`    ${name}`)
+  for (const { table, fk } of relationships) {
+    const required = fk.columns.every((name) => !table.columns.find((c) => c.name === name)?.nullable)
+    const oneChild = isUnique(table, fk.columns)
+    lines.push(
+      `    ${fk.referencedTable} ${required ? '||' : '|o'}--${oneChild ? 'o|' : 'o{'} ${table.name} : "${fk.columns.join(', ')}"`,
+    )
+  }
+  lines.push('```')
+  return lines
 }
 
 /** Columns that are unique on their own: a one-column primary key or unique index. */

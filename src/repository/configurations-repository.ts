@@ -68,6 +68,11 @@ function serialise(value: ConfigValue, valueType: Configuration['valueType'] | u
       if (typeof value !== 'boolean')
         throw new ValidationError('configurations.value must be a boolean', 'value')
       return { value: String(value), valueType: type }
+    // The .NET app's type of a setting without a value; the stored text is not read.
+    case 'null':
+      if (value !== null)
+        throw new ValidationError('configurations.value must be null for valueType null', 'value')
+      return { value: '', valueType: type }
     default:
       return { value: exactJson(value, 'configurations.value', 'value'), valueType: 'json' as const }
   }
@@ -81,6 +86,8 @@ function parseValue(entry: Configuration): ConfigValue {
       return entry.value === 'true'
     case 'json':
       return JSON.parse(entry.value) as ConfigValue
+    case 'null':
+      return null
     default:
       return entry.value
   }
@@ -308,6 +315,19 @@ export class ConfigurationsRepository extends Repository<typeof configurationsTa
     }
     const { key: _key, ...changes } = fields
     return this.updateIn(tx, fields.key, Number(row.row_version), changes)
+  }
+
+  /** Whether a secret key is configured, so that sensitive values can be stored. */
+  get canEncrypt(): boolean {
+    return this.cipher !== null
+  }
+
+  /**
+   * The stored (encrypted) form of the sensitive value `plaintext` of `key`, for writers that
+   * insert rows themselves (the import of the .NET app's database). UsageError without a key.
+   */
+  encryptValue(key: string, plaintext: string): string {
+    return this.requireCipher().encrypt(plaintext, key)
   }
 
   private requireCipher(): ValueCipher {

@@ -125,6 +125,7 @@ export class ContentBlobsRepository extends Repository<typeof contentBlobsTable>
    * a blob with no references (the version row that points at it takes the reference); existing
    * content is left as it is. Either way the blob is held (PostgreSQL: `FOR KEY SHARE`) so that a
    * concurrent `collectGarbage` cannot remove it before the transaction commits.
+   * @internal Called by the versions repository inside its own transaction.
    */
   async storeIn(
     tx: TxContext,

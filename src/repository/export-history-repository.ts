@@ -43,6 +43,8 @@ export interface ExportQuery {
 const TRANSITIONS: Readonly<Record<ExportStatus, readonly ExportStatus[]>> = {
   Queued: ['InProgress', 'Cancelled'],
   InProgress: ['Completed', 'Failed', 'Cancelled'],
+  // A running export of the .NET app (imported); it finishes like one of ours.
+  Processing: ['Completed', 'Failed', 'Cancelled'],
   Completed: [],
   Failed: [],
   Cancelled: [],
@@ -104,7 +106,7 @@ export class ExportHistoryRepository extends Repository<typeof exportHistoryTabl
     const key = validateKey(this.table, id)
     return this.session.write(async (tx) => {
       const job = await this.#read(tx, key)
-      if (job.status !== 'InProgress') {
+      if (job.status !== 'InProgress' && job.status !== 'Processing') {
         throw new ValidationError(
           `export_history ${String(key)} is ${job.status}: progress can only be recorded while InProgress`,
           'status',

@@ -1,6 +1,7 @@
 import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
-export const AUDIT_ACTIONS = ['insert', 'update', 'soft_delete', 'restore', 'purge'] as const
+/** `import`: one entry per import of the .NET app's database (`table_name` `*`, `row_id` the file's SHA-256). */
+export const AUDIT_ACTIONS = ['insert', 'update', 'soft_delete', 'restore', 'purge', 'import'] as const
 
 /**
  * `audit_entries`: the append-only "what changed" trail. The database assigns the ascending

@@ -1,6 +1,6 @@
 import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
-export const CONFIG_VALUE_TYPES = ['string', 'number', 'boolean', 'json'] as const
+export const CONFIG_VALUE_TYPES = ['string', 'number', 'boolean', 'json', 'null'] as const
 
 /**
  * `configurations`: typed key/value settings; `rowVersion` doubles as the edit counter.

@@ -1,6 +1,14 @@
 import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
-export const EXPORT_STATUSES = ['Queued', 'InProgress', 'Completed', 'Failed', 'Cancelled'] as const
+/** `Processing` is what the .NET app writes for a running export; `InProgress` is this library's. */
+export const EXPORT_STATUSES = [
+  'Queued',
+  'InProgress',
+  'Processing',
+  'Completed',
+  'Failed',
+  'Cancelled',
+] as const
 
 /** `export_history`: one row per export job (queue, progress and outcome). */
 export const exportHistoryTable = defineTable({

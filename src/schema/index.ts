@@ -27,7 +27,6 @@ export {
 } from './define.js'
 
 export {
-  PIPELINE_STAGES,
   PROJECT_STATUSES,
   projectStatesTable,
   type NewProjectState,

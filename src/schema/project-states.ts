@@ -1,7 +1,6 @@
 import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 export const PROJECT_STATUSES = ['Draft', 'InProgress', 'Completed', 'Failed', 'Cancelled'] as const
-export const PIPELINE_STAGES = ['Script', 'TTS', 'Images', 'Composition', 'Render'] as const
 
 /** `project_states`: a video-generation project (wizard progress, pipeline progress, serialised specs). */
 export const projectStatesTable = defineTable({
@@ -11,12 +10,14 @@ export const projectStatesTable = defineTable({
   features: { audit: true, rowVersion: true, softDelete: true },
   columns: {
     id: c.uuid().withDefault(),
-    title: c.text(500).notBlank(),
+    // No length limit: the app sets the title from the brief's topic, of any length (legacy-ef.md).
+    title: c.text().notBlank(),
     description: c.text(2000).nullable(),
     currentWizardStep: c.int().range(0, 3).withDefault(),
     status: c.text(50).oneOf(PROJECT_STATUSES).withDefault(),
     completedAt: c.timestamp().nullable(),
-    currentStage: c.text(100).oneOf(PIPELINE_STAGES).nullable(),
+    // Free text set by the app's pipeline (Initialization, ScriptGeneration, …, Rendering).
+    currentStage: c.text(100).nullable(),
     progressPercent: c.int().range(0, 100).withDefault(),
     jobId: c.text(100).nullable(),
     briefJson: c.json().nullable(),

@@ -1,5 +1,4 @@
 import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
-import { PIPELINE_STAGES } from './project-states.js'
 
 /**
  * `render_checkpoints`: resumable pipeline progress of a project. The cross-column rule
@@ -13,7 +12,8 @@ export const renderCheckpointsTable = defineTable({
   columns: {
     id: c.uuid().withDefault(),
     projectId: c.uuid(),
-    stageName: c.text(100).oneOf(PIPELINE_STAGES),
+    // Free text, as project_states.currentStage; several checkpoints of one stage may be valid.
+    stageName: c.text(100).notBlank(),
     checkpointTime: c.timestamp().withDefault(),
     completedScenes: c.int().range(0).withDefault(),
     totalScenes: c.int().range(0).withDefault(),

@@ -298,6 +298,11 @@ export class SqliteAuraDialect implements AuraDialect {
         return (value as Date).toISOString()
       case 'bool':
         return value ? 1 : 0
+      // SQLite compares text byte by byte: a UUID given in upper case (as the .NET app writes
+      // them) must name the same row as its lower-case form, in keys, references and filters.
+      // PostgreSQL's uuid type already ignores the case.
+      case 'uuid':
+        return typeof value === 'string' ? value.toLowerCase() : value
       default:
         return value
     }

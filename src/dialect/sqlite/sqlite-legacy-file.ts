@@ -1,0 +1,99 @@
+import { copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { importErrors } from '../../errors.js'
+
+/** One table of a legacy SQLite file: its name, its columns in order and its row count. */
+export interface LegacyTableInfo {
+  readonly name: string
+  readonly columns: readonly string[]
+  readonly rowCount: number
+}
+
+/** A SQLite file of another application, read through a private copy (see {@link openLegacySqliteFile}). */
+export interface LegacySqliteFile {
+  /** Every table of the file (without SQLite's own `sqlite_*` tables), by name. */
+  readonly tables: ReadonlyMap<string, LegacyTableInfo>
+  /** Every row of `table`, column name → value as SQLite stores it (TEXT, INTEGER, REAL, BLOB, NULL). */
+  rows(table: string): Record<string, unknown>[]
+  /** Closes the copy and removes it. */
+  close(): void
+}
+
+const SQLITE_HEADER = 'SQLite format 3\u0000'
+
+/**
+ * Opens `file` for reading without ever touching it: the file and its `-wal` (the committed
+ * transactions not yet checkpointed into it) are copied into a private directory, and only the
+ * copy is opened. Opening the original even read-only is not enough: a WAL-mode database opened
+ * by SQLite gets a `-shm` created or rewritten beside it, and the last connection to close
+ * checkpoints the WAL into the file. The copy's `-shm` is rebuilt from its `-wal`.
+ *
+ * A file that is not a SQLite database, or is damaged (truncated, corrupt pages), is an
+ * ImportError before anything is returned.
+ */
+export function openLegacySqliteFile(file: string): LegacySqliteFile {
+  if (!existsSync(file)) throw importErrors.missingFile(file)
+  const header = Buffer.alloc(SQLITE_HEADER.length)
+  const fd = openSync(file, 'r')
+  let read: number
+  try {
+    read = readSync(fd, header, 0, header.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  if (read < header.length || header.toString('latin1') !== SQLITE_HEADER) throw importErrors.notSqlite(file)
+
+  const dir = mkdtempSync(join(tmpdir(), 'aura-legacy-'))
+  const copy = join(dir, 'legacy.db')
+  let handle: Database.Database | undefined
+  try {
+    copyFileSync(file, copy)
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`)
+    handle = new Database(copy, { fileMustExist: true })
+    // quick_check reads every page: a truncated file fails here, not half-way through the rows.
+    const check = handle.pragma('quick_check', { simple: false }) as { quick_check: string }[]
+    const problems = check.map((r) => r.quick_check).filter((r) => r !== 'ok')
+    if (problems.length > 0) throw importErrors.damaged(file, problems.slice(0, 3).join('; '))
+    const names = handle
+      .prepare(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name",
+      )
+      .pluck()
+      .all() as string[]
+    const tables = new Map<string, LegacyTableInfo>()
+    for (const name of names) {
+      const quoted = `"${name.replaceAll('"', '""')}"`
+      const columns = (handle.pragma(`table_info(${quoted})`) as { name: string }[]).map((c) => c.name)
+      const rowCount = Number(handle.prepare(`select count(*) from ${quoted}`).pluck().get())
+      tables.set(name, { name, columns, rowCount })
+    }
+    const db = handle
+    return {
+      tables,
+      rows(table) {
+        if (!tables.has(table)) return []
+        // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
+        return db
+          .prepare(`select * from "${table.replaceAll('"', '""')}"`)
+          .safeIntegers(true)
+          .all() as Record<string, unknown>[]
+      },
+      close() {
+        db.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  } catch (error) {
+    handle?.close()
+    rmSync(dir, { recursive: true, force: true })
+    if (error instanceof Error && 'code' in error) {
+      const code = String((error as { code: unknown }).code)
+      if (code === 'SQLITE_NOTADB') throw importErrors.notSqlite(file)
+      if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ')
+        throw importErrors.damaged(file, error.message)
+    }
+    throw error
+  }
+}

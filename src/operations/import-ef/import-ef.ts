@@ -1,0 +1,715 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { userInfo } from 'node:os'
+import type { Kysely } from 'kysely'
+import type { z } from 'zod'
+import type { AuraDatabase } from '../../database.js'
+import { openLegacySqliteFile, type LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import { contentHash } from '../../domain/content-hash.js'
+import { ImportError, importErrors, type ImportProblem } from '../../errors.js'
+import type { ColumnSpec, TableDef } from '../../schema/define.js'
+import { allTables } from '../../schema/index.js'
+import { columnSchema } from '../../repository/validation.js'
+import { READ_ROW } from './legacy-rows.js'
+import { EF_HISTORY_TABLE, LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
+import { emptyCounts, RowReader, type NormalisationCounts } from './legacy-values.js'
+
+/** Options of {@link importEfDatabase}. */
+export interface EfImportOptions {
+  /** Read, check and report everything, write nothing. */
+  readonly dryRun?: boolean
+  /** Import into a database that already holds data: rows whose key is there are skipped (reported). */
+  readonly merge?: boolean
+  /** Who imports, for the audit entry; default the database's actor, else the OS user name. */
+  readonly actor?: string
+  /** Called as rows are read and written: a table, the rows done so far, the total. */
+  readonly onProgress?: (event: {
+    phase: 'read' | 'write'
+    table: string
+    done: number
+    total: number
+  }) => void
+}
+
+/** A file's SHA-256 (hex), or null when it does not exist. */
+export interface SourceFiles {
+  readonly file: string
+  readonly sha256: string
+  readonly walSha256: string | null
+  readonly shmSha256: string | null
+}
+
+/** One legacy table of the report. */
+export interface EfImportTable {
+  readonly legacy: string
+  readonly target: string
+  /** Rows in the legacy table. */
+  readonly rows: number
+  /** Rows written (or, on a dry run, that would be written). */
+  readonly imported: number
+  /** Rows skipped because their key is already in the target (`merge` only). */
+  readonly skipped: number
+  /** Up to 20 of the skipped keys. */
+  readonly skippedKeys: readonly string[]
+}
+
+/** What an import did (or, on a dry run, would do). `aura-db import ef --json` prints exactly this. */
+export interface EfImportReport {
+  /** True when nothing stood in the way (on a dry run: the import would succeed). */
+  readonly ok: boolean
+  readonly dryRun: boolean
+  readonly merge: boolean
+  /** The legacy file and its companions, hashed before reading. */
+  readonly source: SourceFiles
+  /** Hashed again after the import: the same bytes (the legacy file was never changed). */
+  readonly sourceUnchanged: boolean
+  /** Where the rows went (safe to print). */
+  readonly target: string
+  readonly tables: readonly EfImportTable[]
+  /** Tables of the legacy file that Aura Data does not model, with their row counts: not imported. */
+  readonly notImported: readonly { readonly table: string; readonly rows: number }[]
+  /** The EF Core migrations the file records (`__EFMigrationsHistory`). */
+  readonly efMigrations: readonly string[]
+  readonly normalised: NormalisationCounts
+  /** Content blobs whose stored reference count was not the number of live versions using them. */
+  readonly referenceCounts: readonly {
+    readonly hash: string
+    readonly legacy: number
+    readonly actual: number
+  }[]
+  /** Blobs created from content a version held inline (the legacy table kept it twice). */
+  readonly blobsFromInlineContent: number
+  /** Sensitive configuration values, stored encrypted in the target. */
+  readonly encryptedValues: number
+  /** Why the import was refused: every value that cannot be carried over (empty when ok). */
+  readonly problems: readonly ImportProblem[]
+  /** The `audit_entries` id of the import (null on a dry run or a refusal). */
+  readonly auditEntryId: number | null
+}
+
+type Row = Record<string, unknown>
+
+interface PlannedTable {
+  readonly legacy: LegacyTableName
+  readonly def: TableDef
+  readonly rows: Row[]
+  skipped: string[]
+}
+
+const VERSION_PARTS = [
+  { column: 'BriefJson', hash: 'briefHash', type: 'Brief' },
+  { column: 'PlanSpecJson', hash: 'planHash', type: 'Plan' },
+  { column: 'VoiceSpecJson', hash: 'voiceHash', type: 'Voice' },
+  { column: 'RenderSpecJson', hash: 'renderHash', type: 'Render' },
+  { column: 'TimelineJson', hash: 'timelineHash', type: 'Timeline' },
+] as const
+
+const HASH_FIELDS = VERSION_PARTS.map((p) => p.hash)
+
+/** Each planned row's key as the legacy file spells it (upper-case GUIDs), for the problems. */
+const LEGACY_KEY = new WeakMap<Row, string>()
+/** The blobs made from a version's inline content (they had no legacy count to compare). */
+const FROM_INLINE = new WeakSet<Row>()
+const legacyKey = (row: Row, fallback: unknown): string => LEGACY_KEY.get(row) ?? String(fallback)
+
+/** The child tables whose `projectId` must name a project. */
+const PROJECT_CHILDREN = new Set<LegacyTableName>([
+  'SceneStates',
+  'AssetStates',
+  'RenderCheckpoints',
+  'ProjectVersions',
+])
+
+/** Rows per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
+const MAX_PARAMETERS = 30_000
+
+function sha256File(file: string): string | null {
+  if (!existsSync(file)) return null
+  return createHash('sha256').update(readFileSync(file)).digest('hex')
+}
+
+function hashSource(file: string): SourceFiles {
+  return {
+    file,
+    sha256: sha256File(file) ?? '',
+    walSha256: sha256File(`${file}-wal`),
+    shmSha256: sha256File(`${file}-shm`),
+  }
+}
+
+/**
+ * Imports the database of the .NET Aura Video Studio app (an EF Core `aura.db`, legacy-ef.md)
+ * into `db`, a migrated database that is empty (or, with `merge`, holds data already).
+ *
+ * 1. Hashes the legacy file (and its `-wal`/`-shm`), then reads a private copy of it: the file
+ *    itself is never opened by SQLite, so not even its WAL state changes.
+ * 2. Checks the 13 tables and their columns; anything else in the file is listed as not imported.
+ * 3. Converts every row (upper-case GUIDs, EF timestamps, the `0001-01-01` sentinel, 0/1
+ *    booleans) and checks every value against the target's rules. Any value that cannot be
+ *    carried over is a problem naming table, key and column; with problems nothing is written.
+ * 4. Writes every row in ONE transaction (all or nothing), with the original timestamps and
+ *    actors, recomputes the blobs' reference counts and adds one `audit_entries` row for the
+ *    import (who, when, the source's SHA-256).
+ *
+ * A dry run stops after 3 and returns the same report. Refusals are ImportErrors carrying the
+ * problems; `report.sourceUnchanged` proves step 1.
+ *
+ * @example
+ * const report = await importEfDatabase(db, '/home/me/.aura/aura.db', { dryRun: true })
+ * if (report.ok) await importEfDatabase(db, '/home/me/.aura/aura.db')
+ */
+export async function importEfDatabase(
+  db: AuraDatabase,
+  legacyFile: string,
+  options: EfImportOptions = {},
+): Promise<EfImportReport> {
+  db.assertOpen()
+  await db.ready()
+  const file = resolve(legacyFile)
+  if (!existsSync(file)) throw importErrors.missingFile(file)
+  const source = hashSource(file)
+  const legacy = openLegacySqliteFile(file)
+  let report: EfImportReport
+  try {
+    report = await importFrom(db, legacy, source, options)
+  } finally {
+    legacy.close()
+  }
+  const after = hashSource(file)
+  const sourceUnchanged =
+    after.sha256 === source.sha256 &&
+    after.walSha256 === source.walSha256 &&
+    after.shmSha256 === source.shmSha256
+  return { ...report, sourceUnchanged }
+}
+
+async function importFrom(
+  db: AuraDatabase,
+  legacy: LegacySqliteFile,
+  source: SourceFiles,
+  options: EfImportOptions,
+): Promise<EfImportReport> {
+  const merge = options.merge === true
+  const dryRun = options.dryRun === true
+  checkSchema(legacy, source.file)
+
+  const problems: ImportProblem[] = []
+  const counts = emptyCounts()
+  const planned = new Map<LegacyTableName, PlannedTable>()
+  const readRows = (name: LegacyTableName): Row[] => {
+    const rows = legacy.rows(name)
+    options.onProgress?.({ phase: 'read', table: name, done: rows.length, total: rows.length })
+    return rows
+  }
+
+  for (const name of LEGACY_TABLE_NAMES) {
+    if (name === 'system_configuration') continue
+    const def = tableDef(LEGACY_TABLES[name].target)
+    const rows: Row[] = []
+    for (const row of readRows(name)) {
+      const reader = new RowReader(name, String(row[LEGACY_TABLES[name].key]), row, problems, counts)
+      READ_ROW[name](reader)
+      checkValues(def, reader, counts)
+      LEGACY_KEY.set(reader.out, reader.key)
+      rows.push(reader.out)
+    }
+    planned.set(name, { legacy: name, def, rows, skipped: [] })
+  }
+  const systemRows = readRows('system_configuration')
+  const system = planSystemConfiguration(systemRows, problems, counts)
+
+  const existing = await existingKeys(db)
+  const nonEmpty = [...existing].filter(([, keys]) => keys.size > 0).map(([t]) => t)
+  if (nonEmpty.length > 0 && !merge) throw importErrors.targetNotEmpty(nonEmpty)
+
+  checkKeys(planned, existing, problems)
+  const inline = planVersionContent(legacy, planned, existing, problems)
+  const referenceCounts = recountReferences(planned, existing)
+  assignActionSequences(planned, await maxActionSequence(db))
+
+  // Skip by key what the target has (merge); the rest is what will be written.
+  for (const table of planned.values()) {
+    const keys = existing.get(table.def.name)!
+    const pk = table.def.primaryKey
+    const kept = table.rows.filter((row) => {
+      if (!keys.has(String(row[pk]))) return true
+      table.skipped.push(String(row[pk]))
+      return false
+    })
+    table.rows.splice(0, table.rows.length, ...kept)
+  }
+
+  const sensitive = planned.get('Configurations')!.rows.filter((row) => row.isSensitive === true)
+  if (sensitive.length > 0 && !db.configurations.canEncrypt) {
+    if (!dryRun) throw importErrors.noSecretKey(sensitive.length)
+    problems.push({
+      table: 'Configurations',
+      key: null,
+      column: 'Value',
+      reason: `${sensitive.length} sensitive value(s) need a secret key to be stored encrypted (set AURA_SECRET_KEY)`,
+    })
+  }
+
+  const report: EfImportReport = {
+    ok: problems.length === 0,
+    dryRun,
+    merge,
+    source,
+    sourceUnchanged: true,
+    target: db.dialect.location,
+    tables: [...planned.values()]
+      .map((t) => ({
+        legacy: t.legacy,
+        target: t.def.name,
+        rows: legacy.tables.get(t.legacy)!.rowCount,
+        imported: t.rows.length,
+        skipped: t.skipped.length,
+        skippedKeys: t.skipped.slice(0, 20),
+      }))
+      .concat([
+        {
+          legacy: 'system_configuration',
+          target: 'system_configuration',
+          rows: systemRows.length,
+          imported: system && !merge ? 1 : 0,
+          skipped: system && merge ? 1 : 0,
+          skippedKeys: system && merge ? ['1'] : [],
+        },
+      ]),
+    notImported: [...legacy.tables.values()]
+      .filter((t) => !(t.name in LEGACY_TABLES) && t.name !== EF_HISTORY_TABLE)
+      .map((t) => ({ table: t.name, rows: t.rowCount })),
+    efMigrations: legacy.tables.has(EF_HISTORY_TABLE)
+      ? legacy.rows(EF_HISTORY_TABLE).map((r) => String(r.MigrationId))
+      : [],
+    normalised: counts,
+    referenceCounts,
+    blobsFromInlineContent: inline,
+    encryptedValues: sensitive.length,
+    problems,
+    auditEntryId: null,
+  }
+  if (dryRun) return report
+  if (problems.length > 0) throw importErrors.values(problems)
+
+  for (const row of sensitive) row.value = db.configurations.encryptValue(String(row.key), String(row.value))
+  const auditEntryId = await write(db, planned, merge ? null : system, report, options)
+  return { ...report, auditEntryId }
+}
+
+function tableDef(name: string): TableDef {
+  const def = allTables.find((t) => t.name === name)
+  if (!def) throw new Error(`no table definition for ${name}`)
+  return def as unknown as TableDef
+}
+
+/** Step 2: the 13 tables with exactly their documented columns, or a wrong-schema ImportError. */
+function checkSchema(legacy: LegacySqliteFile, file: string): void {
+  const problems: ImportProblem[] = []
+  for (const name of LEGACY_TABLE_NAMES) {
+    const table = legacy.tables.get(name)
+    if (!table) {
+      problems.push({ table: name, key: null, column: null, reason: 'table missing' })
+      continue
+    }
+    const expected: readonly string[] = LEGACY_TABLES[name].columns
+    for (const column of expected)
+      if (!table.columns.includes(column))
+        problems.push({ table: name, key: null, column, reason: 'column missing' })
+    for (const column of table.columns)
+      if (!expected.includes(column))
+        problems.push({ table: name, key: null, column, reason: 'unknown column: its values would be lost' })
+  }
+  if (problems.length > 0) throw importErrors.wrongSchema(file, problems)
+}
+
+const validators = new Map<string, z.ZodType>()
+
+/**
+ * Step 3 for one row: each field against the target column's rules (the same zod schemas as
+ * the repositories' writes), so that what is written is what the library itself would accept.
+ * The app's empty text in a JSON column (the C# default `""`) is kept as it is.
+ */
+function checkValues(def: TableDef, reader: RowReader, counts: NormalisationCounts): void {
+  for (const [field, value] of Object.entries(reader.out)) {
+    const spec = (def.columns as Record<string, ColumnSpec>)[field]
+    const column = reader.origin[field] ?? field
+    if (!spec) {
+      if (value !== null && value !== undefined)
+        reader.problem(column, `Aura Data's ${def.name} has no column for it (field ${field})`)
+      delete reader.out[field]
+      continue
+    }
+    if (value === null || value === undefined) {
+      if (!spec.nullable) reader.problem(column, `has no value, and ${def.name}.${spec.column} requires one`)
+      continue
+    }
+    if (spec.kind === 'uuid' && typeof value === 'string' && value !== value.toLowerCase()) {
+      reader.out[field] = value.toLowerCase()
+      counts.guidsLowerCased++
+    }
+    if (spec.kind === 'json' && value === '') continue
+    const key = `${def.name}.${field}`
+    let schema = validators.get(key)
+    if (!schema) {
+      // Row versions and timestamps are managed by the library on its own writes; here they
+      // carry the legacy values, checked by kind like any other value.
+      schema = columnSchema({ ...spec, managed: false })
+      validators.set(key, schema)
+    }
+    const result = schema.safeParse(reader.out[field])
+    if (!result.success) {
+      const message = result.error.issues[0]?.message ?? 'is not accepted'
+      reader.problem(column, `${message} (${def.name}.${spec.column})`)
+    }
+  }
+}
+
+function planSystemConfiguration(
+  rows: Row[],
+  problems: ImportProblem[],
+  counts: NormalisationCounts,
+): Row | null {
+  if (rows.length === 0) return null
+  if (rows.length > 1) {
+    problems.push({
+      table: 'system_configuration',
+      key: null,
+      column: null,
+      reason: `has ${rows.length} rows; Aura Data keeps exactly one (id 1)`,
+    })
+    return null
+  }
+  const reader = new RowReader('system_configuration', String(rows[0]!.id), rows[0]!, problems, counts)
+  reader.integer('legacyId', 'id')
+  reader.bool('isSetupComplete', 'is_setup_complete')
+  reader.text('ffmpegPath', 'ffmpeg_path', true)
+  reader.text('outputDirectory', 'output_directory')
+  reader.timestamp('createdAt', 'created_at')
+  reader.timestamp('updatedAt', 'updated_at', { sentinel: { sameAs: 'createdAt' } })
+  delete reader.out.legacyId
+  checkValues(tableDef('system_configuration'), reader, counts)
+  return reader.out
+}
+
+/** The keys already in each target table (all empty on a new database). */
+async function existingKeys(db: AuraDatabase): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>()
+  const kysely = db.dialect.kysely
+  for (const name of LEGACY_TABLE_NAMES) {
+    if (name === 'system_configuration') continue
+    const def = tableDef(LEGACY_TABLES[name].target)
+    const column = def.columns[def.primaryKey]!.column
+    const rows = await mapped(db, kysely.selectFrom(def.name).select(column).execute())
+    // PostgreSQL returns uuid keys lower-case, SQLite as stored (lower-case too since the import
+    // and the library lower-case them); text keys (configurations) keep their case.
+    const uuid = def.columns[def.primaryKey]!.kind === 'uuid'
+    out.set(
+      def.name,
+      new Set(rows.map((r: Row) => (uuid ? String(r[column]).toLowerCase() : String(r[column])))),
+    )
+  }
+  return out
+}
+
+async function mapped<T>(db: AuraDatabase, work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (error) {
+    throw db.dialect.mapError(error)
+  }
+}
+
+/** Duplicate keys (after lower-casing), references to missing projects, scene indexes taken twice. */
+function checkKeys(
+  planned: Map<LegacyTableName, PlannedTable>,
+  existing: Map<string, Set<string>>,
+  problems: ImportProblem[],
+): void {
+  for (const table of planned.values()) {
+    const seen = new Set<string>()
+    for (const row of table.rows) {
+      const key = String(row[table.def.primaryKey])
+      if (seen.has(key))
+        problems.push({
+          table: table.legacy,
+          key,
+          column: LEGACY_TABLES[table.legacy].key,
+          reason: 'key occurs twice (GUIDs are compared ignoring case)',
+        })
+      seen.add(key)
+    }
+  }
+  const projects = new Set([
+    ...planned.get('ProjectStates')!.rows.map((r) => String(r.id)),
+    ...existing.get('project_states')!,
+  ])
+  for (const name of PROJECT_CHILDREN) {
+    for (const row of planned.get(name)!.rows) {
+      if (typeof row.projectId === 'string' && !projects.has(row.projectId))
+        problems.push({
+          table: name,
+          key: legacyKey(row, row.id),
+          column: 'ProjectId',
+          reason: `names project ${row.projectId}, which does not exist`,
+        })
+    }
+  }
+  // Aura Data keeps scene indexes unique per project (the app does not guarantee it).
+  const indexes = new Map<string, string>()
+  for (const row of planned.get('SceneStates')!.rows) {
+    const slot = `${String(row.projectId)}:${String(row.sceneIndex)}`
+    const other = indexes.get(slot)
+    if (other)
+      problems.push({
+        table: 'SceneStates',
+        key: legacyKey(row, row.id),
+        column: 'SceneIndex',
+        reason: `index ${String(row.sceneIndex)} of project ${String(row.projectId)} is also scene ${other}'s; Aura Data keeps scene indexes unique per project`,
+      })
+    else indexes.set(slot, String(row.id))
+  }
+}
+
+/**
+ * The legacy versions hold their content inline (BriefJson, …) and, in later rows, also as a
+ * blob (BriefHash). Aura Data keeps it once, in a blob: inline content must hash to the hash
+ * column when both are set; inline content without a blob becomes one. Returns how many blobs
+ * were made that way.
+ */
+function planVersionContent(
+  legacy: LegacySqliteFile,
+  planned: Map<LegacyTableName, PlannedTable>,
+  existing: Map<string, Set<string>>,
+  problems: ImportProblem[],
+): number {
+  const blobs = planned.get('ContentBlobs')!
+  const known = new Set([...blobs.rows.map((b) => String(b.contentHash)), ...existing.get('content_blobs')!])
+  for (const blob of blobs.rows) {
+    const content = blob.content
+    if (typeof content !== 'string') continue
+    const actual = contentHash(content)
+    if (actual !== blob.contentHash)
+      problems.push({
+        table: 'ContentBlobs',
+        key: String(blob.contentHash),
+        column: 'ContentHash',
+        reason: `is not the SHA-256 of the content (${actual})`,
+      })
+  }
+  const legacyVersions = new Map(legacy.rows('ProjectVersions').map((r) => [String(r.Id).toLowerCase(), r]))
+  let made = 0
+  for (const version of planned.get('ProjectVersions')!.rows) {
+    const row = legacyVersions.get(String(version.id))
+    if (!row) continue
+    for (const part of VERSION_PARTS) {
+      const inline = row[part.column]
+      const stored = typeof version[part.hash] === 'string' ? String(version[part.hash]).toLowerCase() : null
+      if (stored !== null) version[part.hash] = stored
+      if (typeof inline === 'string') {
+        const hash = contentHash(inline)
+        if (stored !== null && stored !== hash) {
+          problems.push({
+            table: 'ProjectVersions',
+            key: legacyKey(version, version.id),
+            column: part.column,
+            reason: `inline content does not hash to ${part.column.replace(/(Spec)?Json$/, '')}Hash (${stored})`,
+          })
+          continue
+        }
+        version[part.hash] = hash
+        if (!known.has(hash)) {
+          known.add(hash)
+          made++
+          const blob: Row = {
+            contentHash: hash,
+            content: inline,
+            contentType: part.type,
+            sizeBytes: Buffer.byteLength(inline, 'utf8'),
+            referenceCount: 0,
+            lastReferencedAt: version.createdAt,
+            createdAt: version.createdAt,
+            updatedAt: version.createdAt,
+            createdBy: version.createdBy ?? null,
+            modifiedBy: null,
+          }
+          FROM_INLINE.add(blob)
+          blobs.rows.push(blob)
+        }
+      } else if (stored !== null && !known.has(stored)) {
+        problems.push({
+          table: 'ProjectVersions',
+          key: legacyKey(version, version.id),
+          column: `${part.type}Hash`,
+          reason: `names content blob ${stored}, which does not exist`,
+        })
+      }
+    }
+  }
+  for (const blob of blobs.rows) {
+    if (typeof blob.content === 'string' && typeof blob.sizeBytes === 'number') {
+      const bytes = Buffer.byteLength(blob.content, 'utf8')
+      if (bytes !== blob.sizeBytes)
+        problems.push({
+          table: 'ContentBlobs',
+          key: String(blob.contentHash),
+          column: 'SizeBytes',
+          reason: `is ${blob.sizeBytes}, but the content has ${bytes} UTF-8 bytes`,
+        })
+    }
+  }
+  return made
+}
+
+/**
+ * A blob's reference count is the number of live (not soft-deleted) versions referencing it,
+ * once per reference (as the library keeps it). Returns where the legacy count differed; the
+ * written rows carry the recomputed count.
+ */
+function recountReferences(
+  planned: Map<LegacyTableName, PlannedTable>,
+  existing: Map<string, Set<string>>,
+): EfImportReport['referenceCounts'] {
+  const live = new Map<string, number>()
+  for (const v of planned.get('ProjectVersions')!.rows) {
+    if (v.isDeleted === true) continue
+    for (const field of HASH_FIELDS) {
+      const hash = v[field]
+      if (typeof hash === 'string') live.set(hash, (live.get(hash) ?? 0) + 1)
+    }
+  }
+  const differences: { hash: string; legacy: number; actual: number }[] = []
+  const blobs = planned.get('ContentBlobs')!.rows
+  for (const blob of blobs) {
+    const hash = String(blob.contentHash)
+    if (existing.get('content_blobs')!.has(hash)) continue
+    const actual = live.get(hash) ?? 0
+    const legacyCount = Number(blob.referenceCount)
+    if (!FROM_INLINE.has(blob) && legacyCount !== actual)
+      differences.push({ hash, legacy: legacyCount, actual })
+    blob.referenceCount = actual
+  }
+  return differences
+}
+
+async function maxActionSequence(db: AuraDatabase): Promise<number> {
+  const row = await mapped(
+    db,
+    db.dialect.kysely
+      .selectFrom('action_logs')
+      .select((eb) => eb.fn.max('sequence').as('n'))
+      .executeTakeFirst(),
+  )
+  return Number(row?.n ?? 0)
+}
+
+/** The app's history has no sequence; its order is the timestamps' (ties by id), after any already there. */
+function assignActionSequences(planned: Map<LegacyTableName, PlannedTable>, after: number): void {
+  const actions = [...planned.get('ActionLogs')!.rows].sort((a, b) => {
+    const ta = a.timestamp instanceof Date ? a.timestamp.getTime() : 0
+    const tb = b.timestamp instanceof Date ? b.timestamp.getTime() : 0
+    return ta - tb || String(a.id).localeCompare(String(b.id))
+  })
+  actions.forEach((row, i) => (row.sequence = after + i + 1))
+}
+
+/** Step 4: every row in one transaction on the target; returns the audit entry's id. */
+async function write(
+  db: AuraDatabase,
+  planned: Map<LegacyTableName, PlannedTable>,
+  system: Row | null,
+  report: EfImportReport,
+  options: EfImportOptions,
+): Promise<number> {
+  const dialect = db.dialect
+  const order: LegacyTableName[] = [
+    'ProjectStates',
+    'ContentBlobs',
+    'SceneStates',
+    'AssetStates',
+    'RenderCheckpoints',
+    'ProjectVersions',
+    'user_setup',
+    'Configurations',
+    'templates',
+    'custom_templates',
+    'export_history',
+    'ActionLogs',
+  ]
+  const actor = options.actor ?? db.defaultActor ?? userInfo().username
+  try {
+    const trx = await dialect.kysely.startTransaction().execute()
+    try {
+      for (const name of order) {
+        const table = planned.get(name)!
+        await insertRows(trx, db, table.def, table.rows, (done) =>
+          options.onProgress?.({ phase: 'write', table: name, done, total: table.rows.length }),
+        )
+      }
+      if (system) {
+        const def = tableDef('system_configuration')
+        await trx
+          .updateTable('system_configuration')
+          .set(encodeRow(db, def, system))
+          .where('id', '=', 1)
+          .execute()
+      }
+      const inserted = await trx
+        .insertInto('audit_entries')
+        .values({
+          occurred_at: dialect.encode('timestamp', new Date()),
+          actor,
+          table_name: '*',
+          row_id: report.source.sha256,
+          action: 'import',
+          changes_json: JSON.stringify({
+            source: report.source,
+            rows: Object.fromEntries(report.tables.map((t) => [t.target, t.imported])),
+            skipped: Object.fromEntries(
+              report.tables.filter((t) => t.skipped > 0).map((t) => [t.target, t.skipped]),
+            ),
+            merge: report.merge,
+          }),
+          correlation_id: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      await trx.commit().execute()
+      return Number(inserted.id)
+    } catch (error) {
+      if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute()
+      throw error
+    }
+  } catch (error) {
+    if (error instanceof ImportError) throw error
+    throw dialect.mapError(error)
+  }
+}
+
+function encodeRow(db: AuraDatabase, def: TableDef, row: Row): Row {
+  const out: Row = {}
+  for (const [field, value] of Object.entries(row)) {
+    const spec = (def.columns as Record<string, ColumnSpec>)[field]
+    if (!spec) continue
+    out[spec.column] = db.dialect.encode(spec.kind, value)
+  }
+  return out
+}
+
+async function insertRows(
+  trx: Kysely<any>,
+  db: AuraDatabase,
+  def: TableDef,
+  rows: readonly Row[],
+  progress: (done: number) => void,
+): Promise<void> {
+  if (rows.length === 0) return
+  const columns = Object.keys(def.columns).length
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns))
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement).map((row) => encodeRow(db, def, row))
+    await trx.insertInto(def.name).values(chunk).execute()
+    progress(Math.min(rows.length, i + perStatement))
+  }
+}

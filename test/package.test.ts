@@ -1,0 +1,194 @@
+/**
+ * The package as a user gets it: `npm pack`, installed from the tarball into an empty project
+ * (ONE install, shared by every check below: better-sqlite3 may have to build), then used from
+ * ESM, CommonJS and TypeScript, with no TypeScript loader installed.
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const ROOT = join(import.meta.dirname, '..')
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+/** For the long runs: a synchronous one would starve vitest's worker RPC for minutes. */
+const execFileAsync = promisify(execFile)
+
+let project: string
+let pkg: string
+
+/** Runs a program in the consumer project; returns its output, failing the test on a non-zero exit. */
+function run(command: string, args: readonly string[], env: Record<string, string> = {}): string {
+  return execFileSync(command, args, {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, AURA_DATABASE_URL: '', AURA_MIGRATIONS_DIR: '', NO_COLOR: '1', ...env },
+  })
+}
+
+/** The installed `aura-db` bin, run with node. */
+function cli(args: readonly string[]) {
+  return spawnSync(process.execPath, [join(pkg, 'bin', 'aura-db.js'), ...args], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, AURA_DATABASE_URL: '', AURA_MIGRATIONS_DIR: '', NO_COLOR: '1' },
+  })
+}
+
+const USE = `
+  const db = await openDatabase({ url: 'sqlite::memory:', migrate: true })
+  const project = await db.projectStates.add({ title: 'From the tarball' })
+  const read = await db.projectStates.getById(project.id)
+  console.log(JSON.stringify({ title: read.title, usage: ERROR_CODES.includes('AURA_USAGE') }))
+  await db.close()
+`
+
+beforeAll(async () => {
+  project = mkdtempSync(join(tmpdir(), 'aura-package-'))
+  const packed = JSON.parse(
+    execFileSync(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', project], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }),
+  ) as { filename: string }[]
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  // typescript@latest joins the same install: the newest compiler checks our declarations too.
+  await execFileAsync(
+    NPM,
+    ['install', '--no-audit', '--no-fund', join(project, packed[0]!.filename), 'typescript@latest'],
+    { cwd: project },
+  )
+  pkg = join(project, 'node_modules', 'aura-data')
+}, 600_000)
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true })
+})
+
+describe('the packed tarball', () => {
+  it('works from ESM (import)', () => {
+    writeFileSync(join(project, 'use.mjs'), `import { openDatabase, ERROR_CODES } from 'aura-data'\n${USE}`)
+    expect(JSON.parse(run(process.execPath, ['use.mjs']))).toEqual({ title: 'From the tarball', usage: true })
+  })
+
+  it('works from CommonJS (require), with the same error classes as the ESM entry exports', () => {
+    writeFileSync(
+      join(project, 'use.cjs'),
+      `const { openDatabase, ERROR_CODES, UsageError, AuraDataError } = require('aura-data')
+      ;(async () => {
+        ${USE}
+        const refused = await openDatabase({ url: 'nonsense' }).catch((e) => e)
+        if (!(refused instanceof UsageError) || !(refused instanceof AuraDataError)) throw refused
+      })().catch((e) => { console.error(e); process.exit(1) })`,
+    )
+    expect(JSON.parse(run(process.execPath, ['use.cjs']))).toEqual({ title: 'From the tarball', usage: true })
+  })
+
+  it('type-checks for a TypeScript consumer (ESM and CommonJS) on the pinned and the newest TypeScript, without "types": ["node"]', async () => {
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['use.mts', 'use.cts'],
+      }),
+    )
+    const body = `
+      export async function main(): Promise<string> {
+        const db: AuraDatabase = await openDatabase({ url: 'sqlite::memory:', migrate: true })
+        const project = await db.projectStates.add({ title: 'Typed' })
+        const status: MigrationStatus = await db.migrator.status()
+        await db.close()
+        return project.title + status.applied.length
+      }`
+    writeFileSync(
+      join(project, 'use.mts'),
+      `import { openDatabase, type AuraDatabase, type MigrationStatus } from 'aura-data'\n${body}`,
+    )
+    writeFileSync(
+      join(project, 'use.cts'),
+      `import { openDatabase, type AuraDatabase, type MigrationStatus } from 'aura-data'\n${body}`,
+    )
+    const pinned = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+    const newest = join(project, 'node_modules', 'typescript', 'bin', 'tsc')
+    const pinnedVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules/typescript/package.json'), 'utf8'))
+    const newestVersion = JSON.parse(
+      readFileSync(join(project, 'node_modules/typescript/package.json'), 'utf8'),
+    )
+    expect(newestVersion.version).not.toBe(pinnedVersion.version)
+    for (const tsc of [pinned, newest]) {
+      const result = await execFileAsync(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+        cwd: project,
+      }).then(
+        ({ stdout, stderr }) => ({ output: stdout + stderr, status: 0 }),
+        (error: { stdout: string; stderr: string; code: number }) => ({
+          output: error.stdout + error.stderr,
+          status: error.code,
+        }),
+      )
+      expect({ tsc, ...result }).toEqual({ tsc, output: '', status: 0 })
+    }
+  })
+
+  it('installs no TypeScript loader, and migrates with the compiled migrations, storing the checksums main stored', () => {
+    const ls = spawnSync(NPM, ['ls', 'tsx', '--all'], { cwd: project, encoding: 'utf8' })
+    expect(ls.stdout).not.toContain('tsx@')
+    expect(existsSync(join(project, 'node_modules', 'tsx'))).toBe(false)
+
+    const migrate = cli(['--json', '--db', 'sqlite:./app.db', 'migrate'])
+    expect(migrate.stderr).toBe('')
+    expect(migrate.status).toBe(0)
+    const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/applied-migrations.json'), 'utf8')) as {
+      migrations: { name: string; checksum: string }[]
+    }
+    const list = JSON.parse(cli(['--json', '--db', 'sqlite:./app.db', 'list']).stdout) as {
+      migrations: { name: string; checksum: string }[]
+    }
+    expect(list.migrations.map((m) => [m.name, m.checksum])).toEqual(
+      fixture.migrations.map((m) => [m.name, 'ok']),
+    )
+    // The history rows a database migrated before this change holds: no drift against them.
+    const rows = run(process.execPath, [
+      '-e',
+      `const D = require('better-sqlite3'); console.log(JSON.stringify(new D('app.db').prepare('SELECT name, checksum FROM aura_migrations ORDER BY name').all()))`,
+    ])
+    expect(JSON.parse(rows)).toEqual(fixture.migrations)
+  })
+
+  it('names `npm i -D tsx` when an application authors a TypeScript migration without tsx', () => {
+    expect(cli(['--migrations-dir', 'own-migrations', 'add', 'AddTags']).status).toBe(0)
+    const migrate = cli([
+      '--json',
+      '--db',
+      'sqlite:./own.db',
+      '--migrations-dir',
+      'own-migrations',
+      'migrate',
+    ])
+    expect(migrate.status).toBe(1)
+    expect(`${migrate.stdout}${migrate.stderr}`).toContain('npm i -D tsx')
+  })
+
+  it('ships source maps whose sources resolve, and no test or bench code', () => {
+    const maps = readdirSync(join(pkg, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.js.map'),
+    )
+    expect(maps.length).toBeGreaterThan(50)
+    const unresolved = maps.flatMap((map) => {
+      const { sources } = JSON.parse(readFileSync(join(pkg, 'dist', map), 'utf8')) as { sources: string[] }
+      return sources
+        .map((source) => resolve(dirname(join(pkg, 'dist', map)), source))
+        .filter((source) => !existsSync(source))
+    })
+    expect(unresolved).toEqual([])
+    expect(existsSync(join(pkg, 'dist', 'bench'))).toBe(false)
+    expect(existsSync(join(pkg, 'test'))).toBe(false)
+  })
+})
