@@ -127,14 +127,7 @@ export class AuraDatabase {
     // on SQLite (until the busy timeout) and escape its atomicity on PostgreSQL.
     if (insideTransaction()) throw usage.nestedUnitOfWork()
     await this.ready()
-    return UnitOfWork.begin(
-      this.dialect.kysely,
-      this.dialect,
-      this.#cache,
-      this.defaultActor,
-      options,
-      this.#repositoryOptions(),
-    )
+    return UnitOfWork.begin(this.dialect, this.#cache, this.defaultActor, options, this.#repositoryOptions())
   }
 
   /**

@@ -202,7 +202,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
         return checked.limit === null ? q : q.limit(sql.lit(checked.limit))
       }),
     )
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await found
     return rows.map((row) => this.fromRow(row))
   }
 

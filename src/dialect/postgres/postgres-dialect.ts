@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect, sql, type QueryResult, type RawBuilder } from 'kysely'
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { MigrationError, redactUrl, toAuraDataError, type AuraDataError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
@@ -14,6 +14,7 @@ import type {
 import { observeDialect, QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { PostgresBackup } from './postgres-backup.js'
 import { checkPostgresIntegrity } from './postgres-integrity.js'
+import { PostgresAuraDriver } from './postgres-driver.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
 
@@ -82,11 +83,18 @@ function decodeTimestamp(value: unknown): unknown {
 /** The PostgreSQL side of the dialect seam: a pg pool behind Kysely's PostgresDialect. */
 export class PostgresAuraDialect implements AuraDialect {
   readonly name = 'postgres' as const
-  readonly capabilities = { advisoryLock: true, fileBased: false, singleWriter: false }
+  readonly capabilities = {
+    advisoryLock: true,
+    fileBased: false,
+    singleWriter: false,
+    writableCte: true,
+  }
   readonly location: string
   readonly filePath = null
+  readonly driver: PostgresAuraDriver
   readonly kysely: Kysely<any>
   readonly #options: PostgresOptions
+  readonly #pool: pg.Pool
 
   constructor(options: PostgresOptions) {
     this.#options = options
@@ -109,8 +117,11 @@ export class PostgresAuraDialect implements AuraDialect {
     // pg_terminate_backend, a forced DROP DATABASE while `end()` is still closing it); without a
     // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
     pool.on('error', () => {})
-    const dialect = new PostgresDialect({ pool })
+    this.#pool = pool
     const observer = QueryObserver.create('postgres', options.queryLog ?? {})
+    this.driver = new PostgresAuraDriver(pool, observer)
+    // Migrations run on a full Kysely over the pool; the query log sees their statements too.
+    const dialect = new PostgresDialect({ pool })
     this.kysely = new Kysely<any>({ dialect: observer ? observeDialect(dialect, observer) : dialect })
   }
 
@@ -132,11 +143,6 @@ export class PostgresAuraDialect implements AuraDialect {
     if (kind === 'bigint' || kind === 'int') return decodeNumber
     if (kind === 'timestamp') return decodeTimestamp
     return null
-  }
-
-  executeNow(): QueryResult<Record<string, unknown>> | undefined {
-    // pg is asynchronous: every query goes through Kysely and the pool.
-    return undefined
   }
 
   /** The plain comparison: PostgreSQL plans with the statistics autovacuum keeps. */
@@ -253,8 +259,12 @@ export class PostgresAuraDialect implements AuraDialect {
     return new PostgresBackup({ connectionString: this.#options.connectionString })
   }
 
-  migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute(work)
+  async migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    try {
+      return await this.kysely.transaction().execute(work)
+    } finally {
+      this.driver.schemaChanged()
+    }
   }
 
   async close(): Promise<void> {
@@ -263,7 +273,9 @@ export class PostgresAuraDialect implements AuraDialect {
         await sql`drop schema if exists ${sql.id(this.#options.scratchSchema)} cascade`.execute(this.kysely)
       }
     } finally {
+      // Kysely ends the pool only when its own driver was used; the seam's driver shares it.
       await this.kysely.destroy()
+      if (!this.#pool.ended) await this.#pool.end()
     }
   }
 }
