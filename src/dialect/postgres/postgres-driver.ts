@@ -1,8 +1,8 @@
 import {
+  CompiledQuery,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
-  type CompiledQuery,
   type Kysely,
   type QueryResult,
 } from 'kysely'
@@ -41,6 +41,25 @@ function observed<R>(
   run: () => Promise<QueryResult<R>>,
 ): Promise<QueryResult<R>> {
   return observer ? observer.observe(query, run) : run()
+}
+
+/**
+ * Runs transaction control (a plain text, never prepared: BEGIN and COMMIT are not plannable)
+ * on `client`, through the query log like every other statement.
+ */
+function control(
+  client: pg.PoolClient,
+  observer: QueryObserver | undefined,
+  text: string,
+): Promise<pg.QueryResult> {
+  if (!observer) return client.query(text)
+  let raw: pg.QueryResult | undefined
+  return observer
+    .observe(CompiledQuery.raw(text), async () => {
+      raw = await client.query(text)
+      return toResult(raw)
+    })
+    .then(() => raw!)
 }
 
 /** Bounded so that ad-hoc query shapes cannot grow memory without limit. */
@@ -103,7 +122,7 @@ export class PostgresAuraDriver implements AuraDriver {
   async begin(): Promise<AuraTransaction> {
     const client = await this.#pool.connect()
     try {
-      await client.query('begin')
+      await control(client, this.#observer, 'begin')
     } catch (error) {
       // A connection that cannot even begin is not handed to the next caller.
       client.release(true)
@@ -147,7 +166,7 @@ class PostgresTransaction implements AuraTransaction {
   }
 
   async commit(): Promise<void> {
-    const result = await this.#open().query('commit')
+    const result = await control(this.#open(), this.#observer, 'commit')
     // PostgreSQL completes the COMMIT of an aborted transaction (an earlier statement failed)
     // with a ROLLBACK tag: nothing was committed, and the transaction is over.
     if (result.command === 'ROLLBACK') {
@@ -162,7 +181,7 @@ class PostgresTransaction implements AuraTransaction {
     if (!client) return
     let broken = false
     try {
-      await client.query('rollback')
+      await control(client, this.#observer, 'rollback')
     } catch (error) {
       // A connection that cannot roll back (it died) must not go back into the pool.
       broken = true
