@@ -29,6 +29,9 @@ export {
   parseDatabaseUrl,
   type DialectName,
   type ParsedUrl,
+  type PostgresPoolOptions,
+  type QueryLogEvent,
+  type QueryLogOptions,
   type SchemaSnapshot,
 } from './dialect/index.js'
 export type {
@@ -46,6 +49,14 @@ export {
 } from './operations/import-ef/import-ef.js'
 export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
+export {
+  addGeneratedMigration,
+  checkSchema,
+  type AddedMigration,
+  type SchemaCheckReport,
+} from './operations/schema-check.js'
+export { parseRenames, type Renames } from './migration/generate.js'
+export type { SchemaDifference } from './migration/schema-model.js'
 export {
   DEFAULT_KEEP,
   SAFETY_BACKUPS_KEPT,

@@ -5,7 +5,9 @@
 import { registerAdd } from './commands/add.js'
 import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
+import { registerCheck } from './commands/check.js'
 import { registerDocs } from './commands/docs.js'
+import { registerImport } from './commands/import.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
 import { registerMigrate } from './commands/migrate.js'
@@ -29,8 +31,10 @@ registerAdd(program)
 registerRemove(program)
 registerScript(program)
 registerVerify(program)
+registerCheck(program)
 registerSeed(program)
 registerInit(program)
+registerImport(program)
 registerBackup(program)
 registerBackups(program)
 registerRestore(program)

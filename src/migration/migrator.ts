@@ -55,6 +55,8 @@ export interface MigrationResult {
   readonly direction: 'up' | 'down'
   readonly status: 'success' | 'error' | 'not-executed'
   readonly ms: number
+  /** The data-loss steps a generated migration declares (`export const dataLoss`), when it ran up. */
+  readonly dataLoss?: readonly string[]
 }
 
 export interface MigrationRun {
@@ -275,11 +277,13 @@ export class Migrator {
             await trx.deleteFrom(HISTORY_TABLE).where('name', '=', file.name).execute()
           }
         })
+        const dataLoss = direction === 'up' && Array.isArray(mod.dataLoss) ? mod.dataLoss : []
         results.push({
           name: file.name,
           direction,
           status: 'success',
           ms: Math.round(performance.now() - started),
+          ...(dataLoss.length > 0 ? { dataLoss } : {}),
         })
       } catch (cause) {
         results.push({

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { adjustReferences, versionHashes } from '../domain/blob-references.js'
+import { lockLiveProject } from '../domain/project-lock.js'
 import { projectUpdateAction, trackEdit } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import type { AssetState } from '../schema/asset-states.js'
@@ -10,7 +11,7 @@ import type { Repository } from './repository.js'
 import { SoftDeleteRepository } from './repository.js'
 import type { Row, TxContext } from './session.js'
 import { checkQuery } from './filter.js'
-import { validateKey, validateUpdate } from './validation.js'
+import { validateInsert, validateKey, validateUpdate } from './validation.js'
 
 /** Paging of `getIncomplete`: a page size and where the previous page ended. */
 export interface IncompleteOptions {
@@ -30,6 +31,9 @@ export interface ProjectWithDetails extends ProjectState {
 }
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Cancelled'])
+
+/** Fields of the app's later ProjectStates columns that a duplicate keeps, where the schema has them. */
+const COPIED_LATER_FIELDS = ['category', 'tags', 'templateId', 'thumbnailPath'] as const
 
 /** Children whose rows (and audit history) go with a purged project. */
 const CHILD_TABLES = ['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'] as const
@@ -57,6 +61,78 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
       this.children.checkpoints.find({ projectId: project.id }, { orderBy: { checkpointTime: 'desc' } }),
     ])
     return { ...project, scenes, assets, checkpoints }
+  }
+
+  /**
+   * Copies a project as a new one, with its scenes and assets (new ids, same content and
+   * order), in one transaction: the app's "Duplicate". The copy starts over as a `Draft` with no
+   * job, progress, completion or error; its versions, checkpoints and history stay with the
+   * original. `title` defaults to the original's followed by " (copy)". A missing or
+   * soft-deleted project is a NotFoundError.
+   *
+   * @example
+   * const copy = await db.projectStates.duplicate(project.id, { title: 'Second cut' })
+   */
+  async duplicate(id: string, options: { title?: string } = {}): Promise<ProjectWithDetails> {
+    const key = validateKey(this.table, id) as string
+    return this.session.write(async (tx) => {
+      const source = this.fromRow(await lockLiveProject(tx, this.session, key))
+      const values = validateInsert(this.table, {
+        title: options.title ?? `${source.title} (copy)`,
+        description: source.description,
+        currentWizardStep: source.currentWizardStep,
+        currentStage: null,
+        briefJson: source.briefJson,
+        planSpecJson: source.planSpecJson,
+        voiceSpecJson: source.voiceSpecJson,
+        renderSpecJson: source.renderSpecJson,
+        ...Object.fromEntries(
+          COPIED_LATER_FIELDS.filter((f) => f in this.table.columns).map((f) => [
+            f,
+            (source as Record<string, unknown>)[f],
+          ]),
+        ),
+      })
+      const copy = await this.insertIn(tx, values)
+      const rows = async (table: string, order: string) =>
+        tx.db
+          .selectFrom(table)
+          .selectAll()
+          .where('project_id', '=', key)
+          .orderBy(order)
+          .orderBy('id')
+          .execute()
+      const scenes: SceneState[] = []
+      for (const row of await rows('scene_states', 'scene_index')) {
+        const scene = this.children.scenes.fromRow(row)
+        scenes.push(
+          await this.children.scenes.insertIn(tx, {
+            projectId: copy.id,
+            sceneIndex: scene.sceneIndex,
+            scriptText: scene.scriptText,
+            audioFilePath: scene.audioFilePath,
+            imageFilePath: scene.imageFilePath,
+            durationSeconds: scene.durationSeconds,
+            isCompleted: scene.isCompleted,
+          }),
+        )
+      }
+      const assets: AssetState[] = []
+      for (const row of await rows('asset_states', 'created_at')) {
+        const asset = this.children.assets.fromRow(row)
+        assets.push(
+          await this.children.assets.insertIn(tx, {
+            projectId: copy.id,
+            assetType: asset.assetType,
+            filePath: asset.filePath,
+            fileSizeBytes: asset.fileSizeBytes,
+            mimeType: asset.mimeType,
+            isTemporary: asset.isTemporary,
+          }),
+        )
+      }
+      return { ...copy, scenes, assets, checkpoints: [] }
+    })
   }
 
   /** The visible project running job `jobId`, or null. */
@@ -126,8 +202,57 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
         return checked.limit === null ? q : q.limit(sql.lit(checked.limit))
       }),
     )
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await found
     return rows.map((row) => this.fromRow(row))
+  }
+
+  /** The distinct categories of visible projects, in code-point order (projects without one are skipped). */
+  async listCategories(): Promise<string[]> {
+    const rows = await this.#visibleColumn('category')
+    // Sorted here: PostgreSQL's collation and SQLite's BINARY order text differently.
+    return rows.map((row) => row.category as string).sort(byCodePoint)
+  }
+
+  /**
+   * The distinct tags of visible projects, in code-point order. `tags` holds a comma-separated
+   * list (`travel,summer`); each element is trimmed and empty ones are ignored. The lists are
+   * read whole and split here: a tag is an element of a list, which neither dialect indexes.
+   */
+  async listTags(): Promise<string[]> {
+    const rows = await this.#visibleColumn('tags')
+    return [...new Set(rows.flatMap((row) => splitTags(row.tags as string)))].sort(byCodePoint)
+  }
+
+  /**
+   * Visible projects carrying `tag` as one element of their `tags` list (not as part of a longer
+   * tag: `sun` does not find `sunset`), most recently updated first. The database narrows to lists
+   * containing the text (`tags` `contains`), the exact element match is made here.
+   */
+  async findByTag(tag: string): Promise<ProjectState[]> {
+    if (typeof tag !== 'string' || tag.trim() === '' || tag.includes(',') || tag.length > 1000) {
+      throw new ValidationError(
+        'project_states.findByTag expects one tag: a non-blank string without commas, at most 1000 characters',
+        'tags',
+      )
+    }
+    const wanted = tag.trim()
+    const candidates = await this.find({ tags: { contains: wanted } }, { orderBy: { updatedAt: 'desc' } })
+    return candidates.filter((project) => splitTags(project.tags ?? '').includes(wanted))
+  }
+
+  /** Distinct non-null values of one column over the visible projects. */
+  async #visibleColumn(column: 'category' | 'tags'): Promise<Row[]> {
+    const no = this.session.dialect.encode('bool', false)
+    const found = this.session.rows((db) =>
+      db
+        .selectFrom('project_states')
+        .select(column)
+        .distinct()
+        .where('is_deleted', '=', no)
+        .where(column, 'is not', null)
+        .compile(),
+    )
+    return Array.isArray(found) ? found : await found
   }
 
   /** Projects with `status` not updated for `olderThanMs` milliseconds, oldest first. */
@@ -137,13 +262,34 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
 
   /**
    * Temporary assets created more than `olderThanMs` ago: files a finished or abandoned render
-   * left behind, candidates for clean-up.
+   * left behind, candidates for clean-up. Assets of a project still running (`InProgress`) are
+   * never returned: its pipeline may still be using them, however old they are.
    */
   async getOrphanedAssets(olderThanMs: number): Promise<AssetState[]> {
-    return this.children.assets.find(
-      { isTemporary: true, createdAt: { lt: cutoff(olderThanMs) } },
-      { orderBy: { createdAt: 'asc' } },
+    const before = cutoff(olderThanMs)
+    const dialect = this.session.dialect
+    const rows = await this.session.read((db) =>
+      db
+        .selectFrom('asset_states')
+        .selectAll()
+        .where('is_temporary', '=', dialect.encode('bool', true))
+        .where('created_at', '<', dialect.encode('timestamp', before))
+        // As every read: assets of a soft-deleted project are hidden with it.
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('project_states')
+              .select('project_states.id')
+              .whereRef('project_states.id', '=', 'asset_states.project_id')
+              .where('project_states.status', '<>', 'InProgress')
+              .where('project_states.is_deleted', '=', dialect.encode('bool', false)),
+          ),
+        )
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .execute(),
     )
+    return rows.map((row) => this.children.assets.fromRow(row))
   }
 
   /**
@@ -249,6 +395,16 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
     }
   }
 }
+
+/** The elements of a comma-separated tag list, trimmed, without empty ones. */
+function splitTags(tags: string): string[] {
+  return tags
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+}
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** Ids per statement when erasing a list of rows (well below both databases' parameter limits). */
 const ERASE_BATCH = 500
