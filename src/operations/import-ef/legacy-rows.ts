@@ -2,8 +2,7 @@ import type { RowReader } from './legacy-values.js'
 import type { LegacyTableName } from './legacy-schema.js'
 
 /**
- * How each column of a legacy row becomes a field of its Aura Data row (importing.md has the
- * same mapping as a table). Columns the legacy table lacks are filled from others of the same
+ * How each column of a legacy row becomes a field of its Aura Data row. Columns the legacy table lacks are filled from others of the same
  * row, never from the import's clock: `updatedAt` of a table that had none is its `createdAt`.
  */
 export const READ_ROW: Record<Exclude<LegacyTableName, 'system_configuration'>, (r: RowReader) => void> = {

@@ -6,7 +6,7 @@ export interface NormalisationCounts {
   guidsLowerCased: number
   /** EF `DateTime` texts without a zone, read as the UTC the app writes. */
   timestampsWithoutZone: number
-  /** `0001-01-01 00:00:00`, the default a later migration gave existing rows: see importing.md. */
+  /** `0001-01-01 00:00:00`, the default a later EF migration gave existing rows. */
   sentinelTimestamps: number
   /** Timestamps with digits below the millisecond (EF writes up to 7), kept to the millisecond. */
   subMillisecondTimestamps: number
