@@ -29,8 +29,17 @@ export {
   parseDatabaseUrl,
   type DialectName,
   type ParsedUrl,
+  type PostgresPoolOptions,
+  type QueryLogEvent,
+  type QueryLogOptions,
   type SchemaSnapshot,
 } from './dialect/index.js'
+export type {
+  IntrospectedColumn,
+  IntrospectedForeignKey,
+  IntrospectedIndex,
+  IntrospectedTable,
+} from './dialect/dialect.js'
 export {
   importEfDatabase,
   type EfImportOptions,
@@ -39,13 +48,15 @@ export {
   type SourceFiles,
 } from './operations/import-ef/import-ef.js'
 export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
-export type {
-  IntrospectedColumn,
-  IntrospectedForeignKey,
-  IntrospectedIndex,
-  IntrospectedTable,
-} from './dialect/dialect.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
+export {
+  addGeneratedMigration,
+  checkSchema,
+  type AddedMigration,
+  type SchemaCheckReport,
+} from './operations/schema-check.js'
+export { parseRenames, type Renames } from './migration/generate.js'
+export type { SchemaDifference } from './migration/schema-model.js'
 export {
   DEFAULT_KEEP,
   SAFETY_BACKUPS_KEPT,

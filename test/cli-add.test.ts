@@ -18,7 +18,7 @@ describe('aura-db add: naming', () => {
       join(migrations, `${future}.ts`),
       'export async function up() {}\nexport async function down() {}\n',
     )
-    const added = await runCliJson(['--migrations-dir', migrations, 'add', 'AfterTheFuture'])
+    const added = await runCliJson(['--migrations-dir', migrations, 'add', 'AfterTheFuture', '--empty'])
     expect(added.code).toBe(0)
     // One second after the newest, across the day, month and year boundary.
     expect(added.json.name).toBe('21000101000000_AfterTheFuture')

@@ -63,6 +63,7 @@ for (const d of dialects) {
       expect(status.applied.map((m) => m.name)).toEqual(names)
       expect(status.current).toBe(names.at(-1))
       expect(status.pending).toEqual([])
+      expectSpecSchema(domainTables(await db.dialect.introspect()), d.name, 'latest')
     })
 
     it('up → down → up gives, for every migration, the schema of a straight up', async () => {

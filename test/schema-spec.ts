@@ -94,6 +94,33 @@ export const SPEC_INDEXES: Record<string, readonly (readonly [string, readonly s
   ],
 }
 
+/**
+ * What the later migrations add (QueryPlansAtScale; CatchUpProjectStates, the real application's
+ * columns and indexes of issue 9): the schema after every migration is schema.md plus these.
+ */
+export const LATER_INDEXES: Record<string, readonly (readonly [string, readonly string[]])[]> = {
+  project_states: [
+    ['ix_project_states_live_status_updated_at_id', ['status', 'updated_at', 'id']],
+    ['ix_project_states_category', ['category']],
+    ['ix_project_states_template_id', ['template_id']],
+    ['ix_project_states_created_at', ['created_at']],
+    ['ix_project_states_category_created_at', ['category', 'created_at']],
+    ['ix_project_states_status_category', ['status', 'category']],
+  ],
+  export_history: [['ix_export_history_status_created_at_id', ['status', 'created_at', 'id']]],
+}
+export const LATER_COLUMNS: Record<string, readonly string[]> = {
+  project_states: [
+    'category',
+    'tags',
+    'template_id',
+    'thumbnail_path',
+    'output_file_path',
+    'duration_seconds',
+    'last_auto_save_at',
+  ],
+}
+
 /** The foreign keys of schema.md: table → (column → referenced table.column, on delete). */
 export const SPEC_FOREIGN_KEYS: Record<string, Record<string, readonly [string, string, string]>> = {
   scene_states: { project_id: ['project_states', 'id', 'cascade'] },
@@ -146,18 +173,25 @@ const INITIAL_CREATE_TYPES: Record<'sqlite' | 'postgres', Record<string, string>
 
 /**
  * Asserts that `live` (the domain tables of a migrated database) is exactly the schema of
- * schema.md: the 14 tables; per table the columns of its src/schema definition with their
+ * schema.md (`stage` 'initial', after InitialCreate; 'latest', plus the later migrations): the 14 tables; per table the columns of its src/schema definition with their
  * physical type, nullability and primary key; the named indexes; the foreign keys.
  */
-export function expectSpecSchema(live: SchemaSnapshot, dialect: 'sqlite' | 'postgres'): void {
-  // The callers check the schema InitialCreate made; later migrations changed these columns.
+export function expectSpecSchema(
+  live: SchemaSnapshot,
+  dialect: 'sqlite' | 'postgres',
+  stage: 'initial' | 'latest' = 'initial',
+): void {
+  // SQLite's FTS5 tables (TemplateSearch) are not tables of schema.md.
+  live = { tables: live.tables.filter((t) => t.role === undefined) }
+  // After InitialCreate, later migrations changed these columns.
   const initialType = (table: string, column: string): string | undefined =>
-    INITIAL_CREATE_TYPES[dialect][`${table}.${column}`]
+    stage === 'initial' ? INITIAL_CREATE_TYPES[dialect][`${table}.${column}`] : undefined
   expect(live.tables.map((t) => t.name)).toEqual(allTables.map((t) => t.name).sort())
   expect(Object.keys(SPEC_INDEXES).sort()).toEqual(allTables.map((t) => t.name).sort())
   for (const def of allTables) {
     const table = live.tables.find((t) => t.name === def.name)!
     const expectedColumns = Object.values(def.columns)
+      .filter((spec) => stage === 'latest' || !LATER_COLUMNS[def.name]?.includes(spec.column))
       .map((spec) => ({
         name: spec.column,
         type: initialType(def.name, spec.column) ?? PHYSICAL[dialect](spec.kind, spec.maxLength),
@@ -169,11 +203,20 @@ export function expectSpecSchema(live: SchemaSnapshot, dialect: 'sqlite' | 'post
       .map(({ name, type, nullable, primaryKey }) => ({ name, type, nullable, primaryKey }))
       .sort((a, b) => a.name.localeCompare(b.name))
     expect(liveColumns, `columns of ${def.name}`).toEqual(expectedColumns)
-    const expectedIndexes = SPEC_INDEXES[def.name]!.map(([name, columns]) => ({
-      name,
-      columns,
-      unique: name.startsWith('ux_'),
-    })).sort((a, b) => a.name.localeCompare(b.name))
+    const expectedIndexes = [
+      ...SPEC_INDEXES[def.name]!,
+      ...(stage === 'latest' ? (LATER_INDEXES[def.name] ?? []) : []),
+      // TemplateSearch: PostgreSQL's full-text search is an expression index (SQLite's an FTS5 table).
+      ...(stage === 'latest' && dialect === 'postgres' && def.fullTextSearch
+        ? [[`ix_${def.name}_search`, []] as const]
+        : []),
+    ]
+      .map(([name, columns]) => ({
+        name,
+        columns,
+        unique: name.startsWith('ux_'),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name))
     const liveIndexes = table.indexes
       .map(({ name, columns, unique }) => ({ name, columns, unique }))
       .sort((a, b) => a.name.localeCompare(b.name))

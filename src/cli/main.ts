@@ -1,10 +1,11 @@
 /**
- * The `aura-db` command line (cli.md). This file is the list of commands: each one lives in
+ * The `aura-db` command line (README, "Command line"). This file is the list of commands: each one lives in
  * `src/cli/commands/<name>.ts` and registers itself on the program.
  */
 import { registerAdd } from './commands/add.js'
 import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
+import { registerCheck } from './commands/check.js'
 import { registerDocs } from './commands/docs.js'
 import { registerImport } from './commands/import.js'
 import { registerInit } from './commands/init.js'
@@ -30,6 +31,7 @@ registerAdd(program)
 registerRemove(program)
 registerScript(program)
 registerVerify(program)
+registerCheck(program)
 registerSeed(program)
 registerInit(program)
 registerImport(program)

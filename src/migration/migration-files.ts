@@ -7,6 +7,11 @@ import { migrationTemplate } from './migration-template.js'
 /** PascalCase (`AddProjectTags`) or snake_case (`add_project_tags`): letters and digits only. */
 const MIGRATION_NAME = /^(?:[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)$/
 
+/** Refuses a migration name that is neither PascalCase nor snake_case (UsageError). */
+export function assertMigrationName(name: string): void {
+  if (!MIGRATION_NAME.test(name)) throw usage.badMigrationName(name)
+}
+
 /** A `yyyyMMddHHmmss` stamp in UTC. */
 function timestamp(date: Date): string {
   return date.toISOString().replace(/\D/g, '').slice(0, 14)
@@ -18,9 +23,15 @@ function timestamp(date: Date): string {
  * 2. Stamps it with `now` in UTC, or one second after the newest existing migration when that
  *    is not older, so the new file always sorts last.
  * 3. Creates the directory when missing and never overwrites a file.
+ * `source` gives the file's content: the empty template, or a generated migration.
  */
-export function addMigration(dir: string, name: string, now: Date = new Date()): string {
-  if (!MIGRATION_NAME.test(name)) throw usage.badMigrationName(name)
+export function addMigration(
+  dir: string,
+  name: string,
+  now: Date = new Date(),
+  source: (name: string) => string = migrationTemplate,
+): string {
+  assertMigrationName(name)
   const root = resolve(dir)
   mkdirSync(root, { recursive: true })
   let stamp = timestamp(now)
@@ -39,6 +50,6 @@ export function addMigration(dir: string, name: string, now: Date = new Date()):
     stamp = timestamp(next)
   }
   const path = join(root, `${stamp}_${name}.ts`)
-  writeFileSync(path, migrationTemplate(name), { flag: 'wx' })
+  writeFileSync(path, source(name), { flag: 'wx' })
   return path
 }

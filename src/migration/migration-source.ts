@@ -22,6 +22,8 @@ export interface MigrationContext {
 export interface MigrationModule {
   up(db: Kysely<any>, ctx: MigrationContext): Promise<void>
   down(db: Kysely<any>, ctx: MigrationContext): Promise<void>
+  /** What a generated migration's `up` loses (dropped tables and columns), printed by `migrate`. */
+  readonly dataLoss?: readonly string[]
 }
 
 /** A migration file found on disk. */

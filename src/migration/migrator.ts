@@ -12,7 +12,7 @@ import { discoverMigrations, loadMigration, type MigrationFile } from './migrati
 export const HISTORY_TABLE = 'aura_migrations'
 
 /**
- * The tables the engine keeps beside the schema (schema.md, "Bookkeeping tables"): the history
+ * The tables the engine keeps beside the schema (docs/schema.md, "Migration engine tables"): the history
  * and, on SQLite, the lock row. No migration creates them.
  */
 export const BOOKKEEPING_TABLES: readonly string[] = [HISTORY_TABLE, 'aura_migration_lock']
@@ -55,6 +55,8 @@ export interface MigrationResult {
   readonly direction: 'up' | 'down'
   readonly status: 'success' | 'error' | 'not-executed'
   readonly ms: number
+  /** The data-loss steps a generated migration declares (`export const dataLoss`), when it ran up. */
+  readonly dataLoss?: readonly string[]
 }
 
 export interface MigrationRun {
@@ -73,7 +75,7 @@ export interface MigratorOptions {
 }
 
 /**
- * The migration engine (operations.md): checksummed history, drift refusal, one transaction per
+ * The migration engine (docs/migrations.md): checksummed history, drift refusal, one transaction per
  * migration, a lock that serialises runners, rollback to any target and dry runs.
  */
 export class Migrator {
@@ -275,11 +277,13 @@ export class Migrator {
             await trx.deleteFrom(HISTORY_TABLE).where('name', '=', file.name).execute()
           }
         })
+        const dataLoss = direction === 'up' && Array.isArray(mod.dataLoss) ? mod.dataLoss : []
         results.push({
           name: file.name,
           direction,
           status: 'success',
           ms: Math.round(performance.now() - started),
+          ...(dataLoss.length > 0 ? { dataLoss } : {}),
         })
       } catch (cause) {
         results.push({

@@ -2,6 +2,7 @@ import type { AuraDatabase } from '../database.js'
 import type { IntrospectedTable, SchemaSnapshot } from '../dialect/dialect.js'
 import { contentHash } from '../domain/content-hash.js'
 import { BOOKKEEPING_TABLES, Migrator, type MigrationStatus } from '../migration/migrator.js'
+import { checkSchema } from './schema-check.js'
 
 /** One line of a verification report. */
 export interface VerifyCheck {
@@ -22,14 +23,16 @@ export interface VerifyReport {
 const MAX_DIFFERENCES = 10
 
 /**
- * Verifies a database against its migrations (operations.md, "Verify"):
+ * Verifies a database against its migrations (`aura-db verify`):
  * 1. `migration checksums`: every applied migration's file is present and unchanged;
  * 2. `pending migrations`: none are pending;
  * 3. `schema matches migrations`: the live tables, columns, indexes, foreign keys and CHECKs
  *    equal those of a scratch database of the same dialect migrated to the same migration.
- * 4. the database's own integrity checks (SQLite: `integrity_check`, `foreign_key_check`;
+ * 4. `definitions match migrations`: the table definitions (src/schema) describe the schema the
+ *    migration files produce (`aura-db check`);
+ * 5. the database's own integrity checks (SQLite: `integrity_check`, `foreign_key_check`;
  *    PostgreSQL: every foreign key re-checked);
- * 5. `content blob hashes`: every `content_blobs` row's content hashes to its key.
+ * 6. `content blob hashes`: every `content_blobs` row's content hashes to its key.
  *
  * @example
  * const report = await verifyDatabase(db)
@@ -42,6 +45,7 @@ export async function verifyDatabase(db: AuraDatabase): Promise<VerifyReport> {
     checksumCheck(status),
     pendingCheck(status),
     await schemaCheck(db, status),
+    await definitionsCheck(db),
     ...(await db.dialect.checkIntegrity()),
     await blobHashCheck(db),
   ]
@@ -59,6 +63,20 @@ function checksumCheck(status: MigrationStatus): VerifyCheck {
       : `${d.name}.ts: changed (recorded ${d.expected}, file now ${d.actual})`,
   )
   return { name, ok: false, detail: problems.join('; ') }
+}
+
+async function definitionsCheck(db: AuraDatabase): Promise<VerifyCheck> {
+  const name = 'definitions match migrations'
+  const report = await checkSchema(db.migrator.files())
+  if (report.ok)
+    return {
+      name,
+      ok: true,
+      detail: `the definitions describe the schema of ${report.migrations} migration(s)`,
+    }
+  const shown = report.differences.slice(0, MAX_DIFFERENCES).map((d) => `${d.subject}: ${d.problem}`)
+  const more = report.differences.length - shown.length
+  return { name, ok: false, detail: shown.join('; ') + (more > 0 ? `; and ${more} more` : '') }
 }
 
 function pendingCheck(status: MigrationStatus): VerifyCheck {

@@ -266,7 +266,7 @@ export class ExportHistoryRepository extends Repository<typeof exportHistoryTabl
         },
       ),
     )
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await found
     return rows.map((row) => this.fromRow(row))
   }
 

@@ -202,8 +202,57 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
         return checked.limit === null ? q : q.limit(sql.lit(checked.limit))
       }),
     )
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await found
     return rows.map((row) => this.fromRow(row))
+  }
+
+  /** The distinct categories of visible projects, in code-point order (projects without one are skipped). */
+  async listCategories(): Promise<string[]> {
+    const rows = await this.#visibleColumn('category')
+    // Sorted here: PostgreSQL's collation and SQLite's BINARY order text differently.
+    return rows.map((row) => row.category as string).sort(byCodePoint)
+  }
+
+  /**
+   * The distinct tags of visible projects, in code-point order. `tags` holds a comma-separated
+   * list (`travel,summer`); each element is trimmed and empty ones are ignored. The lists are
+   * read whole and split here: a tag is an element of a list, which neither dialect indexes.
+   */
+  async listTags(): Promise<string[]> {
+    const rows = await this.#visibleColumn('tags')
+    return [...new Set(rows.flatMap((row) => splitTags(row.tags as string)))].sort(byCodePoint)
+  }
+
+  /**
+   * Visible projects carrying `tag` as one element of their `tags` list (not as part of a longer
+   * tag: `sun` does not find `sunset`), most recently updated first. The database narrows to lists
+   * containing the text (`tags` `contains`), the exact element match is made here.
+   */
+  async findByTag(tag: string): Promise<ProjectState[]> {
+    if (typeof tag !== 'string' || tag.trim() === '' || tag.includes(',') || tag.length > 1000) {
+      throw new ValidationError(
+        'project_states.findByTag expects one tag: a non-blank string without commas, at most 1000 characters',
+        'tags',
+      )
+    }
+    const wanted = tag.trim()
+    const candidates = await this.find({ tags: { contains: wanted } }, { orderBy: { updatedAt: 'desc' } })
+    return candidates.filter((project) => splitTags(project.tags ?? '').includes(wanted))
+  }
+
+  /** Distinct non-null values of one column over the visible projects. */
+  async #visibleColumn(column: 'category' | 'tags'): Promise<Row[]> {
+    const no = this.session.dialect.encode('bool', false)
+    const found = this.session.rows((db) =>
+      db
+        .selectFrom('project_states')
+        .select(column)
+        .distinct()
+        .where('is_deleted', '=', no)
+        .where(column, 'is not', null)
+        .compile(),
+    )
+    return Array.isArray(found) ? found : await found
   }
 
   /** Projects with `status` not updated for `olderThanMs` milliseconds, oldest first. */
@@ -346,6 +395,16 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
     }
   }
 }
+
+/** The elements of a comma-separated tag list, trimmed, without empty ones. */
+function splitTags(tags: string): string[] {
+  return tags
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+}
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** Ids per statement when erasing a list of rows (well below both databases' parameter limits). */
 const ERASE_BATCH = 500

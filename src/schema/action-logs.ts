@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 export const ACTION_STATUSES = ['Applied', 'Undone', 'Failed', 'Expired'] as const
 
@@ -13,26 +13,37 @@ export const actionLogsTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: 'timestamps', rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
-    userId: c.text(200).withDefault(),
+    id: c.uuid().withDefault(NEW_UUID),
+    userId: c.text(200).withDefault(''),
     projectId: c.uuid().nullable(),
     sequence: c.bigint(),
     actionType: c.text(100),
-    description: c.text(500).withDefault(),
-    timestamp: c.timestamp().withDefault(),
-    status: c.text(50).oneOf(ACTION_STATUSES).withDefault(),
+    description: c.text(500).withDefault(''),
+    timestamp: c.timestamp().withDefault(NOW),
+    status: c.text(50).oneOf(ACTION_STATUSES).withDefault('Applied'),
     affectedResourceIds: c.text(1000).nullable(),
     payloadJson: c.json().nullable(),
     inversePayloadJson: c.json().nullable(),
     inverseActionType: c.text(100).nullable(),
-    canBatch: c.bool().withDefault(),
-    isPersistent: c.bool().withDefault(),
+    canBatch: c.bool().withDefault(false),
+    isPersistent: c.bool().withDefault(true),
     undoneAt: c.timestamp().nullable(),
     undoneByUserId: c.text(200).nullable(),
     expiresAt: c.timestamp().nullable(),
     errorMessage: c.text().nullable(),
     correlationId: c.text(100).nullable(),
   },
+  indexes: [
+    ['userId'],
+    ['actionType'],
+    ['status'],
+    ['timestamp'],
+    ['userId', 'timestamp'],
+    ['status', 'timestamp'],
+    ['correlationId'],
+    ['expiresAt'],
+    ['projectId', 'sequence'],
+  ],
 })
 
 export type ActionLog = EntityOf<typeof actionLogsTable>

@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 export const ASSET_TYPES = ['Audio', 'Image', 'Video', 'Subtitle'] as const
 
@@ -9,14 +9,15 @@ export const assetStatesTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
-    projectId: c.uuid(),
+    id: c.uuid().withDefault(NEW_UUID),
+    projectId: c.uuid().references('project_states', 'id', 'cascade'),
     assetType: c.text(100).oneOf(ASSET_TYPES),
     filePath: c.text(500),
-    fileSizeBytes: c.bigint().range(0).withDefault(),
+    fileSizeBytes: c.bigint().range(0).withDefault(0),
     mimeType: c.text(200).nullable(),
-    isTemporary: c.bool().withDefault(),
+    isTemporary: c.bool().withDefault(true),
   },
+  indexes: [['projectId'], ['projectId', 'assetType'], ['isTemporary']],
 })
 
 export type AssetState = EntityOf<typeof assetStatesTable>

@@ -13,7 +13,7 @@ export const auditEntriesTable = defineTable({
   keyGeneration: 'none',
   features: { audit: false, rowVersion: false, softDelete: false },
   columns: {
-    id: c.bigint().withDefault(),
+    id: c.bigint().identity(),
     occurredAt: c.timestamp(),
     actor: c.text(200).nullable(),
     tableName: c.text(100),
@@ -22,6 +22,7 @@ export const auditEntriesTable = defineTable({
     changesJson: c.json().nullable(),
     correlationId: c.text(100).nullable(),
   },
+  indexes: [['tableName', 'rowId'], ['occurredAt'], ['actor']],
 })
 
 export type AuditEntry = EntityOf<typeof auditEntriesTable>

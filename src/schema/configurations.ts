@@ -15,11 +15,19 @@ export const configurationsTable = defineTable({
     key: c.text(200),
     value: c.text(),
     category: c.text(100),
-    valueType: c.text(20).oneOf(CONFIG_VALUE_TYPES).withDefault(),
+    valueType: c.text(20).oneOf(CONFIG_VALUE_TYPES).withDefault('string'),
     description: c.text(1000).nullable(),
-    isSensitive: c.bool().withDefault(),
-    isActive: c.bool().withDefault(),
+    isSensitive: c.bool().withDefault(false),
+    isActive: c.bool().withDefault(true),
   },
+  indexes: [
+    ['category'],
+    ['isSensitive'],
+    ['isActive'],
+    ['updatedAt'],
+    ['category', 'isActive'],
+    ['category', 'updatedAt'],
+  ],
 })
 
 export type Configuration = EntityOf<typeof configurationsTable>

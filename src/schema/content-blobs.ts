@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 export const CONTENT_TYPES = ['Brief', 'Plan', 'Voice', 'Render', 'Timeline', 'Asset'] as const
 
@@ -16,9 +16,10 @@ export const contentBlobsTable = defineTable({
     content: c.text(),
     contentType: c.text(50).oneOf(CONTENT_TYPES),
     sizeBytes: c.bigint().range(0),
-    referenceCount: c.int().range(0).withDefault(),
-    lastReferencedAt: c.timestamp().withDefault(),
+    referenceCount: c.int().range(0).withDefault(0),
+    lastReferencedAt: c.timestamp().withDefault(NOW),
   },
+  indexes: [['contentType'], ['lastReferencedAt'], ['referenceCount']],
 })
 
 export type ContentBlob = EntityOf<typeof contentBlobsTable>

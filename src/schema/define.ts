@@ -4,12 +4,33 @@
  * validation (before any SQL), the snake_case ↔ camelCase mapping, value conversion per
  * dialect (timestamps, booleans) and the checked `where`/`orderBy` filter language.
  *
- * The migrations do NOT read it: they are frozen in time (see operations.md). A test compares
- * the live, migrated schema against these definitions so the two cannot drift apart.
+ * It also states the physical schema (defaults, CHECKs, indexes, foreign keys) completely
+ * enough that `aura-db check` compares it with what the migrations produce and `aura-db add`
+ * generates the migration for a difference (src/migration/schema-model.ts, src/migration/generate.ts).
+ * The migrations do NOT read it: they are frozen in time (see docs/migrations.md,
+ * "How the engine works"); a generated migration holds literal schema-builder calls.
  */
 
-/** Logical column types of schema.md. */
+/** The logical column types; each dialect maps them to its physical types (see docs/schema.md). */
 export type ColumnKind = 'uuid' | 'text' | 'json' | 'int' | 'bigint' | 'real' | 'bool' | 'timestamp'
+
+/**
+ * A column default: a literal, or one of the two database functions the schema uses (the
+ * current time, a random version-4 UUID), spelled per dialect by the generator.
+ */
+export type DefaultValue = string | number | boolean | { readonly fn: 'now' | 'uuid' }
+
+/** The current time as a column default. */
+export const NOW: DefaultValue = { fn: 'now' }
+/** A random version-4 UUID as a column default. */
+export const NEW_UUID: DefaultValue = { fn: 'uuid' }
+
+/** A foreign key on one column. */
+export interface ReferenceSpec {
+  readonly table: string
+  readonly column: string
+  readonly onDelete: 'cascade' | 'no action'
+}
 
 /** Runtime description of one column. */
 export interface ColumnSpec {
@@ -19,6 +40,11 @@ export interface ColumnSpec {
   readonly nullable: boolean
   /** The database supplies a value when the caller gives none. */
   readonly hasDefault: boolean
+  /** The value the database supplies (absent for an identity column). */
+  readonly defaultValue?: DefaultValue
+  /** The database numbers the rows itself (SQLite AUTOINCREMENT, PostgreSQL identity). */
+  readonly identity?: boolean
+  readonly references?: ReferenceSpec
   /** Maximum length in characters (`text(n)`). */
   readonly maxLength?: number
   readonly enumValues?: readonly string[]
@@ -56,9 +82,21 @@ export class Col<T, N extends boolean = false, D extends boolean = false, M exte
   nullable(): Col<T, true, D, M> {
     return new Col({ ...this.spec, nullable: true })
   }
-  /** The database has a default: the column may be omitted on insert. */
-  withDefault(): Col<T, N, true, M> {
-    return new Col({ ...this.spec, hasDefault: true })
+  /** The database has this default: the column may be omitted on insert. */
+  withDefault(value: DefaultValue): Col<T, N, true, M> {
+    return new Col({ ...this.spec, hasDefault: true, defaultValue: value })
+  }
+  /** The database numbers the rows in insertion order; never reused. */
+  identity(): Col<T, N, true, M> {
+    return new Col({ ...this.spec, hasDefault: true, identity: true })
+  }
+  /** A foreign key to `table.column`. */
+  references(
+    table: string,
+    column: string,
+    onDelete: ReferenceSpec['onDelete'] = 'no action',
+  ): Col<T, N, D, M> {
+    return new Col({ ...this.spec, references: { table, column, onDelete } })
   }
   /** Only these values are legal (validated, and a CHECK constraint in the migration). */
   oneOf<const E extends string>(values: readonly E[]): Col<E, N, D, M> {
@@ -71,16 +109,21 @@ export class Col<T, N extends boolean = false, D extends boolean = false, M exte
   notBlank(): Col<T, N, D, M> {
     return new Col({ ...this.spec, notBlank: true })
   }
-  /** Filled by the library, never by the caller. */
-  managed(): Col<T, N, true, true> {
-    return new Col({ ...this.spec, managed: true, hasDefault: true })
+  /** Filled by the library, never by the caller; `value` is the database default, if any. */
+  managed(value?: DefaultValue): Col<T, N, true, true> {
+    return new Col({
+      ...this.spec,
+      managed: true,
+      hasDefault: true,
+      ...(value === undefined ? {} : { defaultValue: value }),
+    })
   }
 }
 
 const make = <K extends ColumnKind>(kind: K, maxLength?: number) =>
   new Col<KindType[K]>({ kind, nullable: false, hasDefault: false, ...(maxLength ? { maxLength } : {}) })
 
-/** Column constructors, one per logical type of schema.md. */
+/** Column constructors, one per logical type ({@link ColumnKind}). */
 export const c = {
   uuid: () => make('uuid'),
   text: (maxLength?: number) => make('text', maxLength),
@@ -92,7 +135,7 @@ export const c = {
   timestamp: () => make('timestamp'),
 }
 
-/** Which standard column groups a table carries (schema.md, "Columns every mutable table has"). */
+/** Which standard column groups a table carries (audit: `createdAt`, `updatedAt`, `createdBy`, `modifiedBy`; `rowVersion`; soft delete: `isDeleted`, `deletedAt`, `deletedBy`). */
 export interface TableFeatures {
   /** created_at, updated_at (+ created_by, modified_by unless `'timestamps'`). */
   readonly audit: boolean | 'timestamps'
@@ -104,15 +147,15 @@ type AnyCol = Col<any, boolean, boolean, boolean>
 type Columns = Record<string, AnyCol>
 
 const auditColumns = {
-  createdAt: c.timestamp().managed(),
-  updatedAt: c.timestamp().managed(),
+  createdAt: c.timestamp().managed(NOW),
+  updatedAt: c.timestamp().managed(NOW),
   createdBy: c.text(200).nullable().managed(),
   modifiedBy: c.text(200).nullable().managed(),
 }
 const timestampColumns = { createdAt: auditColumns.createdAt, updatedAt: auditColumns.updatedAt }
-const rowVersionColumns = { rowVersion: c.int().managed() }
+const rowVersionColumns = { rowVersion: c.int().managed(1) }
 const softDeleteColumns = {
-  isDeleted: c.bool().managed(),
+  isDeleted: c.bool().managed(false),
   deletedAt: c.timestamp().nullable().managed(),
   deletedBy: c.text(200).nullable().managed(),
 }
@@ -122,6 +165,35 @@ type WithFeatures<C extends Columns, F extends TableFeatures> = C &
   (F['audit'] extends 'timestamps' ? typeof timestampColumns : unknown) &
   (F['rowVersion'] extends true ? typeof rowVersionColumns : unknown) &
   (F['softDelete'] extends true ? typeof softDeleteColumns : unknown)
+
+/**
+ * An index as written in a definition: its columns (property names, `'updatedAt desc'` for a
+ * descending one), unique or not, and `live` for a partial index over the rows that are not
+ * soft-deleted (`is_deleted` false). Named `ux_`/`ix_` + table (+ `_live`) + columns unless `name`.
+ */
+export type IndexInput<F extends string = string> =
+  | readonly (F | `${F} desc`)[]
+  | {
+      readonly columns: readonly (F | `${F} desc`)[]
+      readonly unique?: boolean
+      readonly live?: boolean
+      readonly name?: string
+    }
+
+/** An index of a finished definition, in physical names. */
+export interface IndexSpec {
+  readonly name: string
+  /** Physical column names, each optionally followed by ` desc`. */
+  readonly columns: readonly string[]
+  readonly unique: boolean
+  readonly live: boolean
+}
+
+/** A table-level CHECK constraint: `ck_<table>_<name>`, an SQL expression valid on both dialects. */
+export interface CheckSpec {
+  readonly name: string
+  readonly expression: string
+}
 
 /** A finished table definition. */
 export interface TableDef<C extends Columns = Columns, PK extends string = string> {
@@ -137,6 +209,14 @@ export interface TableDef<C extends Columns = Columns, PK extends string = strin
   readonly fields: readonly (keyof C & string)[]
   /** physical column → property. */
   readonly byColumn: ReadonlyMap<string, keyof C & string>
+  readonly indexes: readonly IndexSpec[]
+  readonly checks: readonly CheckSpec[]
+  /**
+   * Full-text search over these physical columns, kept by the database outside the table's
+   * own definition (SQLite FTS5 table and triggers, PostgreSQL GIN expression index
+   * `ix_<table>_search`); created by a hand-written migration, recognised by `check`.
+   */
+  readonly fullTextSearch?: readonly string[]
   /** Phantom: the column builders, for the entity types below. */
   readonly _columns?: C
 }
@@ -159,6 +239,10 @@ export function defineTable<
   keyGeneration: 'uuid' | 'none'
   features: F
   columns: C
+  indexes?: readonly IndexInput<keyof WithFeatures<C, F> & string>[]
+  /** Table-level CHECKs beyond the per-column ones: name suffix → SQL expression. */
+  checks?: Readonly<Record<string, string>>
+  fullTextSearch?: readonly (keyof C & string)[]
 }): TableDef<WithFeatures<C, F>, PK> {
   const all: Columns = { ...def.columns }
   if (def.features.audit === true) Object.assign(all, auditColumns)
@@ -172,6 +256,26 @@ export function defineTable<
     columns[prop] = { ...col.spec, column }
     byColumn.set(column, prop)
   }
+  const physical = (name: string): string => {
+    const [prop, order] = name.split(' ') as [string, string | undefined]
+    const spec = columns[prop]
+    if (!spec) throw new Error(`Index of ${def.name} names ${prop}, which is not a column of the table.`)
+    return order ? `${spec.column} ${order}` : spec.column
+  }
+  const indexes = (def.indexes ?? []).map((input): IndexSpec => {
+    const spec = 'columns' in input ? input : { columns: input as readonly string[] }
+    const physicalColumns = spec.columns.map(physical)
+    const unique = 'unique' in spec && spec.unique === true
+    const live = 'live' in spec && spec.live === true
+    const generated = [
+      unique ? 'ux' : 'ix',
+      def.name,
+      ...(live ? ['live'] : []),
+      ...physicalColumns.map((col) => col.split(' ')[0]!),
+    ].join('_')
+    return { name: ('name' in spec && spec.name) || generated, columns: physicalColumns, unique, live }
+  })
+  const checks = Object.entries(def.checks ?? {}).map(([name, expression]) => ({ name, expression }))
   return {
     name: def.name,
     primaryKey: def.primaryKey,
@@ -180,6 +284,9 @@ export function defineTable<
     columns: columns as TableDef<WithFeatures<C, F>, PK>['columns'],
     fields: Object.keys(columns) as (keyof WithFeatures<C, F> & string)[],
     byColumn: byColumn as ReadonlyMap<string, keyof WithFeatures<C, F> & string>,
+    indexes,
+    checks,
+    ...(def.fullTextSearch ? { fullTextSearch: def.fullTextSearch.map((p) => columns[p]!.column) } : {}),
   }
 }
 

@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 /** `Processing` is what the .NET app writes for a running export; `InProgress` is this library's. */
 export const EXPORT_STATUSES = [
@@ -17,12 +17,12 @@ export const exportHistoryTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
+    id: c.uuid().withDefault(NEW_UUID),
     inputFile: c.text(500),
     outputFile: c.text(500),
     presetName: c.text(100).notBlank(),
-    status: c.text(50).oneOf(EXPORT_STATUSES).withDefault(),
-    progress: c.real().range(0, 100).withDefault(),
+    status: c.text(50).oneOf(EXPORT_STATUSES).withDefault('Queued'),
+    progress: c.real().range(0, 100).withDefault(0),
     startedAt: c.timestamp().nullable(),
     completedAt: c.timestamp().nullable(),
     errorMessage: c.text(1000).nullable(),
@@ -32,6 +32,13 @@ export const exportHistoryTable = defineTable({
     resolution: c.text(20).nullable(),
     codec: c.text(50).nullable(),
   },
+  indexes: [
+    ['status'],
+    ['createdAt'],
+    ['status', 'createdAt'],
+    // Each status of a multi-status export query, newest first, ties by id (QueryPlansAtScale).
+    ['status', 'createdAt', 'id'],
+  ],
 })
 
 export type ExportHistoryEntry = EntityOf<typeof exportHistoryTable>

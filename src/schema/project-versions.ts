@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 export const VERSION_TYPES = ['Manual', 'Autosave', 'RestorePoint'] as const
 
@@ -9,21 +9,31 @@ export const projectVersionsTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: true },
   columns: {
-    id: c.uuid().withDefault(),
-    projectId: c.uuid(),
+    id: c.uuid().withDefault(NEW_UUID),
+    projectId: c.uuid().references('project_states', 'id', 'cascade'),
     versionNumber: c.int().range(1),
     name: c.text(200).nullable(),
     description: c.text(2000).nullable(),
-    versionType: c.text(50).oneOf(VERSION_TYPES).withDefault(),
+    versionType: c.text(50).oneOf(VERSION_TYPES).withDefault('Manual'),
     trigger: c.text(200).nullable(),
-    briefHash: c.text(64).nullable(),
-    planHash: c.text(64).nullable(),
-    voiceHash: c.text(64).nullable(),
-    renderHash: c.text(64).nullable(),
-    timelineHash: c.text(64).nullable(),
-    storageSizeBytes: c.bigint().range(0).withDefault(),
-    isMarkedImportant: c.bool().withDefault(),
+    briefHash: c.text(64).nullable().references('content_blobs', 'content_hash'),
+    planHash: c.text(64).nullable().references('content_blobs', 'content_hash'),
+    voiceHash: c.text(64).nullable().references('content_blobs', 'content_hash'),
+    renderHash: c.text(64).nullable().references('content_blobs', 'content_hash'),
+    timelineHash: c.text(64).nullable().references('content_blobs', 'content_hash'),
+    storageSizeBytes: c.bigint().range(0).withDefault(0),
+    isMarkedImportant: c.bool().withDefault(false),
   },
+  indexes: [
+    ['projectId'],
+    { columns: ['projectId', 'versionNumber'], unique: true },
+    ['versionType'],
+    ['createdAt'],
+    ['projectId', 'createdAt'],
+    ['isDeleted'],
+    ['isDeleted', 'deletedAt'],
+    ['isMarkedImportant'],
+  ],
 })
 
 export type ProjectVersion = EntityOf<typeof projectVersionsTable>

@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 /**
  * `render_checkpoints`: resumable pipeline progress of a project. The cross-column rule
@@ -10,17 +10,19 @@ export const renderCheckpointsTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
-    projectId: c.uuid(),
+    id: c.uuid().withDefault(NEW_UUID),
+    projectId: c.uuid().references('project_states', 'id', 'cascade'),
     // Free text, as project_states.currentStage; several checkpoints of one stage may be valid.
     stageName: c.text(100).notBlank(),
-    checkpointTime: c.timestamp().withDefault(),
-    completedScenes: c.int().range(0).withDefault(),
-    totalScenes: c.int().range(0).withDefault(),
+    checkpointTime: c.timestamp().withDefault(NOW),
+    completedScenes: c.int().range(0).withDefault(0),
+    totalScenes: c.int().range(0).withDefault(0),
     checkpointData: c.json().nullable(),
     outputFilePath: c.text(500).nullable(),
-    isValid: c.bool().withDefault(),
+    isValid: c.bool().withDefault(true),
   },
+  indexes: [['projectId'], ['projectId', 'stageName'], ['checkpointTime']],
+  checks: { completed_scenes_le_total_scenes: '"completed_scenes" <= "total_scenes"' },
 })
 
 export type RenderCheckpoint = EntityOf<typeof renderCheckpointsTable>

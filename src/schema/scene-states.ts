@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 /** `scene_states`: one scene of a project, ordered by `sceneIndex`. */
 export const sceneStatesTable = defineTable({
@@ -7,15 +7,16 @@ export const sceneStatesTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
-    projectId: c.uuid(),
+    id: c.uuid().withDefault(NEW_UUID),
+    projectId: c.uuid().references('project_states', 'id', 'cascade'),
     sceneIndex: c.int().range(0),
-    scriptText: c.text().withDefault(),
+    scriptText: c.text().withDefault(''),
     audioFilePath: c.text(500).nullable(),
     imageFilePath: c.text(500).nullable(),
-    durationSeconds: c.real().range(0).withDefault(),
-    isCompleted: c.bool().withDefault(),
+    durationSeconds: c.real().range(0).withDefault(0),
+    isCompleted: c.bool().withDefault(false),
   },
+  indexes: [['projectId'], { columns: ['projectId', 'sceneIndex'], unique: true }],
 })
 
 export type SceneState = EntityOf<typeof sceneStatesTable>

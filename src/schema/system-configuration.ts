@@ -7,8 +7,8 @@ export const systemConfigurationTable = defineTable({
   keyGeneration: 'none',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.int().range(1, 1).withDefault(),
-    isSetupComplete: c.bool().withDefault(),
+    id: c.int().range(1, 1).withDefault(1),
+    isSetupComplete: c.bool().withDefault(false),
     ffmpegPath: c.text(500).nullable(),
     outputDirectory: c.text(500),
   },

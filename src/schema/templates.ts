@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 /** `templates`: system and community project templates. */
 export const templatesTable = defineTable({
@@ -7,22 +7,24 @@ export const templatesTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
+    id: c.uuid().withDefault(NEW_UUID),
     name: c.text(200).notBlank(),
-    description: c.text(1000).withDefault(),
+    description: c.text(1000).withDefault(''),
     category: c.text(50),
-    subCategory: c.text(100).withDefault(),
-    previewImage: c.text(500).withDefault(),
-    previewVideo: c.text(500).withDefault(),
-    tags: c.text(500).withDefault(),
+    subCategory: c.text(100).withDefault(''),
+    previewImage: c.text(500).withDefault(''),
+    previewVideo: c.text(500).withDefault(''),
+    tags: c.text(500).withDefault(''),
     templateData: c.json(),
-    author: c.text(200).withDefault(),
-    isSystemTemplate: c.bool().withDefault(),
-    isCommunityTemplate: c.bool().withDefault(),
-    usageCount: c.int().range(0).withDefault(),
-    rating: c.real().range(0, 5).withDefault(),
-    ratingCount: c.int().range(0).withDefault(),
+    author: c.text(200).withDefault('System'),
+    isSystemTemplate: c.bool().withDefault(true),
+    isCommunityTemplate: c.bool().withDefault(false),
+    usageCount: c.int().range(0).withDefault(0),
+    rating: c.real().range(0, 5).withDefault(0),
+    ratingCount: c.int().range(0).withDefault(0),
   },
+  indexes: [['category'], ['isSystemTemplate'], ['isCommunityTemplate'], ['category', 'subCategory']],
+  fullTextSearch: ['name', 'description'],
 })
 
 export type Template = EntityOf<typeof templatesTable>

@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
 
 /** `user_setups`: first-run wizard state, one row per user. */
 export const userSetupsTable = defineTable({
@@ -7,15 +7,16 @@ export const userSetupsTable = defineTable({
   keyGeneration: 'uuid',
   features: { audit: true, rowVersion: true, softDelete: false },
   columns: {
-    id: c.uuid().withDefault(),
-    userId: c.text(100).withDefault(),
-    completed: c.bool().withDefault(),
+    id: c.uuid().withDefault(NEW_UUID),
+    userId: c.text(100).withDefault('default'),
+    completed: c.bool().withDefault(false),
     completedAt: c.timestamp().nullable(),
     version: c.text(20).nullable(),
-    lastStep: c.int().range(0).withDefault(),
+    lastStep: c.int().range(0).withDefault(0),
     selectedTier: c.text(50).nullable(),
     wizardState: c.json().nullable(),
   },
+  indexes: [{ columns: ['userId'], unique: true }, ['completed'], ['updatedAt']],
 })
 
 export type UserSetup = EntityOf<typeof userSetupsTable>

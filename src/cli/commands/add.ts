@@ -1,18 +1,44 @@
 import { basename } from 'node:path'
 import type { Command } from 'commander'
+import { parseRenames } from '../../migration/generate.js'
 import { addMigration } from '../../migration/migration-files.js'
+import { addGeneratedMigration } from '../../operations/schema-check.js'
 import { action } from '../program.js'
 
-/** `aura-db add NAME`: creates `<migrations-dir>/<yyyyMMddHHmmss>_<Name>.ts` with `up` and `down` to fill. */
+/**
+ * `aura-db add NAME`: generates `<migrations-dir>/<yyyyMMddHHmmss>_<Name>.ts` from the difference
+ * between the table definitions and the schema the migrations produce; `--empty` writes the
+ * scaffold with `up` and `down` to fill by hand.
+ */
 export function registerAdd(program: Command): void {
   program
     .command('add')
-    .description('create a new migration file with up and down ready to fill')
+    .description('generate a migration from the table definitions (--empty: a scaffold to fill by hand)')
     .argument('<name>', 'PascalCase or snake_case, letters and digits (e.g. AddProjectTags)')
+    .option('--empty', 'write an empty migration with up and down to fill by hand')
+    .option(
+      '--rename <old=new...>',
+      'state a rename instead of a drop and an add: table.old_column=new_column or old_table=new_table',
+    )
     .action(
-      action(async (cli, name: string) => {
-        const file = addMigration(cli.options.migrationsDir, name)
-        cli.out.report({ name: basename(file, '.ts'), file }, () => cli.out.line(`Created ${file}`))
+      action(async (cli, name: string, options: { empty?: boolean; rename?: string[] }) => {
+        if (options.empty) {
+          const file = addMigration(cli.options.migrationsDir, name)
+          cli.out.report({ name: basename(file, '.ts'), file, changes: [], dataLoss: [] }, () =>
+            cli.out.line(`Created ${file}`),
+          )
+          return
+        }
+        const added = await addGeneratedMigration(
+          cli.options.migrationsDir,
+          name,
+          parseRenames(options.rename ?? []),
+        )
+        cli.out.report(added, () => {
+          cli.out.line(`Created ${added.file}`)
+          for (const change of added.changes) cli.out.line(`  ${change}`)
+          for (const loss of added.dataLoss) cli.out.line(cli.out.paint('red', `  DATA LOSS: ${loss}`))
+        })
       }),
     )
 }

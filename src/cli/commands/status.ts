@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import { discoverMigrations } from '../../migration/migration-source.js'
+import { checkSchema } from '../../operations/schema-check.js'
 import { CheckFailedError } from '../exit-codes.js'
 import { driftLines } from '../migration-report.js'
 import { action } from '../program.js'
@@ -14,7 +16,9 @@ export function registerStatus(program: Command): void {
     .action(
       action(async (cli) => {
         const status = await cli.withDatabase((db) => db.migrator.status(), { readOnly: true })
-        cli.out.report(status, () => {
+        // `aura-db check`'s verdict, so one status call tells whether a migration is missing.
+        const definitions = await checkSchema(discoverMigrations(cli.options.migrationsDir))
+        cli.out.report({ ...status, definitions }, () => {
           const none = cli.out.paint('dim', 'none')
           cli.out.fields([
             ['dialect', status.dialect],
@@ -25,6 +29,15 @@ export function registerStatus(program: Command): void {
             [
               'drift',
               status.drift.length ? cli.out.paint('red', `${status.drift.length} migration(s)`) : none,
+            ],
+            [
+              'definitions',
+              definitions.ok
+                ? 'match the migrations'
+                : cli.out.paint(
+                    'yellow',
+                    `${definitions.differences.length} difference(s): run aura-db check`,
+                  ),
             ],
           ])
         })

@@ -1,0 +1,359 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  addGeneratedMigration,
+  allTables,
+  checkSchema,
+  EXPORT_STATUSES,
+  openDatabase,
+  parseRenames,
+  UsageError,
+  type AuraDatabase,
+  type ColumnSpec,
+  type IndexSpec,
+  type TableDef,
+} from '../src/index.js'
+import { discoverMigrations } from '../src/migration/migration-source.js'
+import { PACKAGE_MIGRATIONS, domainTables, runCli, runCliJson } from './cli-helpers.js'
+import { dialects } from './dialects.js'
+
+const CATCH_UP = readdirSync(PACKAGE_MIGRATIONS).find((f) => f.endsWith('_CatchUpProjectStates.ts'))!
+const NO_RENAMES = parseRenames([])
+
+/** A copy of the package's migrations in a scratch folder, optionally without some files. */
+function migrationsCopy(without: readonly string[] = []): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'aura-evolution-')), 'migrations')
+  cpSync(PACKAGE_MIGRATIONS, dir, { recursive: true })
+  for (const file of without) rmSync(join(dir, file))
+  return dir
+}
+
+/** The definitions with one table changed: columns patched or added, indexes replaced. */
+function edited(
+  table: string,
+  change: {
+    columns?: Record<string, Partial<ColumnSpec> | null>
+    indexes?: (ix: readonly IndexSpec[]) => IndexSpec[]
+  },
+): TableDef[] {
+  return allTables.map((def): TableDef => {
+    if (def.name !== table) return def
+    const columns: Record<string, ColumnSpec> = { ...(def.columns as Record<string, ColumnSpec>) }
+    for (const [prop, patch] of Object.entries(change.columns ?? {})) {
+      if (patch === null) delete columns[prop]
+      else
+        columns[prop] = {
+          kind: 'text',
+          nullable: true,
+          hasDefault: false,
+          column: prop.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`),
+          ...columns[prop],
+          ...patch,
+        } as ColumnSpec
+    }
+    return {
+      ...def,
+      columns,
+      fields: Object.keys(columns),
+      byColumn: new Map(Object.entries(columns).map(([prop, spec]) => [spec.column, prop])),
+      indexes: change.indexes ? change.indexes(def.indexes) : def.indexes,
+    } as TableDef
+  })
+}
+
+describe('aura-db check and add: the definitions against the migrations', () => {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(join(dir, '..'), { recursive: true, force: true })
+  })
+
+  it('check exits 0 on the committed migrations and definitions', async () => {
+    const result = await runCliJson(['check'])
+    expect(result.code).toBe(0)
+    expect(result.json).toEqual({
+      ok: true,
+      migrations: readdirSync(PACKAGE_MIGRATIONS).length,
+      differences: [],
+    })
+  })
+
+  it('check exits 3 naming every difference when the newest migration is missing', async () => {
+    const dir = migrationsCopy([CATCH_UP])
+    dirs.push(dir)
+    const result = await runCli(['--migrations-dir', dir, 'check'])
+    expect(result.code).toBe(3)
+    for (const column of ['category', 'tags', 'template_id', 'duration_seconds', 'last_auto_save_at']) {
+      expect(result.stdout).toContain(`project_states.${column}: column is defined`)
+    }
+    expect(result.stdout).toContain('project_states index ix_project_states_status_category')
+    expect(result.stderr).toMatch(/aura-db add NAME/)
+  })
+
+  it('an edited definition without a migration differs, naming the column; add writes the migration after which check is clean', async () => {
+    const dir = migrationsCopy()
+    dirs.push(dir)
+    const tables = edited('project_states', { columns: { priority: { kind: 'int', min: 0, max: 9 } } })
+    const before = await checkSchema(discoverMigrations(dir), tables)
+    expect(before.ok).toBe(false)
+    expect(before.differences.map((d) => d.subject)).toEqual([
+      'project_states.priority',
+      'project_states check ck_project_states_priority',
+    ])
+    const added = await addGeneratedMigration(dir, 'AddPriority', NO_RENAMES, { tables })
+    expect(added.changes).toEqual([
+      'add column project_states.priority',
+      'add check ck_project_states_priority',
+    ])
+    expect((await checkSchema(discoverMigrations(dir), tables)).ok).toBe(true)
+    // And the committed definitions now lag behind that migration.
+    expect((await checkSchema(discoverMigrations(dir))).differences.map((d) => d.subject)).toContain(
+      'project_states.priority',
+    )
+  })
+
+  it('add refuses when nothing differs, and a drop with an add until the rename is stated; writes nothing', async () => {
+    const dir = migrationsCopy()
+    dirs.push(dir)
+    const count = readdirSync(dir).length
+    await expect(addGeneratedMigration(dir, 'Nothing', NO_RENAMES)).rejects.toThrow(
+      /nothing to generate.*--empty/,
+    )
+    const renamed = edited('project_states', {
+      columns: { jobId: null, pipelineJobId: { maxLength: 100 } },
+      indexes: (ix) => ix.filter((i) => !i.columns.includes('job_id')),
+    })
+    const refusal = addGeneratedMigration(dir, 'RenameJob', NO_RENAMES, { tables: renamed })
+    await expect(refusal).rejects.toBeInstanceOf(UsageError)
+    await expect(refusal).rejects.toThrow(/--rename project_states\.job_id=pipeline_job_id/)
+    expect(readdirSync(dir).length).toBe(count)
+  })
+
+  it('deleting the generated CatchUpProjectStates and running add again writes the committed file byte for byte', async () => {
+    const dir = migrationsCopy([CATCH_UP])
+    dirs.push(dir)
+    const result = await runCliJson(['--migrations-dir', dir, 'add', 'CatchUpProjectStates'])
+    expect(result.code).toBe(0)
+    expect(readFileSync(result.json.file, 'utf8')).toBe(
+      readFileSync(join(PACKAGE_MIGRATIONS, CATCH_UP), 'utf8'),
+    )
+  })
+})
+
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: generated migrations`, () => {
+    const cleanup: (() => Promise<void>)[] = []
+    afterAll(async () => {
+      for (const step of cleanup.reverse()) await step()
+    })
+
+    async function database(migrationsDir: string): Promise<AuraDatabase> {
+      const target = await d.create()
+      const db = await openDatabase({ url: target.url, migrationsDir, create: true })
+      cleanup.push(
+        () => target.drop(),
+        () => db.close(),
+      )
+      return db
+    }
+    const schemaOf = async (db: AuraDatabase) => domainTables(await db.dialect.introspect())
+
+    let regenerated: string
+    beforeAll(async () => {
+      regenerated = migrationsCopy([CATCH_UP])
+      cleanup.push(async () => rmSync(join(regenerated, '..'), { recursive: true, force: true }))
+      await addGeneratedMigration(regenerated, 'CatchUpProjectStates', NO_RENAMES)
+    })
+
+    it('the regenerated catch-up migration gives the schema of the committed one; rollback gives the previous schema exactly', async () => {
+      const committed = await database(PACKAGE_MIGRATIONS)
+      await committed.migrate()
+      const again = await database(regenerated)
+      const files = again.migrator.files()
+      await again.migrate({ to: files.at(-2)!.name })
+      const previous = await schemaOf(again)
+      await again.migrate()
+      expect(await schemaOf(again)).toEqual(await schemaOf(committed))
+      await again.rollback({ to: files.at(-2)!.name })
+      expect(await schemaOf(again)).toEqual(previous)
+    })
+
+    it('the catch-up columns keep the data of the other columns through up → down → up', async () => {
+      const db = await database(PACKAGE_MIGRATIONS)
+      const files = db.migrator.files()
+      await db.migrate({ to: files.at(-2)!.name })
+      const k = db.dialect.kysely
+      await k
+        .insertInto('project_states')
+        .values({ id: '6d1a1e7e-0000-4000-8000-000000000001', title: 'Kept' })
+        .execute()
+      await db.migrate()
+      await k.updateTable('project_states').set({ category: 'travel' }).execute()
+      await db.rollback({ to: files.at(-2)!.name })
+      await db.migrate()
+      const rows = await k.selectFrom('project_states').select(['title', 'category', 'status']).execute()
+      expect(rows).toEqual([{ title: 'Kept', category: null, status: 'Draft' }])
+    })
+
+    it('altering CHECKs, a NOT NULL default and a unique index: up, down to the previous schema exactly, data kept (SQLite: table rebuilds)', async () => {
+      const dir = migrationsCopy()
+      cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
+      // One more export status, a description that is never NULL, scene indexes no longer unique,
+      // a wider rating range on templates (whose FTS5 triggers a rebuild must keep).
+      let tables = edited('export_history', {
+        columns: { status: { enumValues: [...EXPORT_STATUSES, 'Archived'] } },
+      })
+      tables = tables.map((t) =>
+        t.name === 'project_states'
+          ? edited('project_states', {
+              columns: { description: { nullable: false, hasDefault: true, defaultValue: '' } },
+            }).find((x) => x.name === 'project_states')!
+          : t.name === 'scene_states'
+            ? edited('scene_states', { indexes: (ix) => ix.filter((i) => !i.unique) }).find(
+                (x) => x.name === 'scene_states',
+              )!
+            : t.name === 'templates'
+              ? edited('templates', { columns: { rating: { max: 10 } } }).find((x) => x.name === 'templates')!
+              : t,
+      )
+      const added = await addGeneratedMigration(dir, 'RelaxChecks', NO_RENAMES, { tables })
+      expect(added.changes).toEqual(
+        expect.arrayContaining([
+          'alter column project_states.description',
+          'change check ck_export_history_status',
+          'drop index ux_scene_states_project_id_scene_index',
+          'change check ck_templates_rating',
+        ]),
+      )
+      expect((await checkSchema(discoverMigrations(dir), tables)).ok).toBe(true)
+
+      const db = await database(dir)
+      const files = db.migrator.files()
+      const previousName = files.at(-2)!.name
+      await db.migrate({ to: previousName })
+      const previous = await schemaOf(db)
+      const k = db.dialect.kysely
+      const project = '6d1a1e7e-0000-4000-8000-000000000002'
+      await k
+        .insertInto('project_states')
+        .values({ id: project, title: 'Rebuilt', category: 'news', description: 'd' })
+        .execute()
+      await k
+        .insertInto('scene_states')
+        .values({ project_id: project, scene_index: 0, script_text: 'one' })
+        .execute()
+      await k
+        .insertInto('render_checkpoints')
+        .values({ project_id: project, stage_name: 'Render', completed_scenes: 1, total_scenes: 2 })
+        .execute()
+      await k
+        .insertInto('templates')
+        .values({ name: 'Sunset reel', category: 'travel', template_data: '{}', rating: 4 })
+        .execute()
+
+      const run = await db.migrate()
+      expect(run.error).toBeUndefined()
+      // Now legal: the new export status, a duplicate scene index, a rating above 5.
+      await k
+        .insertInto('export_history')
+        .values({ input_file: 'a', output_file: 'b', preset_name: 'p', status: 'Archived' })
+        .execute()
+      await k
+        .insertInto('templates')
+        .values({ name: 'Five plus', category: 'x', template_data: '{}', rating: 7 })
+        .execute()
+      await k
+        .insertInto('scene_states')
+        .values({ project_id: project, scene_index: 0, script_text: 'two' })
+        .execute()
+      const upSchema = await schemaOf(db)
+      expect((await db.templates.search({ text: 'sunset' })).map((t) => t.name)).toEqual(['Sunset reel'])
+
+      await k.deleteFrom('export_history').execute()
+      await k.deleteFrom('templates').where('name', '=', 'Five plus').execute()
+      await k.deleteFrom('scene_states').where('script_text', '=', 'two').execute()
+      await db.rollback({ to: previousName })
+      expect(await schemaOf(db)).toEqual(previous)
+      await db.migrate()
+      expect(await schemaOf(db)).toEqual(upSchema)
+      // The FTS5 triggers (SQLite) came back with each rebuild of templates.
+      expect((await db.templates.search({ text: 'sunset' })).map((t) => t.name)).toEqual(['Sunset reel'])
+      expect(
+        await k
+          .selectFrom('project_states')
+          .select(['title', 'category', 'description', 'row_version'])
+          .execute(),
+      ).toEqual([{ title: 'Rebuilt', category: 'news', description: 'd', row_version: 1 }])
+      expect(await k.selectFrom('scene_states').select(['script_text']).execute()).toEqual([
+        { script_text: 'one' },
+      ])
+      expect(await k.selectFrom('render_checkpoints').select(['stage_name']).execute()).toEqual([
+        { stage_name: 'Render' },
+      ])
+      // The rebuilds ran with foreign keys off; the children still point at live parents.
+      if (d.name === 'sqlite') expect((await sql`pragma foreign_key_check`.execute(k)).rows).toEqual([])
+    })
+
+    it('a dropped column is marked as data loss, migrate reports it, and its down refuses with a clear error', async () => {
+      const dir = migrationsCopy()
+      cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
+      const tables = edited('project_states', {
+        columns: { jobId: null },
+        indexes: (ix) => ix.filter((i) => !i.columns.includes('job_id')),
+      })
+      const added = await addGeneratedMigration(dir, 'DropJobId', NO_RENAMES, { tables })
+      expect(added.dataLoss).toEqual(['drop column project_states.job_id'])
+      expect(readFileSync(added.file, 'utf8')).toContain('// DATA LOSS: drop column project_states.job_id')
+      const db = await database(dir)
+      const run = await db.migrate()
+      expect(run.results.at(-1)).toMatchObject({
+        name: added.name,
+        dataLoss: ['drop column project_states.job_id'],
+      })
+      expect((await checkSchema(db.migrator.files(), tables)).ok).toBe(true)
+      const rollback = await db.rollback({ to: db.migrator.files().at(-2)!.name }).catch((e: Error) => e)
+      const message = rollback instanceof Error ? rollback.message : (rollback.error?.message ?? '')
+      expect(message).toMatch(
+        /DropJobId cannot be rolled back: it lost data \(drop column project_states\.job_id\)/,
+      )
+      expect((await db.status()).current).toBe(added.name)
+    })
+
+    it('a rename stated with --rename keeps the values', async () => {
+      const dir = migrationsCopy()
+      cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
+      const tables = edited('project_states', {
+        columns: { jobId: null, pipelineJobId: { maxLength: 100 } },
+        indexes: (ix) =>
+          ix.map((i) =>
+            i.columns.includes('job_id')
+              ? { ...i, name: 'ix_project_states_pipeline_job_id', columns: ['pipeline_job_id'] }
+              : i,
+          ),
+      })
+      const added = await addGeneratedMigration(
+        dir,
+        'RenameJobId',
+        parseRenames(['project_states.job_id=pipeline_job_id']),
+        {
+          tables,
+        },
+      )
+      expect(added.dataLoss).toEqual([])
+      const db = await database(dir)
+      const files = db.migrator.files()
+      await db.migrate({ to: files.at(-2)!.name })
+      const k = db.dialect.kysely
+      await k.insertInto('project_states').values({ title: 'Job', job_id: 'j-1' }).execute()
+      await db.migrate()
+      expect(await k.selectFrom('project_states').select(['pipeline_job_id']).execute()).toEqual([
+        { pipeline_job_id: 'j-1' },
+      ])
+      expect((await checkSchema(files, tables)).ok).toBe(true)
+      await db.rollback({ to: files.at(-2)!.name })
+      expect(await k.selectFrom('project_states').select(['job_id']).execute()).toEqual([{ job_id: 'j-1' }])
+    })
+  })
+}
