@@ -11,6 +11,7 @@ import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.j
 import { MigrationError, usage } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
+import type { ActionApplier } from './repository/action-logs-repository.js'
 import type { ValueCipher } from './repository/configurations-repository.js'
 import { createRepositories, type Repositories } from './repository/repositories.js'
 import {
@@ -75,6 +76,8 @@ export class AuraDatabase {
   readonly defaultActor: string | null
   readonly #cache = new QueryCache()
   readonly #cipher: ValueCipher | null
+  /** Undo/redo appliers of the app's own action types (`db.actionLogs.registerApplier`). */
+  readonly #appliers = new Map<string, ActionApplier>()
   #closed = false
   #ready: Promise<void> | null = null
 
@@ -163,7 +166,7 @@ export class AuraDatabase {
   }
 
   #repositoryOptions() {
-    return { cipher: this.#cipher }
+    return { cipher: this.#cipher, appliers: this.#appliers }
   }
 
   /**

@@ -144,6 +144,8 @@ export type {
 export type { TimelineScene } from './domain/timeline.js'
 export type { SceneStatesRepository } from './repository/scene-states-repository.js'
 export type {
+  ActionApplier,
+  ActionApplierStep,
   ActionLogsRepository,
   NewAction,
   TrackActionsOptions,

@@ -129,3 +129,47 @@ for (const d of dialects) {
     })
   })
 }
+
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: undo/redo of the app's own action types`, () => {
+    const ctx = useMigratedDatabase(d)
+
+    it('an unknown type names how to register an applier; a registered one runs in the undo/redo transaction', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Settings' })
+      await db.configurations.set('General.Theme', 'dark', { category: 'General' })
+      await db.actionLogs.record({
+        userId: 'alice',
+        projectId: p.id,
+        actionType: 'UpdateSettings',
+        payload: { 'General.Theme': 'dark' },
+        inversePayload: { 'General.Theme': 'light' },
+      })
+      const refused = await db.actionLogs.undo(p.id, 'alice').catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(ValidationError)
+      expect((refused as Error).message).toContain("db.actionLogs.registerApplier('UpdateSettings'")
+      expect((await db.actionLogs.find({ actionType: 'UpdateSettings' }))[0]?.status).toBe('Applied')
+
+      db.actionLogs.registerApplier(
+        'UpdateSettings',
+        async ({ direction, payload, inversePayload, db: trx }) => {
+          const settings = (direction === 'undo' ? inversePayload : payload) as Record<string, string>
+          for (const [key, value] of Object.entries(settings))
+            await trx.updateTable('configurations').set({ value }).where('key', '=', key).execute()
+        },
+      )
+      expect((await db.actionLogs.undo(p.id, 'alice'))?.status).toBe('Undone')
+      expect(await db.configurations.getValue('General.Theme')).toBe('light')
+      expect((await db.actionLogs.redo(p.id, 'alice'))?.status).toBe('Applied')
+      expect(await db.configurations.getValue('General.Theme')).toBe('dark')
+
+      // An applier that fails rolls the whole undo back.
+      db.actionLogs.registerApplier('UpdateSettings', async () => {
+        throw new ValidationError('cannot')
+      })
+      await expect(db.actionLogs.undo(p.id, 'alice')).rejects.toBeInstanceOf(ValidationError)
+      expect((await db.actionLogs.find({ actionType: 'UpdateSettings' }))[0]?.status).toBe('Applied')
+      expect(() => db.actionLogs.registerApplier('ProjectUpdate', async () => {})).toThrow(ValidationError)
+    })
+  })
+}

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely'
 import { exactJson } from '../domain/exact-json.js'
 import { lockGlobal, lockLiveProject, lockProject } from '../domain/project-lock.js'
 import {
@@ -23,6 +24,21 @@ import { Repository } from './repository.js'
 import type { SceneStatesRepository } from './scene-states-repository.js'
 import type { ActionTracking, Session, TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey, validateUpdate } from './validation.js'
+
+/** One undo or redo of an action of a registered type (see `registerApplier`). */
+export interface ActionApplierStep {
+  readonly action: ActionLog
+  readonly direction: 'undo' | 'redo'
+  /** `payloadJson` parsed (null when empty): the action as it was applied. */
+  readonly payload: unknown
+  /** `inversePayloadJson` parsed (null when empty): what undoing it restores. */
+  readonly inversePayload: unknown
+  /** The transaction of the undo/redo: write through it, so that both commit or neither. */
+  readonly db: Kysely<any>
+}
+
+/** Applies one undo or redo of an application-defined action type. */
+export type ActionApplier = (step: ActionApplierStep) => Promise<void>
 
 /** An action for `actionLogs.record`. */
 export interface NewAction {
@@ -73,6 +89,7 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
     private readonly deps: {
       readonly projects: ProjectStatesRepository
       readonly scenes: SceneStatesRepository
+      readonly appliers: Map<string, ActionApplier>
     },
   ) {
     super(actionLogsTable, session)
@@ -214,13 +231,59 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
     })
   }
 
+  /**
+   * Registers how to undo and redo actions of `actionType`, a type of the application's own
+   * (the .NET app's `UpdateSettings`, `ApplyTemplate`, …): `undo`/`redo` of such an action call
+   * `applier` inside their transaction, before the action's status changes; an error it throws
+   * rolls both back. The registration holds for this database and all its units of work. The
+   * library's own types (BUILT_IN_ACTION_TYPES) cannot be replaced.
+   *
+   * @example
+   * db.actionLogs.registerApplier('UpdateSettings', async ({ direction, payload, inversePayload, db: trx }) => {
+   *   const settings = (direction === 'undo' ? inversePayload : payload) as Record<string, string>
+   *   for (const [key, value] of Object.entries(settings))
+   *     await trx.updateTable('configurations').set({ value }).where('key', '=', key).execute()
+   * })
+   */
+  registerApplier(actionType: string, applier: ActionApplier): void {
+    if (typeof actionType !== 'string' || actionType.trim() === '' || actionType.length > 100) {
+      throw new ValidationError(
+        'action_logs: an applier needs an action type of 1 to 100 characters',
+        'actionType',
+      )
+    }
+    if (isBuiltInActionType(actionType)) {
+      throw new ValidationError(
+        `action_logs: ${actionType} is one of the library's own action types; its applier cannot be replaced`,
+        'actionType',
+      )
+    }
+    if (typeof applier !== 'function')
+      throw new ValidationError('action_logs: registerApplier needs a function', 'applier')
+    this.deps.appliers.set(actionType, applier)
+  }
+
   /** Brings the action's target from one side of the action to the other. */
   private async apply(outer: TxContext, action: ActionLog, direction: Direction): Promise<void> {
     const type = action.actionType
     if (!isBuiltInActionType(type)) {
+      const applier = this.deps.appliers.get(type)
+      if (applier) {
+        const parse = (text: string | null): unknown =>
+          text === null || text === '' ? null : JSON.parse(text)
+        await applier({
+          action,
+          direction,
+          payload: parse(action.payloadJson),
+          inversePayload: parse(action.inversePayloadJson),
+          db: outer.db,
+        })
+        return
+      }
       throw new ValidationError(
-        `action_logs: the library has no applier for action type "${type}"; it can ${direction} only ` +
-          `${Object.values(BUILT_IN_ACTION_TYPES).join(', ')}. Nothing was changed.`,
+        `action_logs: no applier for action type "${type}"; the library can ${direction} ` +
+          `${Object.values(BUILT_IN_ACTION_TYPES).join(', ')}, and others once registered with ` +
+          `db.actionLogs.registerApplier('${type}', applier). Nothing was changed.`,
         'actionType',
       )
     }

@@ -1,7 +1,7 @@
 import { assetStatesTable } from '../schema/asset-states.js'
 import { systemConfigurationTable } from '../schema/system-configuration.js'
 import { userSetupsTable } from '../schema/user-setups.js'
-import { ActionLogsRepository } from './action-logs-repository.js'
+import { ActionLogsRepository, type ActionApplier } from './action-logs-repository.js'
 import { AuditEntriesRepository } from './audit-entries-repository.js'
 import { ConfigurationsRepository, type ValueCipher } from './configurations-repository.js'
 import { ContentBlobsRepository } from './content-blobs-repository.js'
@@ -35,6 +35,8 @@ export interface Repositories {
 /** What repositories need besides the session. */
 export interface RepositoryOptions {
   readonly cipher: ValueCipher | null
+  /** The undo/redo appliers registered on the database, by action type (shared by its units). */
+  readonly appliers: Map<string, ActionApplier>
 }
 
 /** The names of the {@link Repositories}. */
@@ -129,6 +131,7 @@ export class LazyRepositories implements Repositories {
     return (this.#actionLogs ??= new ActionLogsRepository(this.session, {
       projects: this.projectStates,
       scenes: this.sceneStates,
+      appliers: this.options.appliers,
     }))
   }
   get auditEntries(): AuditEntriesRepository {
