@@ -16,11 +16,6 @@ export interface DialectCapabilities {
    * cannot go stale, so row locks (`FOR UPDATE`) are neither needed nor supported.
    */
   readonly singleWriter: boolean
-  /**
-   * A statement can write in its WITH clause (PostgreSQL's data-modifying CTEs): a row and its
-   * audit entry go in one statement, one round trip. SQLite allows only SELECT there.
-   */
-  readonly writableCte: boolean
 }
 
 /** A column as the live database reports it, normalised for comparison. */

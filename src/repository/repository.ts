@@ -3,7 +3,7 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
-import { withAudit, writeAudit, type AuditChanges } from './audit-writer.js'
+import { writeAudit, type AuditChanges } from './audit-writer.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
 import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
@@ -461,17 +461,10 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
             dialect.encode('uuid', project),
             dialect.encode('bool', true),
           ])
-    // Where the dialect can, the audit entry goes in the same statement: one round trip.
-    const audited = this.table.name !== 'audit_entries' && dialect.capabilities.writableCte
-    const row = (
-      await txRows(
-        tx,
-        audited ? withAudit(this.session, tx, this.table.name, this.keyColumn, query, 'insert', null) : query,
-      )
-    )[0]
+    const row = (await txRows(tx, query))[0]
     if (!row) throw new NotFoundError('project_states', project)
     const entity = this.fromRow(row)
-    if (!audited) await this.audit(tx, 'insert', this.keyOf(entity), null)
+    await this.audit(tx, 'insert', this.keyOf(entity), null)
     return entity
   }
 
@@ -538,11 +531,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const f = this.table.features
     if (f.audit) set.updatedAt = tx.now
     if (f.audit === true) set.modifiedBy = tx.actor
-    const audit = this.redact(before, changed)
-    // Where the dialect can, the audit entry goes in the UPDATE statement: one round trip.
-    if (this.session.dialect.capabilities.writableCte) return this.writeRow(tx, key, rowVersion, set, audit)
     const updated = await this.writeRow(tx, key, rowVersion, set)
-    await this.audit(tx, 'update', key, audit)
+    await this.audit(tx, 'update', key, this.redact(before, changed))
     return updated
   }
 
@@ -555,8 +545,6 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     key: unknown,
     rowVersion: number | null,
     set: Record<string, unknown>,
-    /** The changes of an `update` audit entry written by the same statement (see `withAudit`). */
-    audit?: AuditChanges,
   ): Promise<E> {
     const fields = Object.keys(set)
     const versioned = this.table.features.rowVersion
@@ -578,11 +566,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         return q.returningAll()
       },
     )
-    const audited =
-      audit === undefined || this.table.name === 'audit_entries'
-        ? query
-        : withAudit(this.session, tx, this.table.name, this.keyColumn, query, 'update', audit)
-    const row = (await txRows(tx, audited))[0]
+    const row = (await txRows(tx, query))[0]
     if (!row) {
       const now = await this.currentRow(tx, key)
       this.assertWritable(now, key, rowVersion)

@@ -87,7 +87,6 @@ export class PostgresAuraDialect implements AuraDialect {
     advisoryLock: true,
     fileBased: false,
     singleWriter: false,
-    writableCte: true,
   }
   readonly location: string
   readonly filePath = null
