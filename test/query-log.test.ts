@@ -43,7 +43,6 @@ for (const d of dialects) {
         await uow.sceneStates.add({ projectId: project.id, sceneIndex: 0 })
       })
 
-      // On PostgreSQL the insert and its audit entry go in one statement (`with w as (insert …)`).
       const insert = events.find((e) => /insert into "project_states"/i.test(e.sql))
       const select = events.filter((e) => /^select/i.test(e.sql) && e.sql.includes('"project_states"'))
       expect(insert).toMatchObject({ dialect: d.name, rows: 1, failed: false, slow: true })
