@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createDialect, defaultDatabaseUrl, type AuraDialect } from './dialect/index.js'
+import {
+  createDialect,
+  defaultDatabaseUrl,
+  type AuraDialect,
+  type PostgresPoolOptions,
+  type QueryLogOptions,
+} from './dialect/index.js'
 import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
 import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
 import { MigrationError, usage } from './errors.js'
@@ -19,7 +25,7 @@ import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 const TRANSACTION_ATTEMPTS = 5
 
 /** Options of {@link openDatabase}. */
-export interface OpenDatabaseOptions {
+export interface OpenDatabaseOptions extends QueryLogOptions {
   /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; default `AURA_DATABASE_URL`, else `sqlite:./data/aura.db`. */
   readonly url?: string
   /** Default actor for audit fields; a unit of work may override it. */
@@ -48,6 +54,8 @@ export interface OpenDatabaseOptions {
   readonly secretKey?: SecretKeyInput
   /** A file holding that key (its base64 text, or the 32 raw bytes), instead of `secretKey`. */
   readonly secretKeyFile?: string
+  /** PostgreSQL: pool size, connection and statement timeouts, application name. No effect on SQLite. */
+  readonly postgres?: PostgresPoolOptions
 }
 
 // The repositories are assigned in the constructor; the interface gives them their types.
@@ -119,14 +127,7 @@ export class AuraDatabase {
     // on SQLite (until the busy timeout) and escape its atomicity on PostgreSQL.
     if (insideTransaction()) throw usage.nestedUnitOfWork()
     await this.ready()
-    return UnitOfWork.begin(
-      this.dialect.kysely,
-      this.dialect,
-      this.#cache,
-      this.defaultActor,
-      options,
-      this.#repositoryOptions(),
-    )
+    return UnitOfWork.begin(this.dialect, this.#cache, this.defaultActor, options, this.#repositoryOptions())
   }
 
   /**
@@ -168,7 +169,7 @@ export class AuraDatabase {
   /**
    * Inserts the seed data in one transaction, only what is missing: running it again changes
    * nothing. Returns how many rows it inserted per table. `profile`: `development` (default) the
-   * sample data of behaviour.md, "Seed data", and the configuration defaults; `production` only
+   * sample data (a user setup, projects, templates, exports) and the configuration defaults; `production` only
    * the configuration defaults.
    *
    * @example
@@ -179,7 +180,7 @@ export class AuraDatabase {
     return this.#mapped(seedDatabase(this, options.profile))
   }
 
-  /** Applies pending migrations (operations.md); throws the MigrationError of a failed step. */
+  /** Applies pending migrations (docs/migrations.md); throws the MigrationError of a failed step. */
   async migrate(options: { to?: string } = {}): Promise<MigrationRun> {
     this.assertOpen()
     this.#ready = null
@@ -204,8 +205,8 @@ export class AuraDatabase {
   }
 
   /**
-   * Takes a verified online backup while the application keeps writing (operations.md,
-   * "Backup"): temporary name, flush, verify, sha256 manifest, rename, then retention.
+   * Takes a verified online backup while the application keeps writing (README,
+   * "Command line"): temporary name, flush, verify, sha256 manifest, rename, then retention.
    *
    * @example
    * const { file, pruned } = await db.backup({ dir: './backups', keep: 5 })
@@ -242,6 +243,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<A
   const dialect = createDialect(options.url ?? defaultDatabaseUrl(), {
     create: options.readOnly ? false : (options.create ?? true),
     readOnly: options.readOnly ?? false,
+    queryLog: {
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.slowQueryMs === undefined ? {} : { slowQueryMs: options.slowQueryMs }),
+      ...(options.logParameters === undefined ? {} : { logParameters: options.logParameters }),
+    },
+    ...(options.postgres ? { postgres: options.postgres } : {}),
   })
   const db = new AuraDatabase(dialect, options, cipher)
   try {

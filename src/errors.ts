@@ -217,7 +217,11 @@ export const usage = {
     ),
   badUrl: (url: string) =>
     new UsageError(
-      `Unsupported database URL "${redactUrl(url)}". Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.`,
+      `Unsupported database URL "${redactUrl(url)}". ` +
+        // A bare path is the likeliest slip; it is not taken as SQLite, since a typo in a
+        // postgres:// URL would then silently create a SQLite file named after it.
+        (/^[a-z][a-z0-9+.-]*:/i.test(url) ? '' : `Did you mean sqlite:${url}? `) +
+        'Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.',
     ),
   closed: () => new UsageError('The database is closed.'),
   nestedUnitOfWork: () =>
@@ -228,6 +232,11 @@ export const usage = {
   databaseMissing: (location: string) =>
     new UsageError(
       `The database ${location} does not exist. Create it with \`aura-db init\`, or check the path in --db.`,
+    ),
+  postgresDatabaseMissing: (cause: unknown) =>
+    new UsageError(
+      'The PostgreSQL database named in the URL does not exist. Create it with `aura-db init`, or check the database name in --db.',
+      { cause },
     ),
   unknownMigration: (name: string, known: readonly string[]) =>
     new UsageError(
@@ -354,6 +363,10 @@ export const backupErrors = {
         `Stop the application (and any other aura-db command) using it, then restore again.`,
     ),
   inMemory: () => new BackupError('An in-memory database has no file to restore into.'),
+  inMemoryCommand: () =>
+    new BackupError(
+      'sqlite::memory: is a new, empty database in every process: `aura-db backup` has nothing to back up. Back up a database file (sqlite:<path>) instead.',
+    ),
   noDatabase: (location: string) => new BackupError(`Nothing to back up: ${location} does not exist.`),
   unreadableDatabase: (location: string, detail: string) =>
     new BackupError(

@@ -29,6 +29,9 @@ export {
   parseDatabaseUrl,
   type DialectName,
   type ParsedUrl,
+  type PostgresPoolOptions,
+  type QueryLogEvent,
+  type QueryLogOptions,
   type SchemaSnapshot,
 } from './dialect/index.js'
 export type {

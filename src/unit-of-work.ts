@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { ControlledTransaction, Kysely } from 'kysely'
 import type { AuraDialect } from './dialect/index.js'
+import type { AuraTransaction } from './dialect/driver.js'
 import { usage, UsageError } from './errors.js'
 import {
   LazyRepositories,
@@ -10,7 +10,7 @@ import {
 } from './repository/repositories.js'
 import type { TrackActionsOptions } from './repository/action-logs-repository.js'
 import {
-  queryRows,
+  txContextOf,
   type ActionTracking,
   type QueryCache,
   type Session,
@@ -44,14 +44,14 @@ export interface UnitOfWork extends Repositories {}
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class UnitOfWork {
   readonly correlationId: string
-  readonly #trx: ControlledTransaction<any>
+  readonly #trx: AuraTransaction
   readonly #dialect: AuraDialect
   readonly #context: { now: Date; actor: string | null; tracking: ActionTracking | null }
   #state: State = 'active'
   #failure: unknown = null
 
   private constructor(
-    trx: ControlledTransaction<any>,
+    trx: AuraTransaction,
     dialect: AuraDialect,
     cache: QueryCache,
     actor: string | null,
@@ -69,7 +69,7 @@ export class UnitOfWork {
       read: async (fn) => {
         this.#assertActive()
         try {
-          return await fn(this.#trx)
+          return await fn(this.#trx.kysely)
         } catch (error) {
           throw this.#fail(dialect.mapError(error))
         }
@@ -82,17 +82,14 @@ export class UnitOfWork {
           throw this.#fail(dialect.mapError(error))
         }
       },
-      rows: (build) => {
+      rows: async (build) => {
         this.#assertActive()
-        let query
-        let result
         try {
-          query = build(this.#trx)
-          result = dialect.executeNow(this.#trx, query)
+          // The dialect's Kysely only compiles; the statement runs in the unit's transaction.
+          return (await this.#trx.execute(build(dialect.kysely))).rows
         } catch (error) {
           throw this.#fail(dialect.mapError(error))
         }
-        return result ? result.rows : session.read((db) => queryRows(db, query))
       },
     }
     this[REPOSITORIES] = new LazyRepositories(session, repositoryOptions)
@@ -103,16 +100,15 @@ export class UnitOfWork {
 
   /** @internal Starts the transaction (BEGIN IMMEDIATE on SQLite) and returns the unit. */
   static async begin(
-    kysely: Kysely<any>,
     dialect: AuraDialect,
     cache: QueryCache,
     defaultActor: string | null,
     options: UnitOfWorkOptions,
     repositoryOptions: RepositoryOptions,
   ): Promise<UnitOfWork> {
-    let trx: ControlledTransaction<any>
+    let trx: AuraTransaction
     try {
-      trx = await kysely.startTransaction().execute()
+      trx = await dialect.driver.begin()
     } catch (error) {
       throw dialect.mapError(error)
     }
@@ -125,13 +121,8 @@ export class UnitOfWork {
    * @internal The repositories' seam, not part of the public API.
    */
   txContext(): TxContext {
-    return {
-      db: this.#trx,
-      now: this.#context.now,
-      actor: this.#context.actor,
-      correlationId: this.correlationId,
-      tracking: this.#context.tracking,
-    }
+    const { now, actor, tracking } = this.#context
+    return txContextOf(this.#trx, now, actor, this.correlationId, tracking)
   }
 
   /** @internal Sets where built-in edits are recorded for undo/redo. */
@@ -174,16 +165,13 @@ export class UnitOfWork {
     }
     this.#state = 'committed'
     try {
-      await this.#trx.commit().execute()
+      await this.#trx.commit()
     } catch (error) {
       // A COMMIT the database refused (disk full, I/O error, serialization failure) may leave
-      // the transaction open (SQLite keeps it for a retry), and Kysely keeps the connection until
+      // the transaction open (SQLite keeps it for a retry), and the connection stays taken until
       // a rollback: without one, this handle (SQLite) or pooled connection stays taken for good.
       this.#state = 'rolled back'
-      await this.#trx
-        .rollback()
-        .execute()
-        .catch(() => {})
+      await this.#trx.rollback().catch(() => {})
       throw this.#dialect.mapError(error)
     }
   }
@@ -192,7 +180,7 @@ export class UnitOfWork {
   async rollback(): Promise<void> {
     this.#assertActive()
     this.#state = 'rolled back'
-    await this.#trx.rollback().execute()
+    await this.#trx.rollback()
   }
 
   /** Whether the unit is still open. */

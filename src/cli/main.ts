@@ -1,5 +1,5 @@
 /**
- * The `aura-db` command line (cli.md). This file is the list of commands: each one lives in
+ * The `aura-db` command line (README, "Command line"). This file is the list of commands: each one lives in
  * `src/cli/commands/<name>.ts` and registers itself on the program.
  */
 import { registerAdd } from './commands/add.js'
@@ -7,6 +7,7 @@ import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
 import { registerCheck } from './commands/check.js'
 import { registerDocs } from './commands/docs.js'
+import { registerImport } from './commands/import.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
 import { registerMigrate } from './commands/migrate.js'
@@ -33,6 +34,7 @@ registerVerify(program)
 registerCheck(program)
 registerSeed(program)
 registerInit(program)
+registerImport(program)
 registerBackup(program)
 registerBackups(program)
 registerRestore(program)

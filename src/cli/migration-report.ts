@@ -1,6 +1,10 @@
+import type { AuraDialect } from '../dialect/index.js'
+import { backupBeforeMigration, type BackupResult } from '../operations/backup.js'
 import type { DriftEntry, MigrationRun, MigrationStatus } from '../migration/migrator.js'
 import { CheckFailedError } from './exit-codes.js'
 import type { Output } from './output.js'
+import type { CliContext } from './program.js'
+import { Progress } from './progress.js'
 
 /** One line per drifted migration, naming the file and both checksums. */
 export function driftLines(drift: readonly DriftEntry[]): string[] {
@@ -20,7 +24,7 @@ export function refuseOnDrift(status: MigrationStatus, verb: string): void {
   )
 }
 
-/** The `--json` document of `migrate` / `rollback` (cli.md): results, backup, and the SQL of a dry run. */
+/** The `--json` document of `migrate` / `rollback` : results, backup, and the SQL of a dry run. */
 export function runDocument(run: MigrationRun, backup: string | null): Record<string, unknown> {
   return {
     results: run.results,
@@ -48,5 +52,25 @@ export function printRun(out: Output, run: MigrationRun): void {
   )
   for (const r of run.results) {
     for (const loss of r.dataLoss ?? []) out.line(out.paint('red', `DATA LOSS in ${r.name}: ${loss}`))
+  }
+}
+
+/**
+ * The verified backup `migrate` and `rollback` take first on a SQLite database holding data
+ * (`backupBeforeMigration`), into the configured backup directory (`AURA_BACKUP_DIR`,
+ * `backupDir`) when there is one, with its progress on a terminal.
+ */
+export async function backupFirst(cli: CliContext, dialect: AuraDialect): Promise<BackupResult | null> {
+  const progress = new Progress('Backup before migrating')
+  const dir = cli.configuredBackupDir()
+  const keep = cli.backupKeep()
+  try {
+    return await backupBeforeMigration(dialect, {
+      ...(dir === undefined ? {} : { dir }),
+      ...(keep === undefined ? {} : { keep }),
+      onProgress: (p) => progress.update(p.phase, p.done, p.total),
+    })
+  } finally {
+    progress.finish()
   }
 }

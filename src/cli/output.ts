@@ -1,6 +1,12 @@
 import { createInterface } from 'node:readline/promises'
 import { AuraDataError, redactUrl, usage } from '../errors.js'
-import { CheckFailedError } from './exit-codes.js'
+import {
+  CheckFailedError,
+  cliErrorCode,
+  MISSING_DATABASE,
+  NETWORK_CODES,
+  type CliErrorCode,
+} from './exit-codes.js'
 
 type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold'
 
@@ -15,18 +21,9 @@ const SGR: Record<Colour, [number, number]> = {
 /** A database URL anywhere in a message; its password is replaced before printing. */
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/\S+/gi
 
-/** Node's network error codes: the server could not be reached at all. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-])
-
-/** What to print for an error: one line, and a hint where one helps. */
+/** What to print for an error: its code, one line, and a hint where one helps. */
 export interface ErrorDescription {
+  readonly code: CliErrorCode
   readonly message: string
   readonly hint?: string
 }
@@ -51,7 +48,8 @@ export function describeError(error: unknown): ErrorDescription {
   } else if (code && NETWORK_CODES.has(code)) {
     message = `Cannot reach the database server: ${message}`
     hint = 'Check --db (or AURA_DATABASE_URL) and that the server is running.'
-  } else if (code === '3D000') hint = 'Create it with `aura-db init`, or check the database name in --db.'
+  } else if (code === MISSING_DATABASE)
+    hint = 'Create it with `aura-db init`, or check the database name in --db.'
   else if (code === '28P01' || code === '28000') hint = 'Check the user name and password in --db.'
   const line = message
     .split('\n')
@@ -59,27 +57,47 @@ export function describeError(error: unknown): ErrorDescription {
     .filter(Boolean)
     .join(' ')
     .replace(URL_IN_TEXT, (url) => redactUrl(url))
-  return hint === undefined ? { message: line } : { message: line, hint }
+  const described = { code: cliErrorCode(error), message: line }
+  return hint === undefined ? described : { ...described, hint }
 }
 
 /**
  * Everything the CLI prints goes through here:
- * - reports on stdout: one JSON document with `--json`, otherwise lines and aligned tables;
+ * - reports on stdout: with `--json`, exactly one JSON document per run, whether the command
+ *   succeeded or failed (a failure adds `error: { code, message, hint }` to the report, or is the
+ *   whole document when there was none); otherwise lines and aligned tables;
  * - colour only when stdout (or, for errors, stderr) is a terminal and `NO_COLOR` is unset;
  * - errors on stderr as one line plus an optional hint; the stack trace only with `AURA_DEBUG=1`.
  */
 export class Output {
   /** `--json` was given: reports are JSON documents, human lines are suppressed. */
   readonly json: boolean
+  /** The `--json` report, held until the command ends so that an error can join it. */
+  #pending: object | undefined
+  #written = false
 
   constructor(options: { json: boolean }) {
     this.json = options.json
   }
 
-  /** Prints a report: `doc` as JSON with `--json`, else whatever `human` prints. */
-  report(doc: unknown, human: () => void): void {
-    if (this.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+  /** Records a report: `doc` as JSON with `--json` (written by {@link flush}), else whatever `human` prints. */
+  report(doc: object, human: () => void): void {
+    if (this.json) this.#pending = doc
     else human()
+  }
+
+  /**
+   * Writes the `--json` report now. Called when the command ends, and by a command that keeps
+   * running after its report (`studio`); an error after that goes to stderr only.
+   */
+  flush(): void {
+    if (!this.json || this.#written || this.#pending === undefined) return
+    this.#write(this.#pending)
+  }
+
+  #write(doc: object): void {
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+    this.#written = true
   }
 
   /** One line on stdout (human output only; callers use {@link report} to stay quiet under `--json`). */
@@ -117,9 +135,17 @@ export class Output {
     return colourize(process.stdout, colour, text)
   }
 
-  /** Prints an error to stderr: `error: <one line>`, `hint: …` where one helps, the stack with AURA_DEBUG=1. */
-  error(error: unknown): void {
-    const { message, hint } = describeError(error)
+  /**
+   * Prints an error to stderr: `error: <one line>`, `hint: …` where one helps, the stack with
+   * AURA_DEBUG=1; with `--json`, also as the `error` of the one document on stdout. `stderr: false`
+   * when something else (commander) already printed it there.
+   */
+  error(error: unknown, { stderr = true }: { stderr?: boolean } = {}): void {
+    const { code, message, hint } = describeError(error)
+    if (this.json && !this.#written) {
+      this.#write({ ...this.#pending, error: { code, message, hint: hint ?? null } })
+    }
+    if (!stderr) return
     process.stderr.write(`${colourize(process.stderr, 'red', 'error:')} ${message}\n`)
     if (hint) process.stderr.write(`${colourize(process.stderr, 'dim', 'hint:')} ${hint}\n`)
     if (process.env.AURA_DEBUG === '1') {

@@ -1,20 +1,29 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
+import { UsageError } from '../errors.js'
 import { openDatabase, type AuraDatabase } from '../database.js'
-import { defaultDatabaseUrl } from '../dialect/index.js'
+import { createDialectBackup, defaultDatabaseUrl, type PostgresPoolOptions } from '../dialect/index.js'
 import { defaultMigrationsDir, packageRoot } from '../paths.js'
+import { loadConfigFile, type ConfigFile } from './config.js'
+import { environmentValue } from './environment.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { Output } from './output.js'
 
-/** The global options every command sees (`aura-db [--db URL] [--json] [--yes] [--migrations-dir DIR]`). */
+/**
+ * The global options every command sees (`aura-db [--db URL] [--json] [--yes]
+ * [--migrations-dir DIR] [--config FILE]`). Each setting is its flag, else its environment
+ * variable, else the config file's entry, else the default.
+ */
 export interface GlobalOptions {
-  /** The database URL: `--db`, else `AURA_DATABASE_URL`, else `sqlite:./data/aura.db`. */
+  /** The database URL: `--db`, else `AURA_DATABASE_URL`, else `databaseUrl`, else `sqlite:./data/aura.db`. */
   readonly db: string
   readonly json: boolean
   readonly yes: boolean
-  /** `--migrations-dir`, else `AURA_MIGRATIONS_DIR`, else the package's own `migrations/`. */
+  /** `--migrations-dir`, else `AURA_MIGRATIONS_DIR`, else `migrationsDir`, else the package's own `migrations/`. */
   readonly migrationsDir: string
+  /** `aura.config.json` (or `--config` / `AURA_CONFIG`), `{}` when there is none. */
+  readonly config: ConfigFile
 }
 
 /** What a command's action works with. */
@@ -32,6 +41,15 @@ export interface CliContext {
     work: (db: AuraDatabase) => Promise<T>,
     options?: { create?: boolean; readOnly?: boolean; actor?: string },
   ): Promise<T>
+  /**
+   * The backup directory: the command's `--dir`, else `AURA_BACKUP_DIR`, else `backupDir` of the
+   * config file; `undefined` when none is set (each operation then uses its dialect's default).
+   */
+  configuredBackupDir(flag?: string): string | undefined
+  /** {@link configuredBackupDir}, else the default for `--db` (`backups/` next to the SQLite file). */
+  backupDir(flag?: string): string
+  /** Backups to keep: `--keep`, else `AURA_BACKUP_KEEP`, else `backupKeep`; `undefined` for the default. */
+  backupKeep(flag?: string): number | undefined
 }
 
 /**
@@ -61,13 +79,20 @@ export function createProgram(): Command {
         "directory of the migration files (default: the package's migrations/)",
       ).env('AURA_MIGRATIONS_DIR'),
     )
+    .addOption(
+      new Option(
+        '--config <file>',
+        'config file: databaseUrl, migrationsDir, backupDir, backupKeep (default: ./aura.config.json when present)',
+      ).env('AURA_CONFIG'),
+    )
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .showHelpAfterError('(run `aura-db --help` for usage)')
 }
 
 /**
  * Wraps a command's work as a commander action: builds the {@link CliContext} from the global
- * options, prints any error as one line on stderr and sets the exit code (cli.md).
+ * options, prints any error as one line on stderr and sets the exit code (docs/errors.md, "CLI exit codes").
  */
 export function action<Args extends unknown[]>(
   work: (cli: CliContext, ...args: Args) => Promise<void>,
@@ -79,24 +104,43 @@ export function action<Args extends unknown[]>(
       json?: boolean
       yes?: boolean
       migrationsDir?: string
+      config?: string
     }>()
+    const out = new Output({ json: globals.json ?? false })
+    let config: ConfigFile
+    try {
+      config = loadConfigFile(globals.config)
+    } catch (error) {
+      out.error(error)
+      process.exitCode = exitCodeFor(error)
+      return
+    }
     const options: GlobalOptions = {
-      db: globals.db ?? defaultDatabaseUrl(),
+      db: globals.db ?? config.databaseUrl ?? defaultDatabaseUrl(),
       json: globals.json ?? false,
       yes: globals.yes ?? false,
-      migrationsDir: globals.migrationsDir ?? defaultMigrationsDir(),
+      migrationsDir: globals.migrationsDir ?? config.migrationsDir ?? defaultMigrationsDir(),
+      config,
     }
-    const out = new Output({ json: options.json })
     const cli: CliContext = {
       options,
       out,
+      configuredBackupDir: (flag) => flag ?? environmentValue('AURA_BACKUP_DIR') ?? config.backupDir,
+      backupDir: (flag) => cli.configuredBackupDir(flag) ?? createDialectBackup(options.db).defaultDir(),
+      backupKeep(flag) {
+        const text = flag ?? environmentValue('AURA_BACKUP_KEEP')
+        return text === undefined ? config.backupKeep : Number(text)
+      },
       async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
+        const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
         const db = await openDatabase({
           url: options.db,
           migrationsDir: options.migrationsDir,
           create,
           readOnly,
           ...(actor === undefined ? {} : { actor }),
+          ...(slowQueryMs === undefined ? {} : { slowQueryMs }),
+          postgres: postgresOptions(config),
         })
         try {
           return await use(db)
@@ -107,10 +151,37 @@ export function action<Args extends unknown[]>(
     }
     try {
       await work(cli, ...(args.slice(0, -1) as Args))
+      out.flush()
     } catch (error) {
       out.error(error)
       process.exitCode = exitCodeFor(error)
     }
+  }
+}
+
+/** An integer environment variable of at least `min`; anything else is a UsageError naming it. */
+function environmentNumber(name: string, min: number): number | undefined {
+  const text = environmentValue(name)
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < min) {
+    throw new UsageError(`${name} must be a whole number of at least ${min}; got "${text}".`)
+  }
+  return value
+}
+
+/** The PostgreSQL pool settings: each `AURA_PG_*` variable, else the config file's `postgres`. */
+function postgresOptions(config: ConfigFile): PostgresPoolOptions {
+  const file = config.postgres ?? {}
+  const poolSize = environmentNumber('AURA_PG_POOL_SIZE', 1) ?? file.poolSize
+  const connectionTimeoutMs = environmentNumber('AURA_PG_CONNECT_TIMEOUT_MS', 1) ?? file.connectionTimeoutMs
+  const statementTimeoutMs = environmentNumber('AURA_PG_STATEMENT_TIMEOUT_MS', 1) ?? file.statementTimeoutMs
+  const applicationName = environmentValue('AURA_PG_APPLICATION_NAME') ?? file.applicationName
+  return {
+    ...(poolSize === undefined ? {} : { poolSize }),
+    ...(connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs }),
+    ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }),
+    ...(applicationName === undefined ? {} : { applicationName }),
   }
 }
 
@@ -126,9 +197,16 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error
     // Commander already printed its message; help and version requested explicitly are success.
-    process.exitCode =
-      error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
-        ? ExitCode.ok
-        : ExitCode.usage
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+      process.exitCode = ExitCode.ok
+      return
+    }
+    process.exitCode = ExitCode.usage
+    // `--json` keeps its promise of one document on stdout for a command line commander refused.
+    if (argv.slice(2).includes('--json')) {
+      new Output({ json: true }).error(new UsageError(error.message.replace(/^error: /, '')), {
+        stderr: false,
+      })
+    }
   }
 }

@@ -1,6 +1,6 @@
-import type { CompiledQuery, Driver, Kysely, QueryResult, RawBuilder } from 'kysely'
-import type { AuraDataError } from '../errors.js'
+import type { Driver, Kysely, RawBuilder } from 'kysely'
 import type { ColumnKind } from '../schema/define.js'
+import type { AuraDriver, ErrorMapper, Introspector } from './driver.js'
 
 /** The dialect names, one token per database everywhere. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -16,6 +16,11 @@ export interface DialectCapabilities {
    * cannot go stale, so row locks (`FOR UPDATE`) are neither needed nor supported.
    */
   readonly singleWriter: boolean
+  /**
+   * A statement can write in its WITH clause (PostgreSQL's data-modifying CTEs): a row and its
+   * audit entry go in one statement, one round trip. SQLite allows only SELECT there.
+   */
+  readonly writableCte: boolean
 }
 
 /** A column as the live database reports it, normalised for comparison. */
@@ -59,7 +64,7 @@ export interface SchemaSnapshot {
   readonly tables: readonly IntrospectedTable[]
 }
 
-/** Holds the migration lock until released; see operations.md "Lock". */
+/** Holds the migration lock until released; see docs/migrations.md, "How the engine works". */
 export interface MigrationLock {
   release(): Promise<void>
 }
@@ -67,18 +72,26 @@ export interface MigrationLock {
 /**
  * The seam between Aura Data and one database. Everything that differs between SQLite and
  * PostgreSQL lives behind this interface, in `src/dialect/<name>/`; the rest of the code base
- * is dialect-free.
+ * is dialect-free. It gathers the roles, each in the same file of every dialect's folder:
+ * the driver (`<name>-driver.ts`: statements and transactions), the error mapper
+ * (`<name>-errors.ts`), the introspector (`<name>-introspect.ts`) and the backup
+ * (`<name>-backup.ts`), besides the SQL fragments and value codecs below.
  */
-export interface AuraDialect {
+export interface AuraDialect extends ErrorMapper, Introspector {
   readonly name: DialectName
   readonly capabilities: DialectCapabilities
   /** Where the database is, safe to print (no password). */
   readonly location: string
   /** The SQLite file path (absolute), or null for PostgreSQL and in-memory databases. */
   readonly filePath: string | null
-  /** The Kysely instance over this database (statement cache, BEGIN IMMEDIATE on SQLite, …). */
+  /** Where Aura Data runs its compiled statements and transactions. */
+  readonly driver: AuraDriver
+  /**
+   * A plain Kysely instance over this database (through Kysely's public `Driver` interface),
+   * for migrations and tools that build and run queries in one go.
+   */
   readonly kysely: Kysely<any>
-  /** The physical column type of a logical type (schema.md, "Logical types"). */
+  /** The physical column type of a logical type (see `ColumnKind`). */
   columnType(kind: ColumnKind, maxLength?: number): string
   /** Converts an entity value of a logical type to the value the driver stores. */
   encode(kind: ColumnKind, value: unknown): unknown
@@ -91,24 +104,10 @@ export interface AuraDialect {
    */
   decoderOf(kind: ColumnKind): ((value: unknown) => unknown) | null
   /**
-   * Runs a compiled query at once, synchronously, where the driver can: SQLite, on a transaction
-   * of this dialect's Kysely, or on the Kysely itself while no transaction holds the handle.
-   * Undefined where the caller must execute it through Kysely (always on PostgreSQL). Hot paths
-   * use it to skip the promise layers of Kysely's executor.
-   */
-  executeNow(db: Kysely<any>, query: CompiledQuery): QueryResult<Record<string, unknown>> | undefined
-  /**
    * The default soft-delete condition of reads, `<column> = <flag>` (the flag is a parameter);
    * a dialect may spell it so that its planner does not pick the flag's index for it.
    */
   notDeletedCondition(column: string, flag: unknown): RawBuilder<boolean>
-  /**
-   * Any error as an AuraDataError: a driver error mapped by its code (never by message), an
-   * AuraDataError as it is, anything else a DatabaseError (`toAuraDataError` in src/errors.ts).
-   */
-  mapError(error: unknown): AuraDataError
-  /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */
-  isRetryable(error: unknown): boolean
   /**
    * The one driver value that carries a whole `in` list of encoded values (see {@link inList}).
    */
@@ -136,10 +135,6 @@ export interface AuraDialect {
    * with A–Z already lower-cased; the list is stored canonical (elements trimmed).
    */
   tagListMatch(column: string, tag: string): RawBuilder<boolean>
-  /** Whether a table of this name exists (in the current schema on PostgreSQL). */
-  hasTable(name: string): Promise<boolean>
-  /** Reads the live schema. */
-  introspect(): Promise<SchemaSnapshot>
   /**
    * A new, empty database of the same dialect and server (SQLite: in memory; PostgreSQL: a fresh
    * schema in the same database), to compute what the migrations produce. Its `close()`
@@ -159,7 +154,7 @@ export interface AuraDialect {
    * and is rolled back. PostgreSQL alters tables in place and checks constraints as it goes.
    */
   migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
-  /** The backup and restore mechanics of this database (operations.md, "Backup", "Restore"). */
+  /** The backup and restore mechanics of this database (see `createBackup` and `restoreDatabase`). */
   backups(): DialectBackup
   /**
    * The database's own integrity checks of the live data (SQLite: `integrity_check` and

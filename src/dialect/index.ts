@@ -2,12 +2,15 @@ import { backupErrors, usage } from '../errors.js'
 import type { AuraDialect, DialectBackup, DialectName, ScriptDialect } from './dialect.js'
 import { PostgresBackup } from './postgres/postgres-backup.js'
 import { createPostgresDatabaseIfMissing } from './postgres/postgres-create.js'
-import { PostgresAuraDialect } from './postgres/postgres-dialect.js'
+import { PostgresAuraDialect, type PostgresPoolOptions } from './postgres/postgres-dialect.js'
+import type { QueryLogOptions } from './query-log.js'
 import { postgresScriptDialect } from './postgres/postgres-script.js'
 import { SqliteAuraDialect, createSqliteDatabaseIfMissing } from './sqlite/sqlite-dialect.js'
 import { SqliteBackup } from './sqlite/sqlite-backup.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 
+export type { PostgresPoolOptions } from './postgres/postgres-dialect.js'
+export type { QueryLogEvent, QueryLogOptions } from './query-log.js'
 export type { AuraDialect, DialectName, SchemaSnapshot, ScriptDialect, ScriptMigration } from './dialect.js'
 export type {
   BackupContent,
@@ -40,16 +43,27 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
  */
 export function createDialect(
   url: string,
-  options: { create?: boolean; readOnly?: boolean } = {},
+  options: {
+    create?: boolean
+    readOnly?: boolean
+    queryLog?: QueryLogOptions
+    postgres?: PostgresPoolOptions
+  } = {},
 ): AuraDialect {
   const parsed = parseDatabaseUrl(url)
+  const queryLog = options.queryLog ?? {}
   return parsed.dialect === 'sqlite'
     ? new SqliteAuraDialect({
         path: parsed.path,
         create: options.create ?? true,
         readonly: options.readOnly ?? false,
+        queryLog,
       })
-    : new PostgresAuraDialect({ connectionString: parsed.connectionString })
+    : new PostgresAuraDialect({
+        connectionString: parsed.connectionString,
+        queryLog,
+        ...(options.postgres ? { pool: options.postgres } : {}),
+      })
 }
 
 /**

@@ -1,4 +1,4 @@
-import { rowsIn, type Session, type TxContext } from '../repository/session.js'
+import { txRows, type Session, type TxContext } from '../repository/session.js'
 
 /** The columns of `project_versions` that reference `content_blobs`. */
 export const VERSION_HASH_COLUMNS = [
@@ -42,7 +42,6 @@ export async function adjustReferences(
         }))
         .where('content_hash', '=', v(taken ? 2 : 1)),
     )
-    const done = rowsIn(dialect, tx.db, query)
-    if (!Array.isArray(done)) await done
+    await txRows(tx, query)
   }
 }

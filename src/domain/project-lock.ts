@@ -1,6 +1,6 @@
 import type { AuraDialect } from '../dialect/index.js'
 import { NotFoundError } from '../errors.js'
-import { rowsIn, type Row, type Session, type TxContext } from '../repository/session.js'
+import { txRows, type Row, type Session, type TxContext } from '../repository/session.js'
 
 /**
  * Reads the project row inside `tx` and, where writers run concurrently (PostgreSQL), locks it
@@ -23,8 +23,7 @@ export async function lockProject(
     const q = tx.db.selectFrom('project_states').selectAll().where('id', '=', v(0))
     return lock ? q.forNoKeyUpdate() : q
   })
-  const rows = rowsIn(session.dialect, tx.db, query)
-  return (Array.isArray(rows) ? rows : await rows)[0]
+  return (await txRows(tx, query))[0]
 }
 
 /**

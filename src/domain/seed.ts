@@ -20,8 +20,8 @@ export const SEEDED_TABLES = [
 ] as const
 
 /**
- * What `db.seed()` inserts: `development` (the default) the sample data of behaviour.md, "Seed
- * data" (a user setup, projects, templates, exports) and the configuration defaults;
+ * What `db.seed()` inserts: `development` (the default) the sample data (a user
+ * setup, projects, templates, exports) and the configuration defaults;
  * `production` only the configuration defaults, which the application needs to start.
  */
 export type SeedProfile = 'development' | 'production'
@@ -283,7 +283,7 @@ export function defaultSettings(home: string = os.homedir(), tmp: string = os.tm
 }
 
 /**
- * Inserts the development seed data (behaviour.md, "Seed data") in one unit of work, each row
+ * Inserts the development seed data in one unit of work, each row
  * only when it is absent (fixed ids; configuration keys and the `default` user setup by key), so
  * a second run inserts nothing and never overwrites a user's changes. A concurrent seed that
  * inserted the same rows first makes this one retry once, finding them.

@@ -12,7 +12,7 @@ import { discoverMigrations, loadMigration, type MigrationFile } from './migrati
 export const HISTORY_TABLE = 'aura_migrations'
 
 /**
- * The tables the engine keeps beside the schema (schema.md, "Bookkeeping tables"): the history
+ * The tables the engine keeps beside the schema (docs/schema.md, "Migration engine tables"): the history
  * and, on SQLite, the lock row. No migration creates them.
  */
 export const BOOKKEEPING_TABLES: readonly string[] = [HISTORY_TABLE, 'aura_migration_lock']
@@ -75,7 +75,7 @@ export interface MigratorOptions {
 }
 
 /**
- * The migration engine (operations.md): checksummed history, drift refusal, one transaction per
+ * The migration engine (docs/migrations.md): checksummed history, drift refusal, one transaction per
  * migration, a lock that serialises runners, rollback to any target and dry runs.
  */
 export class Migrator {

@@ -72,7 +72,7 @@ function validateKeep(keep: unknown, fallback: number): number {
 }
 
 /**
- * Takes a verified backup of an open database (operations.md, "Backup"):
+ * Takes a verified backup of an open database (`aura-db backup`):
  * 1. writes an online, consistent copy to a temporary name in the backup directory (mode 0600);
  * 2. flushes it and verifies it by reading it back (SQLite: integrity_check and history;
  *    PostgreSQL: the archive read completely);
@@ -200,7 +200,7 @@ export async function holdsData(dialect: AuraDialect): Promise<boolean> {
 }
 
 /**
- * The automatic backup before `migrate` or `rollback` (cli.md): taken on a file database
+ * The automatic backup before `migrate` or `rollback` (docs/migrations.md, "Backup first"): taken on a file database
  * (SQLite) that holds data, verified like any backup; null when none was needed.
  */
 export async function backupBeforeMigration(

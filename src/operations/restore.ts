@@ -76,7 +76,7 @@ export interface RestoreResult {
 }
 
 /**
- * Replaces a database with a backup (operations.md, "Restore"). Nothing is touched until every
+ * Replaces a database with a backup (`aura-db restore`). Nothing is touched until every
  * check passed; then, in order:
  * 1. checks the backup: a backup name inside the backup directory, a regular file (not a
  *    symlink), a manifest whose size and sha256 match the bytes, a readable database of this kind

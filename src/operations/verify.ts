@@ -23,7 +23,7 @@ export interface VerifyReport {
 const MAX_DIFFERENCES = 10
 
 /**
- * Verifies a database against its migrations (operations.md, "Verify"):
+ * Verifies a database against its migrations (`aura-db verify`):
  * 1. `migration checksums`: every applied migration's file is present and unchanged;
  * 2. `pending migrations`: none are pending;
  * 3. `schema matches migrations`: the live tables, columns, indexes, foreign keys and CHECKs

@@ -1,4 +1,5 @@
-import { rowsIn, type Session, type TxContext } from './session.js'
+import type { CompiledQuery } from 'kysely'
+import { txRows, type Session, type TxContext } from './session.js'
 
 /** `{ field: [old, new] }` of an update. */
 export type AuditChanges = Record<string, [unknown, unknown]>
@@ -11,24 +12,62 @@ function auditValue(value: unknown): unknown {
 /**
  * Appends one `audit_entries` row in the caller's transaction: who (the unit's actor), when (the
  * unit's clock reading), which row, what happened, and for updates the changed fields.
- * Synchronous where the dialect runs the statement at once (SQLite); a promise otherwise.
  */
-export function writeAudit(
+/** The `changes_json` of an entry: `{ field: [old, new] }` as JSON, or null. */
+function changesJsonOf(changes: AuditChanges | null): string | null {
+  return changes === null
+    ? null
+    : JSON.stringify(
+        Object.fromEntries(
+          Object.entries(changes).map(([field, [from, to]]) => [field, [auditValue(from), auditValue(to)]]),
+        ),
+      )
+}
+
+/**
+ * `query` (an INSERT or UPDATE … RETURNING * of `table`) with the audit entry of each row it
+ * returns written by the same statement, in a data-modifying CTE (dialects with
+ * `capabilities.writableCte`): `WITH w AS (<query>), a AS (INSERT INTO audit_entries … SELECT
+ * … FROM w) SELECT * FROM w`. The entry holds what {@link writeAudit} would write, the row id
+ * as text. A row the statement did not write (no row back) gets no entry.
+ */
+export function withAudit(
+  session: Session,
+  tx: TxContext,
+  table: string,
+  keyColumn: string,
+  query: CompiledQuery,
+  action: 'insert' | 'update',
+  changes: AuditChanges | null,
+): CompiledQuery {
+  const n = query.parameters.length
+  const sql =
+    `with w as (${query.sql}), a as (insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") ` +
+    `select $${n + 1}, $${n + 2}, $${n + 3}, cast(w."${keyColumn}" as text), $${n + 4}, $${n + 5}, $${n + 6} from w) select * from w`
+  return {
+    ...query,
+    sql,
+    parameters: [
+      ...query.parameters,
+      session.dialect.encode('timestamp', tx.now),
+      tx.actor,
+      table,
+      action,
+      changesJsonOf(changes),
+      tx.correlationId,
+    ],
+  }
+}
+
+export async function writeAudit(
   session: Session,
   tx: TxContext,
   table: string,
   rowId: string,
   action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
   changes: AuditChanges | null,
-): Promise<void> | undefined {
-  const changesJson =
-    changes === null
-      ? null
-      : JSON.stringify(
-          Object.fromEntries(
-            Object.entries(changes).map(([field, [from, to]]) => [field, [auditValue(from), auditValue(to)]]),
-          ),
-        )
+): Promise<void> {
+  const changesJson = changesJsonOf(changes)
   const params = [
     session.dialect.encode('timestamp', tx.now),
     tx.actor,
@@ -49,6 +88,5 @@ export function writeAudit(
       correlation_id: v(6),
     }),
   )
-  const done = rowsIn(session.dialect, tx.db, query)
-  return Array.isArray(done) ? undefined : done.then(() => {})
+  await txRows(tx, query)
 }

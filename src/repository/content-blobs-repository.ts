@@ -5,7 +5,7 @@ import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { InsertOf, UpdateOf } from '../schema/define.js'
 import { contentBlobsTable, type ContentBlob } from '../schema/content-blobs.js'
 import { Repository } from './repository.js'
-import { rowsIn, type Row, type Session, type TxContext } from './session.js'
+import { txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey } from './validation.js'
 
 /** What `contentBlobs.collectGarbage()` removed. */
@@ -39,9 +39,9 @@ export class ContentBlobsRepository extends Repository<typeof contentBlobsTable>
     super(contentBlobsTable, session)
   }
 
-  /** The rows of a query of `tx`; a promise only where the dialect cannot run it at once. */
-  #rows(tx: TxContext, query: CompiledQuery): Row[] | Promise<Row[]> {
-    return rowsIn(this.session.dialect, tx.db, query)
+  /** The rows of a query of `tx`. */
+  #rows(tx: TxContext, query: CompiledQuery): Promise<Row[]> {
+    return txRows(tx, query)
   }
 
   /** Maps a row to the entity, verifying its hash first. */

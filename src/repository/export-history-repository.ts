@@ -266,25 +266,42 @@ export class ExportHistoryRepository extends Repository<typeof exportHistoryTabl
         },
       ),
     )
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await found
     return rows.map((row) => this.fromRow(row))
   }
 
   /**
-   * Deletes finished jobs (Completed, Failed, Cancelled) that finished before `olderThan`
-   * (by `completedAt`, or `createdAt` for a finished row without one); queued and running jobs
-   * are never touched. One transaction, one audit entry per deleted row. Returns how many.
+   * Deletes jobs that ended (or, for jobs without an end, were created) before `olderThan`: by
+   * default the finished ones (Completed, Failed, Cancelled), or those of `statuses`, any status
+   * (a queue stuck for months, the .NET app's abandoned `Processing` rows). The age is
+   * `completedAt`, else `createdAt`. One transaction, one audit entry per deleted row. Returns
+   * how many.
+   *
+   * @example
+   * await db.exportHistory.prune(monthAgo)
+   * await db.exportHistory.prune(yearAgo, { statuses: ['Queued', 'Processing'] })
    */
-  async prune(olderThan: Date): Promise<number> {
+  async prune(olderThan: Date, options: { statuses?: readonly ExportStatus[] } = {}): Promise<number> {
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
       throw new ValidationError('export_history.prune needs a valid Date (olderThan)', 'olderThan')
+    }
+    const statuses = options.statuses ?? FINISHED_EXPORT_STATUSES
+    if (
+      !Array.isArray(statuses) ||
+      statuses.length === 0 ||
+      statuses.some((s) => !EXPORT_STATUSES.includes(s as ExportStatus))
+    ) {
+      throw new ValidationError(
+        `export_history.prune statuses must be a non-empty list of ${EXPORT_STATUSES.join(', ')}`,
+        'statuses',
+      )
     }
     const cutoff = this.session.dialect.encode('timestamp', olderThan)
     return this.session.write(async (tx) => {
       const rows = await tx.db
         .selectFrom(this.table.name)
         .select(['id', 'row_version'])
-        .where('status', 'in', [...FINISHED_EXPORT_STATUSES])
+        .where('status', 'in', [...statuses])
         .where((eb) =>
           eb.or([
             eb('completed_at', '<', cutoff),

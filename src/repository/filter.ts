@@ -1,7 +1,7 @@
 import type { ExpressionBuilder, Expression, SqlBool } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ValidationError } from '../errors.js'
-import type { ColumnKind, TableDef } from '../schema/define.js'
+import type { ColumnKind, ColumnSpec, TableDef } from '../schema/define.js'
 import { validateFieldValue, validateTextOperand } from './validation.js'
 
 /** Comparison operators of the filter language. */
@@ -23,8 +23,14 @@ type FieldFilter<V> =
       startsWith?: V extends string ? string : never
     }
 
-/** A typed filter: `{ status: 'Draft', updatedAt: { lt: date }, jobId: null, title: { contains: '100%' } }`. */
-export type Where<E> = { [K in keyof E]?: FieldFilter<NonNullable<E[K]>> }
+/**
+ * A typed filter: `{ status: 'Draft', updatedAt: { lt: date }, jobId: null, title: { contains: '100%' } }`.
+ * The fields' conditions all hold (AND); `or` holds when at least one of its filters does:
+ * `{ or: [{ isSystemTemplate: true }, { isCommunityTemplate: true }], category: 'Education' }`.
+ */
+export type Where<E> = { [K in keyof E]?: FieldFilter<NonNullable<E[K]>> } & {
+  or?: readonly Where<E>[]
+}
 
 /** Sort keys in priority order: `{ updatedAt: 'desc', title: 'asc' }`. */
 export type OrderBy<E> = { [K in keyof E]?: 'asc' | 'desc' }
@@ -41,11 +47,17 @@ export interface QueryOptions<E> {
 /** One validated condition; `values` are already encoded for the driver. */
 interface Condition {
   readonly column: string
-  readonly op: Operator | 'isNull' | 'isNotNull'
+  readonly op: Operator | 'isNull' | 'isNotNull' | 'or'
   readonly values: readonly unknown[]
   /** The column's kind, for an `in` list (its one value is the encoded list). */
   readonly kind?: ColumnKind
+  /** For `or`: the alternatives, each a list of conditions that all hold. */
+  readonly groups?: readonly (readonly Condition[])[]
 }
+
+/** The most alternatives of one `or`, and the deepest nesting: a filter is not a program. */
+const MAX_OR_BRANCHES = 100
+const MAX_OR_DEPTH = 4
 
 /** A validated query: its cache key describes the shape; values travel separately. */
 export interface CheckedQuery {
@@ -95,8 +107,76 @@ export function checkQuery(
     }
     return spec
   }
-  for (const [name, filter] of Object.entries(where ?? {})) {
+  collectConditions(table, dialect, where ?? {}, field, conditions, values, shape, 0)
+  const order: { column: string; direction: 'asc' | 'desc' }[] = []
+  for (const [name, direction] of Object.entries(options.orderBy ?? {})) {
+    if (direction === undefined) continue
+    const spec = field(name)
+    if (direction !== 'asc' && direction !== 'desc') {
+      throw new ValidationError(`${table.name}.${name}: sort direction must be "asc" or "desc"`, name)
+    }
+    order.push({ column: spec.column, direction })
+  }
+  // A stable order makes paging deterministic: ties are broken by the key.
+  const key = table.columns[table.primaryKey]!.column
+  if (order.length > 0 && !order.some((o) => o.column === key)) order.push({ column: key, direction: 'asc' })
+  const limit = checkCount(table, 'limit', options.limit)
+  const offset = checkCount(table, 'offset', options.offset)
+  if (limit !== null) values.push(limit)
+  if (offset !== null) values.push(offset)
+  return {
+    shape: `${shape.join(',')}|${order.map((o) => `${o.column} ${o.direction}`).join(',')}|${limit !== null}|${offset !== null}`,
+    conditions,
+    order,
+    limit,
+    offset,
+    values,
+  }
+}
+
+/**
+ * Validates the fields of one filter object into `conditions` (values and shape in the order
+ * `buildConditions` consumes them); an `or` becomes one condition holding its alternatives.
+ */
+function collectConditions(
+  table: TableDef,
+  dialect: AuraDialect,
+  where: Record<string, unknown>,
+  field: (name: string) => ColumnSpec,
+  conditions: Condition[],
+  values: unknown[],
+  shape: string[],
+  depth: number,
+): void {
+  for (const [name, filter] of Object.entries(where)) {
     if (filter === undefined) continue
+    if (name === 'or' && !Object.hasOwn(table.columns, 'or')) {
+      if (
+        !Array.isArray(filter) ||
+        filter.length === 0 ||
+        filter.length > MAX_OR_BRANCHES ||
+        !filter.every(isPlainObject)
+      ) {
+        throw new ValidationError(
+          `${table.name}: "or" needs a list of 1 to ${MAX_OR_BRANCHES} filter objects`,
+          'or',
+        )
+      }
+      if (depth >= MAX_OR_DEPTH)
+        throw new ValidationError(`${table.name}: "or" may be nested at most ${MAX_OR_DEPTH} deep`, 'or')
+      const groups: Condition[][] = []
+      const parts: string[] = []
+      for (const alternative of filter as Record<string, unknown>[]) {
+        const group: Condition[] = []
+        const groupShape: string[] = []
+        collectConditions(table, dialect, alternative, field, group, values, groupShape, depth + 1)
+        groups.push(group)
+        parts.push(groupShape.join(','))
+      }
+      conditions.push({ column: '', op: 'or', values: [], groups })
+      shape.push(`or(${parts.join('|')})`)
+      continue
+    }
     const spec = field(name)
     const ops: [string, unknown][] = isPlainObject(filter) ? Object.entries(filter) : [['eq', filter]]
     for (const [op, operand] of ops) {
@@ -146,30 +226,6 @@ export function checkQuery(
       shape.push(`${name}:${op}`)
     }
   }
-  const order: { column: string; direction: 'asc' | 'desc' }[] = []
-  for (const [name, direction] of Object.entries(options.orderBy ?? {})) {
-    if (direction === undefined) continue
-    const spec = field(name)
-    if (direction !== 'asc' && direction !== 'desc') {
-      throw new ValidationError(`${table.name}.${name}: sort direction must be "asc" or "desc"`, name)
-    }
-    order.push({ column: spec.column, direction })
-  }
-  // A stable order makes paging deterministic: ties are broken by the key.
-  const key = table.columns[table.primaryKey]!.column
-  if (order.length > 0 && !order.some((o) => o.column === key)) order.push({ column: key, direction: 'asc' })
-  const limit = checkCount(table, 'limit', options.limit)
-  const offset = checkCount(table, 'offset', options.offset)
-  if (limit !== null) values.push(limit)
-  if (offset !== null) values.push(offset)
-  return {
-    shape: `${shape.join(',')}|${order.map((o) => `${o.column} ${o.direction}`).join(',')}|${limit !== null}|${offset !== null}`,
-    conditions,
-    order,
-    limit,
-    offset,
-    values,
-  }
 }
 
 function checkCount(table: TableDef, name: string, value: number | undefined): number | null {
@@ -195,29 +251,43 @@ export function buildConditions(
   table: string,
 ): { expressions: Expression<SqlBool>[]; next: number } {
   let next = 0
-  const expressions: Expression<SqlBool>[] = []
-  for (const c of query.conditions) {
+  const build = (conditions: readonly Condition[]): Expression<SqlBool>[] => {
+    const expressions: Expression<SqlBool>[] = []
+    for (const c of conditions) {
+      if (c.op === 'or') {
+        // An alternative without conditions always holds (as an empty filter does).
+        expressions.push(
+          eb.or(
+            c.groups!.map((group) => {
+              const inner = build(group)
+              return inner.length === 0 ? (eb.lit(true) as unknown as Expression<SqlBool>) : eb.and(inner)
+            }),
+          ),
+        )
+        continue
+      }
+      expressions.push(condition(c))
+    }
+    return expressions
+  }
+  const condition = (c: Condition): Expression<SqlBool> => {
     const ref = `${table}.${c.column}`
     switch (c.op) {
       case 'isNull':
-        expressions.push(eb(ref, 'is', null))
-        break
+        return eb(ref, 'is', null)
       case 'isNotNull':
-        expressions.push(eb(ref, 'is not', null))
-        break
+        return eb(ref, 'is not', null)
       case 'in':
-        if (c.values.length === 0) expressions.push(eb.lit(false) as unknown as Expression<SqlBool>)
-        else expressions.push(dialect.inList(ref, c.kind!, v(next++)))
-        break
+        if (c.values.length === 0) return eb.lit(false) as unknown as Expression<SqlBool>
+        return dialect.inList(ref, c.kind!, v(next++))
       case 'contains':
       case 'startsWith':
-        expressions.push(dialect.literalMatch(c.op, ref, v(next++)))
-        break
+        return dialect.literalMatch(c.op, ref, v(next++))
       default:
-        expressions.push(eb(ref, SQL_OPS[c.op], v(next++)))
+        return eb(ref, SQL_OPS[c.op as keyof typeof SQL_OPS], v(next++))
     }
   }
+  const expressions = build(query.conditions)
   return { expressions, next }
 }
-
 const SQL_OPS = { eq: '=', ne: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import { adjustReferences, versionHashes } from '../domain/blob-references.js'
+import { lockLiveProject } from '../domain/project-lock.js'
 import { projectUpdateAction, trackEdit } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import type { AssetState } from '../schema/asset-states.js'
@@ -10,7 +11,7 @@ import type { Repository } from './repository.js'
 import { SoftDeleteRepository } from './repository.js'
 import type { Row, TxContext } from './session.js'
 import { checkQuery } from './filter.js'
-import { validateKey, validateUpdate } from './validation.js'
+import { validateInsert, validateKey, validateUpdate } from './validation.js'
 
 /** Paging of `getIncomplete`: a page size and where the previous page ended. */
 export interface IncompleteOptions {
@@ -30,6 +31,9 @@ export interface ProjectWithDetails extends ProjectState {
 }
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Cancelled'])
+
+/** Fields of the app's later ProjectStates columns that a duplicate keeps, where the schema has them. */
+const COPIED_LATER_FIELDS = ['category', 'tags', 'templateId', 'thumbnailPath'] as const
 
 /** Children whose rows (and audit history) go with a purged project. */
 const CHILD_TABLES = ['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'] as const
@@ -57,6 +61,78 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
       this.children.checkpoints.find({ projectId: project.id }, { orderBy: { checkpointTime: 'desc' } }),
     ])
     return { ...project, scenes, assets, checkpoints }
+  }
+
+  /**
+   * Copies a project as a new one, with its scenes and assets (new ids, same content and
+   * order), in one transaction: the app's "Duplicate". The copy starts over as a `Draft` with no
+   * job, progress, completion or error; its versions, checkpoints and history stay with the
+   * original. `title` defaults to the original's followed by " (copy)". A missing or
+   * soft-deleted project is a NotFoundError.
+   *
+   * @example
+   * const copy = await db.projectStates.duplicate(project.id, { title: 'Second cut' })
+   */
+  async duplicate(id: string, options: { title?: string } = {}): Promise<ProjectWithDetails> {
+    const key = validateKey(this.table, id) as string
+    return this.session.write(async (tx) => {
+      const source = this.fromRow(await lockLiveProject(tx, this.session, key))
+      const values = validateInsert(this.table, {
+        title: options.title ?? `${source.title} (copy)`,
+        description: source.description,
+        currentWizardStep: source.currentWizardStep,
+        currentStage: null,
+        briefJson: source.briefJson,
+        planSpecJson: source.planSpecJson,
+        voiceSpecJson: source.voiceSpecJson,
+        renderSpecJson: source.renderSpecJson,
+        ...Object.fromEntries(
+          COPIED_LATER_FIELDS.filter((f) => f in this.table.columns).map((f) => [
+            f,
+            (source as Record<string, unknown>)[f],
+          ]),
+        ),
+      })
+      const copy = await this.insertIn(tx, values)
+      const rows = async (table: string, order: string) =>
+        tx.db
+          .selectFrom(table)
+          .selectAll()
+          .where('project_id', '=', key)
+          .orderBy(order)
+          .orderBy('id')
+          .execute()
+      const scenes: SceneState[] = []
+      for (const row of await rows('scene_states', 'scene_index')) {
+        const scene = this.children.scenes.fromRow(row)
+        scenes.push(
+          await this.children.scenes.insertIn(tx, {
+            projectId: copy.id,
+            sceneIndex: scene.sceneIndex,
+            scriptText: scene.scriptText,
+            audioFilePath: scene.audioFilePath,
+            imageFilePath: scene.imageFilePath,
+            durationSeconds: scene.durationSeconds,
+            isCompleted: scene.isCompleted,
+          }),
+        )
+      }
+      const assets: AssetState[] = []
+      for (const row of await rows('asset_states', 'created_at')) {
+        const asset = this.children.assets.fromRow(row)
+        assets.push(
+          await this.children.assets.insertIn(tx, {
+            projectId: copy.id,
+            assetType: asset.assetType,
+            filePath: asset.filePath,
+            fileSizeBytes: asset.fileSizeBytes,
+            mimeType: asset.mimeType,
+            isTemporary: asset.isTemporary,
+          }),
+        )
+      }
+      return { ...copy, scenes, assets, checkpoints: [] }
+    })
   }
 
   /** The visible project running job `jobId`, or null. */
@@ -126,7 +202,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
         return checked.limit === null ? q : q.limit(sql.lit(checked.limit))
       }),
     )
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await found
     return rows.map((row) => this.fromRow(row))
   }
 
@@ -186,13 +262,34 @@ export class ProjectStatesRepository extends SoftDeleteRepository<typeof project
 
   /**
    * Temporary assets created more than `olderThanMs` ago: files a finished or abandoned render
-   * left behind, candidates for clean-up.
+   * left behind, candidates for clean-up. Assets of a project still running (`InProgress`) are
+   * never returned: its pipeline may still be using them, however old they are.
    */
   async getOrphanedAssets(olderThanMs: number): Promise<AssetState[]> {
-    return this.children.assets.find(
-      { isTemporary: true, createdAt: { lt: cutoff(olderThanMs) } },
-      { orderBy: { createdAt: 'asc' } },
+    const before = cutoff(olderThanMs)
+    const dialect = this.session.dialect
+    const rows = await this.session.read((db) =>
+      db
+        .selectFrom('asset_states')
+        .selectAll()
+        .where('is_temporary', '=', dialect.encode('bool', true))
+        .where('created_at', '<', dialect.encode('timestamp', before))
+        // As every read: assets of a soft-deleted project are hidden with it.
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('project_states')
+              .select('project_states.id')
+              .whereRef('project_states.id', '=', 'asset_states.project_id')
+              .where('project_states.status', '<>', 'InProgress')
+              .where('project_states.is_deleted', '=', dialect.encode('bool', false)),
+          ),
+        )
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc')
+        .execute(),
     )
+    return rows.map((row) => this.children.assets.fromRow(row))
   }
 
   /**

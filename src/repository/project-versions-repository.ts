@@ -14,7 +14,7 @@ import type { ContentBlobsRepository } from './content-blobs-repository.js'
 import type { ProjectStatesRepository } from './project-states-repository.js'
 import { SoftDeleteRepository, type ReadOptions } from './repository.js'
 import type { SceneStatesRepository } from './scene-states-repository.js'
-import { rowsIn, type Row, type Session, type TxContext } from './session.js'
+import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey } from './validation.js'
 
 /** The parts of a version: the project's four spec JSONs and its timeline of scenes. */
@@ -163,8 +163,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
         .select((eb) => eb.fn.max('version_number').as('n'))
         .where('project_id', '=', v(0)),
     )
-    const found = rowsIn(this.session.dialect, tx.db, maxQuery)
-    const max = (Array.isArray(found) ? found : await found)[0]
+    const max = (await txRows(tx, maxQuery))[0]
     return this.insertIn(tx, {
       ...meta,
       projectId,
@@ -442,8 +441,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
             wanted.map((_, i) => v(i)),
           ),
       )
-      const found = rowsIn(this.session.dialect, db, query)
-      rows = Array.isArray(found) ? found : await found
+      rows = await rowsIn(this.session.dialect, db, query)
     }
     const found = new Map<string, string>()
     for (const r of rows) {

@@ -3,9 +3,9 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
-import { writeAudit, type AuditChanges } from './audit-writer.js'
+import { withAudit, writeAudit, type AuditChanges } from './audit-writer.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
-import { rowsIn, type Row, type Session, type TxContext } from './session.js'
+import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
 
 /** Tables whose rows belong to a project and disappear from reads while it is soft-deleted. */
@@ -139,7 +139,7 @@ export interface ReadOptions {
 type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
 
 /**
- * The reads of the generic repository (behaviour.md, "Generic repository"); the append-only
+ * The reads of the generic repository (`getById`, `find`, `count`, paging); the append-only
  * audit trail has only these.
  *
  * Reads apply the soft-delete filter unless `includeDeleted` is passed: a soft-deleted row, and
@@ -165,10 +165,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
   /** The row with this key, or null (also null when soft-deleted, unless `includeDeleted`). */
   async getById(id: Key<T>, options: ReadOptions = {}): Promise<E | null> {
     const key = validateKey(this.table, id)
-    // Awaited only when it is a promise: on SQLite the read runs synchronously, and every hop
-    // counts on a point query.
-    const found = this.session.rows((db) => this.selectQuery(db, this.byKey(key), options))
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await this.session.rows((db) => this.selectQuery(db, this.byKey(key), options))
     return rows[0] ? this.fromRow(rows[0]) : null
   }
 
@@ -179,14 +176,13 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
 
   /** The rows matching `where`. Field and operator names are checked before SQL is built. */
   async find(where: Where<E>, options: QueryOptions<E> = {}): Promise<E[]> {
-    const found = this.session.rows((db) =>
+    const rows = await this.session.rows((db) =>
       this.selectQuery(
         db,
         checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options),
         options,
       ),
     )
-    const rows = Array.isArray(found) ? found : await found
     const entities: E[] = new Array(rows.length)
     for (let i = 0; i < rows.length; i++) entities[i] = this.fromRow(rows[i]!)
     return entities
@@ -200,7 +196,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
 
   /** How many visible rows match `where`. */
   async count(where: Where<E> = {}, options: ReadOptions = {}): Promise<number> {
-    const found = this.session.rows((db) => {
+    const rows = await this.session.rows((db) => {
       const checked = checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options)
       const values = [...checked.values, ...this.visibilityValues(options, checked)]
       return this.session.cache.compile(
@@ -213,21 +209,19 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
             .where((eb) => eb.and(this.conditions(eb, checked, v, options))),
       )
     })
-    const rows = Array.isArray(found) ? found : await found
     return Number(rows[0]?.n ?? 0)
   }
 
   /** Whether any visible row matches `where`. */
   async any(where: Where<E> = {}, options: ReadOptions = {}): Promise<boolean> {
     const paged = { ...options, limit: 1 }
-    const found = this.session.rows((db) =>
+    const rows = await this.session.rows((db) =>
       this.selectQuery(
         db,
         checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, paged),
         paged,
       ),
     )
-    const rows = Array.isArray(found) ? found : await found
     return rows.length > 0
   }
 
@@ -467,12 +461,17 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
             dialect.encode('uuid', project),
             dialect.encode('bool', true),
           ])
-    const inserted = rowsIn(dialect, tx.db, query)
-    const row = (Array.isArray(inserted) ? inserted : await inserted)[0]
+    // Where the dialect can, the audit entry goes in the same statement: one round trip.
+    const audited = this.table.name !== 'audit_entries' && dialect.capabilities.writableCte
+    const row = (
+      await txRows(
+        tx,
+        audited ? withAudit(this.session, tx, this.table.name, this.keyColumn, query, 'insert', null) : query,
+      )
+    )[0]
     if (!row) throw new NotFoundError('project_states', project)
     const entity = this.fromRow(row)
-    const audited = this.audit(tx, 'insert', this.keyOf(entity), null)
-    if (audited) await audited
+    if (!audited) await this.audit(tx, 'insert', this.keyOf(entity), null)
     return entity
   }
 
@@ -499,12 +498,9 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
 
   /** Reads and locks the row with `key` inside the transaction (deleted ones included). */
   protected async currentRow(tx: TxContext, key: unknown): Promise<Row | undefined> {
-    const found = rowsIn(
-      this.session.dialect,
-      tx.db,
-      this.selectQuery(tx.db, this.byKey(key), INCLUDE_DELETED, true),
-    )
-    return (Array.isArray(found) ? found : await found)[0]
+    // The dialect's Kysely only compiles the query: it runs in the transaction.
+    const query = this.selectQuery(this.session.dialect.kysely, this.byKey(key), INCLUDE_DELETED, true)
+    return (await txRows(tx, query))[0]
   }
 
   /** Throws NotFound (absent or soft-deleted) or Concurrency (stale version) for a row read in `tx`. */
@@ -542,9 +538,11 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const f = this.table.features
     if (f.audit) set.updatedAt = tx.now
     if (f.audit === true) set.modifiedBy = tx.actor
+    const audit = this.redact(before, changed)
+    // Where the dialect can, the audit entry goes in the UPDATE statement: one round trip.
+    if (this.session.dialect.capabilities.writableCte) return this.writeRow(tx, key, rowVersion, set, audit)
     const updated = await this.writeRow(tx, key, rowVersion, set)
-    const audited = this.audit(tx, 'update', key, this.redact(before, changed))
-    if (audited) await audited
+    await this.audit(tx, 'update', key, audit)
     return updated
   }
 
@@ -557,6 +555,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     key: unknown,
     rowVersion: number | null,
     set: Record<string, unknown>,
+    /** The changes of an `update` audit entry written by the same statement (see `withAudit`). */
+    audit?: AuditChanges,
   ): Promise<E> {
     const fields = Object.keys(set)
     const versioned = this.table.features.rowVersion
@@ -578,8 +578,11 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         return q.returningAll()
       },
     )
-    const written = rowsIn(this.session.dialect, tx.db, query)
-    const row = (Array.isArray(written) ? written : await written)[0]
+    const audited =
+      audit === undefined || this.table.name === 'audit_entries'
+        ? query
+        : withAudit(this.session, tx, this.table.name, this.keyColumn, query, 'update', audit)
+    const row = (await txRows(tx, audited))[0]
     if (!row) {
       const now = await this.currentRow(tx, key)
       this.assertWritable(now, key, rowVersion)
@@ -613,8 +616,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const query = this.session.cache.compile(`${this.table.name}:delete`, [key], (v) =>
       tx.db.deleteFrom(this.table.name).where(this.keyColumn, '=', v(0)),
     )
-    const done = rowsIn(this.session.dialect, tx.db, query)
-    if (!Array.isArray(done)) await done
+    await txRows(tx, query)
   }
 
   /** Hook: runs after a row was soft-deleted, in the same transaction. */
@@ -625,15 +627,13 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   protected async beforePurge(_tx: TxContext, _row: Row): Promise<void> {}
 
   /** Writes the audit entry of a change to this table (not for the audit table itself). */
-  // Not async: on SQLite the entry is written synchronously, and inside `db.transaction` every
-  // promise runs the AsyncLocalStorage hook. A promise comes back only when the write waits.
-  protected audit(
+  protected async audit(
     tx: TxContext,
     action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
     key: unknown,
     changes: AuditChanges | null,
-  ): Promise<void> | undefined {
-    if (this.table.name === 'audit_entries') return undefined
+  ): Promise<void> {
+    if (this.table.name === 'audit_entries') return
     return writeAudit(this.session, tx, this.table.name, String(key), action, changes)
   }
 

@@ -12,7 +12,7 @@ import { ValidationError } from '../errors.js'
 import { sceneStatesTable, type SceneState } from '../schema/scene-states.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
-import { rowsIn, type Session, type TxContext } from './session.js'
+import { txRows, type Session, type TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey } from './validation.js'
 
 /**
@@ -106,8 +106,7 @@ export class SceneStatesRepository extends Repository<typeof sceneStatesTable> {
     const query = this.session.cache.compile('scene_states:in-order', [projectId], (v) =>
       tx.db.selectFrom('scene_states').selectAll().where('project_id', '=', v(0)).orderBy('scene_index'),
     )
-    const found = rowsIn(this.session.dialect, tx.db, query)
-    const rows = Array.isArray(found) ? found : await found
+    const rows = await txRows(tx, query)
     return rows.map((r) => this.fromRow(r))
   }
 

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
+import { connectionOf, type AuraConnection, type AuraTransaction } from '../dialect/driver.js'
 import { UsageError } from '../errors.js'
 
 /** A row as the driver returns it: snake_case columns, driver values. */
@@ -11,6 +12,9 @@ export type Row = Record<string, unknown>
  * One clock reading per unit of work: every audit timestamp a unit writes is the same instant.
  */
 export interface TxContext {
+  /** Where the transaction's compiled statements run (see {@link txRows}). */
+  readonly conn: AuraConnection
+  /** A Kysely whose builder queries run in the transaction (made on first use). */
   readonly db: Kysely<any>
   readonly now: Date
   readonly actor: string | null
@@ -135,19 +139,45 @@ export interface Session {
   /** Runs a write in a transaction: the unit's, or a new one for this call. */
   write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T>
   /**
-   * The rows of the query `build` compiles for the session's Kysely, checked and mapped as in
-   * `read`: synchronously where the dialect runs it at once (SQLite), else through `read`.
+   * The rows of the query `build` compiles (with the session's Kysely, which only compiles it
+   * here), checked and mapped as in `read`.
    */
-  rows(build: (db: Kysely<any>) => CompiledQuery): Row[] | Promise<Row[]>
+  rows(build: (db: Kysely<any>) => CompiledQuery): Promise<Row[]>
+}
+
+/** The transaction context of a transaction of the seam, at `now`. */
+export function txContextOf(
+  trx: AuraTransaction,
+  now: Date,
+  actor: string | null,
+  correlationId: string | null,
+  tracking: ActionTracking | null,
+): TxContext {
+  return {
+    conn: trx,
+    // A getter: the transaction's Kysely is made only when a builder query needs it.
+    get db() {
+      return trx.kysely
+    },
+    now,
+    actor,
+    correlationId,
+    tracking,
+  }
+}
+
+/** The rows of a compiled query in a transaction. */
+export async function txRows(tx: TxContext, query: CompiledQuery): Promise<Row[]> {
+  return (await tx.conn.execute<Row>(query)).rows
 }
 
 /**
- * The rows of a query on `db` (the dialect's Kysely or one of its transactions): synchronously
- * where the dialect runs it at once (SQLite: a transaction holds the handle, or it is free),
- * else through Kysely.
+ * The rows of a query on `db`: the dialect's Kysely or the Kysely of one of its transactions run
+ * it on their seam connection; any other Kysely (a migration's) runs it itself.
  */
-export function rowsIn(dialect: AuraDialect, db: Kysely<any>, query: CompiledQuery): Row[] | Promise<Row[]> {
-  return dialect.executeNow(db, query)?.rows ?? queryRows(db, query)
+export async function rowsIn(dialect: AuraDialect, db: Kysely<any>, query: CompiledQuery): Promise<Row[]> {
+  const connection = db === dialect.kysely ? dialect.driver : connectionOf(db)
+  return connection ? (await connection.execute<Row>(query)).rows : queryRows(db, query)
 }
 
 /** Executes a compiled query and returns its rows. */
@@ -210,45 +240,23 @@ export class DatabaseSession implements Session {
     }
   }
 
-  rows(build: (db: Kysely<any>) => CompiledQuery): Row[] | Promise<Row[]> {
+  async rows(build: (db: Kysely<any>) => CompiledQuery): Promise<Row[]> {
     const waiting = this.#guard()
-    if (waiting) return waiting.then(() => this.read((db) => queryRows(db, build(db))))
-    // Past the guard (ready, outside any transaction), SQLite runs the query right here.
-    const db = this.dialect.kysely
-    let query
-    let result
+    if (waiting) await waiting
     try {
-      query = build(db)
-      result = this.dialect.executeNow(db, query)
+      return (await this.dialect.driver.execute<Row>(build(this.dialect.kysely))).rows
     } catch (error) {
       throw this.dialect.mapError(error)
     }
-    return result ? result.rows : this.read((kysely) => queryRows(kysely, query))
   }
 
   async write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
     const waiting = this.#guard()
     if (waiting) await waiting
     try {
-      // A controlled transaction rather than `transaction().execute(fn)`: the dialect's Kysely
-      // may give its statements a faster path (SQLite runs them directly on the held handle).
-      const trx = await this.dialect.kysely.startTransaction().execute()
-      try {
-        const result = await fn({
-          db: trx,
-          now: new Date(),
-          actor: this.defaultActor,
-          correlationId: null,
-          tracking: null,
-        })
-        await trx.commit().execute()
-        return result
-      } catch (error) {
-        // As Kysely's own `transaction()`: a failed COMMIT is rolled back too, which releases
-        // the connection (a COMMIT that SQLite refused leaves the transaction open).
-        if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute()
-        throw error
-      }
+      return await this.dialect.driver.transaction((trx) =>
+        fn(txContextOf(trx, new Date(), this.defaultActor, null, null)),
+      )
     } catch (error) {
       throw this.dialect.mapError(error)
     }

@@ -6,12 +6,12 @@
  *
  * It also states the physical schema (defaults, CHECKs, indexes, foreign keys) completely
  * enough that `aura-db check` compares it with what the migrations produce and `aura-db add`
- * generates the migration for a difference (src/schema/diff.ts, src/migration/generate.ts).
- * The migrations do NOT read it: they are frozen in time (see operations.md and
- * docs/migrations.md); a generated migration holds literal schema-builder calls.
+ * generates the migration for a difference (src/migration/schema-model.ts, src/migration/generate.ts).
+ * The migrations do NOT read it: they are frozen in time (see docs/migrations.md,
+ * "How the engine works"); a generated migration holds literal schema-builder calls.
  */
 
-/** Logical column types of schema.md. */
+/** The logical column types; each dialect maps them to its physical types (see docs/schema.md). */
 export type ColumnKind = 'uuid' | 'text' | 'json' | 'int' | 'bigint' | 'real' | 'bool' | 'timestamp'
 
 /**
@@ -123,7 +123,7 @@ export class Col<T, N extends boolean = false, D extends boolean = false, M exte
 const make = <K extends ColumnKind>(kind: K, maxLength?: number) =>
   new Col<KindType[K]>({ kind, nullable: false, hasDefault: false, ...(maxLength ? { maxLength } : {}) })
 
-/** Column constructors, one per logical type of schema.md. */
+/** Column constructors, one per logical type ({@link ColumnKind}). */
 export const c = {
   uuid: () => make('uuid'),
   text: (maxLength?: number) => make('text', maxLength),
@@ -135,7 +135,7 @@ export const c = {
   timestamp: () => make('timestamp'),
 }
 
-/** Which standard column groups a table carries (schema.md, "Columns every mutable table has"). */
+/** Which standard column groups a table carries (audit: `createdAt`, `updatedAt`, `createdBy`, `modifiedBy`; `rowVersion`; soft delete: `isDeleted`, `deletedAt`, `deletedBy`). */
 export interface TableFeatures {
   /** created_at, updated_at (+ created_by, modified_by unless `'timestamps'`). */
   readonly audit: boolean | 'timestamps'

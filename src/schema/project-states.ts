@@ -10,7 +10,7 @@ export const projectStatesTable = defineTable({
   features: { audit: true, rowVersion: true, softDelete: true },
   columns: {
     id: c.uuid().withDefault(NEW_UUID),
-    // No length limit: the app sets the title from the brief's topic, of any length (legacy-ef.md).
+    // No length limit: the app sets the title from the brief's topic, of any length (docs/importing.md).
     title: c.text().notBlank(),
     description: c.text(2000).nullable(),
     currentWizardStep: c.int().range(0, 3).withDefault(0),

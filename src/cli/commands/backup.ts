@@ -22,10 +22,13 @@ export function registerBackup(program: Command): void {
     .option('--keep <n>', `regular backups to keep, newest first (default: ${DEFAULT_KEEP})`)
     .action(
       action(async (cli, options: { dir?: string; keep?: string }) => {
-        const keep = options.keep === undefined ? undefined : Number(options.keep)
+        const keep = cli.backupKeep(options.keep)
+        const dir = cli.configuredBackupDir(options.dir)
         const target = parseDatabaseUrl(cli.options.db)
+        // An in-memory database dies with this process: a backup of it could never be restored.
+        if (target.dialect === 'sqlite' && target.path === ':memory:') throw backupErrors.inMemoryCommand()
         // Opening a missing SQLite file would create an empty database just to back it up.
-        if (target.dialect === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) {
+        if (target.dialect === 'sqlite' && !existsSync(target.path)) {
           throw backupErrors.noDatabase(target.path)
         }
         await cli.withDatabase(async (db) => {
@@ -33,7 +36,7 @@ export function registerBackup(program: Command): void {
           let result
           try {
             result = await db.backup({
-              ...(options.dir !== undefined ? { dir: options.dir } : {}),
+              ...(dir !== undefined ? { dir } : {}),
               ...(keep !== undefined ? { keep } : {}),
               onProgress: (p) => progress.update(p.phase, p.done, p.total),
             })

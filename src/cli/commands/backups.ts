@@ -1,10 +1,12 @@
 import type { Command } from 'commander'
-import { createDialectBackup } from '../../dialect/index.js'
 import { listBackups, type BackupEntry } from '../../operations/backup-files.js'
 import type { Output } from '../output.js'
 import { action } from '../program.js'
 
-/** The `--json` document of `backups` (and of `restore` without FILE): cli.md's shape plus kind and migration. */
+/**
+ * The `--json` document of `backups` (and of `restore` without FILE): each backup's file, time,
+ * size, verification, kind and migration.
+ */
 export function backupsDocument(entries: readonly BackupEntry[]): Record<string, unknown> {
   return {
     backups: entries.map((b) => ({
@@ -31,14 +33,10 @@ export function printBackups(out: Output, dir: string, entries: readonly BackupE
       b.createdAt.toISOString().replace('T', ' ').replace('Z', ''),
       `${b.sizeBytes}`,
       b.verified ? out.paint('green', 'yes') : out.paint('red', 'no'),
-      b.kind === 'safety' ? 'safety (pre-restore)' : 'backup',
+      // The same words as the `kind` of --json.
+      b.kind,
     ]),
   )
-}
-
-/** The backup directory of a command: `--dir`, else the default for the database of `--db`. */
-export function backupDir(url: string, dir: string | undefined): string {
-  return dir ?? createDialectBackup(url).defaultDir()
 }
 
 /** `aura-db backups [--dir DIR]`: the backups, newest first: file, time, size, verified or not. */
@@ -52,7 +50,7 @@ export function registerBackups(program: Command): void {
     )
     .action(
       action(async (cli, options: { dir?: string }) => {
-        const dir = backupDir(cli.options.db, options.dir)
+        const dir = cli.backupDir(options.dir)
         const entries = listBackups(dir)
         cli.out.report(backupsDocument(entries), () => printBackups(cli.out, dir, entries))
       }),

@@ -1,5 +1,6 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { createDatabaseIfMissing } from '../../dialect/index.js'
+import { SEED_PROFILES, type SeedProfile } from '../../domain/seed.js'
 import { printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 import { printSeed } from './seed.js'
@@ -8,14 +9,27 @@ import { printSeed } from './seed.js'
  * `aura-db init`: the one-command start for a new user.
  * 1. Creates the database when missing (the SQLite file, or the PostgreSQL database).
  * 2. Applies every pending migration (refusing on drift, exit 3).
- * 3. Seeds the development data, idempotently (`db.seed()`; `--json`: `seed: { inserted, total }`).
+ * 3. Seeds, idempotently (`db.seed()`; `--json`: `seed: { inserted, total }`, or `seed: null`
+ *    with `--no-seed`): the development sample data and the configuration defaults, or with
+ *    `--profile production` only the configuration defaults.
  */
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('create the database if missing and migrate it: the one-command start')
+    .description(
+      'create the database if missing, migrate it and seed it (sample projects, templates and the configuration defaults): the one-command start',
+    )
+    .option('--no-seed', 'insert no seed data at all')
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'development: the sample data and the configuration defaults; production: only the configuration defaults',
+      )
+        .choices(SEED_PROFILES)
+        .default('development'),
+    )
     .action(
-      action(async (cli) => {
+      action(async (cli, options: { seed: boolean; profile: SeedProfile }) => {
         const created = await createDatabaseIfMissing(cli.options.db)
         await cli.withDatabase(async (db) => {
           refuseOnDrift(await db.migrator.status(), 'migrate')
@@ -26,7 +40,7 @@ export function registerInit(program: Command): void {
             throw run.error
           }
 
-          const seed = await db.seed()
+          const seed = options.seed ? await db.seed({ profile: options.profile }) : null
 
           cli.out.report({ ...doc(), seed }, () => {
             cli.out.line(
@@ -35,7 +49,8 @@ export function registerInit(program: Command): void {
             printRun(cli.out, run)
             const current = run.results.at(-1)?.name
             cli.out.line(current ? `Migrated to ${current}.` : 'Already up to date.')
-            printSeed(cli.out, seed)
+            if (seed) printSeed(cli.out, seed)
+            else cli.out.line('No seed data inserted (--no-seed).')
           })
         })
       }),

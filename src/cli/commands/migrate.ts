@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
 import { discoverMigrations, resolveMigrationName } from '../../migration/migration-source.js'
-import { backupBeforeMigration } from '../../operations/backup.js'
-import { printRun, refuseOnDrift, runDocument } from '../migration-report.js'
+import { backupFirst, printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 
 /**
@@ -32,7 +31,7 @@ export function registerMigrate(program: Command): void {
             const backup =
               options.dryRun || options.backup === false || status.pending.length === 0
                 ? null
-                : await backupBeforeMigration(db.dialect)
+                : await backupFirst(cli, db.dialect)
             const run = await db.migrator.migrate({ ...(to ? { to } : {}), dryRun: options.dryRun ?? false })
             cli.out.report(runDocument(run, backup?.file ?? null), () => {
               if (backup) cli.out.line(`Backup taken first: ${backup.file}`)

@@ -2,9 +2,10 @@ import type { Command } from 'commander'
 import { redactUrl, usage } from '../../errors.js'
 import { listBackups } from '../../operations/backup-files.js'
 import { restoreDatabase, type RestorePlan } from '../../operations/restore.js'
+import { CancelledError } from '../exit-codes.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'
-import { backupDir, backupsDocument, printBackups } from './backups.js'
+import { backupsDocument, printBackups } from './backups.js'
 
 const PHASES = {
   check: 'checking the backup',
@@ -40,7 +41,7 @@ export function registerRestore(program: Command): void {
     .action(
       action(
         async (cli, file: string | undefined, options: { dir?: string; forceOtherDatabase?: boolean }) => {
-          const dir = backupDir(cli.options.db, options.dir)
+          const dir = cli.backupDir(options.dir)
           if (file === undefined) {
             const entries = listBackups(dir)
             cli.out.report(backupsDocument(entries), () => {
@@ -64,7 +65,9 @@ export function registerRestore(program: Command): void {
               forceOtherDatabase: options.forceOtherDatabase ?? false,
               confirm: async (plan) => {
                 progress.finish()
-                return cli.out.confirm(question(plan), false)
+                if (await cli.out.confirm(question(plan), false)) return true
+                // The same answer, the same outcome as declining a rollback: exit 1, nothing changed.
+                throw new CancelledError('Restore cancelled: nothing was changed.')
               },
               ...(cli.options.migrationsDir ? { migrationsDir: cli.options.migrationsDir } : {}),
               onProgress: (p) => progress.update(PHASES[p.phase], p.done, p.total),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { resolveMigrationName } from '../../migration/migration-source.js'
-import { backupBeforeMigration } from '../../operations/backup.js'
-import { printRun, refuseOnDrift, runDocument } from '../migration-report.js'
+import { CancelledError } from '../exit-codes.js'
+import { backupFirst, printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 
 /**
@@ -48,12 +48,9 @@ export function registerRollback(program: Command): void {
           const names = plan.results.map((r) => r.name).join(', ')
           const question = `Roll back ${plan.results.length} migration(s) (${names}) on ${db.dialect.location}? Their down steps drop what they created, data included.`
           if (!(await cli.out.confirm(question, cli.options.yes))) {
-            cli.out.report({ results: [], backup: null, cancelled: true }, () =>
-              cli.out.line('Cancelled; nothing was changed.'),
-            )
-            return
+            throw new CancelledError('Rollback cancelled: nothing was changed.')
           }
-          const backup = options.backup === false ? null : await backupBeforeMigration(db.dialect)
+          const backup = options.backup === false ? null : await backupFirst(cli, db.dialect)
           const run = await db.migrator.rollback({ ...range })
           const current = (await db.migrator.status()).current ?? '(empty)'
           cli.out.report(runDocument(run, backup?.file ?? null), () => {

@@ -40,13 +40,15 @@ export function registerScript(program: Command): void {
             ...(options.to === undefined ? {} : { to: options.to }),
           })
           const sql = await generateScript(dialect, plan.files, plan.direction)
+          const migrations = plan.files.map((f) => f.name)
           if (file === undefined) {
-            process.stdout.write(sql)
+            cli.out.report({ file: null, dialect, direction: plan.direction, migrations, sql }, () =>
+              process.stdout.write(sql),
+            )
             return
           }
           const path = resolve(file)
           writeFileSync(path, sql)
-          const migrations = plan.files.map((f) => f.name)
           cli.out.report({ file: path, dialect, direction: plan.direction, migrations }, () =>
             cli.out.line(
               `Wrote ${migrations.length} migration(s) (${plan.direction}, ${dialect}) to ${path}`,

@@ -1,5 +1,5 @@
-import type { Command } from 'commander'
-import type { SeedResult } from '../../domain/seed.js'
+import { Option, type Command } from 'commander'
+import { SEED_PROFILES, type SeedProfile, type SeedResult } from '../../domain/seed.js'
 import type { Output } from '../output.js'
 import { action } from '../program.js'
 
@@ -17,16 +17,26 @@ export function printSeed(out: Output, result: SeedResult): void {
 }
 
 /**
- * `aura-db seed`: inserts the development seed data (behaviour.md, "Seed data") into a migrated
+ * `aura-db seed`: inserts the development seed data (a user setup, projects, templates, exports) into a migrated
  * database, idempotently: a second run inserts nothing. `--json`: `{ inserted: {table: n}, total }`.
  */
 export function registerSeed(program: Command): void {
   program
     .command('seed')
-    .description('insert the development seed data (idempotent: only what is missing)')
+    .description(
+      'insert the seed data: sample projects, templates and the configuration defaults (idempotent: only what is missing)',
+    )
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'development: the sample data and the configuration defaults; production: only the configuration defaults',
+      )
+        .choices(SEED_PROFILES)
+        .default('development'),
+    )
     .action(
-      action(async (cli) => {
-        const result = await cli.withDatabase((db) => db.seed())
+      action(async (cli, options: { profile: SeedProfile }) => {
+        const result = await cli.withDatabase((db) => db.seed({ profile: options.profile }))
         cli.out.report(result, () => printSeed(cli.out, result))
       }),
     )

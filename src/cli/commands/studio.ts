@@ -2,7 +2,6 @@ import type { Command } from 'commander'
 import open from 'open'
 import { usage } from '../../errors.js'
 import { startStudio } from '../../studio/server.js'
-import { backupDir } from './backups.js'
 import { action } from '../program.js'
 
 /** The audit actor of the studio's write actions unless `--actor` names another. */
@@ -44,7 +43,7 @@ export function registerStudio(program: Command): void {
                 db,
                 port,
                 write: options.write === true,
-                backupDir: backupDir(cli.options.db, options.dir),
+                backupDir: cli.backupDir(options.dir),
               })
               cli.out.report({ url: studio.url, write: options.write === true }, () => {
                 cli.out.line(studio.url)
@@ -54,11 +53,15 @@ export function registerStudio(program: Command): void {
                     : 'Aura Studio is running read-only (--write enables restore, undo/redo, backup). Ctrl+C stops it.',
                 )
               })
-              if (options.open) await open(studio.url)
-              await new Promise<void>((resolve) => {
+              // Listening before the URL is out: whoever reads it may stop the studio at once.
+              const stopped = new Promise<void>((resolve) => {
                 process.once('SIGINT', resolve)
                 process.once('SIGTERM', resolve)
               })
+              // The URL must be out now, not when the studio stops.
+              cli.out.flush()
+              if (options.open) await open(studio.url)
+              await stopped
               await studio.close()
             },
             { actor: options.actor ?? DEFAULT_ACTOR },

@@ -166,7 +166,7 @@ function toolMajorVersion(path: string): number | null {
 }
 
 /**
- * PostgreSQL backup and restore (operations.md).
+ * PostgreSQL backup and restore (the `backup` and `restore` commands of the README).
  *
  * - Backup: `pg_dump -Fc` when a pg_dump at least as new as the server is on PATH, else the
  *   library's logical export. Either way the data comes from one REPEATABLE READ transaction:

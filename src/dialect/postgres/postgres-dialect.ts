@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect, sql, type QueryResult, type RawBuilder } from 'kysely'
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { MigrationError, redactUrl, toAuraDataError, type AuraDataError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
@@ -11,8 +11,10 @@ import type {
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
+import { observeDialect, QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { PostgresBackup } from './postgres-backup.js'
 import { checkPostgresIntegrity } from './postgres-integrity.js'
+import { PostgresAuraDriver } from './postgres-driver.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
 
@@ -45,10 +47,25 @@ const POSTGRES_TYPES: Record<ColumnKind, string> = {
   timestamp: 'timestamptz',
 }
 
+/** The PostgreSQL connection settings of `openDatabase({ postgres })`. */
+export interface PostgresPoolOptions {
+  /** Connections in the pool; 10 by default. */
+  readonly poolSize?: number
+  /** How long to wait for a connection (a new one, or a free one of a full pool) before failing; default: no limit. */
+  readonly connectionTimeoutMs?: number
+  /** The server cancels a statement running longer than this (`statement_timeout`); default: the server's. */
+  readonly statementTimeoutMs?: number
+  /** `application_name`, shown in `pg_stat_activity` and the server log; default `aura-data`. */
+  readonly applicationName?: string
+}
+
 export interface PostgresOptions {
   readonly connectionString: string
-  /** Pool size; 10 by default. */
+  /** Pool size; 10 by default (wins over `pool.poolSize`). */
   readonly max?: number
+  readonly pool?: PostgresPoolOptions
+  /** The query log and slow-query threshold (query-log.ts). */
+  readonly queryLog?: QueryLogOptions
   /** A schema to work in instead of the connection's default; dropped by `close()` (scratch databases). */
   readonly scratchSchema?: string
 }
@@ -66,18 +83,33 @@ function decodeTimestamp(value: unknown): unknown {
 /** The PostgreSQL side of the dialect seam: a pg pool behind Kysely's PostgresDialect. */
 export class PostgresAuraDialect implements AuraDialect {
   readonly name = 'postgres' as const
-  readonly capabilities = { advisoryLock: true, fileBased: false, singleWriter: false }
+  readonly capabilities = {
+    advisoryLock: true,
+    fileBased: false,
+    singleWriter: false,
+    writableCte: true,
+  }
   readonly location: string
   readonly filePath = null
+  readonly driver: PostgresAuraDriver
   readonly kysely: Kysely<any>
   readonly #options: PostgresOptions
+  readonly #pool: pg.Pool
 
   constructor(options: PostgresOptions) {
     this.#options = options
     this.location = redactUrl(options.connectionString)
+    const settings = options.pool ?? {}
     const pool = new pg.Pool({
       connectionString: options.connectionString,
-      max: options.max ?? 10,
+      max: options.max ?? settings.poolSize ?? 10,
+      application_name: settings.applicationName ?? 'aura-data',
+      ...(settings.connectionTimeoutMs === undefined
+        ? {}
+        : { connectionTimeoutMillis: settings.connectionTimeoutMs }),
+      ...(settings.statementTimeoutMs === undefined
+        ? {}
+        : { statement_timeout: settings.statementTimeoutMs }),
       types,
       ...(options.scratchSchema ? { options: `-c search_path=${options.scratchSchema}` } : {}),
     })
@@ -85,7 +117,12 @@ export class PostgresAuraDialect implements AuraDialect {
     // pg_terminate_backend, a forced DROP DATABASE while `end()` is still closing it); without a
     // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
     pool.on('error', () => {})
-    this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+    this.#pool = pool
+    const observer = QueryObserver.create('postgres', options.queryLog ?? {})
+    this.driver = new PostgresAuraDriver(pool, observer)
+    // Migrations run on a full Kysely over the pool; the query log sees their statements too.
+    const dialect = new PostgresDialect({ pool })
+    this.kysely = new Kysely<any>({ dialect: observer ? observeDialect(dialect, observer) : dialect })
   }
 
   columnType(kind: ColumnKind, maxLength?: number): string {
@@ -106,11 +143,6 @@ export class PostgresAuraDialect implements AuraDialect {
     if (kind === 'bigint' || kind === 'int') return decodeNumber
     if (kind === 'timestamp') return decodeTimestamp
     return null
-  }
-
-  executeNow(): QueryResult<Record<string, unknown>> | undefined {
-    // pg is asynchronous: every query goes through Kysely and the pool.
-    return undefined
   }
 
   /** The plain comparison: PostgreSQL plans with the statistics autovacuum keeps. */
@@ -227,8 +259,12 @@ export class PostgresAuraDialect implements AuraDialect {
     return new PostgresBackup({ connectionString: this.#options.connectionString })
   }
 
-  migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute(work)
+  async migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    try {
+      return await this.kysely.transaction().execute(work)
+    } finally {
+      this.driver.schemaChanged()
+    }
   }
 
   async close(): Promise<void> {
@@ -237,7 +273,9 @@ export class PostgresAuraDialect implements AuraDialect {
         await sql`drop schema if exists ${sql.id(this.#options.scratchSchema)} cascade`.execute(this.kysely)
       }
     } finally {
+      // Kysely ends the pool only when its own driver was used; the seam's driver shares it.
       await this.kysely.destroy()
+      if (!this.#pool.ended) await this.#pool.end()
     }
   }
 }

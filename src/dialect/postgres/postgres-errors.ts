@@ -1,4 +1,4 @@
-import { BusyError, ConstraintError, storageErrors, type AuraDataError } from '../../errors.js'
+import { BusyError, ConstraintError, storageErrors, usage, type AuraDataError } from '../../errors.js'
 
 /** SQLSTATEs after which the whole transaction can simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -41,6 +41,9 @@ export function mapPostgresError(error: unknown): AuraDataError | undefined {
       return storageErrors.diskFull(error)
     case '58030':
       return storageErrors.io(error)
+    case '3D000':
+      // As a missing SQLite file is (openDatabase with create: false): a wrong URL, a UsageError.
+      return usage.postgresDatabaseMissing(error)
     case '25006':
       return storageErrors.readOnly(error)
     default:

@@ -45,7 +45,7 @@ function quoteIdentifier(name: string): string {
 }
 
 /**
- * SQLite backup and restore (operations.md).
+ * SQLite backup and restore (the `backup` and `restore` commands of the README).
  *
  * - Backup: SQLite's online backup API (better-sqlite3 `db.backup()`), never a file copy. It runs
  *   on a connection of its own inside one read transaction: in WAL mode that pins a snapshot, so

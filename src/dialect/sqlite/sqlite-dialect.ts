@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
-import { sql, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import {
   danglingReferences,
   IntegrityError,
@@ -18,9 +18,10 @@ import type {
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
+import { QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { SqliteBackup } from './sqlite-backup.js'
 import { checkSqliteIntegrity } from './sqlite-integrity.js'
-import { SqliteAuraKysely } from './sqlite-driver.js'
+import { SqliteAuraDriver } from './sqlite-driver.js'
 import { mapSqliteError } from './sqlite-errors.js'
 import { introspectSqlite } from './sqlite-introspect.js'
 import { acquireSqliteMigrationLock } from './sqlite-lock.js'
@@ -28,7 +29,7 @@ import { enterWal } from './sqlite-wal.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 
-/** At least the 5 s of behaviour.md: a writer waits this long for another one before BusyError. */
+/** At least 5 s (the README's promise): a writer waits this long for another one before BusyError. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 export interface SqliteOptions {
@@ -37,6 +38,8 @@ export interface SqliteOptions {
   readonly readonly?: boolean
   /** Create the file (and its directory) when missing; default true. False: a missing file is a UsageError. */
   readonly create?: boolean
+  /** The query log and slow-query threshold (query-log.ts). */
+  readonly queryLog?: QueryLogOptions
 }
 
 /**
@@ -266,17 +269,28 @@ function decodeBool(value: unknown): boolean | null {
 /** The SQLite side of the dialect seam. */
 export class SqliteAuraDialect implements AuraDialect {
   readonly name = 'sqlite' as const
-  readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true }
+  readonly capabilities = {
+    advisoryLock: false,
+    fileBased: true,
+    singleWriter: true,
+    writableCte: false,
+  }
   readonly location: string
   readonly filePath: string | null
-  readonly kysely: SqliteAuraKysely
+  readonly driver: SqliteAuraDriver
+  readonly kysely: Kysely<any>
   readonly handle: Database.Database
 
   constructor(options: SqliteOptions) {
     this.handle = openSqliteFile(options)
     this.filePath = options.path === ':memory:' ? null : resolve(options.path)
     this.location = this.filePath ?? ':memory:'
-    this.kysely = new SqliteAuraKysely(this.handle, SQLITE_BUSY_TIMEOUT_MS)
+    this.driver = new SqliteAuraDriver(
+      this.handle,
+      SQLITE_BUSY_TIMEOUT_MS,
+      QueryObserver.create('sqlite', options.queryLog ?? {}),
+    )
+    this.kysely = this.driver.kysely
   }
 
   columnType(kind: ColumnKind): string {
@@ -310,10 +324,6 @@ export class SqliteAuraDialect implements AuraDialect {
     if (kind === 'timestamp') return decodeTimestamp
     if (kind === 'bool') return decodeBool
     return null
-  }
-
-  executeNow(db: Kysely<any>, query: CompiledQuery): QueryResult<Record<string, unknown>> | undefined {
-    return this.kysely.executeNow(db, query)
   }
 
   /**

@@ -1,23 +1,22 @@
 import type { Database, Statement } from 'better-sqlite3'
 import {
-  Command,
   CompiledQuery,
-  ControlledTransaction,
   Kysely,
-  SingleConnectionProvider,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
-  type Compilable,
-  type ConnectionProvider,
-  type ControlledTransactionBuilder,
   type DatabaseConnection,
-  type Dialect,
   type Driver,
-  type KyselyConfig,
-  type QueryId,
   type QueryResult,
 } from 'kysely'
+import {
+  kyselyOn,
+  runInTransaction,
+  type AuraDriver,
+  type AuraTransaction,
+  type KyselyCompiler,
+} from '../driver.js'
+import type { QueryObserver } from '../query-log.js'
 
 /**
  * An async mutex whose waiters give up after `timeoutMs` with an error carrying SQLite's own
@@ -87,28 +86,44 @@ const BEGIN = CompiledQuery.raw('begin immediate')
 const COMMIT = CompiledQuery.raw('commit')
 const ROLLBACK = CompiledQuery.raw('rollback')
 
+/** The compiling parts of Kysely's SQLite dialect. */
+const sqliteCompiler: KyselyCompiler = {
+  createAdapter: () => new SqliteAdapter(),
+  createQueryCompiler: () => new SqliteQueryCompiler(),
+  createIntrospector: (db) => new SqliteIntrospector(db),
+}
+
 /**
- * Kysely driver over one better-sqlite3 handle.
+ * The driver of one better-sqlite3 handle: Aura Data's execution seam ({@link AuraDriver}), and
+ * Kysely's public `Driver` for {@link kysely}, the full Kysely instance of migrations and tools.
+ * Both sides take the same handle lock, so a transaction of one side holds off the other.
  *
- * It differs from Kysely's own SqliteDriver in two ways that matter:
+ * It differs from Kysely's own SqliteDriver in the ways that matter:
  * 1. Transactions start with `BEGIN IMMEDIATE`. A plain `BEGIN` is deferred: it takes the write
  *    lock only at the first write, and if another connection wrote meanwhile the upgrade fails
  *    with SQLITE_BUSY immediately, without waiting for the busy timeout. IMMEDIATE waits.
  * 2. Prepared statements are cached by SQL text. Preparing is most of the cost of a point query
  *    on SQLite; the repositories reuse the same SQL shapes over and over.
+ * 3. better-sqlite3 is synchronous, and the seam side runs a statement at once when nothing has
+ *    to be waited for: Kysely's executor (connection provider, runtime driver, about ten
+ *    promises) costs more than the point query it runs. The synchronous calls stay in here;
+ *    callers see promises.
  */
-export class SqliteAuraDriver implements Driver {
+export class SqliteAuraDriver implements Driver, AuraDriver {
   readonly #db: Database
-  readonly #connection: SqliteAuraConnection
+  readonly #statements: SqliteStatements
   readonly #handleLock = new AsyncMutex()
   readonly #fileLock: AsyncMutex | null
   readonly #timeoutMs: number
+  /** The releasers of the handle and file lock that the Kysely side holds. */
   #releaseHandle: (() => void) | undefined
   #releaseFile: (() => void) | undefined
+  /** A plain Kysely over this driver, for builder queries outside transactions and for migrations. */
+  readonly kysely: Kysely<any>
 
-  constructor(db: Database, timeoutMs: number) {
+  constructor(db: Database, timeoutMs: number, observer?: QueryObserver) {
     this.#db = db
-    this.#connection = new SqliteAuraConnection(db)
+    this.#statements = new SqliteStatements(db, observer)
     this.#timeoutMs = timeoutMs
     if (db.memory) this.#fileLock = null
     else {
@@ -116,44 +131,86 @@ export class SqliteAuraDriver implements Driver {
       if (!lock) fileWriteLocks.set(db.name, (lock = new AsyncMutex()))
       this.#fileLock = lock
     }
+    this.kysely = new Kysely<any>({ dialect: { ...sqliteCompiler, createDriver: () => this } })
   }
 
-  #destroyed = false
+  // ---- Aura Data's seam ------------------------------------------------------------------
+
+  /**
+   * Runs a statement outside any transaction: at once when the handle is free (no transaction
+   * of this handle is open, nothing is queued for it), else after the transaction that holds it.
+   */
+  execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#handleLock.held) return this.#executeQueued(query)
+    try {
+      return Promise.resolve(this.#statements.run<R>(query))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  async #executeQueued<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const release = await this.#handleLock.lock(this.#timeoutMs)
+    try {
+      return this.#statements.run<R>(query)
+    } finally {
+      release()
+    }
+  }
+
+  /**
+   * Takes the handle, then this process's write lock of the file, then BEGIN IMMEDIATE: at once
+   * when neither lock is taken, else in arrival order (each wait bounded by the busy timeout).
+   */
+  begin(): Promise<AuraTransaction> {
+    if (!this.#handleLock.held && !this.#fileLock?.held) {
+      try {
+        return Promise.resolve(this.#beginHolding(this.#handleLock.tryLock()!, this.#fileLock?.tryLock()))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    return this.#beginQueued()
+  }
+
+  async #beginQueued(): Promise<AuraTransaction> {
+    const releaseHandle = await this.#handleLock.lock(this.#timeoutMs)
+    let releaseFile: (() => void) | undefined
+    try {
+      releaseFile = await this.#fileLock?.lock(this.#timeoutMs)
+    } catch (error) {
+      releaseHandle()
+      throw error
+    }
+    return this.#beginHolding(releaseHandle, releaseFile)
+  }
+
+  #beginHolding(releaseHandle: () => void, releaseFile: (() => void) | undefined): AuraTransaction {
+    try {
+      this.#statements.run(BEGIN)
+    } catch (error) {
+      releaseFile?.()
+      releaseHandle()
+      throw error
+    }
+    return new SqliteTransaction(this.#db, this.#statements, releaseHandle, releaseFile)
+  }
+
+  transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
+    return runInTransaction(this, work)
+  }
+
+  // ---- Kysely's Driver, for `kysely` ------------------------------------------------------
 
   async init(): Promise<void> {}
-
-  /**
-   * Runs a query at once, synchronously, when the handle is free: no transaction of this handle
-   * is open and no query is queued for it. That is exactly the moment when acquiring the handle
-   * through Kysely would succeed without waiting, so the result is the same, minus the promise
-   * layers. Returns undefined when the caller must take the normal, queued path.
-   */
-  tryExecuteNow<R>(query: CompiledQuery): QueryResult<R> | undefined {
-    if (this.#destroyed || this.#handleLock.held || !this.#db.open) return undefined
-    return this.#connection.executeSync<R>(query)
-  }
-
-  /**
-   * Runs a query of the open transaction at once, synchronously, on the one connection. Only a
-   * transaction of this handle may call it (it holds the handle): its queries need none of the
-   * connection hand-over that Kysely's executor performs for each statement.
-   */
-  executeInTransaction<R>(query: CompiledQuery): QueryResult<R> {
-    return this.#connection.executeSync<R>(query)
-  }
 
   /** One handle, so one user at a time: a transaction keeps it until commit or rollback. */
   async acquireConnection(): Promise<DatabaseConnection> {
     this.#releaseHandle = await this.#handleLock.lock(this.#timeoutMs)
-    return this.#connection
+    return this.#statements
   }
 
   async releaseConnection(): Promise<void> {
-    this.releaseNow()
-  }
-
-  /** {@link releaseConnection}, synchronously. */
-  releaseNow(): void {
     const release = this.#releaseHandle
     this.#releaseHandle = undefined
     release?.()
@@ -170,36 +227,9 @@ export class SqliteAuraDriver implements Driver {
     this.#releaseFile = releaseFile
   }
 
-  /**
-   * Acquires the handle and starts a transaction at once, synchronously, when neither the handle
-   * nor this process's write lock of the file is taken: then {@link acquireConnection} and
-   * {@link beginTransaction} would not wait either. Returns the connection, held until
-   * {@link releaseNow}, or undefined when the caller must take the queued path.
-   */
-  tryBeginNow(): DatabaseConnection | undefined {
-    if (this.#destroyed || !this.#db.open || this.#handleLock.held || this.#fileLock?.held) return undefined
-    const releaseHandle = this.#handleLock.tryLock()!
-    const releaseFile = this.#fileLock?.tryLock()
-    try {
-      this.#connection.executeSync(BEGIN)
-    } catch (error) {
-      releaseFile?.()
-      releaseHandle()
-      throw error
-    }
-    this.#releaseHandle = releaseHandle
-    this.#releaseFile = releaseFile
-    return this.#connection
-  }
-
   async commitTransaction(): Promise<void> {
-    this.commitNow()
-  }
-
-  /** COMMIT, synchronously (the connection is the one of this handle). */
-  commitNow(): void {
     try {
-      this.#connection.executeSync(COMMIT)
+      this.#statements.run(COMMIT)
     } finally {
       // A failed COMMIT leaves the transaction open only when SQLite wants it retried; the
       // caller then rolls back, which releases the file lock below.
@@ -208,14 +238,9 @@ export class SqliteAuraDriver implements Driver {
   }
 
   async rollbackTransaction(): Promise<void> {
-    this.rollbackNow()
-  }
-
-  /** ROLLBACK, synchronously, unless SQLite already rolled back. */
-  rollbackNow(): void {
     try {
       // A failed COMMIT (or SQLITE_FULL, SQLITE_IOERR) may already have rolled back.
-      if (this.#db.inTransaction) this.#connection.executeSync(ROLLBACK)
+      if (this.#db.inTransaction) this.#statements.run(ROLLBACK)
     } finally {
       this.#releaseFileLock()
     }
@@ -240,20 +265,90 @@ export class SqliteAuraDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    this.#destroyed = true
     if (this.#db.open) this.#db.close()
+  }
+}
+
+/** A transaction of the seam: it holds the handle (and the file's write lock) until it ends. */
+class SqliteTransaction implements AuraTransaction {
+  readonly #db: Database
+  readonly #statements: SqliteStatements
+  #releaseHandle: (() => void) | undefined
+  #releaseFile: (() => void) | undefined
+  #kysely: Kysely<any> | undefined
+
+  constructor(
+    db: Database,
+    statements: SqliteStatements,
+    releaseHandle: () => void,
+    releaseFile: (() => void) | undefined,
+  ) {
+    this.#db = db
+    this.#statements = statements
+    this.#releaseHandle = releaseHandle
+    this.#releaseFile = releaseFile
+  }
+
+  /** Runs at once: the transaction holds the handle, there is nothing to wait for. */
+  execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (!this.#releaseHandle) return Promise.reject(new Error('The transaction has already ended'))
+    try {
+      return Promise.resolve(this.#statements.run<R>(query))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  get kysely(): Kysely<any> {
+    return (this.#kysely ??= kyselyOn(sqliteCompiler, this))
+  }
+
+  async commit(): Promise<void> {
+    if (!this.#releaseHandle) throw new Error('The transaction has already ended')
+    try {
+      this.#statements.run(COMMIT)
+    } catch (error) {
+      // A failed COMMIT leaves the transaction open only when SQLite wants it retried: then
+      // the caller rolls back, which ends it. Otherwise SQLite already rolled back.
+      if (!this.#db.inTransaction) this.#end()
+      throw error
+    }
+    this.#end()
+  }
+
+  async rollback(): Promise<void> {
+    if (!this.#releaseHandle) return
+    try {
+      // A failed COMMIT (or SQLITE_FULL, SQLITE_IOERR) may already have rolled back.
+      if (this.#db.inTransaction) this.#statements.run(ROLLBACK)
+    } finally {
+      this.#end()
+    }
+  }
+
+  /** Lets go of the file's write lock, then of the handle (the next user may be queued on either). */
+  #end(): void {
+    const releaseFile = this.#releaseFile
+    const releaseHandle = this.#releaseHandle
+    this.#releaseFile = undefined
+    this.#releaseHandle = undefined
+    releaseFile?.()
+    releaseHandle?.()
   }
 }
 
 /** Bounded so that ad-hoc query shapes cannot grow memory without limit. */
 const STATEMENT_CACHE_SIZE = 500
 
-class SqliteAuraConnection implements DatabaseConnection {
+/** The statements of one handle, prepared once per SQL text; also the Kysely side's connection. */
+class SqliteStatements implements DatabaseConnection {
   readonly #db: Database
   readonly #statements = new Map<string, Statement>()
+  readonly #observer: QueryObserver | undefined
 
-  constructor(db: Database) {
+  constructor(db: Database, observer?: QueryObserver) {
     this.#db = db
+    this.#observer = observer
   }
 
   #prepare(sql: string): Statement {
@@ -269,11 +364,21 @@ class SqliteAuraConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    return this.executeSync<R>(compiledQuery)
+    return this.run<R>(compiledQuery)
   }
 
-  /** better-sqlite3 is synchronous: the whole query runs here. */
-  executeSync<R>(compiledQuery: CompiledQuery): QueryResult<R> {
+  /**
+   * better-sqlite3 is synchronous: the whole statement runs here. Every path (the driver's
+   * statements, transaction control, the Kysely side's) ends here, so this is where the query
+   * log times statements.
+   */
+  run<R>(compiledQuery: CompiledQuery): QueryResult<R> {
+    return this.#observer
+      ? this.#observer.observeSync(compiledQuery, () => this.#run<R>(compiledQuery))
+      : this.#run<R>(compiledQuery)
+  }
+
+  #run<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const stmt = this.#prepare(compiledQuery.sql)
     const parameters = compiledQuery.parameters as unknown[]
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] }
@@ -284,175 +389,5 @@ class SqliteAuraConnection implements DatabaseConnection {
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('Streaming is not used by Aura Data on SQLite')
-  }
-}
-
-/** Kysely dialect that plugs {@link SqliteAuraDriver} in beside Kysely's own SQLite compiler. */
-export class SqliteAuraKyselyDialect implements Dialect {
-  /** The driver Kysely created from this dialect (Kysely creates exactly one, in its constructor). */
-  driver: SqliteAuraDriver | undefined
-
-  constructor(
-    readonly db: Database,
-    readonly timeoutMs: number,
-  ) {}
-  createDriver(): Driver {
-    this.driver = new SqliteAuraDriver(this.db, this.timeoutMs)
-    return this.driver
-  }
-  createQueryCompiler() {
-    return new SqliteQueryCompiler()
-  }
-  createAdapter() {
-    return new SqliteAdapter()
-  }
-  createIntrospector(db: Kysely<any>) {
-    return new SqliteIntrospector(db)
-  }
-}
-
-/**
- * The Kysely instance of a SQLite database. A compiled query executed on it outside any
- * transaction skips Kysely's executor (connection provider, runtime driver, result plugins:
- * about ten promises) when the handle is free, and runs synchronously on the driver; otherwise
- * it takes Kysely's normal path and waits for the handle. Transactions are Kysely's own.
- *
- * @example
- * const kysely = new SqliteAuraKysely(handle, 5_000)
- * const { rows } = await kysely.executeQuery(CompiledQuery.raw('select 1 as one'))
- */
-export class SqliteAuraKysely extends Kysely<any> {
-  readonly #driver: SqliteAuraDriver
-  /** The transactions {@link startTransaction} handed out: they hold the handle until they end. */
-  readonly #transactions = new WeakSet<Kysely<any>>()
-
-  readonly #config: KyselyConfig
-  readonly #dialect: SqliteAuraKyselyDialect
-
-  constructor(db: Database, timeoutMs: number) {
-    const dialect = new SqliteAuraKyselyDialect(db, timeoutMs)
-    const config = { dialect }
-    super(config)
-    this.#config = config
-    this.#dialect = dialect
-    this.#driver = dialect.driver!
-  }
-
-  /**
-   * Kysely's controlled transaction, whose compiled queries run directly on the handle it holds
-   * (see {@link SqliteAuraDriver.executeInTransaction}) instead of through Kysely's executor:
-   * a unit of work runs dozens of statements, and each one would otherwise cost about ten
-   * promises for a query that better-sqlite3 runs synchronously. Builder queries keep Kysely's
-   * path. Only `execute()` of the returned builder has the direct path; the unit of work sets no
-   * isolation level.
-   *
-   * When nothing has to be waited for, the transaction also begins, commits and rolls back
-   * directly (see {@link directTransaction}).
-   */
-  override startTransaction(): ControlledTransactionBuilder<any> {
-    const builder = super.startTransaction()
-    const start = builder.execute.bind(builder)
-    const driver = this.#driver
-    builder.execute = async () => {
-      const connection = driver.tryBeginNow()
-      const trx = connection ? this.directTransaction(connection) : await start()
-      const viaKysely = trx.executeQuery.bind(trx)
-      trx.executeQuery = (<R>(query: CompiledQuery<R> | Compilable<R>, queryId?: QueryId) => {
-        if (!('sql' in query) || trx.isCommitted || trx.isRolledBack) return viaKysely(query, queryId)
-        try {
-          return Promise.resolve(driver.executeInTransaction<R>(query))
-        } catch (error) {
-          return Promise.reject(error)
-        }
-      }) as typeof trx.executeQuery
-      this.#transactions.add(trx)
-      return trx
-    }
-    return builder
-  }
-
-  /**
-   * Kysely's controlled transaction over a connection {@link SqliteAuraDriver.tryBeginNow} has
-   * already taken and begun. Kysely's own start, commit and rollback hand the connection over
-   * through deferred promises and a per-transaction mutex: about 10 µs per transaction, twice
-   * a raw BEGIN IMMEDIATE + COMMIT. Here the transaction state object is this method's, so
-   * commit and rollback run synchronously on the driver and set it themselves; Kysely's
-   * executor reads the same state, so statements after the end are refused as usual. While a
-   * builder query of the transaction is still running, commit and rollback take Kysely's own
-   * path, which waits for it. (Kysely's aborted-transaction handling concerns PostgreSQL only.)
-   *
-   * The ControlledTransaction constructor's properties are Kysely internals, not its public API:
-   * package.json pins Kysely to the exact version this was written and tested against, and a
-   * Kysely upgrade must re-run the suite (every SQLite transaction goes through here).
-   */
-  private directTransaction(connection: DatabaseConnection): ControlledTransaction<any> {
-    const driver = this.#driver
-    const state: { status: 'active' | 'committed' | 'rolled back' | 'aborted' } = { status: 'active' }
-    const single = new SingleConnectionProvider(connection)
-    let running = 0
-    const provider: ConnectionProvider = {
-      async provideConnection(consumer) {
-        running++
-        try {
-          return await single.provideConnection(consumer)
-        } finally {
-          running--
-        }
-      },
-    }
-    const release = () => driver.releaseNow()
-    const trx = new ControlledTransaction<any>({
-      config: this.#config,
-      dialect: this.#dialect,
-      driver,
-      executor: this.getExecutor().withConnectionProvider(provider),
-      connection: { connection, release },
-      transactionState: state,
-    })
-    const commitViaKysely = trx.commit.bind(trx)
-    const rollbackViaKysely = trx.rollback.bind(trx)
-    trx.commit = () =>
-      new Command(async () => {
-        if (state.status !== 'active' || running > 0) return commitViaKysely().execute()
-        // A failed COMMIT keeps the connection, as on Kysely's path: the caller rolls back.
-        driver.commitNow()
-        state.status = 'committed'
-        release()
-      })
-    trx.rollback = () =>
-      new Command(async () => {
-        if (state.status !== 'active' || running > 0) return rollbackViaKysely().execute()
-        try {
-          driver.rollbackNow()
-        } finally {
-          state.status = 'rolled back'
-          release()
-        }
-      })
-    return trx
-  }
-
-  /**
-   * Runs a compiled query synchronously when that is what Kysely would do anyway, minus its
-   * promises: on a still-open transaction of this instance (it holds the handle), or on this
-   * instance while the handle is free. Returns undefined when the caller must take Kysely's path.
-   */
-  executeNow<R>(db: Kysely<any>, query: CompiledQuery): QueryResult<R> | undefined {
-    if (db === this) return this.#driver.tryExecuteNow<R>(query)
-    if (!this.#transactions.has(db)) return undefined
-    const trx = db as ControlledTransaction<any>
-    if (trx.isCommitted || trx.isRolledBack) return undefined
-    return this.#driver.executeInTransaction<R>(query)
-  }
-
-  override async executeQuery<R>(
-    query: CompiledQuery<R> | Compilable<R>,
-    queryId?: QueryId,
-  ): Promise<QueryResult<R>> {
-    if ('sql' in query) {
-      const result = this.#driver.tryExecuteNow<R>(query)
-      if (result) return result
-    }
-    return super.executeQuery(query, queryId)
   }
 }

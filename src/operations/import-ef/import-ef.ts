@@ -139,7 +139,7 @@ function hashSource(file: string): SourceFiles {
 }
 
 /**
- * Imports the database of the .NET Aura Video Studio app (an EF Core `aura.db`, legacy-ef.md)
+ * Imports the database of the .NET Aura Video Studio app (an EF Core `aura.db`, docs/importing.md)
  * into `db`, a migrated database that is empty (or, with `merge`, holds data already).
  *
  * 1. Hashes the legacy file (and its `-wal`/`-shm`), then reads a private copy of it: the file

@@ -1,6 +1,6 @@
 /**
  * The 13 tables of the .NET app's `aura.db` that Aura Data models, with every column they have
- * after the app's 8 EF Core migrations (legacy-ef.md), and the Aura Data table each goes to.
+ * after the app's 8 EF Core migrations (docs/importing.md), and the Aura Data table each goes to.
  * The importer refuses a file where one of these is missing a column, or has a column not
  * listed here: its values would have nowhere to go.
  */

@@ -1,0 +1,137 @@
+import {
+  Kysely,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+} from 'kysely'
+import type { AuraDataError } from '../errors.js'
+import type { SchemaSnapshot } from './dialect.js'
+
+/** A row as the driver returns it: snake_case columns, driver values. */
+export type DriverRow = Record<string, unknown>
+
+/**
+ * Where Aura Data runs its compiled statements: the database (each statement on its own) or one
+ * open transaction. Kysely only compiles them; executing is this seam's, per dialect in
+ * `src/dialect/<name>/<name>-driver.ts`.
+ */
+export interface AuraConnection {
+  /** Runs one compiled statement: its rows, and for a write the number of rows it affected. */
+  execute<R = DriverRow>(query: CompiledQuery): Promise<QueryResult<R>>
+}
+
+/** An open transaction of an {@link AuraDriver}: every statement on one connection, until commit or rollback. */
+export interface AuraTransaction extends AuraConnection {
+  /**
+   * A Kysely whose builder queries (`.execute()`) run in this transaction, for code that builds
+   * and runs a query in one go. Made on first use: most transactions never need it.
+   */
+  readonly kysely: Kysely<any>
+  /**
+   * Commits. When the database refuses (disk full, serialization failure, an earlier statement
+   * failed), the error is thrown and the transaction must still be rolled back.
+   */
+  commit(): Promise<void>
+  /** Rolls back, and lets go of the connection even when the rollback itself fails. */
+  rollback(): Promise<void>
+}
+
+/** The execution side of a dialect: statements on the database, and transactions. */
+export interface AuraDriver extends AuraConnection {
+  /** Starts a transaction (SQLite: BEGIN IMMEDIATE, after this process's other writers). */
+  begin(): Promise<AuraTransaction>
+  /** Runs `work` in a transaction: commit when it returns, roll back when it throws. */
+  transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T>
+}
+
+/** Driver errors as Aura Data's typed errors. */
+export interface ErrorMapper {
+  /**
+   * Any error as an AuraDataError: a driver error mapped by its code (never by message), an
+   * AuraDataError as it is, anything else a DatabaseError (`toAuraDataError` in src/errors.ts).
+   */
+  mapError(error: unknown): AuraDataError
+  /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */
+  isRetryable(error: unknown): boolean
+}
+
+/** Reads the live schema. */
+export interface Introspector {
+  /** Whether a table of this name exists (in the current schema on PostgreSQL). */
+  hasTable(name: string): Promise<boolean>
+  introspect(): Promise<SchemaSnapshot>
+}
+
+/** `begin`, `work`, then commit, or roll back when `work` (or the commit) throws. */
+export async function runInTransaction<T>(
+  driver: Pick<AuraDriver, 'begin'>,
+  work: (tx: AuraTransaction) => Promise<T>,
+): Promise<T> {
+  const tx = await driver.begin()
+  let result: T
+  try {
+    result = await work(tx)
+    await tx.commit()
+  } catch (error) {
+    // As Kysely's own `transaction()`: a failed COMMIT is rolled back too, which releases the
+    // connection (a COMMIT that SQLite refused leaves the transaction open).
+    await tx.rollback()
+    throw error
+  }
+  return result
+}
+
+/** The compiling parts of a Kysely dialect: adapter, query compiler, introspector. */
+export type KyselyCompiler = Omit<Dialect, 'createDriver'>
+
+/** The connections the Kyselys of {@link kyselyOn} run on. */
+const connections = new WeakMap<Kysely<any>, AuraConnection>()
+
+/**
+ * A Kysely (the given dialect's compiler) whose every query runs on `connection`, through
+ * Kysely's public `Driver` interface. Transactions are the connection's business: a
+ * transaction started on this Kysely is refused.
+ */
+export function kyselyOn(compiler: KyselyCompiler, connection: AuraConnection): Kysely<any> {
+  const adapter: DatabaseConnection = {
+    executeQuery: (query) => connection.execute(query),
+    // eslint-disable-next-line require-yield
+    async *streamQuery() {
+      throw new Error('Streaming is not used by Aura Data')
+    },
+  }
+  const refuse = async () => {
+    throw new Error('A transaction cannot be started inside an Aura Data transaction')
+  }
+  const driver: Driver = {
+    async init() {},
+    async acquireConnection() {
+      return adapter
+    },
+    async releaseConnection() {},
+    beginTransaction: refuse,
+    commitTransaction: refuse,
+    rollbackTransaction: refuse,
+    async destroy() {},
+  }
+  const kysely = new Kysely<any>({
+    dialect: {
+      createDriver: () => driver,
+      createAdapter: () => compiler.createAdapter(),
+      createQueryCompiler: () => compiler.createQueryCompiler(),
+      createIntrospector: (db) => compiler.createIntrospector(db),
+    },
+  })
+  connections.set(kysely, connection)
+  return kysely
+}
+
+/**
+ * The seam connection a Kysely of {@link kyselyOn} runs its queries on (a transaction's);
+ * undefined for any other Kysely.
+ */
+export function connectionOf(kysely: Kysely<any>): AuraConnection | undefined {
+  return connections.get(kysely)
+}

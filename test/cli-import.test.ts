@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  BIN,
+  expectOneLineError,
+  PACKAGE_MIGRATIONS,
+  ROOT,
+  runCli,
+  runCliJson,
+  withDatabase,
+} from './cli-helpers.js'
+import { dialects, type TestDatabase } from './dialects.js'
+import { buildLegacyDatabase, legacyHashes } from './legacy-fixture.js'
+
+const exec = promisify(execFile)
+const KEY = { AURA_SECRET_KEY: randomBytes(32).toString('base64') }
+
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: aura-db import ef`, () => {
+    let target: TestDatabase
+    let legacy: string
+
+    beforeEach(async () => {
+      target = await d.create()
+      legacy = join(target.dir, 'legacy-aura.db')
+      buildLegacyDatabase(legacy)
+      expect((await runCli(['--db', target.url, 'migrate'])).code).toBe(0)
+    })
+    afterEach(async () => {
+      await target?.drop()
+    })
+
+    it('--dry-run prints the full report and writes nothing; the import then writes every row; again: refused', async () => {
+      const before = legacyHashes(legacy)
+      const dry = await runCliJson(['--db', target.url, 'import', 'ef', legacy, '--dry-run'], KEY)
+      expect(dry.code).toBe(0)
+      expect(dry.json).toMatchObject({ ok: true, dryRun: true, auditEntryId: null })
+      expect(dry.json.notImported).toEqual([
+        { table: 'MediaItems', rows: 2 },
+        { table: 'QueuedJobs', rows: 1 },
+      ])
+      expect(
+        await withDatabase(target.url, PACKAGE_MIGRATIONS, (db) =>
+          db.projectStates.count({}, { includeDeleted: true }),
+        ),
+      ).toBe(0)
+
+      const human = await runCli(['--db', target.url, 'import', 'ef', legacy], KEY)
+      expect(human.code).toBe(0)
+      expect(human.stdout).toContain('ProjectStates')
+      expect(human.stdout).toContain('MediaItems (2 rows)')
+      expect(human.stdout).toContain('Imported in one transaction')
+      // Not a terminal: no progress line.
+      expect(human.stderr).toBe('')
+      expect(
+        await withDatabase(target.url, PACKAGE_MIGRATIONS, (db) =>
+          db.projectStates.count({}, { includeDeleted: true }),
+        ),
+      ).toBe(3)
+      expect((await runCli(['--db', target.url, 'verify'])).code).toBe(0)
+
+      const again = await runCli(['--db', target.url, 'import', 'ef', legacy], KEY)
+      expect(again.code).toBe(1)
+      expect(expectOneLineError(again.stderr).join(' ')).toContain('--merge')
+      const merged = await runCliJson(['--db', target.url, 'import', 'ef', legacy, '--merge'], KEY)
+      expect(merged.code).toBe(0)
+      expect(merged.json.tables.every((t: { imported: number }) => t.imported === 0)).toBe(true)
+      expect(legacyHashes(legacy)).toEqual(before)
+    })
+
+    it('without a secret key: refused with a clear error, nothing written', async () => {
+      const result = await runCli(['--db', target.url, 'import', 'ef', legacy])
+      expect(result.code).toBe(1)
+      expect(expectOneLineError(result.stderr).join(' ')).toContain('AURA_SECRET_KEY')
+      expect(
+        await withDatabase(target.url, PACKAGE_MIGRATIONS, (db) =>
+          db.projectStates.count({}, { includeDeleted: true }),
+        ),
+      ).toBe(0)
+    })
+
+    it.skipIf(d.name !== 'sqlite' || !existsSync('/usr/bin/script'))(
+      'shows a progress line on a terminal',
+      async () => {
+        // script(1) runs the command on a pseudo-terminal, so stderr is a TTY.
+        const command = [process.execPath, BIN, '--db', target.url, 'import', 'ef', legacy]
+          .map((a) => `'${a}'`)
+          .join(' ')
+        const { stdout } = await exec('script', ['-qec', command, '/dev/null'], {
+          cwd: ROOT,
+          env: { ...process.env, ...KEY, NO_COLOR: '1' },
+        })
+        expect(stdout).toContain('Importing: ')
+        expect(stdout).toContain('Imported in one transaction')
+      },
+    )
+  })
+}
