@@ -131,6 +131,26 @@ describe('aura-db check and add: the definitions against the migrations', () => 
     expect(readdirSync(dir).length).toBe(count)
   })
 
+  it('add and remove never write into node_modules: the shipped migrations stay as they are', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'aura-installed-'))
+    const shipped = join(root, 'node_modules', 'aura-data', 'migrations')
+    cpSync(PACKAGE_MIGRATIONS, shipped, { recursive: true })
+    dirs.push(join(root, 'x'))
+    const before = readdirSync(shipped)
+    for (const args of [['add', 'Mine', '--empty'], ['add', 'Mine'], ['remove']]) {
+      const result = await runCli([
+        '--db',
+        `sqlite:${join(root, 'app.db')}`,
+        '--migrations-dir',
+        shipped,
+        ...args,
+      ])
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr).toMatch(/inside node_modules/)
+    }
+    expect(readdirSync(shipped)).toEqual(before)
+  })
+
   it('deleting the generated CatchUpProjectStates and running add again writes the committed file byte for byte', async () => {
     const dir = migrationsCopy([CATCH_UP])
     dirs.push(dir)

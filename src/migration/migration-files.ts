@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { usage } from '../errors.js'
+import { join, resolve, sep } from 'node:path'
+import { usage, UsageError } from '../errors.js'
 import { discoverMigrations } from './migration-source.js'
 import { migrationTemplate } from './migration-template.js'
 
@@ -10,6 +10,20 @@ const MIGRATION_NAME = /^(?:[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)$/
 /** Refuses a migration name that is neither PascalCase nor snake_case (UsageError). */
 export function assertMigrationName(name: string): void {
   if (!MIGRATION_NAME.test(name)) throw usage.badMigrationName(name)
+}
+
+/**
+ * Refuses to write into (or delete from) a migrations directory inside `node_modules`: that is
+ * an installed package's shipped history, replaced by every install and shared by every
+ * application using it, so a migration written there would be lost or would drift.
+ */
+export function assertOwnMigrationsDir(dir: string): void {
+  if (resolve(dir).split(sep).includes('node_modules')) {
+    throw new UsageError(
+      `Refusing to change ${resolve(dir)}: it is inside node_modules, the migrations an installed package ships. ` +
+        'Point --migrations-dir (or AURA_MIGRATIONS_DIR) at a directory of your own project.',
+    )
+  }
 }
 
 /** A `yyyyMMddHHmmss` stamp in UTC. */
@@ -32,6 +46,7 @@ export function addMigration(
   source: (name: string) => string = migrationTemplate,
 ): string {
   assertMigrationName(name)
+  assertOwnMigrationsDir(dir)
   const root = resolve(dir)
   mkdirSync(root, { recursive: true })
   let stamp = timestamp(now)

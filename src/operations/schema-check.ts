@@ -2,7 +2,7 @@ import { basename } from 'node:path'
 import type { TableDef } from '../schema/define.js'
 import { allTables } from '../schema/index.js'
 import { generateMigration, type Renames } from '../migration/generate.js'
-import { addMigration, assertMigrationName } from '../migration/migration-files.js'
+import { addMigration, assertMigrationName, assertOwnMigrationsDir } from '../migration/migration-files.js'
 import { discoverMigrations, type MigrationFile } from '../migration/migration-source.js'
 import {
   compareModels,
@@ -50,6 +50,7 @@ export async function addGeneratedMigration(
   options: { before?: readonly MigrationFile[]; tables?: readonly TableDef[]; now?: Date } = {},
 ): Promise<AddedMigration> {
   assertMigrationName(name)
+  assertOwnMigrationsDir(dir)
   const tables = options.tables ?? allTables
   const files = [...(options.before ?? []), ...discoverMigrations(dir)]
   const [after, before] = await Promise.all([modelOfDefinitions(tables), modelOfMigrations(files)])
