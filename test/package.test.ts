@@ -1,6 +1,7 @@
 /**
  * The package as a user gets it: `npm pack`, installed from the tarball into an empty project
- * (ONE install, shared by every check below: better-sqlite3 may have to build), then used from
+ * (ONE install, shared by every check below: better-sqlite3 may have to build, which takes
+ * minutes on a loaded machine), then used from
  * ESM, CommonJS and TypeScript, with no TypeScript loader installed.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
@@ -60,7 +61,7 @@ beforeAll(async () => {
     { cwd: project },
   )
   pkg = join(project, 'node_modules', 'aura-data')
-}, 600_000)
+}, 1_200_000)
 
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true })
