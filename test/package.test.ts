@@ -5,7 +5,7 @@
  * ESM, CommonJS and TypeScript, with no TypeScript loader installed.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -169,6 +169,7 @@ describe('the packed tarball', () => {
   })
 
   it('names `npm i -D tsx` when an application authors a TypeScript migration without tsx', () => {
+    mkdirSync(join(project, 'own-migrations'))
     expect(cli(['--migrations-dir', 'own-migrations', 'add', 'AddTags']).status).toBe(0)
     const migrate = cli([
       '--json',
