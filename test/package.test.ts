@@ -1,10 +1,11 @@
 /**
  * The package as a user gets it: `npm pack`, installed from the tarball into an empty project
- * (ONE install, shared by every check below: better-sqlite3 may have to build), then used from
+ * (ONE install, shared by every check below: better-sqlite3 may have to build, which takes
+ * minutes on a loaded machine), then used from
  * ESM, CommonJS and TypeScript, with no TypeScript loader installed.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -60,7 +61,7 @@ beforeAll(async () => {
     { cwd: project },
   )
   pkg = join(project, 'node_modules', 'aura-data')
-}, 600_000)
+}, 1_200_000)
 
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true })
@@ -168,6 +169,7 @@ describe('the packed tarball', () => {
   })
 
   it('names `npm i -D tsx` when an application authors a TypeScript migration without tsx', () => {
+    mkdirSync(join(project, 'own-migrations'))
     expect(cli(['--migrations-dir', 'own-migrations', 'add', 'AddTags']).status).toBe(0)
     const migrate = cli([
       '--json',
