@@ -97,7 +97,7 @@ for (const d of dialects) {
       await fails(['rollback'], 'AURA_USAGE', 2)
       expect((await succeeds(['migrate'])).results).toHaveLength(1)
 
-      const added = await succeeds(['add', 'AddTags'])
+      const added = await succeeds(['add', 'AddTags', '--empty'])
       expect(readdirSync(migrations)).toContain(`${added.name}.ts`)
       await fails(['add', 'not a name'], 'AURA_USAGE', 2)
       expect((await succeeds(['remove'])).removed).toBe(added.name)

@@ -6,7 +6,7 @@ import { copyMigrations } from './cli-helpers.js'
 import { dialects, type TestDatabase } from './dialects.js'
 
 /**
- * A migration that adds `project_states.tags`. On SQLite it does it the hard way, by SQLite's
+ * A migration that adds `project_states.labels`. On SQLite it does it the hard way, by SQLite's
  * table rebuild (new table, copy, drop, rename, indexes again), as a migration must for any
  * change ALTER TABLE cannot make: project_states is the parent of four tables whose foreign keys
  * cascade on delete, so the DROP would empty them if foreign keys were enforced during the step.
@@ -16,14 +16,14 @@ const REBUILD = `import type { Kysely, sql as SqlTag } from 'kysely'
 export async function up(db: Kysely<any>, ctx: { dialect: 'sqlite' | 'postgres'; sql: typeof SqlTag }): Promise<void> {
   const { sql } = ctx
   if (ctx.dialect === 'postgres') {
-    await sql\`alter table project_states add column tags text not null default ''\`.execute(db)
+    await sql\`alter table project_states add column labels text not null default ''\`.execute(db)
     return
   }
   const table = await sql<{ sql: string }>\`select sql from sqlite_schema where type = 'table' and name = 'project_states'\`.execute(db)
   const indexes = await sql<{ sql: string }>\`select sql from sqlite_schema where type = 'index' and tbl_name = 'project_states' and sql is not null\`.execute(db)
   const create = table.rows[0]!.sql
     .replace(/^create table "?project_states"?/i, 'create table "project_states_new"')
-    .replace('(', "(\\"tags\\" text not null default '', ")
+    .replace('(', "(\\"labels\\" text not null default '', ")
   await sql.raw(create).execute(db)
   await sql\`insert into project_states_new select '', * from project_states\`.execute(db)
   await sql\`drop table project_states\`.execute(db)
@@ -32,7 +32,7 @@ export async function up(db: Kysely<any>, ctx: { dialect: 'sqlite' | 'postgres';
 }
 
 export async function down(db: Kysely<any>, ctx: { sql: typeof SqlTag }): Promise<void> {
-  await ctx.sql\`alter table project_states drop column tags\`.execute(db)
+  await ctx.sql\`alter table project_states drop column labels\`.execute(db)
 }
 `
 
@@ -70,13 +70,21 @@ for (const d of dialects) {
     })
 
     it('a rebuild of a parent table keeps every child row, and the foreign keys still cascade', async () => {
-      writeFileSync(join(dir, '20990101000000_AddProjectTags.ts'), REBUILD)
+      writeFileSync(join(dir, '20990101000000_AddProjectLabels.ts'), REBUILD)
       const run = await db.migrator.migrate()
       expect(run.error).toBeUndefined()
       expect(await db.sceneStates.count()).toBe(12)
       expect(await db.renderCheckpoints.count()).toBe(3)
       const report = await verifyDatabase(db)
-      expect(report.checks.filter((c) => !c.ok)).toEqual([])
+      // Integrity and foreign keys hold; verify does name the column this hand-written migration
+      // added without a definition (the data API would not know it).
+      expect(report.checks.filter((c) => !c.ok)).toEqual([
+        {
+          name: 'definitions match migrations',
+          ok: false,
+          detail: 'project_states.labels: column exists after the migrations but is not defined',
+        },
+      ])
 
       // The children still refer to the rebuilt table: a purge takes them along.
       const [first] = await db.projectStates.find({ title: 'Project 0' })

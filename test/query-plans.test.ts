@@ -167,6 +167,8 @@ for (const d of dialects) {
           'ix_project_states_status',
           'ix_project_states_status_updated_at',
           'ix_project_states_live_status_updated_at_id',
+          // CatchUpProjectStates' (status, category): status leads it, so it serves the count too.
+          'ix_project_states_status_category',
         ],
         false,
       )
