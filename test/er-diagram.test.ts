@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mermaid from 'mermaid'
-import { chromium, type Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { allTables } from '../src/index.js'
 import { ROOT } from './cli-helpers.js'
-import { browserAvailable, CHROMIUM } from './studio-helpers.js'
+import { useChromium } from './studio-helpers.js'
 
 /** The areas docs/er-diagram.md is split into (issue 13), in order, then the whole schema. */
 const AREAS = {
@@ -91,21 +90,8 @@ describe('docs/er-diagram.md: one diagram per area, then the whole schema', () =
   })
 })
 
-const hasBrowser = browserAvailable()
-let browser: Browser | undefined
-
-beforeAll(async () => {
-  if (!hasBrowser) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const chromiumBrowser = useChromium()
+const hasBrowser = chromiumBrowser.available
 
 interface Rendered {
   readonly width: number
@@ -117,7 +103,7 @@ interface Rendered {
 
 describe.skipIf(!hasBrowser)('docs/er-diagram.md drawn by Mermaid in Chromium', () => {
   it(`draws every area at most ${MAX_AREA_WIDTH} px wide; in no diagram a line behind a table it does not join`, async () => {
-    const page = await browser!.newPage()
+    const page = await chromiumBrowser.browser().newPage()
     try {
       await page.setContent('<!doctype html><html><body></body></html>')
       await page.addScriptTag({ path: join(ROOT, 'node_modules/mermaid/dist/mermaid.min.js') })

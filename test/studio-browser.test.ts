@@ -1,37 +1,23 @@
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 import {
-  browserAvailable,
-  CHROMIUM,
   fillStudioData,
   SCRIPT_TITLE,
   startStudioCli,
   testSecretKey,
   type RunningStudio,
   type StudioData,
+  useChromium,
 } from './studio-helpers.js'
 
 /** Where to save screenshots of the main pages (set by hand to look at them; unset in CI). */
 const SCREENSHOTS = process.env.AURA_STUDIO_SCREENSHOTS
 
-const hasBrowser = browserAvailable()
-let browser: Browser | undefined
-
-beforeAll(async () => {
-  if (!hasBrowser) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const chromiumBrowser = useChromium()
+const hasBrowser = chromiumBrowser.available
 
 for (const d of dialects) {
   describe.skipIf(!d.available || !hasBrowser)(`${d.name}: studio in Chromium`, () => {
@@ -55,7 +41,7 @@ for (const d of dialects) {
         '--dir',
         join(handle.target.dir, 'backups'),
       ])
-      const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } })
+      const context = await chromiumBrowser.browser().newContext({ viewport: { width: 1280, height: 900 } })
       page = await context.newPage()
       page.on('console', (message) => {
         if (message.type() === 'error') problems.push(message.text())

@@ -2,6 +2,8 @@ import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { chromium, type Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 import type { AuraDatabase } from '../src/index.js'
 import { startCli } from './cli-helpers.js'
 
@@ -21,6 +23,27 @@ export function browserAvailable(): boolean {
     `\n${bar}\n!! ${message}: THE STUDIO BROWSER TESTS ARE SKIPPED.\n!! apt-get install chromium\n${bar}\n`,
   )
   return false
+}
+
+/**
+ * One headless Chromium for a test file: launched before its tests and closed after them, when
+ * {@link browserAvailable}. `browser()` is only called by tests that are skipped without one.
+ */
+export function useChromium(): { readonly available: boolean; browser(): Browser } {
+  const available = browserAvailable()
+  let launched: Browser | undefined
+  beforeAll(async () => {
+    if (!available) return
+    launched = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking'],
+    })
+  })
+  afterAll(async () => {
+    await launched?.close()
+  })
+  return { available, browser: () => launched! }
 }
 
 /** A secret key for one test file: the test's handle and the studio process share it. */
