@@ -1,5 +1,5 @@
 import type { ColumnSpec, TableDef } from '../schema/define.js'
-import { quoteId } from '../dialect/sqlite/sqlite-model.js'
+import { quoteId } from '../dialect/sqlite/sqlite-introspect.js'
 import { UsageError } from '../errors.js'
 import {
   rawSql,

@@ -1,6 +1,33 @@
 import type { Database } from 'better-sqlite3'
 import type { IntrospectedTable, SchemaSnapshot } from '../dialect.js'
 
+/** Quotes an identifier for SQLite (pragmas take no parameters). */
+export function quoteId(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** The columns of `table` as `pragma table_info` reports them, physical type in upper case. */
+export function sqliteColumns(
+  db: Database,
+  table: string,
+): { name: string; type: string; notNull: boolean; defaultValue: string | null; primaryKey: boolean }[] {
+  const rows = db.prepare(`pragma table_info(${quoteId(table)})`).all() as {
+    name: string
+    type: string
+    notnull: number
+    dflt_value: string | null
+    pk: number
+  }[]
+  return rows.map((col) => ({
+    name: col.name,
+    type: col.type.toUpperCase(),
+    // SQLite reports an INTEGER PRIMARY KEY as nullable; it is a rowid alias and never NULL.
+    notNull: col.notnull === 1 || col.pk > 0,
+    defaultValue: col.dflt_value,
+    primaryKey: col.pk > 0,
+  }))
+}
+
 /** Reads the live schema of a SQLite database from `sqlite_schema` and the table pragmas. */
 export function introspectSqlite(db: Database): SchemaSnapshot {
   const tables = db
@@ -22,23 +49,8 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
   return {
     tables: tables.map(({ name, sql }): IntrospectedTable => {
       const role = roles.get(name)
-      const quoted = `"${name.replace(/"/g, '""')}"`
-      const columns = (
-        db.prepare(`pragma table_info(${quoted})`).all() as {
-          name: string
-          type: string
-          notnull: number
-          dflt_value: string | null
-          pk: number
-        }[]
-      ).map((col) => ({
-        name: col.name,
-        type: col.type.toUpperCase(),
-        // SQLite reports an INTEGER PRIMARY KEY as nullable; it is a rowid alias and never NULL.
-        nullable: col.notnull === 0 && col.pk === 0,
-        defaultValue: col.dflt_value,
-        primaryKey: col.pk > 0,
-      }))
+      const quoted = quoteId(name)
+      const columns = sqliteColumns(db, name).map(({ notNull, ...col }) => ({ ...col, nullable: !notNull }))
       const indexes = (
         db.prepare(`pragma index_list(${quoted})`).all() as { name: string; unique: number; origin: string }[]
       )
@@ -47,9 +59,9 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
         .map((ix) => ({
           name: ix.name,
           unique: ix.unique === 1,
-          columns: (
-            db.prepare(`pragma index_info("${ix.name.replace(/"/g, '""')}")`).all() as { name: string }[]
-          ).map((c) => c.name),
+          columns: (db.prepare(`pragma index_info(${quoteId(ix.name)})`).all() as { name: string }[]).map(
+            (c) => c.name,
+          ),
         }))
         .sort((a, b) => a.name.localeCompare(b.name))
       const fkRows = db.prepare(`pragma foreign_key_list(${quoted})`).all() as {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
+import { quoteId, sqliteColumns } from './sqlite-introspect.js'
 import type { ModelIndex, ModelTable, SchemaModel } from '../../migration/schema-model.js'
 
 /** Reads the model of every ordinary table (not FTS5 virtual/shadow tables, not the engine's bookkeeping). */
@@ -22,21 +23,7 @@ export function readSqliteModel(db: Database.Database, ignore: readonly string[]
     if (row.type !== 'table' || row.name.startsWith('sqlite_') || special.has(row.name)) continue
     if (ignore.includes(row.name)) continue
     const quoted = quoteId(row.name)
-    const columns = (
-      db.prepare(`pragma table_info(${quoted})`).all() as {
-        name: string
-        type: string
-        notnull: number
-        dflt_value: string | null
-        pk: number
-      }[]
-    ).map((col) => ({
-      name: col.name,
-      type: col.type.toUpperCase(),
-      notNull: col.notnull === 1 || col.pk > 0,
-      defaultValue: col.dflt_value,
-      primaryKey: col.pk > 0,
-    }))
+    const columns = sqliteColumns(db, row.name)
     const indexes = (
       db.prepare(`pragma index_list(${quoted})`).all() as {
         name: string
@@ -96,10 +83,6 @@ export function readSqliteModel(db: Database.Database, ignore: readonly string[]
     })
   }
   return { tables }
-}
-
-export function quoteId(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
 }
 
 /** The WHERE of a stored CREATE INDEX, spelled so that `"is_deleted" = 0` and `is_deleted = 0` compare equal. */
