@@ -11,9 +11,15 @@ import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.j
 import { MigrationError, usage } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
+import type { TableDef } from './schema/define.js'
 import type { ActionApplier } from './repository/action-logs-repository.js'
 import type { ValueCipher } from './repository/configurations-repository.js'
-import { createRepositories, type Repositories } from './repository/repositories.js'
+import {
+  createRepositories,
+  registerTables,
+  type Repositories,
+  type TableRepository,
+} from './repository/repositories.js'
 import {
   DatabaseSession,
   insideTransaction,
@@ -57,6 +63,13 @@ export interface OpenDatabaseOptions extends QueryLogOptions {
   readonly secretKeyFile?: string
   /** PostgreSQL: pool size, connection and statement timeouts, application name. No effect on SQLite. */
   readonly postgres?: PostgresPoolOptions
+  /**
+   * The application's table definitions: extensions of built-in tables (`extendTable`), which
+   * the built-in repositories then read, write, validate, filter and audit with the new
+   * fields, and tables of its own (`defineTable`), served by {@link AuraDatabase.table}. Their
+   * columns come from the application's own migrations (docs/migrations.md).
+   */
+  readonly tables?: readonly TableDef[]
 }
 
 // The repositories are assigned in the constructor; the interface gives them their types.
@@ -78,6 +91,9 @@ export class AuraDatabase {
   readonly #cipher: ValueCipher | null
   /** Undo/redo appliers of the app's own action types (`db.actionLogs.registerApplier`). */
   readonly #appliers = new Map<string, ActionApplier>()
+  /** The application's registered definitions, by table name. */
+  readonly #tables: ReadonlyMap<string, TableDef>
+  readonly #table: <T extends TableDef>(definition: T) => TableRepository<T>
   #closed = false
   #ready: Promise<void> | null = null
 
@@ -89,12 +105,30 @@ export class AuraDatabase {
     this.dialect = dialect
     this.#cipher = cipher === undefined ? loadSecretCipher(options) : cipher
     this.defaultActor = options.actor ?? null
+    this.#tables = registerTables(options.tables)
     this.migrator = new Migrator(
       dialect,
       options.migrationsDir ? { migrationsDir: options.migrationsDir } : {},
     )
     const session = new DatabaseSession(dialect, this.#cache, this.defaultActor, () => this.ready())
-    Object.assign(this, createRepositories(session, this.#repositoryOptions()))
+    const { table, ...repositories } = createRepositories(session, this.#repositoryOptions())
+    Object.assign(this, repositories)
+    this.#table = table
+  }
+
+  /**
+   * The repository of a table of the application's own, registered with
+   * `openDatabase({ tables })`: the generic operations with validation, audit, and row version
+   * and soft delete (`restore`, `purge`) as its features say. Each call runs in its own
+   * transaction; `uow.table(definition)` shares a unit's. An unregistered table is a UsageError.
+   *
+   * @example
+   * const notes = db.table(clientNotesTable)
+   * await notes.add({ projectId: project.id, body: 'Call back on Monday' })
+   */
+  table<T extends TableDef>(definition: T): TableRepository<T> {
+    this.assertOpen()
+    return this.#table(definition)
   }
 
   /**
@@ -166,7 +200,7 @@ export class AuraDatabase {
   }
 
   #repositoryOptions() {
-    return { cipher: this.#cipher, appliers: this.#appliers }
+    return { cipher: this.#cipher, appliers: this.#appliers, tables: this.#tables }
   }
 
   /**
@@ -241,7 +275,9 @@ export class AuraDatabase {
  * await db.close()
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
-  // The key is checked before anything is opened: a bad key leaves no connection behind.
+  // The key and the definitions are checked before anything is opened: a bad one leaves no
+  // connection behind.
+  registerTables(options.tables)
   const cipher = loadSecretCipher(options)
   const dialect = createDialect(options.url ?? defaultDatabaseUrl(), {
     create: options.readOnly ? false : (options.create ?? true),

@@ -88,7 +88,7 @@ export {
   type MigratorOptions,
 } from './migration/migrator.js'
 export type { MigrationFile } from './migration/migration-source.js'
-export type { Repositories } from './repository/repositories.js'
+export type { Repositories, TableRepository } from './repository/repositories.js'
 export {
   ReadRepository,
   Repository,

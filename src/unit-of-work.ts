@@ -7,7 +7,9 @@ import {
   REPOSITORY_NAMES,
   type Repositories,
   type RepositoryOptions,
+  type TableRepository,
 } from './repository/repositories.js'
+import type { TableDef } from './schema/define.js'
 import type { TrackActionsOptions } from './repository/action-logs-repository.js'
 import {
   txContextOf,
@@ -96,7 +98,15 @@ export class UnitOfWork {
   }
 
   /** @internal The unit's repositories, built on first use (see the getters below the class). */
-  readonly [REPOSITORIES]: Repositories
+  readonly [REPOSITORIES]: LazyRepositories
+
+  /**
+   * The repository of a table of the application's own (see `AuraDatabase.table`), in this
+   * unit's transaction.
+   */
+  table<T extends TableDef>(definition: T): TableRepository<T> {
+    return this[REPOSITORIES].table(definition)
+  }
 
   /** @internal Starts the transaction (BEGIN IMMEDIATE on SQLite) and returns the unit. */
   static async begin(

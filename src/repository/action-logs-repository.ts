@@ -15,7 +15,7 @@ import {
   type SceneStatePayload,
 } from '../domain/undo-actions.js'
 import { ConcurrencyError, ValidationError } from '../errors.js'
-import { actionLogsTable, type ActionLog } from '../schema/action-logs.js'
+import { type ActionLog, type ActionLogsTable } from '../schema/action-logs.js'
 import type { TableDef } from '../schema/define.js'
 import { projectStatesTable } from '../schema/project-states.js'
 import { sceneStatesTable } from '../schema/scene-states.js'
@@ -83,8 +83,9 @@ type Direction = 'undo' | 'redo'
  *   but not undone or redone by the library: that is a ValidationError, nothing changes.
  * - Actions whose `expiresAt` has passed are neither undone nor redone; `expire()` marks them.
  */
-export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
+export class ActionLogsRepository extends Repository<ActionLogsTable> {
   constructor(
+    table: ActionLogsTable,
     session: Session,
     private readonly deps: {
       readonly projects: ProjectStatesRepository
@@ -92,7 +93,7 @@ export class ActionLogsRepository extends Repository<typeof actionLogsTable> {
       readonly appliers: Map<string, ActionApplier>
     },
   ) {
-    super(actionLogsTable, session)
+    super(table, session)
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js'
-import { auditEntriesTable, type AuditEntry } from '../schema/audit-entries.js'
+import { type AuditEntry, type AuditEntriesTable } from '../schema/audit-entries.js'
 import { ReadRepository } from './repository.js'
 import type { Session } from './session.js'
 
@@ -7,9 +7,9 @@ import type { Session } from './session.js'
  * The audit trail, read-only: entries are written by the library in the transaction of the
  * change they record, and never edited.
  */
-export class AuditEntriesRepository extends ReadRepository<typeof auditEntriesTable> {
-  constructor(session: Session) {
-    super(auditEntriesTable, session)
+export class AuditEntriesRepository extends ReadRepository<AuditEntriesTable> {
+  constructor(table: AuditEntriesTable, session: Session) {
+    super(table, session)
   }
 
   /** The history of one row, oldest first. */

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { exactJson } from '../domain/exact-json.js'
 import type { SecretKeyInput } from '../domain/secrets.js'
 import { ConcurrencyError, NotFoundError, secretErrors, usage, ValidationError } from '../errors.js'
-import { configurationsTable, type Configuration } from '../schema/configurations.js'
+import { type Configuration, type ConfigurationsTable } from '../schema/configurations.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
 import { DatabaseSession, type Row, type Session, type TxContext } from './session.js'
@@ -98,12 +98,13 @@ function parseValue(entry: Configuration): ConfigValue {
  * plaintext by reads, and written to the audit trail as "[redacted]". Deleting a setting
  * deactivates it; setting it again reactivates it.
  */
-export class ConfigurationsRepository extends Repository<typeof configurationsTable> {
+export class ConfigurationsRepository extends Repository<ConfigurationsTable> {
   constructor(
+    table: ConfigurationsTable,
     session: Session,
     private readonly cipher: ValueCipher | null,
   ) {
-    super(configurationsTable, session)
+    super(table, session)
   }
 
   /** The active setting, or null. */

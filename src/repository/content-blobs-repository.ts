@@ -3,7 +3,7 @@ import { contentHash, utf8Size, verifyContent } from '../domain/content-hash.js'
 import { VERSION_HASH_COLUMNS } from '../domain/blob-references.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { InsertOf, UpdateOf } from '../schema/define.js'
-import { contentBlobsTable, type ContentBlob } from '../schema/content-blobs.js'
+import { type ContentBlob, type ContentBlobsTable } from '../schema/content-blobs.js'
 import { Repository } from './repository.js'
 import { txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey } from './validation.js'
@@ -34,9 +34,9 @@ const STORE_ATTEMPTS = 5
  *   rows that point at the blob (see `src/domain/blob-references.ts`). Callers cannot set it.
  * - Blobs are immutable: `update` is refused. `add` checks the key is the content's hash.
  */
-export class ContentBlobsRepository extends Repository<typeof contentBlobsTable> {
-  constructor(session: Session) {
-    super(contentBlobsTable, session)
+export class ContentBlobsRepository extends Repository<ContentBlobsTable> {
+  constructor(table: ContentBlobsTable, session: Session) {
+    super(table, session)
   }
 
   /** The rows of a query of `tx`. */
@@ -66,17 +66,17 @@ export class ContentBlobsRepository extends Repository<typeof contentBlobsTable>
    * size; `referenceCount` is ignored (a new blob has no references until a version
    * points at it).
    */
-  override async add(entity: InsertOf<typeof contentBlobsTable>): Promise<ContentBlob> {
-    return super.add(checkBlob(entity))
+  override async add(entity: InsertOf<ContentBlobsTable>): Promise<ContentBlob> {
+    return super.add(checkBlob(this.table, entity))
   }
 
   /** Inserts several blobs in one transaction; each is checked like in {@link add}. */
-  override async addRange(entities: readonly InsertOf<typeof contentBlobsTable>[]): Promise<ContentBlob[]> {
-    return super.addRange(entities.map(checkBlob))
+  override async addRange(entities: readonly InsertOf<ContentBlobsTable>[]): Promise<ContentBlob[]> {
+    return super.addRange(entities.map((entity) => checkBlob(this.table, entity)))
   }
 
   /** Refused: content blobs are immutable (a changed content is a different blob). */
-  override async update(_entity: UpdateOf<typeof contentBlobsTable>): Promise<ContentBlob> {
+  override async update(_entity: UpdateOf<ContentBlobsTable>): Promise<ContentBlob> {
     throw new ValidationError('content_blobs are immutable: store the changed content as a new blob')
   }
 
@@ -182,9 +182,12 @@ export class ContentBlobsRepository extends Repository<typeof contentBlobsTable>
   }
 }
 
-function checkBlob(entity: InsertOf<typeof contentBlobsTable>): InsertOf<typeof contentBlobsTable> {
-  const values = validateInsert(contentBlobsTable, entity) as InsertOf<typeof contentBlobsTable>
-  const key = validateKey(contentBlobsTable, values.contentHash)
+function checkBlob(
+  table: ContentBlobsTable,
+  entity: InsertOf<ContentBlobsTable>,
+): InsertOf<ContentBlobsTable> {
+  const values = validateInsert(table, entity) as InsertOf<ContentBlobsTable>
+  const key = validateKey(table, values.contentHash)
   if (key !== contentHash(values.content)) {
     throw new ValidationError(
       'content_blobs.contentHash must be the lower-case hex SHA-256 of the UTF-8 bytes of content',
@@ -195,5 +198,5 @@ function checkBlob(entity: InsertOf<typeof contentBlobsTable>): InsertOf<typeof 
     throw new ValidationError('content_blobs.sizeBytes must be the UTF-8 byte count of content', 'sizeBytes')
   }
   const { referenceCount: _ignored, ...rest } = values
-  return rest as InsertOf<typeof contentBlobsTable>
+  return rest as InsertOf<ContentBlobsTable>
 }

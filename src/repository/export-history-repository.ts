@@ -1,6 +1,11 @@
 import { sql } from 'kysely'
 import { NotFoundError, ValidationError } from '../errors.js'
-import { EXPORT_STATUSES, exportHistoryTable, type ExportHistoryEntry } from '../schema/export-history.js'
+import {
+  EXPORT_STATUSES,
+  exportHistoryTable,
+  type ExportHistoryEntry,
+  type ExportHistoryTable,
+} from '../schema/export-history.js'
 import { buildConditions, checkQuery } from './filter.js'
 import { Repository } from './repository.js'
 import type { Session, TxContext } from './session.js'
@@ -70,9 +75,9 @@ const ERROR_MESSAGE_MAX = exportHistoryTable.columns.errorMessage.maxLength ?? 1
  * await db.exportHistory.progress(job.id, 40)
  * await db.exportHistory.complete(job.id, { fileSize: 52_428_800, durationSeconds: 120 })
  */
-export class ExportHistoryRepository extends Repository<typeof exportHistoryTable> {
-  constructor(session: Session) {
-    super(exportHistoryTable, session)
+export class ExportHistoryRepository extends Repository<ExportHistoryTable> {
+  constructor(table: ExportHistoryTable, session: Session) {
+    super(table, session)
   }
 
   /** Records a new job, `Queued` at 0 %. */

@@ -4,12 +4,12 @@ import { lockLiveProject } from '../domain/project-lock.js'
 import { projectUpdateAction, trackEdit } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import type { AssetState } from '../schema/asset-states.js'
-import { projectStatesTable, type ProjectState } from '../schema/project-states.js'
+import { type ProjectState, type ProjectStatesTable } from '../schema/project-states.js'
 import type { RenderCheckpoint } from '../schema/render-checkpoints.js'
 import type { SceneState } from '../schema/scene-states.js'
 import type { Repository } from './repository.js'
 import { SoftDeleteRepository } from './repository.js'
-import type { Row, TxContext } from './session.js'
+import type { Row, Session, TxContext } from './session.js'
 import { checkQuery } from './filter.js'
 import { validateInsert, validateKey, validateUpdate } from './validation.js'
 
@@ -39,16 +39,17 @@ const COPIED_LATER_FIELDS = ['category', 'tags', 'templateId', 'thumbnailPath'] 
 const CHILD_TABLES = ['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'] as const
 
 /** The repository of `project_states`, with the specialised queries of the original design. */
-export class ProjectStatesRepository extends SoftDeleteRepository<typeof projectStatesTable> {
+export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesTable> {
   constructor(
-    session: ConstructorParameters<typeof SoftDeleteRepository<typeof projectStatesTable>>[1],
+    table: ProjectStatesTable,
+    session: Session,
     private readonly children: {
       scenes: Repository<any, SceneState>
       assets: Repository<any, AssetState>
       checkpoints: Repository<any, RenderCheckpoint>
     },
   ) {
-    super(projectStatesTable, session)
+    super(table, session)
   }
 
   /** The project with scenes by index, assets, and checkpoints newest first; null when absent or deleted. */

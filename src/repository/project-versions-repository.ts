@@ -8,7 +8,7 @@ import { IntegrityError, NotFoundError, ValidationError } from '../errors.js'
 import type { ContentBlob } from '../schema/content-blobs.js'
 import { camelToSnake } from '../schema/define.js'
 import type { ProjectState } from '../schema/project-states.js'
-import { projectVersionsTable, type ProjectVersion } from '../schema/project-versions.js'
+import { type ProjectVersion, type ProjectVersionsTable } from '../schema/project-versions.js'
 import type { SceneState } from '../schema/scene-states.js'
 import type { ContentBlobsRepository } from './content-blobs-repository.js'
 import type { ProjectStatesRepository } from './project-states-repository.js'
@@ -108,8 +108,9 @@ export interface PruneAutosavesOptions {
  * Note: `restore(id)` with one argument is the generic undelete of a soft-deleted version;
  * `restore(projectId, versionId)` restores the project to that version.
  */
-export class ProjectVersionsRepository extends SoftDeleteRepository<typeof projectVersionsTable> {
+export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersionsTable> {
   constructor(
+    table: ProjectVersionsTable,
     session: Session,
     private readonly deps: {
       readonly blobs: ContentBlobsRepository
@@ -117,7 +118,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<typeof proje
       readonly projects: ProjectStatesRepository
     },
   ) {
-    super(projectVersionsTable, session)
+    super(table, session)
   }
 
   /**

@@ -1,6 +1,6 @@
 import { exactJson } from '../domain/exact-json.js'
 import { ValidationError } from '../errors.js'
-import { renderCheckpointsTable, type RenderCheckpoint } from '../schema/render-checkpoints.js'
+import { type RenderCheckpoint, type RenderCheckpointsTable } from '../schema/render-checkpoints.js'
 import { Repository } from './repository.js'
 import type { Session } from './session.js'
 import { validateInsert, validateKey } from './validation.js'
@@ -15,9 +15,9 @@ export interface CheckpointProgress {
 }
 
 /** The repository of `render_checkpoints`: resumable render progress per project and stage. */
-export class RenderCheckpointsRepository extends Repository<typeof renderCheckpointsTable> {
-  constructor(session: Session) {
-    super(renderCheckpointsTable, session)
+export class RenderCheckpointsRepository extends Repository<RenderCheckpointsTable> {
+  constructor(table: RenderCheckpointsTable, session: Session) {
+    super(table, session)
   }
 
   /**

@@ -1,6 +1,19 @@
-import { assetStatesTable } from '../schema/asset-states.js'
-import { systemConfigurationTable } from '../schema/system-configuration.js'
-import { userSetupsTable } from '../schema/user-setups.js'
+import { UsageError } from '../errors.js'
+import { actionLogsTable } from '../schema/action-logs.js'
+import { assetStatesTable, type AssetStatesTable } from '../schema/asset-states.js'
+import { auditEntriesTable } from '../schema/audit-entries.js'
+import { configurationsTable } from '../schema/configurations.js'
+import { contentBlobsTable } from '../schema/content-blobs.js'
+import { customTemplatesTable } from '../schema/custom-templates.js'
+import { extensionBase, type ColsOf, type TableDef } from '../schema/define.js'
+import { exportHistoryTable } from '../schema/export-history.js'
+import { projectStatesTable } from '../schema/project-states.js'
+import { projectVersionsTable } from '../schema/project-versions.js'
+import { renderCheckpointsTable } from '../schema/render-checkpoints.js'
+import { sceneStatesTable } from '../schema/scene-states.js'
+import { systemConfigurationTable, type SystemConfigurationTable } from '../schema/system-configuration.js'
+import { templatesTable } from '../schema/templates.js'
+import { userSetupsTable, type UserSetupsTable } from '../schema/user-setups.js'
 import { ActionLogsRepository, type ActionApplier } from './action-logs-repository.js'
 import { AuditEntriesRepository } from './audit-entries-repository.js'
 import { ConfigurationsRepository, type ValueCipher } from './configurations-repository.js'
@@ -9,7 +22,7 @@ import { ExportHistoryRepository } from './export-history-repository.js'
 import { ProjectStatesRepository } from './project-states-repository.js'
 import { ProjectVersionsRepository } from './project-versions-repository.js'
 import { RenderCheckpointsRepository } from './render-checkpoints-repository.js'
-import { Repository } from './repository.js'
+import { Repository, SoftDeleteRepository } from './repository.js'
 import { SceneStatesRepository } from './scene-states-repository.js'
 import type { Session } from './session.js'
 import { CustomTemplatesRepository, TemplatesRepository } from './templates-repository.js'
@@ -18,7 +31,7 @@ import { CustomTemplatesRepository, TemplatesRepository } from './templates-repo
 export interface Repositories {
   readonly projectStates: ProjectStatesRepository
   readonly sceneStates: SceneStatesRepository
-  readonly assetStates: Repository<typeof assetStatesTable>
+  readonly assetStates: Repository<AssetStatesTable>
   readonly renderCheckpoints: RenderCheckpointsRepository
   readonly projectVersions: ProjectVersionsRepository
   readonly contentBlobs: ContentBlobsRepository
@@ -26,8 +39,8 @@ export interface Repositories {
   readonly templates: TemplatesRepository
   readonly customTemplates: CustomTemplatesRepository
   readonly exportHistory: ExportHistoryRepository
-  readonly userSetups: Repository<typeof userSetupsTable>
-  readonly systemConfiguration: Repository<typeof systemConfigurationTable>
+  readonly userSetups: Repository<UserSetupsTable>
+  readonly systemConfiguration: Repository<SystemConfigurationTable>
   readonly actionLogs: ActionLogsRepository
   readonly auditEntries: AuditEntriesRepository
 }
@@ -37,7 +50,18 @@ export interface RepositoryOptions {
   readonly cipher: ValueCipher | null
   /** The undo/redo appliers registered on the database, by action type (shared by its units). */
   readonly appliers: Map<string, ActionApplier>
+  /**
+   * The definitions the application registered (`openDatabase({ tables })`), by table name:
+   * extensions of built-in tables, which their repositories use instead of the built-in
+   * definitions, and the application's own tables, served by {@link LazyRepositories.table}.
+   */
+  readonly tables: ReadonlyMap<string, TableDef>
 }
+
+/** The repository `table(def)` returns: with `restore` and `purge` when the table has soft delete. */
+export type TableRepository<T extends TableDef> = 'isDeleted' extends keyof ColsOf<T>
+  ? SoftDeleteRepository<T>
+  : Repository<T>
 
 /** The names of the {@link Repositories}. */
 export const REPOSITORY_NAMES = [
@@ -57,6 +81,97 @@ export const REPOSITORY_NAMES = [
   'auditEntries',
 ] as const satisfies readonly (keyof Repositories)[]
 
+/** The built-in definitions by table name. */
+const BUILT_IN_TABLES: ReadonlyMap<string, TableDef> = new Map(
+  [
+    projectStatesTable,
+    sceneStatesTable,
+    assetStatesTable,
+    renderCheckpointsTable,
+    projectVersionsTable,
+    contentBlobsTable,
+    configurationsTable,
+    templatesTable,
+    customTemplatesTable,
+    exportHistoryTable,
+    userSetupsTable,
+    systemConfigurationTable,
+    actionLogsTable,
+    auditEntriesTable,
+  ].map((table): [string, TableDef] => [table.name, table]),
+)
+
+/** The migration history's table: a definition of that name would let the repositories write it. */
+const RESERVED_TABLES = new Set(['aura_migrations'])
+
+/**
+ * Checks the definitions an application passes to `openDatabase({ tables })` and returns them
+ * by name. Each is an extension of a built-in table (made by `extendTable` from the built-in
+ * definition, so a look-alike cannot replace it) or a table of the application's own, under
+ * a name no built-in table has; one definition per name. A UsageError names the first offender.
+ */
+export function registerTables(tables: readonly TableDef[] | undefined): ReadonlyMap<string, TableDef> {
+  const registered = new Map<string, TableDef>()
+  if (tables === undefined) return registered
+  if (!Array.isArray(tables)) {
+    throw new UsageError('openDatabase: `tables` must be an array of table definitions.')
+  }
+  tables.forEach((table: unknown, i) => {
+    if (!isTableDef(table)) {
+      throw new UsageError(
+        `openDatabase: tables[${i}] is not a table definition; make it with defineTable or extendTable.`,
+      )
+    }
+    const { name } = table
+    if (registered.has(name)) {
+      throw new UsageError(
+        `openDatabase: the table ${name} is registered twice; pass one definition per table.`,
+      )
+    }
+    if (RESERVED_TABLES.has(name)) {
+      throw new UsageError(`openDatabase: ${name} is the migration history's table, not one to define.`)
+    }
+    const builtIn = BUILT_IN_TABLES.get(name)
+    if (builtIn && extensionBase(table) !== builtIn) {
+      throw new UsageError(
+        `openDatabase: ${name} is a built-in table; register an extension of its definition (extendTable(${BUILT_IN.get(name)}Table, { columns })) instead of a definition of your own.`,
+      )
+    }
+    registered.set(name, table)
+  })
+  return registered
+}
+
+function isTableDef(value: unknown): value is TableDef {
+  if (typeof value !== 'object' || value === null) return false
+  const table = value as Partial<TableDef>
+  return (
+    typeof table.name === 'string' &&
+    typeof table.primaryKey === 'string' &&
+    Array.isArray(table.fields) &&
+    typeof table.columns === 'object' &&
+    table.byColumn instanceof Map
+  )
+}
+
+/** The repository name of each built-in table. */
+const BUILT_IN: ReadonlyMap<string, keyof Repositories> = new Map([
+  [projectStatesTable.name, 'projectStates'],
+  [sceneStatesTable.name, 'sceneStates'],
+  [assetStatesTable.name, 'assetStates'],
+  [renderCheckpointsTable.name, 'renderCheckpoints'],
+  [projectVersionsTable.name, 'projectVersions'],
+  [contentBlobsTable.name, 'contentBlobs'],
+  [configurationsTable.name, 'configurations'],
+  [templatesTable.name, 'templates'],
+  [customTemplatesTable.name, 'customTemplates'],
+  [exportHistoryTable.name, 'exportHistory'],
+  [userSetupsTable.name, 'userSetups'],
+  [systemConfigurationTable.name, 'systemConfiguration'],
+  [actionLogsTable.name, 'actionLogs'],
+  [auditEntriesTable.name, 'auditEntries'],
+])
+
 /**
  * The repositories over one session, each built on first use. A unit of work has its own
  * session, so its own repositories, and most units use two or three of the fourteen: building
@@ -65,7 +180,7 @@ export const REPOSITORY_NAMES = [
 export class LazyRepositories implements Repositories {
   #projectStates?: ProjectStatesRepository
   #sceneStates?: SceneStatesRepository
-  #assetStates?: Repository<typeof assetStatesTable>
+  #assetStates?: Repository<AssetStatesTable>
   #renderCheckpoints?: RenderCheckpointsRepository
   #projectVersions?: ProjectVersionsRepository
   #contentBlobs?: ContentBlobsRepository
@@ -73,74 +188,145 @@ export class LazyRepositories implements Repositories {
   #templates?: TemplatesRepository
   #customTemplates?: CustomTemplatesRepository
   #exportHistory?: ExportHistoryRepository
-  #userSetups?: Repository<typeof userSetupsTable>
-  #systemConfiguration?: Repository<typeof systemConfigurationTable>
+  #userSetups?: Repository<UserSetupsTable>
+  #systemConfiguration?: Repository<SystemConfigurationTable>
   #actionLogs?: ActionLogsRepository
   #auditEntries?: AuditEntriesRepository
+  readonly #tables = new Map<TableDef, Repository<TableDef>>()
 
   constructor(
     private readonly session: Session,
     private readonly options: RepositoryOptions,
   ) {}
 
+  /**
+   * The definition of a built-in table this database uses: the application's registered
+   * extension, else the built-in one. (The cast states what the application declared in
+   * `AuraTableExtensions`; `openDatabase` checked that the registered one extends the built-in.)
+   */
+  #definition<T extends TableDef, R extends TableDef>(builtIn: T): R {
+    return (this.options.tables.get(builtIn.name) ?? builtIn) as TableDef as R
+  }
+
+  /**
+   * The generic repository of a table the application defined and registered with
+   * `openDatabase({ tables })`; one per table and session.
+   */
+  table<T extends TableDef>(definition: T): TableRepository<T> {
+    if (this.options.tables.get(definition.name) !== definition || BUILT_IN.has(definition.name)) {
+      throw new UsageError(
+        BUILT_IN.has(definition.name)
+          ? `${definition.name} is a built-in table: use its own repository (db.${BUILT_IN.get(definition.name)}).`
+          : `The table ${definition.name} is not registered: pass its definition to openDatabase({ tables }).`,
+      )
+    }
+    let repository = this.#tables.get(definition)
+    if (!repository) {
+      repository = definition.features.softDelete
+        ? new SoftDeleteRepository(definition as TableDef, this.session)
+        : new Repository(definition as TableDef, this.session)
+      this.#tables.set(definition, repository)
+    }
+    return repository as unknown as TableRepository<T>
+  }
+
   get projectStates(): ProjectStatesRepository {
-    return (this.#projectStates ??= new ProjectStatesRepository(this.session, {
-      scenes: this.sceneStates,
-      assets: this.assetStates,
-      checkpoints: this.renderCheckpoints,
-    }))
+    return (this.#projectStates ??= new ProjectStatesRepository(
+      this.#definition(projectStatesTable),
+      this.session,
+      {
+        scenes: this.sceneStates,
+        assets: this.assetStates,
+        checkpoints: this.renderCheckpoints,
+      },
+    ))
   }
   get sceneStates(): SceneStatesRepository {
-    return (this.#sceneStates ??= new SceneStatesRepository(this.session))
+    return (this.#sceneStates ??= new SceneStatesRepository(this.#definition(sceneStatesTable), this.session))
   }
-  get assetStates(): Repository<typeof assetStatesTable> {
-    return (this.#assetStates ??= new Repository(assetStatesTable, this.session))
+  get assetStates(): Repository<AssetStatesTable> {
+    return (this.#assetStates ??= new Repository(this.#definition(assetStatesTable), this.session))
   }
   get renderCheckpoints(): RenderCheckpointsRepository {
-    return (this.#renderCheckpoints ??= new RenderCheckpointsRepository(this.session))
+    return (this.#renderCheckpoints ??= new RenderCheckpointsRepository(
+      this.#definition(renderCheckpointsTable),
+      this.session,
+    ))
   }
   get projectVersions(): ProjectVersionsRepository {
-    return (this.#projectVersions ??= new ProjectVersionsRepository(this.session, {
-      blobs: this.contentBlobs,
-      scenes: this.sceneStates,
-      projects: this.projectStates,
-    }))
+    return (this.#projectVersions ??= new ProjectVersionsRepository(
+      this.#definition(projectVersionsTable),
+      this.session,
+      {
+        blobs: this.contentBlobs,
+        scenes: this.sceneStates,
+        projects: this.projectStates,
+      },
+    ))
   }
   get contentBlobs(): ContentBlobsRepository {
-    return (this.#contentBlobs ??= new ContentBlobsRepository(this.session))
+    return (this.#contentBlobs ??= new ContentBlobsRepository(
+      this.#definition(contentBlobsTable),
+      this.session,
+    ))
   }
   get configurations(): ConfigurationsRepository {
-    return (this.#configurations ??= new ConfigurationsRepository(this.session, this.options.cipher))
+    return (this.#configurations ??= new ConfigurationsRepository(
+      this.#definition(configurationsTable),
+      this.session,
+      this.options.cipher,
+    ))
   }
   get templates(): TemplatesRepository {
-    return (this.#templates ??= new TemplatesRepository(this.session))
+    return (this.#templates ??= new TemplatesRepository(this.#definition(templatesTable), this.session))
   }
   get customTemplates(): CustomTemplatesRepository {
-    return (this.#customTemplates ??= new CustomTemplatesRepository(this.session))
+    return (this.#customTemplates ??= new CustomTemplatesRepository(
+      this.#definition(customTemplatesTable),
+      this.session,
+    ))
   }
   get exportHistory(): ExportHistoryRepository {
-    return (this.#exportHistory ??= new ExportHistoryRepository(this.session))
+    return (this.#exportHistory ??= new ExportHistoryRepository(
+      this.#definition(exportHistoryTable),
+      this.session,
+    ))
   }
-  get userSetups(): Repository<typeof userSetupsTable> {
-    return (this.#userSetups ??= new Repository(userSetupsTable, this.session))
+  get userSetups(): Repository<UserSetupsTable> {
+    return (this.#userSetups ??= new Repository(this.#definition(userSetupsTable), this.session))
   }
-  get systemConfiguration(): Repository<typeof systemConfigurationTable> {
-    return (this.#systemConfiguration ??= new Repository(systemConfigurationTable, this.session))
+  get systemConfiguration(): Repository<SystemConfigurationTable> {
+    return (this.#systemConfiguration ??= new Repository(
+      this.#definition(systemConfigurationTable),
+      this.session,
+    ))
   }
   get actionLogs(): ActionLogsRepository {
-    return (this.#actionLogs ??= new ActionLogsRepository(this.session, {
+    return (this.#actionLogs ??= new ActionLogsRepository(this.#definition(actionLogsTable), this.session, {
       projects: this.projectStates,
       scenes: this.sceneStates,
       appliers: this.options.appliers,
     }))
   }
   get auditEntries(): AuditEntriesRepository {
-    return (this.#auditEntries ??= new AuditEntriesRepository(this.session))
+    return (this.#auditEntries ??= new AuditEntriesRepository(
+      this.#definition(auditEntriesTable),
+      this.session,
+    ))
   }
 }
 
-/** Builds all the repositories over one session, as a plain object (the database's). */
-export function createRepositories(session: Session, options: RepositoryOptions): Repositories {
+/**
+ * Builds all the repositories over one session, as a plain object (the database's), with
+ * `table` for the application's own tables.
+ */
+export function createRepositories(
+  session: Session,
+  options: RepositoryOptions,
+): Repositories & Pick<LazyRepositories, 'table'> {
   const lazy = new LazyRepositories(session, options)
-  return Object.fromEntries(REPOSITORY_NAMES.map((name) => [name, lazy[name]])) as unknown as Repositories
+  return {
+    ...(Object.fromEntries(REPOSITORY_NAMES.map((name) => [name, lazy[name]])) as unknown as Repositories),
+    table: (definition) => lazy.table(definition),
+  }
 }

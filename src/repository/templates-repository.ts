@@ -1,7 +1,11 @@
 import { ValidationError } from '../errors.js'
-import { customTemplatesTable, type CustomTemplate } from '../schema/custom-templates.js'
+import {
+  customTemplatesTable,
+  type CustomTemplate,
+  type CustomTemplatesTable,
+} from '../schema/custom-templates.js'
 import type { TableDef } from '../schema/define.js'
-import { templatesTable, type Template } from '../schema/templates.js'
+import { templatesTable, type Template, type TemplatesTable } from '../schema/templates.js'
 import { Repository, SoftDeleteRepository } from './repository.js'
 import type { Row, Session, TxContext } from './session.js'
 import { validateFieldValue, validateTextOperand } from './validation.js'
@@ -136,9 +140,9 @@ async function runSearch(
  * The repository of `templates` (system and community templates): the generic operations plus
  * `search`. Tags are stored canonical (each trimmed, joined by plain commas) whatever the input.
  */
-export class TemplatesRepository extends Repository<typeof templatesTable> {
-  constructor(session: Session) {
-    super(templatesTable, session)
+export class TemplatesRepository extends Repository<TemplatesTable> {
+  constructor(table: TemplatesTable, session: Session) {
+    super(table, session)
   }
 
   /**
@@ -177,9 +181,9 @@ export class TemplatesRepository extends Repository<typeof templatesTable> {
  * The repository of `custom_templates` (a user's own templates; soft delete): the generic
  * operations plus `search`. Tags are stored canonical, as for system templates.
  */
-export class CustomTemplatesRepository extends SoftDeleteRepository<typeof customTemplatesTable> {
-  constructor(session: Session) {
-    super(customTemplatesTable, session)
+export class CustomTemplatesRepository extends SoftDeleteRepository<CustomTemplatesTable> {
+  constructor(table: CustomTemplatesTable, session: Session) {
+    super(table, session)
   }
 
   /**

@@ -1,4 +1,13 @@
-import { c, defineTable, NEW_UUID, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  NOW,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 export const ACTION_STATUSES = ['Applied', 'Undone', 'Failed', 'Expired'] as const
 
@@ -46,6 +55,9 @@ export const actionLogsTable = defineTable({
   ],
 })
 
-export type ActionLog = EntityOf<typeof actionLogsTable>
-export type NewActionLog = InsertOf<typeof actionLogsTable>
-export type ActionLogUpdate = UpdateOf<typeof actionLogsTable>
+/** The definition of `action_logs` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type ActionLogsTable = ResolvedTable<'action_logs', typeof actionLogsTable>
+
+export type ActionLog = EntityOf<ActionLogsTable>
+export type NewActionLog = InsertOf<ActionLogsTable>
+export type ActionLogUpdate = UpdateOf<ActionLogsTable>

@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 export const ASSET_TYPES = ['Audio', 'Image', 'Video', 'Subtitle'] as const
 
@@ -20,6 +28,9 @@ export const assetStatesTable = defineTable({
   indexes: [['projectId'], ['projectId', 'assetType'], ['isTemporary']],
 })
 
-export type AssetState = EntityOf<typeof assetStatesTable>
-export type NewAssetState = InsertOf<typeof assetStatesTable>
-export type AssetStateUpdate = UpdateOf<typeof assetStatesTable>
+/** The definition of `asset_states` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type AssetStatesTable = ResolvedTable<'asset_states', typeof assetStatesTable>
+
+export type AssetState = EntityOf<AssetStatesTable>
+export type NewAssetState = InsertOf<AssetStatesTable>
+export type AssetStateUpdate = UpdateOf<AssetStatesTable>

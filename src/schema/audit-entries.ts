@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, type EntityOf, type InsertOf, type ResolvedTable, type UpdateOf } from './define.js'
 
 /** `import`: one entry per import of the .NET app's database (`table_name` `*`, `row_id` the file's SHA-256). */
 export const AUDIT_ACTIONS = ['insert', 'update', 'soft_delete', 'restore', 'purge', 'import'] as const
@@ -25,6 +25,9 @@ export const auditEntriesTable = defineTable({
   indexes: [['tableName', 'rowId'], ['occurredAt'], ['actor']],
 })
 
-export type AuditEntry = EntityOf<typeof auditEntriesTable>
-export type NewAuditEntry = InsertOf<typeof auditEntriesTable>
-export type AuditEntryUpdate = UpdateOf<typeof auditEntriesTable>
+/** The definition of `audit_entries` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type AuditEntriesTable = ResolvedTable<'audit_entries', typeof auditEntriesTable>
+
+export type AuditEntry = EntityOf<AuditEntriesTable>
+export type NewAuditEntry = InsertOf<AuditEntriesTable>
+export type AuditEntryUpdate = UpdateOf<AuditEntriesTable>

@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, type EntityOf, type InsertOf, type ResolvedTable, type UpdateOf } from './define.js'
 
 export const CONFIG_VALUE_TYPES = ['string', 'number', 'boolean', 'json', 'null'] as const
 
@@ -30,6 +30,9 @@ export const configurationsTable = defineTable({
   ],
 })
 
-export type Configuration = EntityOf<typeof configurationsTable>
-export type NewConfiguration = InsertOf<typeof configurationsTable>
-export type ConfigurationUpdate = UpdateOf<typeof configurationsTable>
+/** The definition of `configurations` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type ConfigurationsTable = ResolvedTable<'configurations', typeof configurationsTable>
+
+export type Configuration = EntityOf<ConfigurationsTable>
+export type NewConfiguration = InsertOf<ConfigurationsTable>
+export type ConfigurationUpdate = UpdateOf<ConfigurationsTable>

@@ -1,4 +1,12 @@
-import { c, defineTable, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NOW,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 export const CONTENT_TYPES = ['Brief', 'Plan', 'Voice', 'Render', 'Timeline', 'Asset'] as const
 
@@ -22,6 +30,9 @@ export const contentBlobsTable = defineTable({
   indexes: [['contentType'], ['lastReferencedAt'], ['referenceCount']],
 })
 
-export type ContentBlob = EntityOf<typeof contentBlobsTable>
-export type NewContentBlob = InsertOf<typeof contentBlobsTable>
-export type ContentBlobUpdate = UpdateOf<typeof contentBlobsTable>
+/** The definition of `content_blobs` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type ContentBlobsTable = ResolvedTable<'content_blobs', typeof contentBlobsTable>
+
+export type ContentBlob = EntityOf<ContentBlobsTable>
+export type NewContentBlob = InsertOf<ContentBlobsTable>
+export type ContentBlobUpdate = UpdateOf<ContentBlobsTable>

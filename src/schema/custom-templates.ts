@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 /** `custom_templates`: templates a user built. */
 export const customTemplatesTable = defineTable({
@@ -30,6 +38,9 @@ export const customTemplatesTable = defineTable({
   fullTextSearch: ['name', 'description'],
 })
 
-export type CustomTemplate = EntityOf<typeof customTemplatesTable>
-export type NewCustomTemplate = InsertOf<typeof customTemplatesTable>
-export type CustomTemplateUpdate = UpdateOf<typeof customTemplatesTable>
+/** The definition of `custom_templates` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type CustomTemplatesTable = ResolvedTable<'custom_templates', typeof customTemplatesTable>
+
+export type CustomTemplate = EntityOf<CustomTemplatesTable>
+export type NewCustomTemplate = InsertOf<CustomTemplatesTable>
+export type CustomTemplateUpdate = UpdateOf<CustomTemplatesTable>

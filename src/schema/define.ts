@@ -11,6 +11,8 @@
  * "How the engine works"); a generated migration holds literal schema-builder calls.
  */
 
+import { UsageError } from '../errors.js'
+
 /** The logical column types; each dialect maps them to its physical types (see docs/schema.md). */
 export type ColumnKind = 'uuid' | 'text' | 'json' | 'int' | 'bigint' | 'real' | 'bool' | 'timestamp'
 
@@ -251,30 +253,8 @@ export function defineTable<
   if (def.features.softDelete) Object.assign(all, softDeleteColumns)
   const columns: Record<string, ColumnSpec> = {}
   const byColumn = new Map<string, string>()
-  for (const [prop, col] of Object.entries(all)) {
-    const column = camelToSnake(prop)
-    columns[prop] = { ...col.spec, column }
-    byColumn.set(column, prop)
-  }
-  const physical = (name: string): string => {
-    const [prop, order] = name.split(' ') as [string, string | undefined]
-    const spec = columns[prop]
-    if (!spec) throw new Error(`Index of ${def.name} names ${prop}, which is not a column of the table.`)
-    return order ? `${spec.column} ${order}` : spec.column
-  }
-  const indexes = (def.indexes ?? []).map((input): IndexSpec => {
-    const spec = 'columns' in input ? input : { columns: input as readonly string[] }
-    const physicalColumns = spec.columns.map(physical)
-    const unique = 'unique' in spec && spec.unique === true
-    const live = 'live' in spec && spec.live === true
-    const generated = [
-      unique ? 'ux' : 'ix',
-      def.name,
-      ...(live ? ['live'] : []),
-      ...physicalColumns.map((col) => col.split(' ')[0]!),
-    ].join('_')
-    return { name: ('name' in spec && spec.name) || generated, columns: physicalColumns, unique, live }
-  })
+  addColumns(def.name, columns, byColumn, all)
+  const indexes = buildIndexes(def.name, columns, def.indexes ?? [])
   const checks = Object.entries(def.checks ?? {}).map(([name, expression]) => ({ name, expression }))
   return {
     name: def.name,
@@ -290,7 +270,149 @@ export function defineTable<
   }
 }
 
-type ColsOf<T> = T extends TableDef<infer C, string> ? C : never
+/**
+ * Adds the specs of `cols` to `columns` and `byColumn` under their snake_case names. Two
+ * properties with one physical name (`jobId` and `job_id`) would read and write the same
+ * column under two names: refused.
+ */
+function addColumns(
+  table: string,
+  columns: Record<string, ColumnSpec>,
+  byColumn: Map<string, string>,
+  cols: Columns,
+): void {
+  for (const [prop, col] of Object.entries(cols)) {
+    const column = camelToSnake(prop)
+    const clash = byColumn.get(column)
+    if (clash !== undefined) {
+      throw new UsageError(
+        `${table}: the fields ${clash} and ${prop} are both stored in the column ${column}; rename one of them.`,
+      )
+    }
+    columns[prop] = { ...col.spec, column }
+    byColumn.set(column, prop)
+  }
+}
+
+/** The finished indexes of a table whose columns are `columns`. */
+function buildIndexes(
+  table: string,
+  columns: Readonly<Record<string, ColumnSpec>>,
+  inputs: readonly IndexInput[],
+): IndexSpec[] {
+  const physical = (name: string): string => {
+    const [prop, order] = name.split(' ') as [string, string | undefined]
+    const spec = columns[prop]
+    if (!spec) throw new UsageError(`Index of ${table} names ${prop}, which is not a column of the table.`)
+    return order ? `${spec.column} ${order}` : spec.column
+  }
+  return inputs.map((input): IndexSpec => {
+    const spec = 'columns' in input ? input : { columns: input as readonly string[] }
+    const physicalColumns = spec.columns.map(physical)
+    const unique = 'unique' in spec && spec.unique === true
+    const live = 'live' in spec && spec.live === true
+    const generated = [
+      unique ? 'ux' : 'ix',
+      table,
+      ...(live ? ['live'] : []),
+      ...physicalColumns.map((col) => col.split(' ')[0]!),
+    ].join('_')
+    return { name: ('name' in spec && spec.name) || generated, columns: physicalColumns, unique, live }
+  })
+}
+
+/** Which definition each {@link extendTable} result extends (kept out of the definition's own fields). */
+const extended = new WeakMap<TableDef, TableDef>()
+
+/**
+ * The definition `table` was made from by {@link extendTable} (following extensions of
+ * extensions to the first one), or `table` itself when it is no extension.
+ */
+export function extensionBase(table: TableDef): TableDef {
+  let base = table
+  for (let next = extended.get(base); next; next = extended.get(base)) base = next
+  return base
+}
+
+/**
+ * The definition of a table an application extends with its own columns (added by its own
+ * migration), indexes and CHECKs: the same name, primary key and features as `base`, then the
+ * new columns after the base's. Register it with `openDatabase({ tables })` so the repositories
+ * read, write, validate, filter and audit the new fields; declare it in
+ * {@link AuraTableExtensions} so the entity types have them (docs/migrations.md, "Your
+ * application's own migrations and columns").
+ *
+ * The table already has rows when the column is added, so a new column must be nullable or
+ * have a default; it cannot be library-managed or an identity. A name the base already has,
+ * as a field or as a physical column, is refused.
+ *
+ * @example
+ * export const projectStates = extendTable(projectStatesTable, {
+ *   columns: { clientRef: c.text(100).nullable() },
+ *   indexes: [['clientRef']],
+ * })
+ */
+export function extendTable<B extends TableDef, X extends Columns>(
+  base: B,
+  extension: {
+    columns: X
+    indexes?: readonly IndexInput<(keyof ColsOf<B> | keyof X) & string>[]
+    /** Table-level CHECKs: name suffix → SQL expression. */
+    checks?: Readonly<Record<string, string>>
+  },
+): TableDef<ColsOf<B> & X, B['primaryKey']> {
+  const columns: Record<string, ColumnSpec> = { ...base.columns }
+  const byColumn = new Map<string, string>(base.byColumn)
+  for (const [prop, col] of Object.entries(extension.columns)) {
+    if (prop in columns) {
+      throw new UsageError(`${base.name} already has the field ${prop}; an extension adds new fields only.`)
+    }
+    const { spec } = col
+    if (spec.managed || spec.identity) {
+      throw new UsageError(
+        `${base.name}.${prop}: an extension column cannot be ${spec.identity ? 'an identity' : 'library-managed'}; only the built-in audit, row-version and soft-delete columns are.`,
+      )
+    }
+    if (!spec.nullable && !spec.hasDefault) {
+      throw new UsageError(
+        `${base.name}.${prop} must be nullable or have a default: the table already has rows, which the migration adding the column must fill with something.`,
+      )
+    }
+  }
+  addColumns(base.name, columns, byColumn, extension.columns)
+  const checks = [...base.checks]
+  for (const [name, expression] of Object.entries(extension.checks ?? {})) {
+    if (checks.some((check) => check.name === name)) {
+      throw new UsageError(`${base.name} already has the CHECK ${name}; give the extension's another name.`)
+    }
+    checks.push({ name, expression })
+  }
+  const indexes = [...base.indexes]
+  for (const index of buildIndexes(base.name, columns, extension.indexes ?? [])) {
+    if (indexes.some((other) => other.name === index.name)) {
+      throw new UsageError(`${base.name} already has the index ${index.name}.`)
+    }
+    indexes.push(index)
+  }
+  type Result = TableDef<ColsOf<B> & X, B['primaryKey']>
+  const table: Result = {
+    name: base.name,
+    primaryKey: base.primaryKey,
+    keyGeneration: base.keyGeneration,
+    features: base.features,
+    columns: columns as Result['columns'],
+    fields: Object.keys(columns) as Result['fields'],
+    byColumn: byColumn as Result['byColumn'],
+    indexes,
+    checks,
+    ...(base.fullTextSearch ? { fullTextSearch: base.fullTextSearch } : {}),
+  }
+  extended.set(table, base)
+  return table
+}
+
+/** The column builders of a definition. */
+export type ColsOf<T> = T extends TableDef<infer C, string> ? C : never
 type ValueOf<X> = X extends Col<infer T, infer N, boolean, boolean> ? (N extends true ? T | null : T) : never
 type IsOptional<X> =
   X extends Col<any, infer N, infer D, boolean>
@@ -329,3 +451,31 @@ export type UpdateOf<T> = {
   [K in keyof ColsOf<T> as IsManaged<ColsOf<T>[K]> extends true ? never : K]?: ValueOf<ColsOf<T>[K]>
 } & (T extends TableDef<any, infer PK> ? { [K in PK]: EntityOf<T>[K] } : never) &
   ('rowVersion' extends keyof ColsOf<T> ? { rowVersion: number } : unknown)
+
+/**
+ * The definitions an application registered in place of built-in ones, by table name, for the
+ * entity and repository types. Empty in the library; an application that extends a built-in
+ * table declares its definition here (module augmentation) and registers the same definition
+ * with `openDatabase({ tables })`, which makes the types and the runtime agree:
+ *
+ * ```ts
+ * declare module 'aura-data' {
+ *   interface AuraTableExtensions {
+ *     project_states: typeof projectStates
+ *   }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface AuraTableExtensions {}
+
+/**
+ * The definition of the built-in table `Name`: the application's extension declared in
+ * {@link AuraTableExtensions}, else `Base`. A declared type that is no extension of `Base`
+ * (it lacks a base column) is ignored.
+ */
+export type ResolvedTable<Name extends string, Base extends TableDef> = Name extends keyof AuraTableExtensions
+  ? AuraTableExtensions[Name] extends Base
+    ? AuraTableExtensions[Name]
+    : Base
+  : Base

@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 /** `Processing` is what the .NET app writes for a running export; `InProgress` is this library's. */
 export const EXPORT_STATUSES = [
@@ -41,6 +49,9 @@ export const exportHistoryTable = defineTable({
   ],
 })
 
-export type ExportHistoryEntry = EntityOf<typeof exportHistoryTable>
-export type NewExportHistoryEntry = InsertOf<typeof exportHistoryTable>
-export type ExportHistoryEntryUpdate = UpdateOf<typeof exportHistoryTable>
+/** The definition of `export_history` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type ExportHistoryTable = ResolvedTable<'export_history', typeof exportHistoryTable>
+
+export type ExportHistoryEntry = EntityOf<ExportHistoryTable>
+export type NewExportHistoryEntry = InsertOf<ExportHistoryTable>
+export type ExportHistoryEntryUpdate = UpdateOf<ExportHistoryTable>

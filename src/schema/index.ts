@@ -17,6 +17,10 @@ export {
   c,
   camelToSnake,
   defineTable,
+  extendTable,
+  type AuraTableExtensions,
+  type ColsOf,
+  type ResolvedTable,
   type ColumnKind,
   type CheckSpec,
   type ColumnSpec,
@@ -39,12 +43,14 @@ export {
   type NewProjectState,
   type ProjectState,
   type ProjectStateUpdate,
+  type ProjectStatesTable,
 } from './project-states.js'
 export {
   sceneStatesTable,
   type NewSceneState,
   type SceneState,
   type SceneStateUpdate,
+  type SceneStatesTable,
 } from './scene-states.js'
 export {
   ASSET_TYPES,
@@ -52,12 +58,14 @@ export {
   type AssetState,
   type AssetStateUpdate,
   type NewAssetState,
+  type AssetStatesTable,
 } from './asset-states.js'
 export {
   renderCheckpointsTable,
   type NewRenderCheckpoint,
   type RenderCheckpoint,
   type RenderCheckpointUpdate,
+  type RenderCheckpointsTable,
 } from './render-checkpoints.js'
 export {
   VERSION_TYPES,
@@ -65,6 +73,7 @@ export {
   type NewProjectVersion,
   type ProjectVersion,
   type ProjectVersionUpdate,
+  type ProjectVersionsTable,
 } from './project-versions.js'
 export {
   CONTENT_TYPES,
@@ -72,13 +81,21 @@ export {
   type ContentBlob,
   type ContentBlobUpdate,
   type NewContentBlob,
+  type ContentBlobsTable,
 } from './content-blobs.js'
-export { userSetupsTable, type NewUserSetup, type UserSetup, type UserSetupUpdate } from './user-setups.js'
+export {
+  userSetupsTable,
+  type NewUserSetup,
+  type UserSetup,
+  type UserSetupUpdate,
+  type UserSetupsTable,
+} from './user-setups.js'
 export {
   systemConfigurationTable,
   type NewSystemConfiguration,
   type SystemConfiguration,
   type SystemConfigurationUpdate,
+  type SystemConfigurationTable,
 } from './system-configuration.js'
 export {
   CONFIG_VALUE_TYPES,
@@ -86,13 +103,21 @@ export {
   type Configuration,
   type ConfigurationUpdate,
   type NewConfiguration,
+  type ConfigurationsTable,
 } from './configurations.js'
-export { templatesTable, type NewTemplate, type Template, type TemplateUpdate } from './templates.js'
+export {
+  templatesTable,
+  type NewTemplate,
+  type Template,
+  type TemplateUpdate,
+  type TemplatesTable,
+} from './templates.js'
 export {
   customTemplatesTable,
   type CustomTemplate,
   type CustomTemplateUpdate,
   type NewCustomTemplate,
+  type CustomTemplatesTable,
 } from './custom-templates.js'
 export {
   EXPORT_STATUSES,
@@ -100,6 +125,7 @@ export {
   type ExportHistoryEntry,
   type ExportHistoryEntryUpdate,
   type NewExportHistoryEntry,
+  type ExportHistoryTable,
 } from './export-history.js'
 export {
   ACTION_STATUSES,
@@ -107,6 +133,7 @@ export {
   type ActionLog,
   type ActionLogUpdate,
   type NewActionLog,
+  type ActionLogsTable,
 } from './action-logs.js'
 export {
   AUDIT_ACTIONS,
@@ -114,6 +141,7 @@ export {
   type AuditEntry,
   type AuditEntryUpdate,
   type NewAuditEntry,
+  type AuditEntriesTable,
 } from './audit-entries.js'
 
 /**

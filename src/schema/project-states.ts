@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 export const PROJECT_STATUSES = ['Draft', 'InProgress', 'Completed', 'Failed', 'Cancelled'] as const
 
@@ -52,6 +60,9 @@ export const projectStatesTable = defineTable({
   ],
 })
 
-export type ProjectState = EntityOf<typeof projectStatesTable>
-export type NewProjectState = InsertOf<typeof projectStatesTable>
-export type ProjectStateUpdate = UpdateOf<typeof projectStatesTable>
+/** The definition of `project_states` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type ProjectStatesTable = ResolvedTable<'project_states', typeof projectStatesTable>
+
+export type ProjectState = EntityOf<ProjectStatesTable>
+export type NewProjectState = InsertOf<ProjectStatesTable>
+export type ProjectStateUpdate = UpdateOf<ProjectStatesTable>

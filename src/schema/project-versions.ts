@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 export const VERSION_TYPES = ['Manual', 'Autosave', 'RestorePoint'] as const
 
@@ -36,6 +44,9 @@ export const projectVersionsTable = defineTable({
   ],
 })
 
-export type ProjectVersion = EntityOf<typeof projectVersionsTable>
-export type NewProjectVersion = InsertOf<typeof projectVersionsTable>
-export type ProjectVersionUpdate = UpdateOf<typeof projectVersionsTable>
+/** The definition of `project_versions` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type ProjectVersionsTable = ResolvedTable<'project_versions', typeof projectVersionsTable>
+
+export type ProjectVersion = EntityOf<ProjectVersionsTable>
+export type NewProjectVersion = InsertOf<ProjectVersionsTable>
+export type ProjectVersionUpdate = UpdateOf<ProjectVersionsTable>

@@ -1,4 +1,13 @@
-import { c, defineTable, NEW_UUID, NOW, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  NOW,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 /**
  * `render_checkpoints`: resumable pipeline progress of a project. The cross-column rule
@@ -25,6 +34,9 @@ export const renderCheckpointsTable = defineTable({
   checks: { completed_scenes_le_total_scenes: '"completed_scenes" <= "total_scenes"' },
 })
 
-export type RenderCheckpoint = EntityOf<typeof renderCheckpointsTable>
-export type NewRenderCheckpoint = InsertOf<typeof renderCheckpointsTable>
-export type RenderCheckpointUpdate = UpdateOf<typeof renderCheckpointsTable>
+/** The definition of `render_checkpoints` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type RenderCheckpointsTable = ResolvedTable<'render_checkpoints', typeof renderCheckpointsTable>
+
+export type RenderCheckpoint = EntityOf<RenderCheckpointsTable>
+export type NewRenderCheckpoint = InsertOf<RenderCheckpointsTable>
+export type RenderCheckpointUpdate = UpdateOf<RenderCheckpointsTable>

@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 /** `scene_states`: one scene of a project, ordered by `sceneIndex`. */
 export const sceneStatesTable = defineTable({
@@ -19,6 +27,9 @@ export const sceneStatesTable = defineTable({
   indexes: [['projectId'], { columns: ['projectId', 'sceneIndex'], unique: true }],
 })
 
-export type SceneState = EntityOf<typeof sceneStatesTable>
-export type NewSceneState = InsertOf<typeof sceneStatesTable>
-export type SceneStateUpdate = UpdateOf<typeof sceneStatesTable>
+/** The definition of `scene_states` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type SceneStatesTable = ResolvedTable<'scene_states', typeof sceneStatesTable>
+
+export type SceneState = EntityOf<SceneStatesTable>
+export type NewSceneState = InsertOf<SceneStatesTable>
+export type SceneStateUpdate = UpdateOf<SceneStatesTable>

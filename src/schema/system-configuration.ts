@@ -1,4 +1,4 @@
-import { c, defineTable, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import { c, defineTable, type EntityOf, type InsertOf, type ResolvedTable, type UpdateOf } from './define.js'
 
 /** `system_configuration`: exactly one row (`id = 1`), created by the initial migration. */
 export const systemConfigurationTable = defineTable({
@@ -14,6 +14,9 @@ export const systemConfigurationTable = defineTable({
   },
 })
 
-export type SystemConfiguration = EntityOf<typeof systemConfigurationTable>
-export type NewSystemConfiguration = InsertOf<typeof systemConfigurationTable>
-export type SystemConfigurationUpdate = UpdateOf<typeof systemConfigurationTable>
+/** The definition of `system_configuration` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type SystemConfigurationTable = ResolvedTable<'system_configuration', typeof systemConfigurationTable>
+
+export type SystemConfiguration = EntityOf<SystemConfigurationTable>
+export type NewSystemConfiguration = InsertOf<SystemConfigurationTable>
+export type SystemConfigurationUpdate = UpdateOf<SystemConfigurationTable>

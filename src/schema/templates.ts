@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 /** `templates`: system and community project templates. */
 export const templatesTable = defineTable({
@@ -27,6 +35,9 @@ export const templatesTable = defineTable({
   fullTextSearch: ['name', 'description'],
 })
 
-export type Template = EntityOf<typeof templatesTable>
-export type NewTemplate = InsertOf<typeof templatesTable>
-export type TemplateUpdate = UpdateOf<typeof templatesTable>
+/** The definition of `templates` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type TemplatesTable = ResolvedTable<'templates', typeof templatesTable>
+
+export type Template = EntityOf<TemplatesTable>
+export type NewTemplate = InsertOf<TemplatesTable>
+export type TemplateUpdate = UpdateOf<TemplatesTable>

@@ -1,4 +1,12 @@
-import { c, defineTable, NEW_UUID, type EntityOf, type InsertOf, type UpdateOf } from './define.js'
+import {
+  c,
+  defineTable,
+  NEW_UUID,
+  type EntityOf,
+  type InsertOf,
+  type ResolvedTable,
+  type UpdateOf,
+} from './define.js'
 
 /** `user_setups`: first-run wizard state, one row per user. */
 export const userSetupsTable = defineTable({
@@ -19,6 +27,9 @@ export const userSetupsTable = defineTable({
   indexes: [{ columns: ['userId'], unique: true }, ['completed'], ['updatedAt']],
 })
 
-export type UserSetup = EntityOf<typeof userSetupsTable>
-export type NewUserSetup = InsertOf<typeof userSetupsTable>
-export type UserSetupUpdate = UpdateOf<typeof userSetupsTable>
+/** The definition of `user_setups` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
+export type UserSetupsTable = ResolvedTable<'user_setups', typeof userSetupsTable>
+
+export type UserSetup = EntityOf<UserSetupsTable>
+export type NewUserSetup = InsertOf<UserSetupsTable>
+export type UserSetupUpdate = UpdateOf<UserSetupsTable>
