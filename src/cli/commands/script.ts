@@ -3,7 +3,6 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { parseDatabaseUrl, type DialectName } from '../../dialect/index.js'
 import { generateScript, planScript } from '../../migration/migration-script.js'
-import { discoverMigrations } from '../../migration/migration-source.js'
 import { action } from '../program.js'
 
 /**
@@ -34,7 +33,7 @@ export function registerScript(program: Command): void {
           options: { from?: string; to?: string; dialect?: DialectName },
         ) => {
           const dialect = options.dialect ?? parseDatabaseUrl(cli.options.db).dialect
-          const files = discoverMigrations(cli.options.migrationsDir)
+          const files = cli.migrationFiles()
           const plan = planScript(files, {
             ...(options.from === undefined ? {} : { from: options.from }),
             ...(options.to === undefined ? {} : { to: options.to }),

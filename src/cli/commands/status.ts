@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { discoverMigrations } from '../../migration/migration-source.js'
 import { checkSchema } from '../../operations/schema-check.js'
 import { CheckFailedError } from '../exit-codes.js'
 import { driftLines } from '../migration-report.js'
@@ -17,7 +16,7 @@ export function registerStatus(program: Command): void {
       action(async (cli) => {
         const status = await cli.withDatabase((db) => db.migrator.status(), { readOnly: true })
         // `aura-db check`'s verdict, so one status call tells whether a migration is missing.
-        const definitions = await checkSchema(discoverMigrations(cli.options.migrationsDir))
+        const definitions = await checkSchema(cli.migrationFiles())
         cli.out.report({ ...status, definitions }, () => {
           const none = cli.out.paint('dim', 'none')
           cli.out.fields([
