@@ -5,7 +5,14 @@ import { sql, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { MigrationError } from '../errors.js'
 import { compileMigrations } from './migration-script.js'
-import { discoverSets, migrationSets, PACKAGE_SET, setRank, type MigrationSet, type MigrationSetName } from './migration-sets.js'
+import {
+  discoverSets,
+  migrationSets,
+  PACKAGE_SET,
+  setRank,
+  type MigrationSet,
+  type MigrationSetName,
+} from './migration-sets.js'
 import { loadMigration, type MigrationFile } from './migration-source.js'
 
 /** The history table owned by the engine. */
@@ -190,9 +197,7 @@ export class Migrator {
     const applied = await this.history()
     const recorded = new Map(applied.map((m) => [key(m), m]))
     const fileByKey = new Map(files.map((f) => [key(f), f]))
-    const entries = [...new Map([...files, ...applied].map((m) => [key(m), m])).values()].sort(
-      byApplyOrder,
-    )
+    const entries = [...new Map([...files, ...applied].map((m) => [key(m), m])).values()].sort(byApplyOrder)
     return entries.map(({ name, set }) => {
       const record = recorded.get(key({ name, set }))
       const file = fileByKey.get(key({ name, set }))
@@ -221,7 +226,8 @@ export class Migrator {
   ): Promise<MigrationRun> {
     const files = this.files()
     for (const name of [...(options.to === undefined ? [] : [options.to]), ...(options.only ?? [])]) {
-      if (!files.some((f) => f.name === name)) throw new MigrationError(`There is no migration named ${name}.`)
+      if (!files.some((f) => f.name === name))
+        throw new MigrationError(`There is no migration named ${name}.`)
     }
     const plan = (applied: readonly AppliedMigration[]) => {
       assertNoDrift(files, applied)
@@ -431,7 +437,12 @@ export class Migrator {
         status: 'not-executed' as const,
         ms: 0,
       })),
-      sql: compiled.map((m, i) => ({ name: m.name, set: steps[i]!.set, direction, statements: m.statements })),
+      sql: compiled.map((m, i) => ({
+        name: m.name,
+        set: steps[i]!.set,
+        direction,
+        statements: m.statements,
+      })),
     }
   }
 }

@@ -40,15 +40,17 @@ export function registerScript(program: Command): void {
           })
           const sql = await generateScript(dialect, plan.files, plan.direction)
           const migrations = plan.files.map((f) => f.name)
+          // Each migration with its set, in the script's order (`migrations` alone keeps its shape).
+          const steps = plan.files.map((f) => ({ name: f.name, set: f.set }))
           if (file === undefined) {
-            cli.out.report({ file: null, dialect, direction: plan.direction, migrations, sql }, () =>
+            cli.out.report({ file: null, dialect, direction: plan.direction, migrations, steps, sql }, () =>
               process.stdout.write(sql),
             )
             return
           }
           const path = resolve(file)
           writeFileSync(path, sql)
-          cli.out.report({ file: path, dialect, direction: plan.direction, migrations }, () =>
+          cli.out.report({ file: path, dialect, direction: plan.direction, migrations, steps }, () =>
             cli.out.line(
               `Wrote ${migrations.length} migration(s) (${plan.direction}, ${dialect}) to ${path}`,
             ),

@@ -23,6 +23,10 @@ export function registerStatus(program: Command): void {
             ['dialect', status.dialect],
             ['database', status.database],
             ['current', status.current ?? none],
+            ...status.sets.map((set): [string, string] => [
+              `set ${set.name}`,
+              `${set.current ?? 'nothing applied'} (${set.applied} applied, ${set.pending.length} pending) in ${set.dir}`,
+            ]),
             ['applied', String(status.applied.length)],
             ['pending', status.pending.length ? cli.out.paint('yellow', status.pending.join(', ')) : none],
             [
