@@ -91,13 +91,16 @@ async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<V
   const actual = withoutBookkeeping(await db.dialect.introspect())
   let expected: SchemaSnapshot
   if (status.current === null) expected = { tables: [] }
-  else if (!db.migrator.files().some((f) => f.name === status.current)) {
-    return { name, ok: false, detail: `cannot compute the expected schema: ${status.current}.ts is missing` }
+  else if (status.drift.some((d) => d.problem === 'missing')) {
+    const missing = status.drift.filter((d) => d.problem === 'missing').map((d) => `${d.name}.ts`)
+    return { name, ok: false, detail: `cannot compute the expected schema: ${missing.join(', ')} missing` }
   } else {
     const scratch = await db.dialect.createScratch()
     try {
+      // Exactly the applied migrations of every set, in apply order: `to: current` would also
+      // apply a pending package migration that sorts before the application's newest.
       const run = await new Migrator(scratch, { migrationsDir: db.migrator.migrationsDir }).migrate({
-        to: status.current,
+        only: status.applied.map((m) => m.name),
       })
       if (run.error) {
         return { name, ok: false, detail: `cannot compute the expected schema: ${run.error.message}` }

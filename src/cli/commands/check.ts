@@ -1,12 +1,12 @@
 import type { Command } from 'commander'
-import { discoverMigrations } from '../../migration/migration-source.js'
 import { checkSchema } from '../../operations/schema-check.js'
 import { CheckFailedError } from '../exit-codes.js'
 import { action } from '../program.js'
 
 /**
- * `aura-db check`: compares the table definitions with the schema the migrations produce, on a
- * scratch database (no `--db` needed). Exits 3 naming every difference.
+ * `aura-db check`: compares the table definitions with the schema the migrations produce (the
+ * package's, then the application's), on a scratch database (no `--db` needed). Exits 3 naming
+ * every difference.
  */
 export function registerCheck(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function registerCheck(program: Command): void {
     )
     .action(
       action(async (cli) => {
-        const report = await checkSchema(discoverMigrations(cli.options.migrationsDir))
+        const report = await checkSchema(cli.migrationFiles())
         cli.out.report(report, () => {
           if (report.ok)
             cli.out.line(`The definitions match the schema of ${report.migrations} migration(s).`)
