@@ -12,14 +12,10 @@ import { MigrationError, usage } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
 import type { TableDef } from './schema/define.js'
+import { registerTables, schemaTables } from './schema/registry.js'
 import type { ActionApplier } from './repository/action-logs-repository.js'
 import type { ValueCipher } from './repository/configurations-repository.js'
-import {
-  createRepositories,
-  registerTables,
-  type Repositories,
-  type TableRepository,
-} from './repository/repositories.js'
+import { createRepositories, type Repositories, type TableRepository } from './repository/repositories.js'
 import {
   DatabaseSession,
   insideTransaction,
@@ -119,6 +115,15 @@ export class AuraDatabase {
     const { table, ...repositories } = createRepositories(session, this.#repositoryOptions())
     Object.assign(this, repositories)
     this.#table = table
+  }
+
+  /**
+   * The table definitions of this database: the built-in ones, with the application's
+   * registered extensions in their place, and the application's own tables.
+   * @internal What `verify` compares with the migrations.
+   */
+  schemaTables(): TableDef[] {
+    return schemaTables(this.#tables)
   }
 
   /**

@@ -18,6 +18,8 @@ const ConfigSchema = z.strictObject({
   databaseUrl: z.string().min(1).optional(),
   /** As `--migrations-dir` / `AURA_MIGRATIONS_DIR`. */
   migrationsDir: z.string().min(1).optional(),
+  /** As `--schema` / `AURA_SCHEMA`: the module exporting the application's table definitions. */
+  schema: z.string().min(1).optional(),
   /** As `--dir` of `backup`, `backups`, `restore` and `studio` / `AURA_BACKUP_DIR`. */
   backupDir: z.string().min(1).optional(),
   /** As `--keep` of `backup` / `AURA_BACKUP_KEEP`. */
@@ -67,6 +69,7 @@ export function loadConfigFile(explicit: string | undefined, cwd: string = proce
     ...(config.databaseUrl === undefined ? {} : { databaseUrl: resolveSqliteUrl(config.databaseUrl, base) }),
     ...(config.migrationsDir === undefined ? {} : { migrationsDir: resolve(base, config.migrationsDir) }),
     ...(config.backupDir === undefined ? {} : { backupDir: resolve(base, config.backupDir) }),
+    ...(config.schema === undefined ? {} : { schema: resolve(base, config.schema) }),
   }
 }
 

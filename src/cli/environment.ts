@@ -47,6 +47,13 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: "`migrationsDir` of the config file, else none (the package's migrations alone)",
   },
   {
+    name: 'AURA_SCHEMA',
+    scope: 'cli',
+    meaning:
+      "As `--schema`: the application's schema module (`.js`, or `.ts` with tsx installed) exporting `tables`, the definitions it registers with `openDatabase({ tables })`; `check`, `add`, `status` and `verify` compare them with the migrations.",
+    default: '`schema` of the config file, else none (the built-in definitions alone)',
+  },
+  {
     name: 'AURA_BACKUP_DIR',
     scope: 'cli',
     meaning: 'As `--dir` of `backup`, `backups`, `restore` and `studio`: the backup directory.',

@@ -7,14 +7,16 @@ import { createDialectBackup, defaultDatabaseUrl, type PostgresPoolOptions } fro
 import { discoverSets, migrationSets } from '../migration/migration-sets.js'
 import type { MigrationFile } from '../migration/migration-source.js'
 import { packageRoot } from '../paths.js'
+import type { TableDef } from '../schema/define.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
 import { environmentValue } from './environment.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { Output } from './output.js'
+import { definitionsWith, loadSchemaModule } from './schema-module.js'
 
 /**
  * The global options every command sees (`aura-db [--db URL] [--json] [--yes]
- * [--migrations-dir DIR] [--config FILE]`). Each setting is its flag, else its environment
+ * [--migrations-dir DIR] [--schema FILE] [--config FILE]`). Each setting is its flag, else its environment
  * variable, else the config file's entry, else the default.
  */
 export interface GlobalOptions {
@@ -28,6 +30,11 @@ export interface GlobalOptions {
    * after the package's shipped migrations, unless it is a whole history (see `migrationSets`).
    */
   readonly migrationsDir: string | undefined
+  /**
+   * The application's schema module: `--schema`, else `AURA_SCHEMA`, else `schema`; `undefined`
+   * when none is set (the built-in definitions alone).
+   */
+  readonly schema: string | undefined
   /** `aura.config.json` (or `--config` / `AURA_CONFIG`), `{}` when there is none. */
   readonly config: ConfigFile
 }
@@ -56,6 +63,13 @@ export interface CliContext {
   backupDir(flag?: string): string
   /** The migration files of every set, in apply order (the package's, then the application's). */
   migrationFiles(): MigrationFile[]
+  /**
+   * The definitions of the schema module ({@link GlobalOptions.schema}), loaded once; none
+   * without one. `withDatabase` registers them.
+   */
+  applicationTables(): Promise<readonly TableDef[]>
+  /** The whole schema: the built-in definitions, with the application's in place and after them. */
+  definitions(): Promise<TableDef[]>
   /** Backups to keep: `--keep`, else `AURA_BACKUP_KEEP`, else `backupKeep`; `undefined` for the default. */
   backupKeep(flag?: string): number | undefined
 }
@@ -89,8 +103,14 @@ export function createProgram(): Command {
     )
     .addOption(
       new Option(
+        '--schema <file>',
+        "the application's schema module, exporting `tables` (its extendTable/defineTable definitions)",
+      ).env('AURA_SCHEMA'),
+    )
+    .addOption(
+      new Option(
         '--config <file>',
-        'config file: databaseUrl, migrationsDir, backupDir, backupKeep (default: ./aura.config.json when present)',
+        'config file: databaseUrl, migrationsDir, schema, backupDir, backupKeep (default: ./aura.config.json when present)',
       ).env('AURA_CONFIG'),
     )
     .configureHelp({ showGlobalOptions: true })
@@ -112,6 +132,7 @@ export function action<Args extends unknown[]>(
       json?: boolean
       yes?: boolean
       migrationsDir?: string
+      schema?: string
       config?: string
     }>()
     const out = new Output({ json: globals.json ?? false })
@@ -128,21 +149,29 @@ export function action<Args extends unknown[]>(
       json: globals.json ?? false,
       yes: globals.yes ?? false,
       migrationsDir: globals.migrationsDir ?? config.migrationsDir,
+      schema: globals.schema ?? config.schema,
       config,
     }
+    let applicationTables: Promise<readonly TableDef[]> | undefined
     const cli: CliContext = {
       options,
       out,
       configuredBackupDir: (flag) => flag ?? environmentValue('AURA_BACKUP_DIR') ?? config.backupDir,
       backupDir: (flag) => cli.configuredBackupDir(flag) ?? createDialectBackup(options.db).defaultDir(),
       migrationFiles: () => discoverSets(migrationSets(options.migrationsDir)),
+      applicationTables: () =>
+        (applicationTables ??=
+          options.schema === undefined ? Promise.resolve([]) : loadSchemaModule(options.schema)),
+      definitions: async () => definitionsWith(await cli.applicationTables()),
       backupKeep(flag) {
         const text = flag ?? environmentValue('AURA_BACKUP_KEEP')
         return text === undefined ? config.backupKeep : Number(text)
       },
       async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
         const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
+        const tables = await cli.applicationTables()
         const db = await openDatabase({
+          tables,
           url: options.db,
           ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),
           create,

@@ -67,7 +67,7 @@ function checksumCheck(status: MigrationStatus): VerifyCheck {
 
 async function definitionsCheck(db: AuraDatabase): Promise<VerifyCheck> {
   const name = 'definitions match migrations'
-  const report = await checkSchema(db.migrator.files())
+  const report = await checkSchema(db.migrator.files(), db.schemaTables())
   if (report.ok)
     return {
       name,

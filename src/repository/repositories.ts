@@ -5,7 +5,7 @@ import { auditEntriesTable } from '../schema/audit-entries.js'
 import { configurationsTable } from '../schema/configurations.js'
 import { contentBlobsTable } from '../schema/content-blobs.js'
 import { customTemplatesTable } from '../schema/custom-templates.js'
-import { extensionBase, type ColsOf, type TableDef } from '../schema/define.js'
+import type { ColsOf, TableDef } from '../schema/define.js'
 import { exportHistoryTable } from '../schema/export-history.js'
 import { projectStatesTable } from '../schema/project-states.js'
 import { projectVersionsTable } from '../schema/project-versions.js'
@@ -80,79 +80,6 @@ export const REPOSITORY_NAMES = [
   'actionLogs',
   'auditEntries',
 ] as const satisfies readonly (keyof Repositories)[]
-
-/** The built-in definitions by table name. */
-const BUILT_IN_TABLES: ReadonlyMap<string, TableDef> = new Map(
-  [
-    projectStatesTable,
-    sceneStatesTable,
-    assetStatesTable,
-    renderCheckpointsTable,
-    projectVersionsTable,
-    contentBlobsTable,
-    configurationsTable,
-    templatesTable,
-    customTemplatesTable,
-    exportHistoryTable,
-    userSetupsTable,
-    systemConfigurationTable,
-    actionLogsTable,
-    auditEntriesTable,
-  ].map((table): [string, TableDef] => [table.name, table]),
-)
-
-/** The migration history's table: a definition of that name would let the repositories write it. */
-const RESERVED_TABLES = new Set(['aura_migrations'])
-
-/**
- * Checks the definitions an application passes to `openDatabase({ tables })` and returns them
- * by name. Each is an extension of a built-in table (made by `extendTable` from the built-in
- * definition, so a look-alike cannot replace it) or a table of the application's own, under
- * a name no built-in table has; one definition per name. A UsageError names the first offender.
- */
-export function registerTables(tables: readonly TableDef[] | undefined): ReadonlyMap<string, TableDef> {
-  const registered = new Map<string, TableDef>()
-  if (tables === undefined) return registered
-  if (!Array.isArray(tables)) {
-    throw new UsageError('openDatabase: `tables` must be an array of table definitions.')
-  }
-  tables.forEach((table: unknown, i) => {
-    if (!isTableDef(table)) {
-      throw new UsageError(
-        `openDatabase: tables[${i}] is not a table definition; make it with defineTable or extendTable.`,
-      )
-    }
-    const { name } = table
-    if (registered.has(name)) {
-      throw new UsageError(
-        `openDatabase: the table ${name} is registered twice; pass one definition per table.`,
-      )
-    }
-    if (RESERVED_TABLES.has(name)) {
-      throw new UsageError(`openDatabase: ${name} is the migration history's table, not one to define.`)
-    }
-    const builtIn = BUILT_IN_TABLES.get(name)
-    if (builtIn && extensionBase(table) !== builtIn) {
-      throw new UsageError(
-        `openDatabase: ${name} is a built-in table; register an extension of its definition (extendTable(${BUILT_IN.get(name)}Table, { columns })) instead of a definition of your own.`,
-      )
-    }
-    registered.set(name, table)
-  })
-  return registered
-}
-
-function isTableDef(value: unknown): value is TableDef {
-  if (typeof value !== 'object' || value === null) return false
-  const table = value as Partial<TableDef>
-  return (
-    typeof table.name === 'string' &&
-    typeof table.primaryKey === 'string' &&
-    Array.isArray(table.fields) &&
-    typeof table.columns === 'object' &&
-    table.byColumn instanceof Map
-  )
-}
 
 /** The repository name of each built-in table. */
 const BUILT_IN: ReadonlyMap<string, keyof Repositories> = new Map([

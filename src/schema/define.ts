@@ -321,8 +321,13 @@ function buildIndexes(
   })
 }
 
-/** Which definition each {@link extendTable} result extends (kept out of the definition's own fields). */
-const extended = new WeakMap<TableDef, TableDef>()
+/**
+ * The non-enumerable property of an {@link extendTable} result that holds the definition it
+ * extends. A registered symbol, not a module's own state: the application may load this
+ * package twice (its ESM and CJS builds, or through tsx for a TypeScript schema module) and
+ * still has to be recognised as extending the built-in table.
+ */
+const EXTENDS = Symbol.for('aura-data.extends')
 
 /**
  * The definition `table` was made from by {@link extendTable} (following extensions of
@@ -330,8 +335,32 @@ const extended = new WeakMap<TableDef, TableDef>()
  */
 export function extensionBase(table: TableDef): TableDef {
   let base = table
-  for (let next = extended.get(base); next; next = extended.get(base)) base = next
+  for (let next = baseOf(base); next; next = baseOf(base)) base = next
   return base
+}
+
+function baseOf(table: TableDef): TableDef | undefined {
+  return (table as unknown as { [EXTENDS]?: TableDef })[EXTENDS]
+}
+
+/**
+ * Whether two definitions describe the same table (name, key, features, columns, indexes,
+ * CHECKs): the same built-in definition loaded by two copies of the package.
+ */
+export function sameDefinition(a: TableDef, b: TableDef): boolean {
+  if (a === b) return true
+  const shape = (t: TableDef) =>
+    JSON.stringify([
+      t.name,
+      t.primaryKey,
+      t.keyGeneration,
+      t.features,
+      t.columns,
+      t.fields,
+      t.indexes,
+      t.checks,
+    ])
+  return shape(a) === shape(b)
 }
 
 /**
@@ -407,7 +436,7 @@ export function extendTable<B extends TableDef, X extends Columns>(
     checks,
     ...(base.fullTextSearch ? { fullTextSearch: base.fullTextSearch } : {}),
   }
-  extended.set(table, base)
+  Object.defineProperty(table, EXTENDS, { value: base, enumerable: false })
   return table
 }
 

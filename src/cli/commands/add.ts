@@ -35,6 +35,7 @@ export function registerAdd(program: Command): void {
         }
         const added = await addGeneratedMigration(set.dir, name, parseRenames(options.rename ?? []), {
           before: discoverSets(before),
+          tables: await cli.definitions(),
         })
         cli.out.report({ ...added, set: set.name }, () => {
           cli.out.line(`Created ${added.file} (${set.name})`)

@@ -16,7 +16,7 @@ export function registerCheck(program: Command): void {
     )
     .action(
       action(async (cli) => {
-        const report = await checkSchema(cli.migrationFiles())
+        const report = await checkSchema(cli.migrationFiles(), await cli.definitions())
         cli.out.report(report, () => {
           if (report.ok)
             cli.out.line(`The definitions match the schema of ${report.migrations} migration(s).`)

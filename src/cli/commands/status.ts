@@ -16,7 +16,7 @@ export function registerStatus(program: Command): void {
       action(async (cli) => {
         const status = await cli.withDatabase((db) => db.migrator.status(), { readOnly: true })
         // `aura-db check`'s verdict, so one status call tells whether a migration is missing.
-        const definitions = await checkSchema(cli.migrationFiles())
+        const definitions = await checkSchema(cli.migrationFiles(), await cli.definitions())
         cli.out.report({ ...status, definitions }, () => {
           const none = cli.out.paint('dim', 'none')
           cli.out.fields([
