@@ -501,10 +501,12 @@ export interface AuraTableExtensions {}
 /**
  * The definition of the built-in table `Name`: the application's extension declared in
  * {@link AuraTableExtensions}, else `Base`. A declared type that is no extension of `Base`
- * (it lacks a base column) is ignored.
+ * (a base column is missing or of another type) is ignored.
  */
 export type ResolvedTable<Name extends string, Base extends TableDef> = Name extends keyof AuraTableExtensions
-  ? AuraTableExtensions[Name] extends Base
-    ? AuraTableExtensions[Name]
+  ? AuraTableExtensions[Name] extends TableDef
+    ? ColsOf<AuraTableExtensions[Name]> extends ColsOf<Base>
+      ? AuraTableExtensions[Name]
+      : Base
     : Base
   : Base
