@@ -2,8 +2,10 @@
  * The package as a user gets it: `npm pack`, installed from the tarball into an empty project
  * (ONE install, shared by every check below: better-sqlite3 may have to build, which takes
  * minutes on a loaded machine), then used from
- * ESM, CommonJS and TypeScript, with no TypeScript loader installed.
+ * ESM, CommonJS and TypeScript, with no TypeScript loader installed; last, as an application
+ * with its own migrations and columns (which adds tsx to the same install).
  */
+import { createHash } from 'node:crypto'
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -197,5 +199,163 @@ describe('the packed tarball', () => {
     expect(unresolved).toEqual([])
     expect(existsSync(join(pkg, 'dist', 'bench'))).toBe(false)
     expect(existsSync(join(pkg, 'test'))).toBe(false)
+  })
+})
+
+/** The schema module of the sample application: its extension of project_states and its own table. */
+const SCHEMA_MODULE = `
+import { c, defineTable, extendTable, NEW_UUID, projectStatesTable } from 'aura-data'
+
+export const projectStates = extendTable(projectStatesTable, {
+  columns: { clientRef: c.text(100).nullable() },
+  indexes: [['clientRef']],
+})
+
+export const clientNotes = defineTable({
+  name: 'client_notes',
+  primaryKey: 'id',
+  keyGeneration: 'uuid',
+  features: { audit: true, rowVersion: true, softDelete: false },
+  columns: {
+    id: c.uuid().withDefault(NEW_UUID),
+    projectId: c.uuid().references('project_states', 'id', 'cascade'),
+    body: c.text(500),
+  },
+})
+
+export const tables = [projectStates, clientNotes]
+
+declare module 'aura-data' {
+  interface AuraTableExtensions {
+    project_states: typeof projectStates
+  }
+}
+`
+
+/** The sample application's code: typed (tsc checks it) and run with tsx. */
+const APP_SCRIPT = `
+import { openDatabase, ValidationError } from 'aura-data'
+import { clientNotes, tables } from './schema.ts'
+
+const db = await openDatabase({ url: 'sqlite:./sample.db', migrationsDir: './app-migrations', tables })
+const project = await db.projectStates.add({ title: 'For ACME', clientRef: 'ACME-42' })
+await db.table(clientNotes).add({ projectId: project.id, body: 'kick-off call' })
+const found = await db.projectStates.find({ clientRef: 'ACME-42' }, { orderBy: { clientRef: 'asc' } })
+const tooLong = await db.projectStates.add({ title: 'x', clientRef: 'x'.repeat(101) }).catch((e: unknown) => e)
+console.log(JSON.stringify({
+  clientRefs: found.map((p) => p.clientRef),
+  notes: await db.table(clientNotes).count({ projectId: project.id }),
+  refused: tooLong instanceof ValidationError,
+}))
+await db.close()
+`
+
+describe('an application with its own migrations and columns, on the installed package', () => {
+  /** sha256 of each file of the installed package's migrations/. */
+  const packageMigrations = () =>
+    Object.fromEntries(
+      readdirSync(join(pkg, 'migrations')).map((file) => [
+        file,
+        createHash('sha256')
+          .update(readFileSync(join(pkg, 'migrations', file)))
+          .digest('hex'),
+      ]),
+    )
+  let shipped: Record<string, string>
+
+  /** `npx aura-db` in the application, configured by its aura.config.json alone. */
+  function npx(args: readonly string[]) {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+    for (const name of Object.keys(env)) if (name.startsWith('AURA_')) delete env[name]
+    return spawnSync(NPM, ['exec', '--no', '--', ...args], { cwd: project, encoding: 'utf8', env })
+  }
+
+  beforeAll(async () => {
+    shipped = packageMigrations()
+    const tsx = JSON.parse(readFileSync(join(ROOT, 'node_modules/tsx/package.json'), 'utf8')) as {
+      version: string
+    }
+    // An application that writes TypeScript migrations installs tsx (the tests above proved the
+    // package installs without it).
+    await execFileAsync(
+      NPM,
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', `tsx@${tsx.version}`],
+      {
+        cwd: project,
+      },
+    )
+    mkdirSync(join(project, 'app-migrations'))
+    writeFileSync(join(project, 'schema.ts'), SCHEMA_MODULE)
+    writeFileSync(join(project, 'app.ts'), APP_SCRIPT)
+    writeFileSync(
+      join(project, 'aura.config.json'),
+      JSON.stringify({
+        databaseUrl: 'sqlite:./sample.db',
+        migrationsDir: 'app-migrations',
+        schema: 'schema.ts',
+      }),
+    )
+  }, 300_000)
+
+  it('check names the declared column, add generates only its difference into the app folder, then all is clean', async () => {
+    const before = npx(['aura-db', 'check'])
+    expect(before.status).toBe(3)
+    expect(before.stdout).toContain('project_states.client_ref')
+
+    const add = npx(['aura-db', '--json', 'add', 'AddClientRef'])
+    expect(add.stderr).toBe('')
+    expect(add.status).toBe(0)
+    const added = JSON.parse(add.stdout) as { set: string; file: string; changes: string[] }
+    expect(added.set).toBe('app')
+    expect(added.changes).toEqual([
+      'add column project_states.client_ref',
+      'create index ix_project_states_client_ref',
+      'create table client_notes',
+    ])
+    expect(readdirSync(join(project, 'app-migrations'))).toEqual([
+      expect.stringMatching(/^\d{14}_AddClientRef\.ts$/),
+    ])
+
+    const migrate = npx(['aura-db', 'migrate'])
+    expect(migrate.status, migrate.stderr).toBe(0)
+
+    // The application's code type-checks with its declaration of the extension, and runs.
+    writeFileSync(
+      join(project, 'tsconfig.app.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          allowImportingTsExtensions: true,
+        },
+        files: ['app.ts', 'schema.ts'],
+      }),
+    )
+    const tsc = await execFileAsync(
+      process.execPath,
+      [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.app.json'],
+      { cwd: project },
+    ).then(
+      ({ stdout }) => ({ status: 0, output: stdout }),
+      (error: { stdout: string; code: number }) => ({ status: error.code, output: error.stdout }),
+    )
+    expect(tsc).toEqual({ status: 0, output: '' })
+    const used = npx(['tsx', 'app.ts'])
+    expect(used.stderr).toBe('')
+    expect(JSON.parse(used.stdout)).toEqual({ clientRefs: ['ACME-42'], notes: 1, refused: true })
+
+    for (const command of ['status', 'verify', 'check']) {
+      const result = npx(['aura-db', command])
+      expect({ command, status: result.status, stderr: result.stderr }).toEqual({
+        command,
+        status: 0,
+        stderr: '',
+      })
+    }
+    expect(packageMigrations()).toEqual(shipped)
   })
 })
