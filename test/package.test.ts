@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { typescriptBlocks } from './doc-examples.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -202,35 +203,11 @@ describe('the packed tarball', () => {
   })
 })
 
-/** The schema module of the sample application: its extension of project_states and its own table. */
-const SCHEMA_MODULE = `
-import { c, defineTable, extendTable, NEW_UUID, projectStatesTable } from 'aura-data'
-
-export const projectStates = extendTable(projectStatesTable, {
-  columns: { clientRef: c.text(100).nullable() },
-  indexes: [['clientRef']],
-})
-
-export const clientNotes = defineTable({
-  name: 'client_notes',
-  primaryKey: 'id',
-  keyGeneration: 'uuid',
-  features: { audit: true, rowVersion: true, softDelete: false },
-  columns: {
-    id: c.uuid().withDefault(NEW_UUID),
-    projectId: c.uuid().references('project_states', 'id', 'cascade'),
-    body: c.text(500),
-  },
-})
-
-export const tables = [projectStates, clientNotes]
-
-declare module 'aura-data' {
-  interface AuraTableExtensions {
-    project_states: typeof projectStates
-  }
-}
-`
+/**
+ * The schema module of the sample application, its extension of project_states and its own
+ * table: the example of docs/migrations.md, so the documented workflow is the tested one.
+ */
+const SCHEMA_MODULE = typescriptBlocks('docs/migrations.md', "## Your application's own migrations")[0]!
 
 /** The sample application's code: typed (tsc checks it) and run with tsx. */
 const APP_SCRIPT = `
