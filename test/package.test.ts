@@ -173,7 +173,7 @@ describe('the packed tarball', () => {
 
   it('names `npm i -D tsx` when an application authors a TypeScript migration without tsx', () => {
     mkdirSync(join(project, 'own-migrations'))
-    expect(cli(['--migrations-dir', 'own-migrations', 'add', 'AddTags']).status).toBe(0)
+    expect(cli(['--migrations-dir', 'own-migrations', 'add', '--empty', 'AddTags']).status).toBe(0)
     const migrate = cli([
       '--json',
       '--db',
@@ -212,7 +212,7 @@ const SCHEMA_MODULE = typescriptBlocks('docs/migrations.md', "## Your applicatio
 /** The sample application's code: typed (tsc checks it) and run with tsx. */
 const APP_SCRIPT = `
 import { openDatabase, ValidationError } from 'aura-data'
-import { clientNotes, tables } from './schema.ts'
+import { clientNotes, tables } from './schema.mts'
 
 const db = await openDatabase({ url: 'sqlite:./sample.db', migrationsDir: './app-migrations', tables })
 const project = await db.projectStates.add({ title: 'For ACME', clientRef: 'ACME-42' })
@@ -262,14 +262,16 @@ describe('an application with its own migrations and columns, on the installed p
       },
     )
     mkdirSync(join(project, 'app-migrations'))
-    writeFileSync(join(project, 'schema.ts'), SCHEMA_MODULE)
-    writeFileSync(join(project, 'app.ts'), APP_SCRIPT)
+    // .mts: the consumer project is CommonJS by default, and the extension must augment the ESM
+    // declarations that app.mts imports.
+    writeFileSync(join(project, 'schema.mts'), SCHEMA_MODULE)
+    writeFileSync(join(project, 'app.mts'), APP_SCRIPT)
     writeFileSync(
       join(project, 'aura.config.json'),
       JSON.stringify({
         databaseUrl: 'sqlite:./sample.db',
         migrationsDir: 'app-migrations',
-        schema: 'schema.ts',
+        schema: 'schema.mts',
       }),
     )
   }, 300_000)
@@ -309,7 +311,7 @@ describe('an application with its own migrations and columns, on the installed p
           skipLibCheck: true,
           allowImportingTsExtensions: true,
         },
-        files: ['app.ts', 'schema.ts'],
+        files: ['app.mts', 'schema.mts'],
       }),
     )
     const tsc = await execFileAsync(
@@ -321,7 +323,7 @@ describe('an application with its own migrations and columns, on the installed p
       (error: { stdout: string; code: number }) => ({ status: error.code, output: error.stdout }),
     )
     expect(tsc).toEqual({ status: 0, output: '' })
-    const used = npx(['tsx', 'app.ts'])
+    const used = npx(['tsx', 'app.mts'])
     expect(used.stderr).toBe('')
     expect(JSON.parse(used.stdout)).toEqual({ clientRefs: ['ACME-42'], notes: 1, refused: true })
 
