@@ -3,11 +3,20 @@
  * is not a whole history is the `app` set, applied after the package's `aura-data` set and
  * recorded with its set, so neither is drift of the other.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { MigrationError, openDatabase, type AuraDatabase } from '../src/index.js'
+import { MigrationError, openDatabase, restoreDatabase, type AuraDatabase } from '../src/index.js'
 import { migrationSets } from '../src/migration/migration-sets.js'
 import {
   PACKAGE_MIGRATIONS,
@@ -67,6 +76,40 @@ const packageNames = readdirSync(PACKAGE_MIGRATIONS)
   .map((file) => file.slice(0, -3))
   .sort()
 const LAST_PACKAGE = packageNames.at(-1)!
+
+/**
+ * Migrates the package's set at `url`, then puts the history table back as the engine created it
+ * before migration sets (name as the key, no `migration_set`), rows kept.
+ */
+async function packageOnlyWithOldHistory(url: string): Promise<void> {
+  const plain = await openDatabase({ url })
+  try {
+    await plain.migrate()
+    const kysely = plain.dialect.kysely
+    const rows = await kysely.selectFrom('aura_migrations').selectAll().execute()
+    await kysely.schema.dropTable('aura_migrations').execute()
+    await kysely.schema
+      .createTable('aura_migrations')
+      .addColumn('name', 'varchar(255)', (col) => col.primaryKey())
+      .addColumn('checksum', 'varchar(64)', (col) => col.notNull())
+      .addColumn('applied_at', sql.raw(plain.dialect.columnType('timestamp')), (col) => col.notNull())
+      .addColumn('execution_ms', 'integer', (col) => col.notNull())
+      .execute()
+    await kysely
+      .insertInto('aura_migrations')
+      .values(
+        rows.map(({ name, checksum, applied_at, execution_ms }) => ({
+          name,
+          checksum,
+          applied_at,
+          execution_ms,
+        })),
+      )
+      .execute()
+  } finally {
+    await plain.close()
+  }
+}
 
 describe('migration sets', () => {
   it('a folder holding the package first migration is a whole history; any other is an app set after the package', () => {
@@ -198,34 +241,7 @@ for (const d of dialects) {
     })
 
     it('a history table of the engine before sets is read as aura-data, then upgraded by migrate', async () => {
-      const plain = await openDatabase({ url: target.url })
-      try {
-        await plain.migrate()
-        const kysely = plain.dialect.kysely
-        const rows = await kysely.selectFrom('aura_migrations').selectAll().execute()
-        // The table exactly as the engine created it before migration sets.
-        await kysely.schema.dropTable('aura_migrations').execute()
-        await kysely.schema
-          .createTable('aura_migrations')
-          .addColumn('name', 'varchar(255)', (col) => col.primaryKey())
-          .addColumn('checksum', 'varchar(64)', (col) => col.notNull())
-          .addColumn('applied_at', sql.raw(plain.dialect.columnType('timestamp')), (col) => col.notNull())
-          .addColumn('execution_ms', 'integer', (col) => col.notNull())
-          .execute()
-        await kysely
-          .insertInto('aura_migrations')
-          .values(
-            rows.map(({ name, checksum, applied_at, execution_ms }) => ({
-              name,
-              checksum,
-              applied_at,
-              execution_ms,
-            })),
-          )
-          .execute()
-      } finally {
-        await plain.close()
-      }
+      await packageOnlyWithOldHistory(target.url)
 
       const readOnly = await openDatabase({
         url: target.url,
@@ -260,6 +276,82 @@ for (const d of dialects) {
       expect((await db.rollback({ to: 0 })).error).toBeUndefined()
       expect((await db.status()).applied).toEqual([])
     })
+  })
+
+  describe.skipIf(!d.available)(`${d.name}: restoring a backup with an app set`, () => {
+    let target: TestDatabase
+    let app: string
+    beforeEach(async () => {
+      target = await d.create()
+      app = appFolder()
+    })
+    afterEach(async () => {
+      await target.drop()
+      rmSync(join(app, '..'), { recursive: true, force: true })
+    })
+
+    it('restore accepts a backup whose history is, set by set, a prefix of the code; without the app folder its app migrations are unknown', async () => {
+      const dir = join(target.dir, 'backups')
+      const db = await openDatabase({ url: target.url, migrationsDir: app })
+      let file: string
+      try {
+        await db.migrate()
+        file = (await db.backup({ dir })).file
+      } finally {
+        await db.close()
+      }
+      await expect(restoreDatabase({ url: target.url, file, dir, yes: true })).rejects.toThrow(RATING)
+      const restored = await restoreDatabase({ url: target.url, file, dir, yes: true, migrationsDir: app })
+      expect(restored.migration).not.toBeNull()
+      const after = await openDatabase({ url: target.url, migrationsDir: app })
+      try {
+        const status = await after.status()
+        expect(status.drift).toEqual([])
+        expect(status.pending).toEqual([])
+        expect(status.sets.map((s) => [s.name, s.current])).toEqual([
+          ['aura-data', LAST_PACKAGE],
+          ['app', RATING],
+        ])
+      } finally {
+        await after.close()
+      }
+    })
+
+    it.skipIf(d.name !== 'postgres')(
+      'a logical export of a history before sets restores, every row recorded as aura-data',
+      async () => {
+        await packageOnlyWithOldHistory(target.url)
+        const dir = join(target.dir, 'backups')
+        const path = process.env.PATH
+        // No pg_dump on PATH: the library's logical export, whose restore recreates the tables.
+        process.env.PATH = join(target.dir, 'empty-bin')
+        try {
+          const db = await openDatabase({ url: target.url })
+          let file: string
+          try {
+            file = (await db.backup({ dir })).file
+          } finally {
+            await db.close()
+          }
+          expect(JSON.parse(readFileSync(`${file}.json`, 'utf8')).format).toBe('aura-logical-v1')
+          await restoreDatabase({ url: target.url, file, dir, yes: true })
+        } finally {
+          process.env.PATH = path
+        }
+        const db = await openDatabase({ url: target.url })
+        try {
+          const rows = await db.dialect.kysely
+            .selectFrom('aura_migrations')
+            .select(['migration_set', 'name'])
+            .orderBy('name')
+            .execute()
+          expect(rows).toEqual(packageNames.map((name) => ({ migration_set: 'aura-data', name })))
+          expect((await db.status()).drift).toEqual([])
+        } finally {
+          await db.close()
+        }
+      },
+    )
   })
 
   describe.skipIf(!d.available)(`${d.name}: the CLI over an application folder`, () => {
