@@ -200,7 +200,7 @@ for (const d of dialects) {
           { name: 'aura-data', dir: migrations, current: names.at(-1), applied: names.length, pending: [] },
         ],
         // `aura-db check`'s verdict on the same migrations.
-        definitions: { ok: true, migrations: names.length, differences: [] },
+        definitions: { ok: true, migrations: names.length, dialects: ['sqlite'], differences: [] },
       })
 
       const list = await runCliJson([...db, 'list'])
