@@ -84,9 +84,16 @@ export {
   type MigrationListEntry,
   type MigrationResult,
   type MigrationRun,
+  type MigrationSetStatus,
   type MigrationStatus,
   type MigratorOptions,
 } from './migration/migrator.js'
+export {
+  FIRST_PACKAGE_MIGRATION,
+  migrationSets,
+  type MigrationSet,
+  type MigrationSetName,
+} from './migration/migration-sets.js'
 export type { MigrationFile } from './migration/migration-source.js'
 export type { Repositories, TableRepository } from './repository/repositories.js'
 export {

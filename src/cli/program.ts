@@ -148,8 +148,10 @@ export function action<Args extends unknown[]>(
       db: globals.db ?? config.databaseUrl ?? defaultDatabaseUrl(),
       json: globals.json ?? false,
       yes: globals.yes ?? false,
-      migrationsDir: globals.migrationsDir ?? config.migrationsDir,
-      schema: globals.schema ?? config.schema,
+      // An empty AURA_MIGRATIONS_DIR is unset, as every other variable (environmentValue); commander
+      // would pass '' on, which resolves to the working directory.
+      migrationsDir: globals.migrationsDir || config.migrationsDir,
+      schema: globals.schema || config.schema,
       config,
     }
     let applicationTables: Promise<readonly TableDef[]> | undefined

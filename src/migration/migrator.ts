@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { MigrationError } from '../errors.js'
+import { assertOwnMigrationsDir } from './migration-files.js'
 import { compileMigrations } from './migration-script.js'
 import {
   discoverSets,
@@ -288,11 +289,12 @@ export class Migrator {
    * Deletes the newest migration file of the last set (the application's, or the whole
    * history), never one of the package's when an application set follows it, under the
    * migration lock so no runner applies it meanwhile, when this database has not applied it.
-   * Refuses with a MigrationError otherwise.
+   * Refuses with a MigrationError otherwise, and with a UsageError inside `node_modules`.
    */
   async removeNewest(): Promise<MigrationFile> {
+    const last = this.#sets.at(-1)!
+    assertOwnMigrationsDir(last.dir)
     return this.#locked(async () => {
-      const last = this.#sets.at(-1)!
       const newest = this.files()
         .filter((f) => f.set === last.name)
         .at(-1)
