@@ -20,6 +20,7 @@ function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const base = { ...process.env }
   delete base.AURA_DATABASE_URL
   delete base.AURA_MIGRATIONS_DIR
+  delete base.AURA_SCHEMA
   delete base.AURA_DEBUG
   return { ...base, NO_COLOR: '1', ...env }
 }

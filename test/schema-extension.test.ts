@@ -30,6 +30,7 @@ import {
 } from '../src/index.js'
 import { discoverSets, migrationSets } from '../src/migration/migration-sets.js'
 import { registerTables, schemaTables } from '../src/schema/registry.js'
+import { expectOneLineError, runCli } from './cli-helpers.js'
 import { dialects } from './dialects.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -354,6 +355,76 @@ describe('registering definitions with openDatabase', () => {
   it('accepts an extension of an extension of the built-in table', () => {
     const twice = extendTable(projectStates, { columns: { region: c.text(20).nullable() } })
     expect([...registerTables([twice, sceneStatesTable]).keys()]).toEqual(['project_states', 'scene_states'])
+  })
+})
+
+describe("aura-db with the application's schema module", () => {
+  /** An application folder whose `aura-data` is this checkout (its built package). */
+  let app: string
+
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), 'aura-schema-module-'))
+    mkdirSync(join(app, 'node_modules'))
+    symlinkSync(ROOT, join(app, 'node_modules', 'aura-data'), 'dir')
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }))
+    const source = `import { c, defineTable, extendTable, NEW_UUID, projectStatesTable } from 'aura-data'
+export const tables = [
+  extendTable(projectStatesTable, {
+    columns: { clientRef: c.text(100).nullable(), priority: c.int().range(1, 5).withDefault(3) },
+    indexes: [['clientRef']],
+  }),
+  defineTable({
+    name: 'client_notes',
+    primaryKey: 'id',
+    keyGeneration: 'uuid',
+    features: { audit: true, rowVersion: true, softDelete: true },
+    columns: {
+      id: c.uuid().withDefault(NEW_UUID),
+      projectId: c.uuid().references('project_states', 'id', 'cascade'),
+      body: c.text(500).notBlank(),
+      kind: c.text(20).oneOf(['call', 'mail']).withDefault('call'),
+    },
+    indexes: [['projectId']],
+  }),
+]
+`
+    writeFileSync(join(app, 'schema.mjs'), source)
+    // The same module as TypeScript, loaded through tsx.
+    writeFileSync(
+      join(app, 'schema.ts'),
+      source.replace('export const tables =', 'export const tables: unknown[] ='),
+    )
+    writeFileSync(join(app, 'no-tables.mjs'), 'export const definitions = []\n')
+  })
+  afterAll(() => {
+    if (app) rmSync(app, { recursive: true, force: true })
+  })
+
+  const check = (args: readonly string[], env: Record<string, string> = {}) =>
+    runCli(['--migrations-dir', appMigrations, ...args, 'check'], env, { cwd: app })
+
+  it('check compares the definitions of --schema, AURA_SCHEMA or the config file (.js or .ts) with both sets', async () => {
+    expect((await check(['--schema', 'schema.mjs'])).code).toBe(0)
+    expect((await check([], { AURA_SCHEMA: join(app, 'schema.ts') })).code).toBe(0)
+    writeFileSync(join(app, 'aura.config.json'), JSON.stringify({ schema: 'schema.mjs' }))
+    try {
+      expect((await check([])).code).toBe(0)
+    } finally {
+      rmSync(join(app, 'aura.config.json'))
+    }
+    // Without the definitions, the application's migration is ahead of them.
+    const bare = await check([])
+    expect(bare.code).toBe(3)
+    expect(bare.stdout).toContain('project_states.client_ref')
+  })
+
+  it('refuses a missing module and one without `tables`, in one line', async () => {
+    const missing = await check(['--schema', 'nowhere.mjs'])
+    expect(missing.code).toBe(2)
+    expect(expectOneLineError(missing.stderr)[0]).toMatch(/The schema module .*nowhere\.mjs does not exist/)
+    const empty = await check(['--schema', 'no-tables.mjs'])
+    expect(empty.code).toBe(2)
+    expect(expectOneLineError(empty.stderr)[0]).toMatch(/must export `tables`/)
   })
 })
 
