@@ -16,8 +16,19 @@ import {
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { MigrationError, openDatabase, restoreDatabase, type AuraDatabase } from '../src/index.js'
-import { migrationSets } from '../src/migration/migration-sets.js'
+import {
+  addGeneratedMigration,
+  checkSchema,
+  MigrationError,
+  openDatabase,
+  parseRenames,
+  restoreDatabase,
+  type AuraDatabase,
+} from '../src/index.js'
+import { discoverSets, migrationSets } from '../src/migration/migration-sets.js'
+// The application's own table definition; the extension API will be the public way to declare one.
+import { c, defineTable } from '../src/schema/define.js'
+import { allTables } from '../src/schema/index.js'
 import {
   PACKAGE_MIGRATIONS,
   ROOT,
@@ -111,6 +122,15 @@ async function packageOnlyWithOldHistory(url: string): Promise<void> {
   }
 }
 
+/** A table only the application has: what an application declares beside the package's tables. */
+const appNotesTable = defineTable({
+  name: 'app_notes',
+  primaryKey: 'id',
+  keyGeneration: 'none',
+  features: { audit: false, rowVersion: false, softDelete: false },
+  columns: { id: c.int(), body: c.text(1000) },
+})
+
 describe('migration sets', () => {
   it('a folder holding the package first migration is a whole history; any other is an app set after the package', () => {
     const history = copyMigrations()
@@ -125,6 +145,33 @@ describe('migration sets', () => {
       rmSync(join(history, '..'), { recursive: true, force: true })
       rmSync(join(app, '..'), { recursive: true, force: true })
     }
+  })
+})
+
+describe('add over an app set', () => {
+  let app: string
+  beforeEach(() => {
+    app = join(appFolder(), '..', 'generated')
+    mkdirSync(app)
+  })
+  afterEach(() => rmSync(join(app, '..'), { recursive: true, force: true }))
+
+  it('generates only the application difference: the package set is the starting point', async () => {
+    const tables = [...allTables, appNotesTable]
+    const before = discoverSets(migrationSets()).filter((f) => f.set === 'aura-data')
+    const added = await addGeneratedMigration(app, 'AddAppNotes', parseRenames([]), { before, tables })
+    expect(added.changes).toEqual([expect.stringContaining('app_notes')])
+    expect(readdirSync(app)).toEqual([`${added.name}.ts`])
+    const files = discoverSets(migrationSets(app))
+    expect(files.at(-1)).toMatchObject({ name: added.name, set: 'app' })
+    expect((await checkSchema(files, tables)).differences).toEqual([])
+  })
+
+  it('aura-db add in an app folder without a definition change has nothing to generate (not the whole schema)', async () => {
+    const result = await runCli(['add', 'Nothing'], { AURA_MIGRATIONS_DIR: app })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('there is nothing to generate')
+    expect(readdirSync(app)).toEqual([])
   })
 })
 
