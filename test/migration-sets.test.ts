@@ -23,6 +23,7 @@ import {
   openDatabase,
   parseRenames,
   restoreDatabase,
+  verifyDatabase,
   type AuraDatabase,
 } from '../src/index.js'
 import { discoverSets, migrationSets } from '../src/migration/migration-sets.js'
@@ -194,6 +195,10 @@ for (const d of dialects) {
     })
 
     it('migrate applies the package set, then the app set, and records each with its set', async () => {
+      const pendingBefore = (await verifyDatabase(db)).checks.find((c) => c.name === 'pending migrations')
+      expect(pendingBefore?.detail).toBe(
+        `${packageNames.length + 2} pending: aura-data: ${packageNames.join(', ')}; app: ${NOTES}, ${RATING}`,
+      )
       const run = await db.migrate()
       expect(run.error).toBeUndefined()
       expect(run.results.map((r) => [r.name, r.set])).toEqual([
@@ -224,6 +229,16 @@ for (const d of dialects) {
         { migration_set: 'app', name: NOTES },
         { migration_set: 'app', name: RATING },
       ])
+      const checks = new Map((await verifyDatabase(db)).checks.map((check) => [check.name, check]))
+      expect(checks.get('migration checksums')).toMatchObject({
+        ok: true,
+        detail: `${packageNames.length + 2} applied migration(s) match their files (aura-data: ${packageNames.length}, app: 2)`,
+      })
+      expect(checks.get('pending migrations')).toMatchObject({ ok: true })
+      // The scratch replay applies both sets: the live schema, app table and column included, is the expected one.
+      expect(checks.get('schema matches migrations')).toMatchObject({ ok: true })
+      // Not declared in the table definitions (the application declares them with the extension API).
+      expect(checks.get('definitions match migrations')?.detail).toContain('app_notes')
       await db.dialect.kysely.insertInto('app_notes').values({ id: 1, body: 'kept' }).execute()
       const columns = (await db.dialect.introspect()).tables.find((t) => t.name === 'project_states')!.columns
       expect(columns.map((c) => c.name)).toContain('app_rating')
