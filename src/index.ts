@@ -53,6 +53,7 @@ export {
   addGeneratedMigration,
   checkSchema,
   type AddedMigration,
+  type SchemaCheckOptions,
   type SchemaCheckReport,
 } from './operations/schema-check.js'
 export { parseRenames, type Renames } from './migration/generate.js'

@@ -16,14 +16,27 @@ import {
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { MigrationError, openDatabase, restoreDatabase, type AuraDatabase } from '../src/index.js'
-import { migrationSets } from '../src/migration/migration-sets.js'
+import {
+  addGeneratedMigration,
+  checkSchema,
+  MigrationError,
+  openDatabase,
+  parseRenames,
+  restoreDatabase,
+  verifyDatabase,
+  type AuraDatabase,
+} from '../src/index.js'
+import { discoverSets, migrationSets } from '../src/migration/migration-sets.js'
+// The application's own table definition; the extension API will be the public way to declare one.
+import { c, defineTable } from '../src/schema/define.js'
+import { allTables } from '../src/schema/index.js'
 import {
   PACKAGE_MIGRATIONS,
   ROOT,
   copyMigrations,
   runCli,
   runCliJson,
+  withDatabase,
   type CliResult,
 } from './cli-helpers.js'
 import { dialects, type TestDatabase } from './dialects.js'
@@ -111,6 +124,15 @@ async function packageOnlyWithOldHistory(url: string): Promise<void> {
   }
 }
 
+/** A table only the application has: what an application declares beside the package's tables. */
+const appNotesTable = defineTable({
+  name: 'app_notes',
+  primaryKey: 'id',
+  keyGeneration: 'none',
+  features: { audit: false, rowVersion: false, softDelete: false },
+  columns: { id: c.int(), body: c.text(1000) },
+})
+
 describe('migration sets', () => {
   it('a folder holding the package first migration is a whole history; any other is an app set after the package', () => {
     const history = copyMigrations()
@@ -125,6 +147,33 @@ describe('migration sets', () => {
       rmSync(join(history, '..'), { recursive: true, force: true })
       rmSync(join(app, '..'), { recursive: true, force: true })
     }
+  })
+})
+
+describe('add over an app set', () => {
+  let app: string
+  beforeEach(() => {
+    app = join(appFolder(), '..', 'generated')
+    mkdirSync(app)
+  })
+  afterEach(() => rmSync(join(app, '..'), { recursive: true, force: true }))
+
+  it('generates only the application difference: the package set is the starting point', async () => {
+    const tables = [...allTables, appNotesTable]
+    const before = discoverSets(migrationSets()).filter((f) => f.set === 'aura-data')
+    const added = await addGeneratedMigration(app, 'AddAppNotes', parseRenames([]), { before, tables })
+    expect(added.changes).toEqual([expect.stringContaining('app_notes')])
+    expect(readdirSync(app)).toEqual([`${added.name}.ts`])
+    const files = discoverSets(migrationSets(app))
+    expect(files.at(-1)).toMatchObject({ name: added.name, set: 'app' })
+    expect((await checkSchema(files, tables)).differences).toEqual([])
+  })
+
+  it('aura-db add in an app folder without a definition change has nothing to generate (not the whole schema)', async () => {
+    const result = await runCli(['add', 'Nothing'], { AURA_MIGRATIONS_DIR: app })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('there is nothing to generate')
+    expect(readdirSync(app)).toEqual([])
   })
 })
 
@@ -146,6 +195,10 @@ for (const d of dialects) {
     })
 
     it('migrate applies the package set, then the app set, and records each with its set', async () => {
+      const pendingBefore = (await verifyDatabase(db)).checks.find((c) => c.name === 'pending migrations')
+      expect(pendingBefore?.detail).toBe(
+        `${packageNames.length + 2} pending: aura-data: ${packageNames.join(', ')}; app: ${NOTES}, ${RATING}`,
+      )
       const run = await db.migrate()
       expect(run.error).toBeUndefined()
       expect(run.results.map((r) => [r.name, r.set])).toEqual([
@@ -176,6 +229,16 @@ for (const d of dialects) {
         { migration_set: 'app', name: NOTES },
         { migration_set: 'app', name: RATING },
       ])
+      const checks = new Map((await verifyDatabase(db)).checks.map((check) => [check.name, check]))
+      expect(checks.get('migration checksums')).toMatchObject({
+        ok: true,
+        detail: `${packageNames.length + 2} applied migration(s) match their files (aura-data: ${packageNames.length}, app: 2)`,
+      })
+      expect(checks.get('pending migrations')).toMatchObject({ ok: true })
+      // The scratch replay applies both sets: the live schema, app table and column included, is the expected one.
+      expect(checks.get('schema matches migrations')).toMatchObject({ ok: true })
+      // Not declared in the table definitions (the application declares them with the extension API).
+      expect(checks.get('definitions match migrations')?.detail).toContain('app_notes')
       await db.dialect.kysely.insertInto('app_notes').values({ id: 1, body: 'kept' }).execute()
       const columns = (await db.dialect.introspect()).tables.find((t) => t.name === 'project_states')!.columns
       expect(columns.map((c) => c.name)).toContain('app_rating')
@@ -394,8 +457,8 @@ for (const d of dialects) {
       expect(refused.stderr).toContain(`Refusing to remove ${RATING}`)
       expect(existsSync(join(app, `${RATING}.ts`))).toBe(true)
 
-      const rollback = await runCli(['rollback', '--yes', '--no-backup'], env)
-      expect(rollback.code, rollback.stderr).toBe(0)
+      // Rolled back in this process (the CLI's rollback is covered by test/cli-migrations.test.ts).
+      await withDatabase(target.url, app, (db) => db.rollback())
       const removed = await runCliJson<{ removed: string; set: string }>(['remove'], env)
       expect(removed.code, removed.stderr).toBe(0)
       expect(removed.json).toMatchObject({ removed: RATING, set: 'app' })

@@ -54,7 +54,8 @@ export function isWholeHistory(dir: string): boolean {
  * The migration sets for a configured folder (`migrationsDir`, `--migrations-dir`,
  * `AURA_MIGRATIONS_DIR`), in apply order:
  * - none configured: the package's `migrations/` (`aura-data`);
- * - a whole history ({@link isWholeHistory}): that folder alone, recorded as `aura-data`;
+ * - a whole history (the package's `migrations/`, or a folder holding its first migration):
+ *   that folder alone, recorded as `aura-data`;
  * - any other folder: the package's `migrations/` (`aura-data`), then that folder (`app`).
  */
 export function migrationSets(migrationsDir?: string): MigrationSet[] {

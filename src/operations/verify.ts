@@ -55,12 +55,18 @@ export async function verifyDatabase(db: AuraDatabase): Promise<VerifyReport> {
 function checksumCheck(status: MigrationStatus): VerifyCheck {
   const name = 'migration checksums'
   if (status.drift.length === 0) {
-    return { name, ok: true, detail: `${status.applied.length} applied migration(s) match their files` }
+    const perSet =
+      status.sets.length > 1 ? ` (${status.sets.map((s) => `${s.name}: ${s.applied}`).join(', ')})` : ''
+    return {
+      name,
+      ok: true,
+      detail: `${status.applied.length} applied migration(s) match their files${perSet}`,
+    }
   }
   const problems = status.drift.map((d) =>
     d.problem === 'missing'
-      ? `${d.name}: file missing (recorded ${d.expected})`
-      : `${d.name}.ts: changed (recorded ${d.expected}, file now ${d.actual})`,
+      ? `${d.name} (${d.set}): file missing (recorded ${d.expected})`
+      : `${d.name}.ts (${d.set}): changed (recorded ${d.expected}, file now ${d.actual})`,
   )
   return { name, ok: false, detail: problems.join('; ') }
 }
@@ -84,11 +90,18 @@ async function definitionsCheck(db: AuraDatabase): Promise<VerifyCheck> {
   return { name, ok: false, detail: shown.join('; ') + (more > 0 ? `; and ${more} more` : '') }
 }
 
+/** The pending migrations; set by set when the application has its own (`aura-data: …; app: …`). */
 function pendingCheck(status: MigrationStatus): VerifyCheck {
   const name = 'pending migrations'
-  return status.pending.length === 0
-    ? { name, ok: true, detail: 'none' }
-    : { name, ok: false, detail: `${status.pending.length} pending: ${status.pending.join(', ')}` }
+  if (status.pending.length === 0) return { name, ok: true, detail: 'none' }
+  const listed =
+    status.sets.length > 1
+      ? status.sets
+          .filter((s) => s.pending.length > 0)
+          .map((s) => `${s.name}: ${s.pending.join(', ')}`)
+          .join('; ')
+      : status.pending.join(', ')
+  return { name, ok: false, detail: `${status.pending.length} pending: ${listed}` }
 }
 
 async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<VerifyCheck> {
