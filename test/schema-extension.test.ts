@@ -184,6 +184,18 @@ for (const d of dialects) {
       })
     })
 
+    it('undoes and redoes a tracked edit of a new field like one of a built-in field', async () => {
+      const p = await extended(db).add({ title: 'Undoable', clientRef: 'A' })
+      await db.transaction(async (uow) => {
+        uow.trackActions({ projectId: p.id, userId: 'alice' })
+        await extended(uow).update({ id: p.id, rowVersion: p.rowVersion, clientRef: 'B' })
+      })
+      await db.actionLogs.undo(p.id, 'alice')
+      expect((await extended(db).getById(p.id))?.clientRef).toBe('A')
+      await db.actionLogs.redo(p.id, 'alice')
+      expect((await extended(db).getById(p.id))?.clientRef).toBe('B')
+    })
+
     it('serves the same definitions in a unit of work, all or nothing', async () => {
       await expect(
         db.transaction(async (uow) => {

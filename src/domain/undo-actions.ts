@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { ValidationError } from '../errors.js'
 import type { TableDef } from '../schema/define.js'
-import { projectStatesTable, type ProjectState } from '../schema/project-states.js'
-import { sceneStatesTable, type SceneState } from '../schema/scene-states.js'
+import type { ProjectState } from '../schema/project-states.js'
+import type { SceneState } from '../schema/scene-states.js'
 import type { TrackedAction, TxContext } from '../repository/session.js'
 
 /**
@@ -169,9 +169,16 @@ function describe(text: string): string {
   return text.length > 500 ? `${text.slice(0, 497)}...` : text
 }
 
-/** The `ProjectUpdate` of a project update, or null when nothing changed. */
-export function projectUpdateAction(before: ProjectState, after: ProjectState): TrackedAction | null {
-  const fields = changedFields(projectStatesTable, before, after)
+/**
+ * The `ProjectUpdate` of a project update, or null when nothing changed. `table` is the
+ * definition the repository uses, so an application's own columns are undone like the built-in ones.
+ */
+export function projectUpdateAction(
+  table: TableDef,
+  before: ProjectState,
+  after: ProjectState,
+): TrackedAction | null {
+  const fields = changedFields(table, before, after)
   if (fields.length === 0) return null
   return {
     actionType: BUILT_IN_ACTION_TYPES.projectUpdate,
@@ -201,9 +208,13 @@ export function sceneAddAction(scene: SceneState): TrackedAction {
   }
 }
 
-/** The `SceneUpdate` of a scene update, or null when nothing changed. */
-export function sceneUpdateAction(before: SceneState, after: SceneState): TrackedAction | null {
-  const fields = changedFields(sceneStatesTable, before, after)
+/** The `SceneUpdate` of a scene update, or null when nothing changed (`table`: as for a project). */
+export function sceneUpdateAction(
+  table: TableDef,
+  before: SceneState,
+  after: SceneState,
+): TrackedAction | null {
+  const fields = changedFields(table, before, after)
   if (fields.length === 0) return null
   return {
     actionType: BUILT_IN_ACTION_TYPES.sceneUpdate,

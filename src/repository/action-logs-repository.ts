@@ -324,9 +324,9 @@ export class ActionLogsRepository extends Repository<ActionLogsTable> {
   ): Promise<void> {
     const pid = validateKey(projectStatesTable, expected.projectId) as string
     const current = this.deps.projects.fromRow(await lockLiveProject(tx, this.session, pid))
-    checkFields(projectStatesTable, pid, current, expected.fields, direction)
-    const { changes } = validateUpdate(projectStatesTable, {
-      ...decodeFields(projectStatesTable, target.fields),
+    checkFields(this.deps.projects.table, pid, current, expected.fields, direction)
+    const { changes } = validateUpdate(this.deps.projects.table, {
+      ...decodeFields(this.deps.projects.table, target.fields),
       id: pid,
       rowVersion: current.rowVersion,
     })
@@ -346,22 +346,22 @@ export class ActionLogsRepository extends Repository<ActionLogsTable> {
       if (current) throw stale('scene_states', sid, current.rowVersion, direction, 'the scene exists again')
     } else {
       if (!current) throw stale('scene_states', sid, null, direction, 'the scene was deleted')
-      checkFields(sceneStatesTable, sid, current, expected.fields, direction)
+      checkFields(this.deps.scenes.table, sid, current, expected.fields, direction)
     }
     if (target.fields === null) {
       if (current) await this.deps.scenes.deleteIn(tx, sid, current.rowVersion)
       return
     }
-    const fields = decodeFields(sceneStatesTable, target.fields)
+    const fields = decodeFields(this.deps.scenes.table, target.fields)
     if (!current) {
-      const values = validateInsert(sceneStatesTable, { ...fields, id: sid })
+      const values = validateInsert(this.deps.scenes.table, { ...fields, id: sid })
       const projectId = (values.projectId as string).toLowerCase()
       await lockLiveProject(tx, this.session, projectId)
       await this.assertIndexFree(tx, projectId, values.sceneIndex as number, sid, direction)
       await this.deps.scenes.insertIn(tx, values)
       return
     }
-    const { changes } = validateUpdate(sceneStatesTable, {
+    const { changes } = validateUpdate(this.deps.scenes.table, {
       ...fields,
       id: sid,
       rowVersion: current.rowVersion,

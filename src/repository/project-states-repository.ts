@@ -322,7 +322,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesT
     if (!tx.tracking) return super.updateIn(tx, key, rowVersion, changes)
     const row = await this.currentRow(tx, key)
     const updated = await super.updateIn(tx, key, rowVersion, changes)
-    if (row) await trackEdit(tx, updated.id, projectUpdateAction(this.fromRow(row), updated))
+    if (row) await trackEdit(tx, updated.id, projectUpdateAction(this.table, this.fromRow(row), updated))
     return updated
   }
 

@@ -86,7 +86,7 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     if (!tx.tracking) return super.updateIn(tx, key, rowVersion, changes)
     const row = await this.currentRow(tx, key)
     const updated = await super.updateIn(tx, key, rowVersion, changes)
-    if (row) await trackEdit(tx, updated.projectId, sceneUpdateAction(this.fromRow(row), updated))
+    if (row) await trackEdit(tx, updated.projectId, sceneUpdateAction(this.table, this.fromRow(row), updated))
     return updated
   }
 
