@@ -371,7 +371,11 @@ describe('registering definitions with openDatabase', () => {
 })
 
 describe("aura-db with the application's schema module", () => {
-  /** An application folder whose `aura-data` is this checkout (its built package). */
+  /**
+   * An application folder whose `aura-data` is this checkout (its built package). The module
+   * imports the package's entry point while the CLI is a bundle with its own copy of the
+   * library: the extension must be recognised across the two copies.
+   */
   let app: string
 
   beforeAll(() => {
