@@ -488,6 +488,7 @@ describe('an installed package (inside node_modules)', () => {
       'migrations',
       'assets',
       join('dist', 'src'),
+      join('dist', 'cli'),
       join('dist', 'migrations'),
     ]) {
       if (existsSync(join(ROOT, part))) cpSync(join(ROOT, part), join(installed, part), { recursive: true })
