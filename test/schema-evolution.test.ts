@@ -8,6 +8,7 @@ import {
   allTables,
   checkSchema,
   EXPORT_STATUSES,
+  MigrationError,
   openDatabase,
   parseRenames,
   UsageError,
@@ -396,6 +397,36 @@ for (const d of dialects) {
       // The rebuilds ran with foreign keys off; the children still point at live parents.
       if (d.name === 'sqlite') expect((await sql`pragma foreign_key_check`.execute(k)).rows).toEqual([])
     })
+
+    it.runIf(d.name === 'sqlite')(
+      'a table rebuild refuses to run over a column another migration set added, instead of dropping it',
+      async () => {
+        const dir = migrationsCopy()
+        cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
+        const tables = edited('project_states', {
+          columns: { description: { nullable: false, hasDefault: true, defaultValue: '' } },
+        })
+        await addGeneratedMigration(dir, 'DescriptionRequired', NO_RENAMES, { tables })
+        const db = await database(dir)
+        await db.migrate({ to: db.migrator.files().at(-2)!.name })
+        // What an application's own migration does to a built-in table: a column of its own.
+        await sql`alter table project_states add column client_ref text`.execute(db.dialect.kysely)
+        await sql`insert into project_states (id, title, client_ref) values ('6d1a1e7e-0000-4000-8000-000000000009', 'Kept', 'ACME-1')`.execute(
+          db.dialect.kysely,
+        )
+        const refused = await db.migrate().catch((error: unknown) => error)
+        expect(refused).toBeInstanceOf(MigrationError)
+        expect((refused as Error).message).toContain(
+          'Rebuilding project_states would drop its columns client_ref, which this migration does not know',
+        )
+        // Rolled back: the column and its value are still there.
+        const rows = await sql<{ client_ref: string }>`select client_ref from project_states`.execute(
+          db.dialect.kysely,
+        )
+        expect(rows.rows).toEqual([{ client_ref: 'ACME-1' }])
+        expect((await db.status()).pending).toHaveLength(1)
+      },
+    )
 
     it('a dropped column is marked as data loss, migrate reports it, and its down refuses with a clear error', async () => {
       const dir = migrationsCopy()

@@ -407,11 +407,19 @@ function alterTable(
   ]
   const replay = (statements: readonly string[]): string[] =>
     statements.map((s) => `await sql.raw(${str(s)}).execute(db)`)
+  // A rebuild copies the columns it knows of. Another migration set (an application's, or the
+  // package's for an application's rebuild) may have added columns since: copying without them
+  // would drop them silently, so the step refuses instead.
+  const guard = (known: readonly string[]): string[] => [
+    `const unknown = (await sql<{ name: string }>\`select name from pragma_table_info(${'${'}${str(t)}}) where name not in (${'${'}sql.join([${known.map(str).join(', ')}])})\`.execute(db)).rows.map((r) => r.name)`,
+    `if (unknown.length > 0) throw new Error(${str(`Rebuilding ${t} would drop its columns `)} + unknown.join(', ') + ${str(`, which this migration does not know (another migration set added them). Roll that set back first, or write this step by hand (aura-db add --empty).`)})`,
+  ]
   const survivingTriggers = old.triggers
   const rebuildUp = [
     '// Table rebuild (https://www.sqlite.org/lang_altertable.html#otheralter): a new table, the',
     '// listed columns copied, the old one dropped, the new one renamed; the engine runs it with',
     '// foreign keys off and checks them afterwards.',
+    ...guard(old.columns.map((c) => c.name)),
     renderCreateTable(def, tmp),
     copy(
       tmp,
@@ -423,6 +431,7 @@ function alterTable(
     ...replay(survivingTriggers),
   ]
   const rebuildDown = [
+    ...guard(now.columns.map((c) => c.name)),
     `await sql.raw(${str(renameCreate(old.sql, tmp))}).execute(db)`,
     copy(
       tmp,
