@@ -163,6 +163,10 @@ export class TemplatesRepository extends Repository<typeof templatesTable> {
     return super.insertIn(tx, withCanonicalTags(values))
   }
 
+  override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<Template[]> {
+    return super.insertManyIn(tx, rows.map(withCanonicalTags))
+  }
+
   override updateIn(
     tx: TxContext,
     key: unknown,
@@ -202,6 +206,10 @@ export class CustomTemplatesRepository extends SoftDeleteRepository<typeof custo
 
   override insertIn(tx: TxContext, values: Record<string, unknown>): Promise<CustomTemplate> {
     return super.insertIn(tx, withCanonicalTags(values))
+  }
+
+  override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<CustomTemplate[]> {
+    return super.insertManyIn(tx, rows.map(withCanonicalTags))
   }
 
   override updateIn(
