@@ -139,6 +139,73 @@ for (const d of dialects) {
       expect(await db.auditEntries.count()).toBe(audited)
     })
 
+    it('addRange returns the rows as stored in the order given, each with its own audit entry, whatever fields each gives', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Many scenes' })
+      const given = [
+        { projectId: p.id, sceneIndex: 2, scriptText: 'third' },
+        { projectId: p.id, sceneIndex: 0, scriptText: 'first', durationSeconds: 1.5 },
+        { projectId: p.id, sceneIndex: 1, scriptText: 'second', durationSeconds: 2 },
+        { projectId: p.id, sceneIndex: 3 },
+      ]
+      const scenes = await db.transaction((uow) => uow.sceneStates.addRange(given), { actor: 'eve' })
+      expect(scenes.map((s) => [s.sceneIndex, s.scriptText, s.durationSeconds])).toEqual([
+        [2, 'third', 0],
+        [0, 'first', 1.5],
+        [1, 'second', 2],
+        [3, '', 0],
+      ])
+      expect(new Set(scenes.map((s) => s.id)).size).toBe(4)
+      expect(scenes.every((s) => s.rowVersion === 1 && s.createdBy === 'eve')).toBe(true)
+      const stored = await db.sceneStates.find({ projectId: p.id }, { orderBy: { sceneIndex: 'asc' } })
+      expect(stored.map((s) => s.id)).toEqual([scenes[1]!.id, scenes[2]!.id, scenes[0]!.id, scenes[3]!.id])
+      const entries = await db.auditEntries.find({
+        tableName: 'scene_states',
+        rowId: { in: scenes.map((s) => s.id) },
+      })
+      expect(entries.map((e) => [e.rowId, e.action, e.actor, e.changesJson]).sort()).toEqual(
+        scenes.map((s) => [s.id, 'insert', 'eve', null]).sort(),
+      )
+      expect(await db.sceneStates.addRange([])).toEqual([])
+    })
+
+    it('addRange refuses scenes of a soft-deleted project with a NotFoundError, writing none of the rows', async () => {
+      const { db } = ctx
+      const live = await db.projectStates.add({ title: 'Live' })
+      const gone = await db.projectStates.add({ title: 'Gone' })
+      await db.projectStates.delete(gone.id)
+      const audited = await db.auditEntries.count()
+      const error = await db.sceneStates
+        .addRange([
+          { projectId: live.id, sceneIndex: 0 },
+          { projectId: gone.id, sceneIndex: 0 },
+          { projectId: live.id, sceneIndex: 1 },
+        ])
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(NotFoundError)
+      expect(await db.sceneStates.count({ projectId: live.id })).toBe(0)
+      expect(await db.auditEntries.count()).toBe(audited)
+    })
+
+    it("an update's audit entry is in the unit's next read, and rolls back with the unit", async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Before' })
+      const seen = await db.transaction(async (uow) => {
+        await uow.projectStates.update({ ...p, title: 'After' })
+        return (await uow.auditEntries.history('project_states', p.id)).map((e) => e.action)
+      })
+      expect(seen).toEqual(['insert', 'update'])
+      const current = (await db.projectStates.getById(p.id))!
+      await expect(
+        db.transaction(async (uow) => {
+          await uow.projectStates.update({ ...current, title: 'Discarded' })
+          throw new Error('changed my mind')
+        }),
+      ).rejects.toThrow('changed my mind')
+      expect((await db.projectStates.getById(p.id))?.title).toBe('After')
+      expect(await db.auditEntries.history('project_states', p.id)).toHaveLength(2)
+    })
+
     it('deleteRange is all or none', async () => {
       const { db } = ctx
       const p = await db.projectStates.add({ title: 'Keep me' })

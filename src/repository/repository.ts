@@ -454,7 +454,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   async #insertOne(tx: TxContext, values: Record<string, unknown>): Promise<E> {
     const plan = insertPlan(this.table, Object.keys(values))
     const dialect = this.session.dialect
-    const params = this.insertParams(
+    const params = this.#insertParams(
       tx,
       plan,
       values,
@@ -520,7 +520,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const params: unknown[] = []
     const keys: unknown[] = []
     for (const values of rows) {
-      const row = this.insertParams(tx, plan, values, now)
+      const row = this.#insertParams(tx, plan, values, now)
       keys.push(row[plan.fields.indexOf(this.table.primaryKey)])
       params.push(...row)
     }
@@ -560,7 +560,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   }
 
   /** The parameters of the insert of one row by `plan`: given values, key, stamps (`now`, encoded), actor, … */
-  protected insertParams(
+  #insertParams(
     tx: TxContext,
     plan: InsertPlan,
     values: Record<string, unknown>,
