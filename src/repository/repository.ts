@@ -560,12 +560,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   }
 
   /** The parameters of the insert of one row by `plan`: given values, key, stamps (`now`, encoded), actor, … */
-  #insertParams(
-    tx: TxContext,
-    plan: InsertPlan,
-    values: Record<string, unknown>,
-    now: unknown,
-  ): unknown[] {
+  #insertParams(tx: TxContext, plan: InsertPlan, values: Record<string, unknown>, now: unknown): unknown[] {
     let key = values[this.table.primaryKey]
     if (plan.generateKey && key === undefined) key = randomUUID()
     else if (plan.lowerKey) key = (key as string).toLowerCase()
@@ -682,8 +677,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * statement returns the row it read (`aura_row` 'old') and the row it wrote ('new'). From the
    * row read come the errors (NotFound, Concurrency), the changed fields and the audit entry,
    * exactly as in the two-statement form; the entry is deferred (sent with the unit's next
-   * statement or its COMMIT). Returns undefined when nothing was written although a field
-   * differs by `sameValue` (never expected), to let the two-statement form decide.
+   * statement or its COMMIT). Returns undefined, for the two-statement form to decide, should the
+   * database have found no difference where `sameValue` finds one.
    */
   async #readAndWrite(
     tx: TxContext,
@@ -720,7 +715,8 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         const set: Record<string, unknown> = {}
         fields.forEach((field, i) => {
           const column = this.table.columns[field]!.column
-          // A timestamp equal to the millisecond keeps its stored value (finer on PostgreSQL).
+          // A timestamp equal to the millisecond is left as stored: PostgreSQL keeps microseconds,
+          // which the Date value would drop.
           set[column] =
             this.table.columns[field]!.kind === 'timestamp'
               ? sql`case when ${differs(i)} then ${v(i)} else ${current(field)} end`
