@@ -263,6 +263,11 @@ export const usage = {
         'The schema docs need a PostgreSQL server for their PostgreSQL column: pass --postgres ' +
         'postgres://user@host:port/db (only a scratch schema is created there, and dropped).',
     ),
+  checkNeedsPostgres: (given: string) =>
+    new UsageError(
+      `"${redactUrl(given)}" is not a PostgreSQL URL. check --postgres compares on a PostgreSQL ` +
+        'server: pass postgres://user@host:port/db (only scratch schemas are created there, and dropped).',
+    ),
 }
 
 /** A database URL with any password replaced by `***`, safe to print. */

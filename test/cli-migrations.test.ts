@@ -193,7 +193,7 @@ for (const d of dialects) {
         pending: [],
         drift: [],
         // `aura-db check`'s verdict on the same migrations.
-        definitions: { ok: true, migrations: names.length, differences: [] },
+        definitions: { ok: true, migrations: names.length, dialects: ['sqlite'], differences: [] },
       })
 
       const list = await runCliJson([...db, 'list'])

@@ -5,7 +5,16 @@
  * ESM, CommonJS and TypeScript, with no TypeScript loader installed.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -55,13 +64,39 @@ beforeAll(async () => {
   ) as { filename: string }[]
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
   // typescript@latest joins the same install: the newest compiler checks our declarations too.
+  // Install scripts are skipped: the only one that matters is better-sqlite3's native build, which
+  // compiles SQLite from source here (no prebuilt binaries are reachable) for about two minutes of
+  // both cores. When npm resolved the version this checkout already built for this Node, its addon
+  // is the same file, so it is copied; any other version is built as a user's install would.
   await execFileAsync(
     NPM,
-    ['install', '--no-audit', '--no-fund', join(project, packed[0]!.filename), 'typescript@latest'],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      join(project, packed[0]!.filename),
+      'typescript@latest',
+    ],
     { cwd: project },
   )
+  await provideNativeAddon(join(project, 'node_modules', 'better-sqlite3'))
   pkg = join(project, 'node_modules', 'aura-data')
 }, 1_200_000)
+
+/** better-sqlite3's compiled addon in the consumer's install: copied when the versions match, else built. */
+async function provideNativeAddon(installed: string): Promise<void> {
+  const ours = join(ROOT, 'node_modules', 'better-sqlite3')
+  const version = (dir: string) =>
+    (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+  const addon = join('build', 'Release', 'better_sqlite3.node')
+  if (version(installed) === version(ours) && existsSync(join(ours, addon))) {
+    mkdirSync(join(installed, 'build', 'Release'), { recursive: true })
+    copyFileSync(join(ours, addon), join(installed, addon))
+  } else {
+    await execFileAsync(NPM, ['rebuild', 'better-sqlite3'], { cwd: project })
+  }
+}
 
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true })

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -11,6 +11,7 @@ import {
   openDatabase,
   parseRenames,
   UsageError,
+  verifyDatabase,
   type AuraDatabase,
   type ColumnSpec,
   type IndexSpec,
@@ -18,7 +19,7 @@ import {
 } from '../src/index.js'
 import { discoverMigrations } from '../src/migration/migration-source.js'
 import { PACKAGE_MIGRATIONS, domainTables, runCli, runCliJson } from './cli-helpers.js'
-import { dialects } from './dialects.js'
+import { dialects, postgres, type TestDatabase } from './dialects.js'
 
 const CATCH_UP = readdirSync(PACKAGE_MIGRATIONS).find((f) => f.endsWith('_CatchUpProjectStates.ts'))!
 const NO_RENAMES = parseRenames([])
@@ -76,6 +77,7 @@ describe('aura-db check and add: the definitions against the migrations', () => 
     expect(result.json).toEqual({
       ok: true,
       migrations: readdirSync(PACKAGE_MIGRATIONS).length,
+      dialects: ['sqlite'],
       differences: [],
     })
   })
@@ -86,7 +88,7 @@ describe('aura-db check and add: the definitions against the migrations', () => 
     const result = await runCli(['--migrations-dir', dir, 'check'])
     expect(result.code).toBe(3)
     for (const column of ['category', 'tags', 'template_id', 'duration_seconds', 'last_auto_save_at']) {
-      expect(result.stdout).toContain(`project_states.${column}: column is defined`)
+      expect(result.stdout).toContain(`project_states.${column} (SQLite): column is defined`)
     }
     expect(result.stdout).toContain('project_states index ix_project_states_status_category')
     expect(result.stderr).toMatch(/aura-db add NAME/)
@@ -159,6 +161,85 @@ describe('aura-db check and add: the definitions against the migrations', () => 
     expect(readFileSync(result.json.file, 'utf8')).toBe(
       readFileSync(join(PACKAGE_MIGRATIONS, CATCH_UP), 'utf8'),
     )
+  })
+})
+
+describe.skipIf(!postgres.available)('aura-db check --postgres: the comparison on PostgreSQL too', () => {
+  let target: TestDatabase
+  let dir: string
+  beforeAll(async () => {
+    target = await postgres.create()
+    // A migration that does something on PostgreSQL only: SQLite's model cannot see it.
+    dir = migrationsCopy()
+    writeFileSync(
+      join(dir, '20991231000000_PostgresOnly.ts'),
+      `export async function up(db, ctx) {
+        if (ctx.dialect !== 'postgres') return
+        await db.schema.createIndex('ix_pg_only_title').on('project_states').column('title').execute()
+        await db.schema.alterTable('scene_states').alterColumn('script_text', (c) => c.setDefault('x')).execute()
+      }
+      export async function down(db, ctx) {
+        if (ctx.dialect !== 'postgres') return
+        await db.schema.dropIndex('ix_pg_only_title').execute()
+        await db.schema.alterTable('scene_states').alterColumn('script_text', (c) => c.setDefault('')).execute()
+      }\n`,
+    )
+  })
+  afterAll(async () => {
+    await target?.drop()
+    if (dir) rmSync(join(dir, '..'), { recursive: true, force: true })
+  })
+
+  it('exits 0 on the committed migrations, having compared on both dialects', async () => {
+    const result = await runCliJson(['check', '--postgres', target.url])
+    expect(result.code).toBe(0)
+    expect(result.json).toMatchObject({ ok: true, dialects: ['sqlite', 'postgres'], differences: [] })
+  })
+
+  it('exits 3 naming a difference only PostgreSQL has, with its dialect; without --postgres it passes', async () => {
+    const result = await runCliJson(['--migrations-dir', dir, 'check', '--postgres', target.url])
+    expect(result.code).toBe(3)
+    expect(result.json.differences).toEqual([
+      {
+        dialect: 'postgres',
+        table: 'project_states',
+        subject: 'project_states index ix_pg_only_title',
+        problem: 'index (title) exists after the migrations but is not defined',
+      },
+      {
+        dialect: 'postgres',
+        table: 'scene_states',
+        subject: 'scene_states.script_text',
+        problem:
+          "defined as text not null default ''::text, the migrations give text not null default 'x'::text",
+      },
+    ])
+    const text = await runCli(['--migrations-dir', dir, 'check', '--postgres', target.url])
+    expect(text.stdout).toContain('project_states index ix_pg_only_title (PostgreSQL): index (title) exists')
+    expect((await runCli(['--migrations-dir', dir, 'check'])).code).toBe(0)
+  })
+
+  it('verify of a PostgreSQL database compares the definitions there, and leaves no scratch schema behind', async () => {
+    const db = await openDatabase({ url: target.url, migrationsDir: dir, migrate: true })
+    try {
+      const report = await verifyDatabase(db)
+      const check = report.checks.find((c) => c.name === 'definitions match migrations')!
+      expect(check.ok).toBe(false)
+      expect(check.detail).toContain('project_states index ix_pg_only_title: index (title) exists')
+      const schemas = await sql<{ n: number }>`
+        select count(*)::int as n from pg_namespace where nspname like 'aura_scratch_%'`.execute(
+        db.dialect.kysely,
+      )
+      expect(schemas.rows[0]!.n).toBe(0)
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('refuses a --postgres URL that is not PostgreSQL (exit 2) before comparing anything', async () => {
+    const result = await runCli(['check', '--postgres', 'sqlite:./x.db'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/is not a PostgreSQL URL/)
   })
 })
 

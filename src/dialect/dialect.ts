@@ -5,6 +5,12 @@ import type { AuraDriver, ErrorMapper, Introspector } from './driver.js'
 /** The dialect names, one token per database everywhere. */
 export type DialectName = 'sqlite' | 'postgres'
 
+/** Each dialect's name as printed for people. */
+export const DIALECT_TITLES: Readonly<Record<DialectName, string>> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+}
+
 /** What a database can do; the core asks for capabilities, never for a dialect name. */
 export interface DialectCapabilities {
   /** Session-scoped advisory locks released by the server when the connection dies (PostgreSQL). */

@@ -9,6 +9,7 @@ import { SqliteAuraDialect, createSqliteDatabaseIfMissing } from './sqlite/sqlit
 import { SqliteBackup } from './sqlite/sqlite-backup.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 
+export { DIALECT_TITLES } from './dialect.js'
 export type { PostgresPoolOptions } from './postgres/postgres-dialect.js'
 export type { QueryLogEvent, QueryLogOptions } from './query-log.js'
 export type { AuraDialect, DialectName, SchemaSnapshot, ScriptDialect, ScriptMigration } from './dialect.js'

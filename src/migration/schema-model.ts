@@ -6,11 +6,12 @@ import { loadMigration, type MigrationFile } from './migration-source.js'
 import { renderCreateTable, renderIndex } from './generate-code.js'
 
 /**
- * The schema as SQLite holds it, normalised for comparison: what `aura-db check` compares and
- * `aura-db add` diffs. Both sides are built the same way, in a scratch in-memory database: the
- * migrations run there, and so does the code the generator renders from the definitions. Each
- * side is then read back with the same pragmas, so the database itself normalises both (default
- * spelling, index column order, CHECK text) and no hand-written SQL parser decides equality.
+ * The schema as a database holds it, normalised for comparison: what `aura-db check` compares and
+ * `aura-db add` diffs. Both sides are built the same way, in a scratch database (SQLite in memory;
+ * with `check --postgres`, also a scratch PostgreSQL schema): the migrations run there, and so does
+ * the code the generator renders from the definitions. Each side is then read back by the same
+ * catalog queries, so the database itself normalises both (default spelling, index column order,
+ * CHECK text) and no hand-written SQL parser decides equality.
  */
 export interface ModelColumn {
   readonly name: string
@@ -57,17 +58,39 @@ export interface SchemaModel {
   readonly tables: ReadonlyMap<string, ModelTable>
 }
 
-/** The schema `files` produce on SQLite: each migration's `up`, in order, on a scratch database. */
-export async function modelOfMigrations(files: readonly MigrationFile[]): Promise<SchemaModel> {
-  const { db, read, close } = openScratchSqlite()
+/**
+ * An empty scratch database to build a model in: SQLite in memory, or a PostgreSQL schema
+ * (src/dialect/postgres/postgres-model.ts); `read` reads the model back, `close` discards it.
+ */
+export interface ScratchModel {
+  readonly db: Kysely<any>
+  read(): SchemaModel | Promise<SchemaModel>
+  close(): Promise<void>
+}
+
+/** Where a model is built: a fresh scratch database of one dialect. */
+export interface ModelTarget {
+  readonly dialect: 'sqlite' | 'postgres'
+  open(): ScratchModel | Promise<ScratchModel>
+}
+
+/** The in-memory SQLite scratch database: what `check` and `add` use when no server is named. */
+export const SQLITE_MODEL: ModelTarget = { dialect: 'sqlite', open: openScratchSqlite }
+
+/** The schema `files` produce: each migration's `up`, in order, on a scratch database. */
+export async function modelOfMigrations(
+  files: readonly MigrationFile[],
+  target: ModelTarget = SQLITE_MODEL,
+): Promise<SchemaModel> {
+  const scratch = await target.open()
   try {
     for (const file of files) {
       const migration = await loadMigration(file)
-      await migration.up(db, { dialect: 'sqlite', sql })
+      await migration.up(scratch.db, { dialect: target.dialect, sql })
     }
-    return read()
+    return await scratch.read()
   } finally {
-    await close()
+    await scratch.close()
   }
 }
 
@@ -85,12 +108,15 @@ export async function runGenerated(
 }
 
 /**
- * The schema the definitions describe on SQLite: the generator's own CREATE TABLE and CREATE
- * INDEX code for every table, run on a scratch database. `check` therefore also proves that
- * what `add` would write creates exactly the definitions.
+ * The schema the definitions describe: the generator's own CREATE TABLE and CREATE INDEX code
+ * for every table, run on a scratch database. `check` therefore also proves that what `add`
+ * would write creates exactly the definitions.
  */
-export async function modelOfDefinitions(tables: readonly TableDef[]): Promise<SchemaModel> {
-  const { db, read, close } = openScratchSqlite()
+export async function modelOfDefinitions(
+  tables: readonly TableDef[],
+  target: ModelTarget = SQLITE_MODEL,
+): Promise<SchemaModel> {
+  const scratch = await target.open()
   try {
     const body = [
       `const { sql } = ctx`,
@@ -98,16 +124,16 @@ export async function modelOfDefinitions(tables: readonly TableDef[]): Promise<S
       ...tables.flatMap((t) => [renderCreateTable(t), ...t.indexes.map((ix) => renderIndex(t.name, ix))]),
     ].join('\n')
     try {
-      await runGenerated(body, db, 'sqlite')
+      await runGenerated(body, scratch.db, target.dialect)
     } catch (error) {
       throw new UsageError(
         `The table definitions do not make a schema: ${(error as Error).message}. Check the columns each index, CHECK and foreign key names.`,
         { cause: error },
       )
     }
-    return read()
+    return await scratch.read()
   } finally {
-    await close()
+    await scratch.close()
   }
 }
 

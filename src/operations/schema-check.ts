@@ -1,4 +1,7 @@
 import { basename } from 'node:path'
+import { openScratchPostgres } from '../dialect/postgres/postgres-model.js'
+import { createDialect, parseDatabaseUrl, type AuraDialect, type DialectName } from '../dialect/index.js'
+import { usage } from '../errors.js'
 import type { TableDef } from '../schema/define.js'
 import { allTables } from '../schema/index.js'
 import { generateMigration, type Renames } from '../migration/generate.js'
@@ -8,27 +11,105 @@ import {
   compareModels,
   modelOfDefinitions,
   modelOfMigrations,
+  SQLITE_MODEL,
+  type ModelTable,
+  type ModelTarget,
   type SchemaDifference,
+  type SchemaModel,
 } from '../migration/schema-model.js'
 
 /** What `aura-db check` found. */
 export interface SchemaCheckReport {
   readonly ok: boolean
   readonly migrations: number
-  readonly differences: readonly SchemaDifference[]
+  /** The dialects compared: SQLite always, PostgreSQL when a server was named. */
+  readonly dialects: readonly DialectName[]
+  readonly differences: readonly (SchemaDifference & { readonly dialect: DialectName })[]
+}
+
+/** Options of {@link checkSchema}. */
+export interface SchemaCheckOptions {
+  /**
+   * A PostgreSQL server to compare on as well (a `postgres://` URL, or the dialect of an open
+   * database), in scratch schemas dropped afterwards: a migration may do something on one
+   * dialect only (`ctx.dialect`), which SQLite cannot show.
+   */
+  readonly postgres?: string | AuraDialect
+  /** Compare on an in-memory SQLite database (default true; `verify` of a PostgreSQL database compares there only). */
+  readonly sqlite?: boolean
 }
 
 /**
- * Compares the table definitions with the schema the migration files produce (both built on a
- * scratch in-memory SQLite database, so no server and no data are involved).
+ * Compares the table definitions with the schema the migration files produce, both built on a
+ * scratch database (in-memory SQLite, and scratch PostgreSQL schemas when `postgres` is given),
+ * so no data is involved. The report lists each difference with the dialect it was found on.
  */
 export async function checkSchema(
   files: readonly MigrationFile[],
   tables: readonly TableDef[] = allTables,
+  options: SchemaCheckOptions = {},
 ): Promise<SchemaCheckReport> {
-  const [defined, migrated] = await Promise.all([modelOfDefinitions(tables), modelOfMigrations(files)])
-  const differences = compareModels(defined, migrated)
-  return { ok: differences.length === 0, migrations: files.length, differences }
+  const { postgres } = options
+  if (typeof postgres === 'string' && parseDatabaseUrl(postgres).dialect !== 'postgres')
+    throw usage.checkNeedsPostgres(postgres)
+  const server = typeof postgres === 'string' ? createDialect(postgres) : postgres
+  try {
+    const targets: ModelTarget[] = options.sqlite === false ? [] : [SQLITE_MODEL]
+    if (server) targets.push({ dialect: 'postgres', open: () => openScratchPostgres(server) })
+    return await compareOn(targets, files, tables)
+  } finally {
+    if (typeof postgres === 'string') await server?.close()
+  }
+}
+
+async function compareOn(
+  targets: readonly ModelTarget[],
+  files: readonly MigrationFile[],
+  tables: readonly TableDef[],
+): Promise<SchemaCheckReport> {
+  const differences: SchemaCheckReport['differences'][number][] = []
+  // One dialect after the other: each builds two scratch databases.
+  for (const target of targets) {
+    const [defined, migrated] = await Promise.all([
+      modelOfDefinitions(tables, target),
+      modelOfMigrations(files, target),
+    ])
+    const found = [
+      ...(target.dialect === 'postgres' ? takeSearchIndexes(tables, migrated) : []),
+      ...compareModels(defined, migrated),
+    ]
+    differences.push(...found.map((d) => ({ ...d, dialect: target.dialect })))
+  }
+  return {
+    ok: differences.length === 0,
+    migrations: files.length,
+    dialects: targets.map((t) => t.dialect),
+    differences,
+  }
+}
+
+/**
+ * On PostgreSQL a table's full-text search is a GIN expression index `ix_<table>_search`, which a
+ * hand-written migration creates and the definitions only name (`fullTextSearch`): it is taken out
+ * of the migrated model before the comparison, and its absence is a difference of its own.
+ */
+function takeSearchIndexes(tables: readonly TableDef[], migrated: SchemaModel): SchemaDifference[] {
+  const missing: SchemaDifference[] = []
+  for (const def of tables) {
+    if (!def.fullTextSearch) continue
+    const table = migrated.tables.get(def.name)
+    if (!table) continue
+    const name = `ix_${def.name}_search`
+    const indexes = table.indexes.filter((ix) => ix.name !== name)
+    if (indexes.length === table.indexes.length)
+      missing.push({
+        table: def.name,
+        subject: `${def.name} index ${name}`,
+        problem: `full-text search over ${def.fullTextSearch.join(', ')} is defined but no migration creates its index`,
+      })
+    ;(migrated.tables as Map<string, ModelTable>).set(def.name, { ...table, indexes })
+  }
+  return missing
 }
 
 /** What `aura-db add` wrote. */

@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { IntrospectedColumn, IntrospectedTable } from '../dialect/dialect.js'
-import { createDialect, parseDatabaseUrl, type DialectName, type SchemaSnapshot } from '../dialect/index.js'
+import {
+  createDialect,
+  DIALECT_TITLES,
+  parseDatabaseUrl,
+  type DialectName,
+  type SchemaSnapshot,
+} from '../dialect/index.js'
 import { usage } from '../errors.js'
 import { discoverMigrations } from '../migration/migration-source.js'
 import { BOOKKEEPING_TABLES, Migrator } from '../migration/migrator.js'
@@ -46,8 +52,6 @@ export interface SchemaDocResult {
 }
 
 const DIALECTS: readonly DialectName[] = ['sqlite', 'postgres']
-
-const DIALECT_TITLES: Record<DialectName, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
 
 /**
  * Generates the schema reference (`schema.md`) and the ER diagram (`er-diagram.md`) from the

@@ -67,7 +67,12 @@ function checksumCheck(status: MigrationStatus): VerifyCheck {
 
 async function definitionsCheck(db: AuraDatabase): Promise<VerifyCheck> {
   const name = 'definitions match migrations'
-  const report = await checkSchema(db.migrator.files())
+  // Compared on the database's own dialect: on PostgreSQL in scratch schemas, as the replay check's.
+  const report = await checkSchema(
+    db.migrator.files(),
+    undefined,
+    db.dialect.name === 'postgres' ? { postgres: db.dialect, sqlite: false } : {},
+  )
   if (report.ok)
     return {
       name,

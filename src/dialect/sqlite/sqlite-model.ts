@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { quoteId, sqliteColumns } from './sqlite-introspect.js'
-import type { ModelIndex, ModelTable, SchemaModel } from '../../migration/schema-model.js'
+import type { ModelIndex, ModelTable, SchemaModel, ScratchModel } from '../../migration/schema-model.js'
 
 /** Reads the model of every ordinary table (not FTS5 virtual/shadow tables, not the engine's bookkeeping). */
 export function readSqliteModel(db: Database.Database, ignore: readonly string[] = []): SchemaModel {
@@ -126,11 +126,7 @@ function namedChecks(createSql: string): Map<string, string> {
 }
 
 /** A scratch in-memory SQLite database with a Kysely over it, closed by `close`. */
-export function openScratchSqlite(): {
-  db: Kysely<any>
-  read: () => SchemaModel
-  close: () => Promise<void>
-} {
+export function openScratchSqlite(): ScratchModel {
   const raw = new Database(':memory:')
   // As in the migrator: steps run with foreign keys off (a rebuild drops a referenced table).
   raw.pragma('foreign_keys = off')
