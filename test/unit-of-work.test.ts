@@ -1,5 +1,7 @@
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import {
+  AuraDataError,
   ConcurrencyError,
   ConstraintError,
   NotFoundError,
@@ -204,6 +206,53 @@ for (const d of dialects) {
       ).rejects.toThrow('changed my mind')
       expect((await db.projectStates.getById(p.id))?.title).toBe('After')
       expect(await db.auditEntries.history('project_states', p.id)).toHaveLength(2)
+    })
+
+    it('an audit entry the database refuses fails the write, whichever statement it travels with; nothing is written', async () => {
+      const { db } = ctx
+      const kysely = db.dialect.kysely
+      const p = await db.projectStates.add({ title: 'Kept' })
+      const refuse =
+        d.name === 'sqlite'
+          ? [
+              sql`create trigger refuse_audit before insert on audit_entries when new.actor = 'refused' begin select raise(abort, 'audit refused'); end`,
+            ]
+          : [
+              sql`create function refuse_audit() returns trigger language plpgsql as $$ begin if new.actor = 'refused' then raise exception 'audit refused'; end if; return new; end $$`,
+              sql`create trigger refuse_audit before insert on audit_entries for each row execute function refuse_audit()`,
+            ]
+      for (const statement of refuse) await statement.execute(kysely)
+      try {
+        const message = (error: unknown) => {
+          const e = error as { message: string; cause?: { message?: string } }
+          return `${e.message} ${e.cause?.message ?? ''}`
+        }
+        // Alone in its unit: the entry goes with the COMMIT on PostgreSQL.
+        const alone = await db
+          .transaction((uow) => uow.projectStates.update({ ...p, title: 'Lost' }), { actor: 'refused' })
+          .catch((e: unknown) => e)
+        expect(alone).toBeInstanceOf(AuraDataError)
+        expect(message(alone)).toContain('audit refused')
+        // Followed by a read: the entry goes with the read, whose error is the entry's.
+        const followed = await db
+          .transaction(
+            async (uow) => {
+              await uow.projectStates.update({ ...p, title: 'Lost' })
+              await uow.projectStates.getById(p.id)
+            },
+            { actor: 'refused' },
+          )
+          .catch((e: unknown) => e)
+        expect(message(followed)).toContain('audit refused')
+        const stored = await db.projectStates.getById(p.id)
+        expect([stored?.title, stored?.rowVersion]).toEqual(['Kept', 1])
+        expect(await db.auditEntries.history('project_states', p.id)).toHaveLength(1)
+      } finally {
+        await sql`drop trigger refuse_audit${sql.raw(d.name === 'sqlite' ? '' : ' on audit_entries')}`.execute(
+          kysely,
+        )
+        if (d.name !== 'sqlite') await sql`drop function refuse_audit()`.execute(kysely)
+      }
     })
 
     it('deleteRange is all or none', async () => {
