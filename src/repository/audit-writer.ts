@@ -58,32 +58,24 @@ export async function writeAudit(
 }
 
 /**
- * `query`, an `INSERT … RETURNING *` of `table`, with the `insert` audit entry of every row it
- * returns written by the same statement, for dialects with `capabilities.writableCte`:
+ * `query`, an `INSERT … RETURNING *`, with the `insert` audit entry of every row it returns
+ * written by the same statement, for dialects with `capabilities.writableCte`:
  * `WITH w AS (<query>), a AS (INSERT INTO audit_entries … SELECT … FROM w) SELECT * FROM w`.
- * Each entry holds what {@link writeAudit} writes for an insert (the key as text, no changes);
- * a row the statement did not insert gets none.
+ * `audit` fills occurred_at, actor, table_name and correlation_id (the parameters after the
+ * query's); each entry holds what {@link writeAudit} writes for an insert (the key as text, no
+ * changes). A row the statement did not insert gets none.
  */
 export function withInsertAudit(
-  session: Session,
-  tx: TxContext,
-  table: string,
-  keyColumn: string,
   query: CompiledQuery,
+  keyColumn: string,
+  audit: readonly [unknown, unknown, unknown, unknown],
 ): CompiledQuery {
   const n = query.parameters.length
-  const sql =
-    `with "w" as (${query.sql}), "a" as (insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") ` +
-    `select $${n + 1}, $${n + 2}, $${n + 3}, cast("w"."${keyColumn}" as text), 'insert', null, $${n + 4} from "w") select * from "w"`
   return {
     ...query,
-    sql,
-    parameters: [
-      ...query.parameters,
-      session.dialect.encode('timestamp', tx.now),
-      tx.actor,
-      table,
-      tx.correlationId,
-    ],
+    sql:
+      `with "w" as (${query.sql}), "a" as (insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") ` +
+      `select $${n + 1}, $${n + 2}, $${n + 3}, cast("w"."${keyColumn}" as text), 'insert', null, $${n + 4} from "w") select * from "w"`,
+    parameters: [...query.parameters, ...audit],
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
@@ -463,7 +463,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const project = LIVE_PARENT.has(this.table.name) ? values.projectId : undefined
     const query =
       project === undefined
-        ? this.session.cache.compile(plan.cacheKey, params, (v) =>
+        ? this.#compileInsert(tx, plan.cacheKey, params, (v) =>
             tx.db
               .insertInto(this.table.name)
               .values(
@@ -476,11 +476,10 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
             dialect.encode('uuid', project),
             dialect.encode('bool', true),
           ])
-    const audited = this.#auditsInStatement()
-    const row = (await txRows(tx, audited ? this.#withAudit(tx, query) : query))[0]
+    const row = (await txRows(tx, query))[0]
     if (!row) throw new NotFoundError('project_states', project)
     const entity = this.fromRow(row)
-    if (!audited) await this.audit(tx, 'insert', this.keyOf(entity), null)
+    if (!this.#auditsInStatement()) await this.audit(tx, 'insert', this.keyOf(entity), null)
     return entity
   }
 
@@ -527,7 +526,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const live = LIVE_PARENT.has(this.table.name)
     if (live) params.push(dialect.encode('bool', true))
     const columns = plan.fields.map((field) => this.table.columns[field]!.column)
-    const query = this.session.cache.compile(`${plan.cacheKey}:rows:${rows.length}`, params, (v) => {
+    const query = this.#compileInsert(tx, `${plan.cacheKey}:rows:${rows.length}`, params, (v) => {
       const insert = tx.db.insertInto(this.table.name)
       if (!live) {
         return insert
@@ -551,7 +550,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         .returningAll()
     })
     const byKey = new Map<unknown, Row>()
-    for (const row of await txRows(tx, this.#withAudit(tx, query))) byKey.set(row[this.keyColumn], row)
+    for (const row of await txRows(tx, query)) byKey.set(row[this.keyColumn], row)
     return rows.map((values, r) => {
       const row = byKey.get(keys[r])
       if (!row) throw new NotFoundError('project_states', values.projectId)
@@ -593,8 +592,23 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     return this.session.dialect.capabilities.writableCte && this.table.name !== 'audit_entries'
   }
 
-  #withAudit(tx: TxContext, query: CompiledQuery): CompiledQuery {
-    return withInsertAudit(this.session, tx, this.table.name, this.keyColumn, query)
+  /**
+   * The compiled insert `build` makes, through the query cache; where the dialect can, with the
+   * audit entries of its rows in the same statement (`withInsertAudit`), that form cached too.
+   */
+  #compileInsert(
+    tx: TxContext,
+    key: string,
+    params: unknown[],
+    build: (v: (i: number) => any) => Compilable,
+  ): CompiledQuery {
+    if (!this.#auditsInStatement()) return this.session.cache.compile(key, params, build)
+    const n = params.length
+    params.push(this.session.dialect.encode('timestamp', tx.now), tx.actor, this.table.name, tx.correlationId)
+    return this.session.cache.compile(`${key}:audited`, params, (v) => {
+      const insert = build(v).compile()
+      return { compile: () => withInsertAudit(insert, this.keyColumn, [v(n), v(n + 1), v(n + 2), v(n + 3)]) }
+    })
   }
 
   /**
@@ -607,7 +621,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    */
   private insertUnderLiveProject(tx: TxContext, plan: InsertPlan, params: unknown[]): CompiledQuery {
     const n = plan.fields.length
-    return this.session.cache.compile(`${plan.cacheKey}:live-project`, params, (v) =>
+    return this.#compileInsert(tx, `${plan.cacheKey}:live-project`, params, (v) =>
       tx.db
         .insertInto(this.table.name)
         .columns(plan.fields.map((field) => this.table.columns[field]!.column))
