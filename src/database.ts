@@ -31,7 +31,12 @@ export interface OpenDatabaseOptions extends QueryLogOptions {
   readonly url?: string
   /** Default actor for audit fields; a unit of work may override it. */
   readonly actor?: string | null
-  /** Directory of the migration files; the package's own by default. */
+  /**
+   * The application's migrations folder, applied after the package's shipped migrations (set
+   * `app`), as `--migrations-dir` of the CLI. A folder that is the package's `migrations/` or holds
+   * its first migration (`20250101000000_InitialCreate.ts`) is a whole history that replaces the
+   * package's instead. Without it, the package's migrations alone. See docs/migrations.md, "Migration sets".
+   */
   readonly migrationsDir?: string
   /** Apply pending migrations while opening (off by default: migrating is a decision). */
   readonly migrate?: boolean

@@ -53,6 +53,7 @@ export {
   addGeneratedMigration,
   checkSchema,
   type AddedMigration,
+  type SchemaCheckOptions,
   type SchemaCheckReport,
 } from './operations/schema-check.js'
 export { parseRenames, type Renames } from './migration/generate.js'
@@ -84,9 +85,16 @@ export {
   type MigrationListEntry,
   type MigrationResult,
   type MigrationRun,
+  type MigrationSetStatus,
   type MigrationStatus,
   type MigratorOptions,
 } from './migration/migrator.js'
+export {
+  FIRST_PACKAGE_MIGRATION,
+  migrationSets,
+  type MigrationSet,
+  type MigrationSetName,
+} from './migration/migration-sets.js'
 export type { MigrationFile } from './migration/migration-source.js'
 export type { Repositories } from './repository/repositories.js'
 export {

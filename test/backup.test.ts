@@ -186,9 +186,12 @@ for (const d of dialects) {
         await db.close()
       }
       const manifest = JSON.parse(readFileSync(`${intact}.json`, 'utf8'))
-      // Copies of the backup under older backup names, each with its own (correct) manifest.
-      const [missing, size, other, broken, incomplete] = [1, 2, 3, 4, 5].map((i) => {
-        const file = join(dir, basename(intact).replace(/_\d{3}\./, `_${String(i).padStart(3, '0')}.`))
+      // Copies of the backup under other backup names (other milliseconds than its own, which may
+      // be any of 000–999), each with its own (correct) manifest.
+      const own = Number(/_(\d{3})\./.exec(basename(intact))![1])
+      const millis = [1, 2, 3, 4, 5, 6].filter((ms) => ms !== own).slice(0, 5)
+      const [missing, size, other, broken, incomplete] = millis.map((ms) => {
+        const file = join(dir, basename(intact).replace(/_\d{3}\./, `_${String(ms).padStart(3, '0')}.`))
         expect(file).not.toBe(intact)
         copyFileSync(intact, file)
         writeFileSync(`${file}.json`, JSON.stringify({ ...manifest, file: basename(file) }))

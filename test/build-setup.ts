@@ -6,7 +6,7 @@ const ROOT = join(import.meta.dirname, '..')
 
 /**
  * Whether some `src/**\/*.ts` or `migrations/*.ts` has no compiled `dist/…/*.js` as new as
- * itself, or the CommonJS build is older than the ESM one.
+ * itself, or the CommonJS build or the CLI bundle is older than the ESM build.
  */
 function buildIsStale(): boolean {
   const stale = (dir: string) =>
@@ -16,17 +16,18 @@ function buildIsStale(): boolean {
         const js = join(ROOT, 'dist', dir, file.replace(/\.ts$/, '.js'))
         return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, dir, file)).mtimeMs
       })
-  const cjs = join(ROOT, 'dist', 'cjs', 'index.js')
+  const olderThanEsm = (file: string) =>
+    !existsSync(file) || statSync(file).mtimeMs < statSync(join(ROOT, 'dist', 'src', 'index.js')).mtimeMs
   return (
     stale('src') ||
     stale('migrations') ||
-    !existsSync(cjs) ||
-    statSync(cjs).mtimeMs < statSync(join(ROOT, 'dist', 'src', 'index.js')).mtimeMs
+    olderThanEsm(join(ROOT, 'dist', 'cjs', 'index.js')) ||
+    olderThanEsm(join(ROOT, 'dist', 'cli', 'aura-db.mjs'))
   )
 }
 
 /**
- * CLI tests run the real built bin (`bin/aura-db.js` → `dist/`). This builds once per test run,
+ * CLI tests run the real built bin (`bin/aura-db.js` → `dist/cli/aura-db.mjs`, bundled from `dist/src`). This builds once per test run,
  * and only when a source file is newer than its build (`npm test` has just built).
  * Type errors are the type-check step's to report; here they only warn, as long as tsc emitted.
  */
@@ -52,4 +53,9 @@ export default function setup(): void {
   if (!existsSync(main) || statSync(main).mtimeMs < started - 1000) {
     throw new Error(`The build produced no CLI:\n${tsc.stdout}${tsc.stderr}`)
   }
+  const cli = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+  if (cli.status !== 0) throw new Error(`The CLI bundle failed:\n${cli.stdout}${cli.stderr}`)
 }

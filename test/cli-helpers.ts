@@ -24,10 +24,21 @@ function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...base, NO_COLOR: '1', ...env }
 }
 
+/** Where a CLI run starts: the worktree's `bin/aura-db.js` in the project root, unless told otherwise. */
+export interface CliLocation {
+  /** Another copy of `bin/aura-db.js`, e.g. one installed into a `node_modules`. */
+  readonly bin?: string
+  readonly cwd?: string
+}
+
 /** Starts `node bin/aura-db.js …args` (stdin closed, so it is not a terminal). */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  { bin = BIN, cwd = ROOT }: CliLocation = {},
+): ChildProcess {
+  return spawn(process.execPath, [bin, ...args], {
+    cwd,
     env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -46,8 +57,12 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 }
 
 /** Runs the built CLI to completion. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return finished(startCli(args, env))
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  location: CliLocation = {},
+): Promise<CliResult> {
+  return finished(startCli(args, env, location))
 }
 
 /** Runs the CLI with `--json` and parses its stdout (one JSON document). */

@@ -167,7 +167,9 @@ for (const d of dialects) {
       const initial = await runCliJson([...db, 'migrate', '--to', 'InitialCreate'])
       expectSuccess(initial)
       expect(initial.json).toEqual({
-        results: [{ name: INITIAL, direction: 'up', status: 'success', ms: expect.any(Number) }],
+        results: [
+          { name: INITIAL, set: 'aura-data', direction: 'up', status: 'success', ms: expect.any(Number) },
+        ],
         backup: null,
       })
       expectSpecSchema(domainTables(await snapshot(target.url)), d.name)
@@ -186,12 +188,17 @@ for (const d of dialects) {
         current: names.at(-1),
         applied: names.map((name) => ({
           name,
+          set: 'aura-data',
           appliedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
           checksum: sha256(join(migrations, `${name}.ts`)),
           executionMs: expect.any(Number),
         })),
         pending: [],
         drift: [],
+        // The copy holds the package's first migration: a whole history, the one set `aura-data`.
+        sets: [
+          { name: 'aura-data', dir: migrations, current: names.at(-1), applied: names.length, pending: [] },
+        ],
         // `aura-db check`'s verdict on the same migrations.
         definitions: { ok: true, migrations: names.length, dialects: ['sqlite'], differences: [] },
       })
@@ -201,6 +208,7 @@ for (const d of dialects) {
       expect(list.json).toEqual({
         migrations: names.map((name) => ({
           name,
+          set: 'aura-data',
           state: 'applied',
           appliedAt: expect.any(String),
           checksum: 'ok',
@@ -209,9 +217,9 @@ for (const d of dialects) {
 
       const human = await runCli([...db, 'list'])
       const lines = human.stdout.trimEnd().split('\n')
-      expect(lines[0]).toMatch(/^migration +state +applied at +checksum$/)
+      expect(lines[0]).toMatch(/^migration +set +state +applied at +checksum$/)
       expect(lines.slice(1).map((l) => l.split(/ {2,}/))).toEqual(
-        names.map((n) => [n, 'applied', expect.stringMatching(/^\d{4}-/), 'ok']),
+        names.map((n) => [n, 'aura-data', 'applied', expect.stringMatching(/^\d{4}-/), 'ok']),
       )
       // Aligned: every row's state starts under the header's "state".
       expect(new Set(lines.map((l) => l.search(/ (state|applied) /)))).toHaveLength(1)
@@ -224,7 +232,7 @@ for (const d of dialects) {
       expect(human.stdout).toMatch(/^create table "project_states" \(/im)
       const json = await runCliJson([...db, 'migrate', '--dry-run'])
       expect(json.json.results).toEqual(
-        names.map((name) => ({ name, direction: 'up', status: 'not-executed', ms: 0 })),
+        names.map((name) => ({ name, set: 'aura-data', direction: 'up', status: 'not-executed', ms: 0 })),
       )
       expect(json.json.sql.map((s: any) => s.name)).toEqual(names)
       expect(await snapshot(target.url)).toEqual(before)
@@ -246,7 +254,13 @@ for (const d of dialects) {
       const last = await runCliJson([...db, '--yes', 'rollback'])
       expectSuccess(last)
       expect(last.json.results).toEqual([
-        { name: names.at(-1), direction: 'down', status: 'success', ms: expect.any(Number) },
+        {
+          name: names.at(-1),
+          set: 'aura-data',
+          direction: 'down',
+          status: 'success',
+          ms: expect.any(Number),
+        },
       ])
       const all = await runCliJson([...db, '--yes', 'rollback', '0'])
       expectSuccess(all)
@@ -272,7 +286,7 @@ for (const d of dialects) {
         const json = await runCliJson([...own, 'status'])
         expect(json.code).toBe(3)
         expect(json.json.drift).toEqual([
-          { name: INITIAL, problem: 'changed', expected: recorded, actual: now },
+          { name: INITIAL, set: 'aura-data', problem: 'changed', expected: recorded, actual: now },
         ])
         const [line] = expectOneLineError(json.stderr)
         expect(line).toContain(`${INITIAL}.ts`)
@@ -316,8 +330,14 @@ export async function down(db: Kysely<any>): Promise<void> {
       const run = await runCliJson([...db, 'migrate'])
       expect(run.code).toBe(1)
       expect(run.json.results).toEqual([
-        ...names.map((name) => ({ name, direction: 'up', status: 'success', ms: expect.any(Number) })),
-        { name: failing, direction: 'up', status: 'error', ms: expect.any(Number) },
+        ...names.map((name) => ({
+          name,
+          set: 'aura-data',
+          direction: 'up',
+          status: 'success',
+          ms: expect.any(Number),
+        })),
+        { name: failing, set: 'aura-data', direction: 'up', status: 'error', ms: expect.any(Number) },
       ])
       expect(expectOneLineError(run.stderr)[0]).toContain(
         `Migration ${failing} (up) failed and was rolled back`,
@@ -381,7 +401,7 @@ export async function down(db: Kysely<any>): Promise<void> {
       const again = await runCliJson([...db, 'migrate'])
       expectSuccess(again)
       expect(again.json.results).toEqual([
-        { name: probe, direction: 'up', status: 'success', ms: expect.any(Number) },
+        { name: probe, set: 'aura-data', direction: 'up', status: 'success', ms: expect.any(Number) },
       ])
       expect(Date.now() - started).toBeLessThan(30_000)
       expect((await snapshot(target.url)).tables.map((t) => t.name)).toContain('probe_killprobe')
@@ -393,7 +413,11 @@ export async function down(db: Kysely<any>): Promise<void> {
       await withDatabase(target.url, migrations, (handle) => handle.migrate({ to: names.at(-1)! }))
       const removed = await runCliJson([...db, 'remove'])
       expectSuccess(removed)
-      expect(removed.json).toEqual({ removed: probe, file: join(migrations, `${probe}.ts`) })
+      expect(removed.json).toEqual({
+        removed: probe,
+        set: 'aura-data',
+        file: join(migrations, `${probe}.ts`),
+      })
       expect(existsSync(join(migrations, `${probe}.ts`))).toBe(false)
 
       const refused = await runCli([...db, 'remove'])
@@ -466,6 +490,7 @@ export async function down(db: Kysely<any>): Promise<void> {
         dialect: d.name,
         direction: 'up',
         migrations: names,
+        steps: names.map((name) => ({ name, set: 'aura-data' })),
       })
       const stdout = await runCli(['--migrations-dir', migrations, 'script', '--dialect', d.name])
       expect(stdout.stdout).toBe(readFileSync(join(scripted.dir, 'up.sql'), 'utf8'))

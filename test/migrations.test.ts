@@ -37,7 +37,7 @@ for (const d of dialects) {
     it('InitialCreate turns an empty database into exactly the schema of schema.md, with the system_configuration row', async () => {
       const run = await db.migrate({ to: INITIAL })
       expect(run.results).toEqual([
-        { name: INITIAL, direction: 'up', status: 'success', ms: expect.any(Number) },
+        { name: INITIAL, set: 'aura-data', direction: 'up', status: 'success', ms: expect.any(Number) },
       ])
       const status = await db.status()
       expect(status.current).toBe(INITIAL)
@@ -91,7 +91,7 @@ for (const d of dialects) {
       const names = db.migrator.files().map((f) => f.name)
       const run = await db.migrator.migrate({ dryRun: true })
       expect(run.results).toEqual(
-        names.map((name) => ({ name, direction: 'up', status: 'not-executed', ms: 0 })),
+        names.map((name) => ({ name, set: 'aura-data', direction: 'up', status: 'not-executed', ms: 0 })),
       )
       expect(run.sql?.[0]?.statements.some((s) => /create table "project_states"/i.test(s))).toBe(true)
       expect((await db.dialect.introspect()).tables).toEqual([])

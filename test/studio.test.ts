@@ -274,6 +274,15 @@ for (const d of dialects) {
       expect((await brief()).topic).toBe('Summer launch')
     })
 
+    it('the health page lists each applied migration with the set it came from', async () => {
+      const res = await studioRequest(readOnly, '/health', { cookie: readCookie })
+      expect(res.status).toBe(200)
+      expect(res.body).toContain('<th>Set</th>')
+      const rows = [...res.body.matchAll(/<tr>\s*<td>(\d{14}_\w+)<\/td>\s*<td>([\w-]+)<\/td>/g)]
+      expect(rows.map((m) => m[2])).toEqual(rows.map(() => 'aura-data'))
+      expect(rows.length).toBe((await handle.db.status()).applied.length)
+    })
+
     it('pages through projects with keyset paging: every project once, in update order', async () => {
       for (let i = 0; i < 60; i++) await handle.db.projectStates.add({ title: `Paging project ${i}` })
       const seen: string[] = []

@@ -42,8 +42,9 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
   {
     name: 'AURA_MIGRATIONS_DIR',
     scope: 'cli',
-    meaning: 'As `--migrations-dir`: the directory of the migration files.',
-    default: "`migrationsDir` of the config file, else the package's own `migrations/`",
+    meaning:
+      "As `--migrations-dir`: the application's migrations, applied after the package's (a folder holding the package's first migration replaces them instead).",
+    default: "`migrationsDir` of the config file, else none (the package's migrations alone)",
   },
   {
     name: 'AURA_BACKUP_DIR',

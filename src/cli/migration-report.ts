@@ -38,7 +38,7 @@ export function runDocument(run: MigrationRun, backup: string | null): Record<st
 export function printRun(out: Output, run: MigrationRun): void {
   if (run.sql) {
     for (const step of run.sql) {
-      out.line(out.paint('dim', `-- ${step.direction}: ${step.name}`))
+      out.line(out.paint('dim', `-- ${step.direction}: ${step.name} (${step.set})`))
       for (const statement of step.statements) out.line(`${statement};`)
       out.line()
     }
@@ -47,8 +47,14 @@ export function printRun(out: Output, run: MigrationRun): void {
   if (run.results.length === 0) return
   const painted = { success: 'green', error: 'red', 'not-executed': 'yellow' } as const
   out.table(
-    ['migration', 'direction', 'status', 'ms'],
-    run.results.map((r) => [r.name, r.direction, out.paint(painted[r.status], r.status), String(r.ms)]),
+    ['migration', 'set', 'direction', 'status', 'ms'],
+    run.results.map((r) => [
+      r.name,
+      r.set,
+      r.direction,
+      out.paint(painted[r.status], r.status),
+      String(r.ms),
+    ]),
   )
   for (const r of run.results) {
     for (const loss of r.dataLoss ?? []) out.line(out.paint('red', `DATA LOSS in ${r.name}: ${loss}`))

@@ -4,7 +4,9 @@ import { Command, CommanderError, Option } from 'commander'
 import { UsageError } from '../errors.js'
 import { openDatabase, type AuraDatabase } from '../database.js'
 import { createDialectBackup, defaultDatabaseUrl, type PostgresPoolOptions } from '../dialect/index.js'
-import { defaultMigrationsDir, packageRoot } from '../paths.js'
+import { discoverSets, migrationSets } from '../migration/migration-sets.js'
+import type { MigrationFile } from '../migration/migration-source.js'
+import { packageRoot } from '../paths.js'
 import { loadConfigFile, type ConfigFile } from './config.js'
 import { environmentValue } from './environment.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
@@ -20,8 +22,12 @@ export interface GlobalOptions {
   readonly db: string
   readonly json: boolean
   readonly yes: boolean
-  /** `--migrations-dir`, else `AURA_MIGRATIONS_DIR`, else `migrationsDir`, else the package's own `migrations/`. */
-  readonly migrationsDir: string
+  /**
+   * The application's migrations folder: `--migrations-dir`, else `AURA_MIGRATIONS_DIR`, else
+   * `migrationsDir`; `undefined` when none is set (the package's `migrations/` alone). Applied
+   * after the package's shipped migrations, unless it is a whole history (see `migrationSets`).
+   */
+  readonly migrationsDir: string | undefined
   /** `aura.config.json` (or `--config` / `AURA_CONFIG`), `{}` when there is none. */
   readonly config: ConfigFile
 }
@@ -48,6 +54,8 @@ export interface CliContext {
   configuredBackupDir(flag?: string): string | undefined
   /** {@link configuredBackupDir}, else the default for `--db` (`backups/` next to the SQLite file). */
   backupDir(flag?: string): string
+  /** The migration files of every set, in apply order (the package's, then the application's). */
+  migrationFiles(): MigrationFile[]
   /** Backups to keep: `--keep`, else `AURA_BACKUP_KEEP`, else `backupKeep`; `undefined` for the default. */
   backupKeep(flag?: string): number | undefined
 }
@@ -76,7 +84,7 @@ export function createProgram(): Command {
     .addOption(
       new Option(
         '--migrations-dir <dir>',
-        "directory of the migration files (default: the package's migrations/)",
+        "the application's migrations, applied after the package's (a folder holding the package's first migration replaces them instead)",
       ).env('AURA_MIGRATIONS_DIR'),
     )
     .addOption(
@@ -119,7 +127,9 @@ export function action<Args extends unknown[]>(
       db: globals.db ?? config.databaseUrl ?? defaultDatabaseUrl(),
       json: globals.json ?? false,
       yes: globals.yes ?? false,
-      migrationsDir: globals.migrationsDir ?? config.migrationsDir ?? defaultMigrationsDir(),
+      // An empty AURA_MIGRATIONS_DIR is unset, as every other variable (environmentValue); commander
+      // would pass '' on, which resolves to the working directory.
+      migrationsDir: globals.migrationsDir || config.migrationsDir,
       config,
     }
     const cli: CliContext = {
@@ -127,6 +137,7 @@ export function action<Args extends unknown[]>(
       out,
       configuredBackupDir: (flag) => flag ?? environmentValue('AURA_BACKUP_DIR') ?? config.backupDir,
       backupDir: (flag) => cli.configuredBackupDir(flag) ?? createDialectBackup(options.db).defaultDir(),
+      migrationFiles: () => discoverSets(migrationSets(options.migrationsDir)),
       backupKeep(flag) {
         const text = flag ?? environmentValue('AURA_BACKUP_KEEP')
         return text === undefined ? config.backupKeep : Number(text)
@@ -135,7 +146,7 @@ export function action<Args extends unknown[]>(
         const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
         const db = await openDatabase({
           url: options.db,
-          migrationsDir: options.migrationsDir,
+          ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),
           create,
           readOnly,
           ...(actor === undefined ? {} : { actor }),

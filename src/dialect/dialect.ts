@@ -258,6 +258,8 @@ export interface DialectBackup {
 /** One migration's compiled statements, for a SQL script. */
 export interface ScriptMigration {
   readonly name: string
+  /** The migration set (`aura-data`, `app`) recorded in the history's `migration_set`. */
+  readonly set: string
   readonly checksum: string
   readonly direction: 'up' | 'down'
   /** Statements with every parameter inlined as a literal. */

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import { usage, UsageError } from '../errors.js'
+import { insideNodeModules } from './migration-sets.js'
 import { discoverMigrations } from './migration-source.js'
 import { migrationTemplate } from './migration-template.js'
 
@@ -18,7 +19,7 @@ export function assertMigrationName(name: string): void {
  * application using it, so a migration written there would be lost or would drift.
  */
 export function assertOwnMigrationsDir(dir: string): void {
-  if (resolve(dir).split(sep).includes('node_modules')) {
+  if (insideNodeModules(dir)) {
     throw new UsageError(
       `Refusing to change ${resolve(dir)}: it is inside node_modules, the migrations an installed package ships. ` +
         'Point --migrations-dir (or AURA_MIGRATIONS_DIR) at a directory of your own project.',

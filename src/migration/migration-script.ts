@@ -47,6 +47,7 @@ export async function compileMigrations(
     await mod[direction](db, { dialect, sql })
     compiled.push({
       name: file.name,
+      set: file.set,
       checksum: file.checksum,
       direction,
       statements: driver.queries.map((q) => tools.inline(q.sql, q.parameters)),

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import type { Kysely, sql } from 'kysely'
 import { MigrationError, usage } from '../errors.js'
 import { packageRoot } from '../paths.js'
+import type { MigrationSetName } from './migration-sets.js'
 
 /** A migration file name: `<yyyyMMddHHmmss>_<Name>.ts`. */
 export const MIGRATION_FILE = /^(\d{14})_([A-Za-z][A-Za-z0-9_]*)\.ts$/
@@ -30,6 +31,8 @@ export interface MigrationModule {
 export interface MigrationFile {
   /** The file name without `.ts`; the key in the history table. */
   readonly name: string
+  /** The set the file belongs to, recorded with it in the history. */
+  readonly set: MigrationSetName
   readonly path: string
   /** SHA-256 (hex) of the file's bytes. */
   readonly checksum: string
@@ -39,8 +42,8 @@ export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** The migration files of a directory, in name (= time) order. Other files are ignored. */
-export function discoverMigrations(dir: string): MigrationFile[] {
+/** The migration files of a directory, in name (= time) order, as files of `set`. Other files are ignored. */
+export function discoverMigrations(dir: string, set: MigrationSetName = 'aura-data'): MigrationFile[] {
   const root = resolve(dir)
   if (!existsSync(root)) throw new MigrationError(`The migrations directory ${root} does not exist.`)
   return readdirSync(root)
@@ -48,7 +51,7 @@ export function discoverMigrations(dir: string): MigrationFile[] {
     .sort()
     .map((file) => {
       const path = join(root, file)
-      return { name: file.slice(0, -3), path, checksum: sha256(readFileSync(path)) }
+      return { name: file.slice(0, -3), set, path, checksum: sha256(readFileSync(path)) }
     })
 }
 

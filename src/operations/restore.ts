@@ -11,9 +11,9 @@ import {
   type ExclusiveDatabase,
 } from '../dialect/index.js'
 import { AuraDataError, backupErrors, redactUrl } from '../errors.js'
-import { discoverMigrations } from '../migration/migration-source.js'
+import { discoverSets, migrationSets } from '../migration/migration-sets.js'
+import type { MigrationFile } from '../migration/migration-source.js'
 import { generateScript } from '../migration/migration-script.js'
-import { defaultMigrationsDir } from '../paths.js'
 import { pausePoint } from '../pause-point.js'
 import { SAFETY_BACKUPS_KEPT, writeBackup, type BackupProgressEvent } from './backup.js'
 import { readManifest, resolveBackupDir, resolveBackupFile, type BackupManifest } from './backup-files.js'
@@ -52,7 +52,10 @@ export interface RestoreOptions {
   readonly yes?: boolean
   /** Asked once the backup checked out and the database is held, before anything changes. */
   readonly confirm?: (plan: RestorePlan) => boolean | Promise<boolean>
-  /** The code's migrations (the backup's history must be a prefix of them); the package's own by default. */
+  /**
+   * The application's migrations folder, as `migrationsDir` of `openDatabase`: the backup's
+   * history must be, set by set, a prefix of the code's migrations (the package's, then these).
+   */
   readonly migrationsDir?: string
   /**
    * Restore a backup whose manifest names another source database (CLI:
@@ -113,13 +116,8 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     if (staged.sha256 !== manifest.sha256)
       throw backupErrors.manifestMismatch(file, 'sha256', manifest.sha256, staged.sha256)
     const content = await inspectStaged(tools, staged.path, file)
-    const migrationsDir = options.migrationsDir ?? defaultMigrationsDir()
-    const codeMigrations = discoverMigrations(migrationsDir)
-    assertKnownHistory(
-      file,
-      content.migrations,
-      codeMigrations.map((m) => m.name),
-    )
+    const codeMigrations = discoverSets(migrationSets(options.migrationsDir))
+    assertKnownHistory(file, content.migrations, codeMigrations)
     // Last of the checks, so that a damaged or newer backup is named as such first.
     const source = tools.sourceIdentity()
     if (manifest.source !== undefined && manifest.source !== source && !options.forceOtherDatabase) {
@@ -200,13 +198,23 @@ async function inspectStaged(tools: DialectBackup, stagedPath: string, file: str
 }
 
 /** The backup's history must be the code's first migrations, in order: a newer schema is refused by name. */
-function assertKnownHistory(file: string, backup: readonly string[], code: readonly string[]): void {
-  const known = new Set(code)
+/**
+ * The backup's history (names in name order) must be known to the code and, set by set, a
+ * prefix of the code's migrations. Names are unique across sets (`discoverSets` refuses a
+ * duplicate), so a name tells its set.
+ */
+function assertKnownHistory(file: string, backup: readonly string[], code: readonly MigrationFile[]): void {
+  const known = new Map(code.map((m) => [m.name, m.set]))
   const unknown = backup.filter((name) => !known.has(name))
   if (unknown.length > 0) throw backupErrors.newerSchema(file, unknown)
-  backup.forEach((name, i) => {
-    if (code[i] !== name) throw backupErrors.historyDiverged(file, code[i] ?? '(nothing)', name)
-  })
+  for (const set of new Set(code.map((m) => m.set))) {
+    const ours = code.filter((m) => m.set === set).map((m) => m.name)
+    backup
+      .filter((name) => known.get(name) === set)
+      .forEach((name, i) => {
+        if (ours[i] !== name) throw backupErrors.historyDiverged(file, ours[i] ?? '(nothing)', name)
+      })
+  }
 }
 
 async function takeSafetyBackup(

@@ -9,9 +9,8 @@ import {
   type SchemaSnapshot,
 } from '../dialect/index.js'
 import { usage } from '../errors.js'
-import { discoverMigrations } from '../migration/migration-source.js'
+import { discoverSets, migrationSets } from '../migration/migration-sets.js'
 import { BOOKKEEPING_TABLES, Migrator } from '../migration/migrator.js'
-import { defaultMigrationsDir } from '../paths.js'
 
 /** Options of {@link generateSchemaDocs}. */
 export interface SchemaDocsOptions {
@@ -20,7 +19,7 @@ export interface SchemaDocsOptions {
    * schema is created in its database, and dropped again; nothing else is read or written.
    */
   readonly postgresUrl: string
-  /** Directory of the migration files; the package's own `migrations/` by default. */
+  /** The application's migrations folder, applied after the package's (as `migrationsDir` of `openDatabase`). */
   readonly migrationsDir?: string
 }
 
@@ -73,13 +72,13 @@ export async function generateSchemaDocs(options: SchemaDocsOptions): Promise<Sc
   if (parseDatabaseUrl(options.postgresUrl).dialect !== 'postgres') {
     throw usage.docsNeedPostgres(options.postgresUrl)
   }
-  const migrationsDir = options.migrationsDir ?? defaultMigrationsDir()
+  const { migrationsDir } = options
   const urls: Record<DialectName, string> = { sqlite: 'sqlite::memory:', postgres: options.postgresUrl }
   const schemas: Partial<Record<DialectName, SchemaSnapshot>> = {}
   // One after the other: the scratch databases are small, and the machines running this are too.
   for (const name of DIALECTS) schemas[name] = await migratedSchema(urls[name], migrationsDir)
   const input: DialectSchemas = {
-    migration: discoverMigrations(migrationsDir).at(-1)?.name ?? null,
+    migration: discoverSets(migrationSets(migrationsDir)).at(-1)?.name ?? null,
     sqlite: schemas.sqlite!,
     postgres: schemas.postgres!,
   }
@@ -93,12 +92,12 @@ export async function generateSchemaDocs(options: SchemaDocsOptions): Promise<Sc
 }
 
 /** The schema of a scratch database of the dialect of `url`, migrated from empty to the newest migration. */
-async function migratedSchema(url: string, migrationsDir: string): Promise<SchemaSnapshot> {
+async function migratedSchema(url: string, migrationsDir: string | undefined): Promise<SchemaSnapshot> {
   const server = createDialect(url)
   try {
     const scratch = await server.createScratch()
     try {
-      const run = await new Migrator(scratch, { migrationsDir }).migrate()
+      const run = await new Migrator(scratch, migrationsDir === undefined ? {} : { migrationsDir }).migrate()
       if (run.error) throw run.error
       return await scratch.introspect()
     } finally {

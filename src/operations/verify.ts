@@ -55,12 +55,18 @@ export async function verifyDatabase(db: AuraDatabase): Promise<VerifyReport> {
 function checksumCheck(status: MigrationStatus): VerifyCheck {
   const name = 'migration checksums'
   if (status.drift.length === 0) {
-    return { name, ok: true, detail: `${status.applied.length} applied migration(s) match their files` }
+    const perSet =
+      status.sets.length > 1 ? ` (${status.sets.map((s) => `${s.name}: ${s.applied}`).join(', ')})` : ''
+    return {
+      name,
+      ok: true,
+      detail: `${status.applied.length} applied migration(s) match their files${perSet}`,
+    }
   }
   const problems = status.drift.map((d) =>
     d.problem === 'missing'
-      ? `${d.name}: file missing (recorded ${d.expected})`
-      : `${d.name}.ts: changed (recorded ${d.expected}, file now ${d.actual})`,
+      ? `${d.name} (${d.set}): file missing (recorded ${d.expected})`
+      : `${d.name}.ts (${d.set}): changed (recorded ${d.expected}, file now ${d.actual})`,
   )
   return { name, ok: false, detail: problems.join('; ') }
 }
@@ -84,11 +90,18 @@ async function definitionsCheck(db: AuraDatabase): Promise<VerifyCheck> {
   return { name, ok: false, detail: shown.join('; ') + (more > 0 ? `; and ${more} more` : '') }
 }
 
+/** The pending migrations; set by set when the application has its own (`aura-data: …; app: …`). */
 function pendingCheck(status: MigrationStatus): VerifyCheck {
   const name = 'pending migrations'
-  return status.pending.length === 0
-    ? { name, ok: true, detail: 'none' }
-    : { name, ok: false, detail: `${status.pending.length} pending: ${status.pending.join(', ')}` }
+  if (status.pending.length === 0) return { name, ok: true, detail: 'none' }
+  const listed =
+    status.sets.length > 1
+      ? status.sets
+          .filter((s) => s.pending.length > 0)
+          .map((s) => `${s.name}: ${s.pending.join(', ')}`)
+          .join('; ')
+      : status.pending.join(', ')
+  return { name, ok: false, detail: `${status.pending.length} pending: ${listed}` }
 }
 
 async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<VerifyCheck> {
@@ -96,13 +109,16 @@ async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<V
   const actual = withoutBookkeeping(await db.dialect.introspect())
   let expected: SchemaSnapshot
   if (status.current === null) expected = { tables: [] }
-  else if (!db.migrator.files().some((f) => f.name === status.current)) {
-    return { name, ok: false, detail: `cannot compute the expected schema: ${status.current}.ts is missing` }
+  else if (status.drift.some((d) => d.problem === 'missing')) {
+    const missing = status.drift.filter((d) => d.problem === 'missing').map((d) => `${d.name}.ts`)
+    return { name, ok: false, detail: `cannot compute the expected schema: ${missing.join(', ')} missing` }
   } else {
     const scratch = await db.dialect.createScratch()
     try {
+      // Exactly the applied migrations of every set, in apply order: `to: current` would also
+      // apply a pending package migration that sorts before the application's newest.
       const run = await new Migrator(scratch, { migrationsDir: db.migrator.migrationsDir }).migrate({
-        to: status.current,
+        only: status.applied.map((m) => m.name),
       })
       if (run.error) {
         return { name, ok: false, detail: `cannot compute the expected schema: ${run.error.message}` }

@@ -64,9 +64,10 @@ export const healthRoutes: readonly Route[] = [
           ],
         ])}
         ${table(
-          ['Migration', 'Applied (UTC)', 'Checksum', 'ms'],
+          ['Migration', 'Set', 'Applied (UTC)', 'Checksum', 'ms'],
           status.applied.map((m) => [
             m.name,
+            m.set,
             when(m.appliedAt),
             html`<code>${m.checksum.slice(0, 16)}</code>`,
             m.executionMs,
@@ -76,8 +77,8 @@ export const healthRoutes: readonly Route[] = [
         ${
           status.drift.length
             ? table(
-                ['Drifted migration', 'Problem', 'Recorded', 'File now'],
-                status.drift.map((d) => [d.name, d.problem, d.expected, d.actual ?? '(missing)']),
+                ['Drifted migration', 'Set', 'Problem', 'Recorded', 'File now'],
+                status.drift.map((d) => [d.name, d.set, d.problem, d.expected, d.actual ?? '(missing)']),
               )
             : null
         }

@@ -2,13 +2,15 @@ import { basename } from 'node:path'
 import type { Command } from 'commander'
 import { parseRenames } from '../../migration/generate.js'
 import { addMigration } from '../../migration/migration-files.js'
+import { discoverSets, writableSet } from '../../migration/migration-sets.js'
 import { addGeneratedMigration } from '../../operations/schema-check.js'
 import { action } from '../program.js'
 
 /**
  * `aura-db add NAME`: generates `<migrations-dir>/<yyyyMMddHHmmss>_<Name>.ts` from the difference
- * between the table definitions and the schema the migrations produce; `--empty` writes the
- * scaffold with `up` and `down` to fill by hand.
+ * between the table definitions and the schema the migrations produce (the package's and then the
+ * application's); `--empty` writes the scaffold with `up` and `down` to fill by hand. It writes
+ * only into the application's folder (see `writableSet`): never into an installed package.
  */
 export function registerAdd(program: Command): void {
   program
@@ -22,20 +24,20 @@ export function registerAdd(program: Command): void {
     )
     .action(
       action(async (cli, name: string, options: { empty?: boolean; rename?: string[] }) => {
+        const { set, before } = writableSet(cli.options.migrationsDir)
         if (options.empty) {
-          const file = addMigration(cli.options.migrationsDir, name)
-          cli.out.report({ name: basename(file, '.ts'), file, changes: [], dataLoss: [] }, () =>
-            cli.out.line(`Created ${file}`),
+          const file = addMigration(set.dir, name)
+          cli.out.report(
+            { name: basename(file, '.ts'), set: set.name, file, changes: [], dataLoss: [] },
+            () => cli.out.line(`Created ${file} (${set.name})`),
           )
           return
         }
-        const added = await addGeneratedMigration(
-          cli.options.migrationsDir,
-          name,
-          parseRenames(options.rename ?? []),
-        )
-        cli.out.report(added, () => {
-          cli.out.line(`Created ${added.file}`)
+        const added = await addGeneratedMigration(set.dir, name, parseRenames(options.rename ?? []), {
+          before: discoverSets(before),
+        })
+        cli.out.report({ ...added, set: set.name }, () => {
+          cli.out.line(`Created ${added.file} (${set.name})`)
           for (const change of added.changes) cli.out.line(`  ${change}`)
           for (const loss of added.dataLoss) cli.out.line(cli.out.paint('red', `  DATA LOSS: ${loss}`))
         })

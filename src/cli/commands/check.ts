@@ -1,14 +1,14 @@
 import type { Command } from 'commander'
 import { DIALECT_TITLES } from '../../dialect/index.js'
-import { discoverMigrations } from '../../migration/migration-source.js'
 import { checkSchema } from '../../operations/schema-check.js'
 import { CheckFailedError } from '../exit-codes.js'
 import { action } from '../program.js'
 
 /**
- * `aura-db check`: compares the table definitions with the schema the migrations produce, on a
- * scratch database (no `--db` needed): in-memory SQLite, and with `--postgres URL` also scratch
- * schemas on that server. Exits 3 naming every difference and its dialect.
+ * `aura-db check`: compares the table definitions with the schema the migrations produce (the
+ * package's, then the application's), on a scratch database (no `--db` needed): in-memory
+ * SQLite, and with `--postgres URL` also scratch schemas on that server. Exits 3 naming every
+ * difference and its dialect.
  */
 export function registerCheck(program: Command): void {
   program
@@ -23,7 +23,7 @@ export function registerCheck(program: Command): void {
     .action(
       action(async (cli, options: { postgres?: string }) => {
         const report = await checkSchema(
-          discoverMigrations(cli.options.migrationsDir),
+          cli.migrationFiles(),
           undefined,
           options.postgres === undefined ? {} : { postgres: options.postgres },
         )

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { action } from '../program.js'
 
-/** `aura-db list`: every migration known to code or database, applied or pending, checksum verdict. */
+/** `aura-db list`: every migration known to code or database, in apply order, with its set, state and checksum verdict. */
 export function registerList(program: Command): void {
   program
     .command('list')
@@ -16,9 +16,10 @@ export function registerList(program: Command): void {
           }
           const verdict = { ok: 'green', changed: 'red', missing: 'red' } as const
           cli.out.table(
-            ['migration', 'state', 'applied at', 'checksum'],
+            ['migration', 'set', 'state', 'applied at', 'checksum'],
             migrations.map((m) => [
               m.name,
+              m.set,
               m.state === 'applied' ? m.state : cli.out.paint('yellow', m.state),
               m.appliedAt?.toISOString() ?? '',
               cli.out.paint(verdict[m.checksum], m.checksum),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { discoverMigrations, resolveMigrationName } from '../../migration/migration-source.js'
+import { resolveMigrationName } from '../../migration/migration-source.js'
 import { backupFirst, printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 
@@ -20,7 +20,7 @@ export function registerMigrate(program: Command): void {
           options.to === undefined
             ? undefined
             : resolveMigrationName(
-                discoverMigrations(cli.options.migrationsDir).map((f) => f.name),
+                cli.migrationFiles().map((f) => f.name),
                 options.to,
               )
         // A first migrate may create the SQLite file, as `sqlite3 file` would; the others only look.

@@ -3,7 +3,6 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { parseDatabaseUrl, type DialectName } from '../../dialect/index.js'
 import { generateScript, planScript } from '../../migration/migration-script.js'
-import { discoverMigrations } from '../../migration/migration-source.js'
 import { action } from '../program.js'
 
 /**
@@ -34,22 +33,24 @@ export function registerScript(program: Command): void {
           options: { from?: string; to?: string; dialect?: DialectName },
         ) => {
           const dialect = options.dialect ?? parseDatabaseUrl(cli.options.db).dialect
-          const files = discoverMigrations(cli.options.migrationsDir)
+          const files = cli.migrationFiles()
           const plan = planScript(files, {
             ...(options.from === undefined ? {} : { from: options.from }),
             ...(options.to === undefined ? {} : { to: options.to }),
           })
           const sql = await generateScript(dialect, plan.files, plan.direction)
           const migrations = plan.files.map((f) => f.name)
+          // Each migration with its set, in the script's order (`migrations` alone keeps its shape).
+          const steps = plan.files.map((f) => ({ name: f.name, set: f.set }))
           if (file === undefined) {
-            cli.out.report({ file: null, dialect, direction: plan.direction, migrations, sql }, () =>
+            cli.out.report({ file: null, dialect, direction: plan.direction, migrations, steps, sql }, () =>
               process.stdout.write(sql),
             )
             return
           }
           const path = resolve(file)
           writeFileSync(path, sql)
-          cli.out.report({ file: path, dialect, direction: plan.direction, migrations }, () =>
+          cli.out.report({ file: path, dialect, direction: plan.direction, migrations, steps }, () =>
             cli.out.line(
               `Wrote ${migrations.length} migration(s) (${plan.direction}, ${dialect}) to ${path}`,
             ),

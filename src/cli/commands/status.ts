@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { discoverMigrations } from '../../migration/migration-source.js'
 import { checkSchema } from '../../operations/schema-check.js'
 import { CheckFailedError } from '../exit-codes.js'
 import { driftLines } from '../migration-report.js'
@@ -17,13 +16,17 @@ export function registerStatus(program: Command): void {
       action(async (cli) => {
         const status = await cli.withDatabase((db) => db.migrator.status(), { readOnly: true })
         // `aura-db check`'s verdict, so one status call tells whether a migration is missing.
-        const definitions = await checkSchema(discoverMigrations(cli.options.migrationsDir))
+        const definitions = await checkSchema(cli.migrationFiles())
         cli.out.report({ ...status, definitions }, () => {
           const none = cli.out.paint('dim', 'none')
           cli.out.fields([
             ['dialect', status.dialect],
             ['database', status.database],
             ['current', status.current ?? none],
+            ...status.sets.map((set): [string, string] => [
+              `set ${set.name}`,
+              `${set.current ?? 'nothing applied'} (${set.applied} applied, ${set.pending.length} pending) in ${set.dir}`,
+            ]),
             ['applied', String(status.applied.length)],
             ['pending', status.pending.length ? cli.out.paint('yellow', status.pending.join(', ')) : none],
             [

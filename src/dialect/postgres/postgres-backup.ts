@@ -703,8 +703,14 @@ commit;
       }
       await readLogicalExport(file, async (table, rows) => {
         const target = quoteIdentifier(table)
+        // Only the export's columns (every row of a table has the same keys, row_to_json's), so a
+        // column the table gained since takes its default: the history's `migration_set`, added
+        // after exports without it were written, is the one the migrations do not recreate.
+        const columns = Object.keys(JSON.parse(rows[0]!) as Record<string, unknown>)
+          .map(quoteIdentifier)
+          .join(', ')
         await client.query(
-          `insert into ${target} overriding system value select * from json_populate_recordset(null::${target}, $1::json)`,
+          `insert into ${target} (${columns}) overriding system value select ${columns} from json_populate_recordset(null::${target}, $1::json)`,
           [`[${rows.join(',')}]`],
         )
         if (done === 0) await pausePoint('restore:swap')

@@ -48,16 +48,20 @@ export const postgresScriptDialect: ScriptDialect = {
   render(migrations: readonly ScriptMigration[]) {
     const lines = [
       '-- Aura Data migration script for PostgreSQL. Idempotent: safe to run more than once (psql -f script.sql).',
-      'CREATE TABLE IF NOT EXISTS aura_migrations (name varchar(255) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at timestamptz NOT NULL, execution_ms integer NOT NULL);',
+      // Declared as the engine declares it (src/migration/migrator.ts), and a history table
+      // older than migration sets gains the column as the engine adds it.
+      "CREATE TABLE IF NOT EXISTS aura_migrations (name varchar(255) NOT NULL, checksum varchar(64) NOT NULL, applied_at timestamptz NOT NULL, execution_ms integer NOT NULL, migration_set varchar(50) DEFAULT 'aura-data' NOT NULL, CONSTRAINT aura_migrations_pkey PRIMARY KEY (migration_set, name));",
+      "ALTER TABLE aura_migrations ADD COLUMN IF NOT EXISTS migration_set varchar(50) DEFAULT 'aura-data' NOT NULL;",
     ]
     for (const m of migrations) {
+      const where = `migration_set = ${literal(m.set)} AND name = ${literal(m.name)}`
       const body = [
         `BEGIN`,
-        `  IF ${m.direction === 'up' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM aura_migrations WHERE name = ${literal(m.name)}) THEN`,
+        `  IF ${m.direction === 'up' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM aura_migrations WHERE ${where}) THEN`,
         ...m.statements.map((statement) => `    EXECUTE ${dollarQuote(statement)};`),
         m.direction === 'up'
-          ? `    INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms) VALUES (${literal(m.name)}, ${literal(m.checksum)}, now(), 0);`
-          : `    DELETE FROM aura_migrations WHERE name = ${literal(m.name)};`,
+          ? `    INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms, migration_set) VALUES (${literal(m.name)}, ${literal(m.checksum)}, now(), 0, ${literal(m.set)});`
+          : `    DELETE FROM aura_migrations WHERE ${where};`,
         `  END IF;`,
         `END`,
       ].join('\n')

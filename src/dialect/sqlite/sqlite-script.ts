@@ -48,7 +48,7 @@ export const sqliteScriptDialect: ScriptDialect = {
       'PRAGMA foreign_keys = OFF;',
       'CREATE TEMP TABLE IF NOT EXISTS aura_foreign_key_check (violations integer CHECK (violations = 0));',
       // Declared exactly as the engine declares it, so a scripted database introspects like a migrated one.
-      `CREATE TABLE IF NOT EXISTS aura_migrations (name varchar(255) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL);`,
+      `CREATE TABLE IF NOT EXISTS aura_migrations (name varchar(255) NOT NULL, checksum varchar(64) NOT NULL, applied_at text NOT NULL, execution_ms integer NOT NULL, migration_set varchar(50) DEFAULT 'aura-data' NOT NULL, CONSTRAINT aura_migrations_pkey PRIMARY KEY (migration_set, name));`,
     ]
     for (const m of migrations) {
       lines.push('', `-- ${m.direction}: ${m.name}`, 'BEGIN IMMEDIATE;')
@@ -57,11 +57,25 @@ export const sqliteScriptDialect: ScriptDialect = {
         '-- Fails (and with -bail stops before COMMIT) when a row points at no parent.',
         'INSERT INTO aura_foreign_key_check SELECT count(*) FROM pragma_foreign_key_check;',
         m.direction === 'up'
-          ? `INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms) VALUES (${literal(m.name)}, ${literal(m.checksum)}, ${NOW}, 0);`
-          : `DELETE FROM aura_migrations WHERE name = ${literal(m.name)};`,
+          ? historyInsert(m)
+          : // Names are unique across sets (the engine refuses a duplicate), so the name is the key.
+            `DELETE FROM aura_migrations WHERE name = ${literal(m.name)};`,
         'COMMIT;',
       )
     }
     return lines.join('\n') + '\n'
   },
+}
+
+/**
+ * The history row of a migration. A package migration leaves `migration_set` to its default:
+ * SQLite has no `ADD COLUMN IF NOT EXISTS`, so the script cannot upgrade a history table older
+ * than migration sets, and this way it still runs on one (the engine adds the column on its next
+ * `migrate`). An application migration needs the column.
+ */
+function historyInsert(m: ScriptMigration): string {
+  const values = `${literal(m.name)}, ${literal(m.checksum)}, ${NOW}, 0`
+  return m.set === 'aura-data'
+    ? `INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms) VALUES (${values});`
+    : `INSERT INTO aura_migrations (name, checksum, applied_at, execution_ms, migration_set) VALUES (${values}, ${literal(m.set)});`
 }
