@@ -181,9 +181,13 @@ export function libraryOperations(context: SuiteContext): Omit<BenchOperation, '
             status: 'Draft',
             briefJson: '{"topic":"benchmark"}',
           })
-          for (let s = 0; s < 10; s++) {
-            await uow.sceneStates.add({ projectId: project.id, sceneIndex: s, scriptText: sceneText(s) })
-          }
+          await uow.sceneStates.addRange(
+            Array.from({ length: 10 }, (_, s) => ({
+              projectId: project.id,
+              sceneIndex: s,
+              scriptText: sceneText(s),
+            })),
+          )
         }),
     },
     {

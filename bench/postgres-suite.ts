@@ -41,7 +41,15 @@ import {
   type SqlRow,
 } from './raw-versions.js'
 import { capturePostgres } from './sql-capture.js'
-import { blobsIn, exportHistoryQuery, numbered, postgresStatement, SQL, updateColumns } from './statements.js'
+import {
+  blobsIn,
+  exportHistoryQuery,
+  numbered,
+  POSTGRES,
+  postgresStatement,
+  SQL,
+  updateColumns,
+} from './statements.js'
 
 const ACTOR = 'bench'
 
@@ -82,7 +90,9 @@ export async function runPostgres(
     log(`postgres: built ${description} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     const db = await openDatabase({ url: url.toString(), actor: ACTOR })
     await db.ready()
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 10 })
+    // Pipeline mode, as the library's pool: a transaction sends its audit entries with its next
+    // statement or COMMIT (RawTransaction.later), as the library does.
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 10, pipeline: true })
     const kysely = new Kysely<any>({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 10 }) }),
     })
@@ -191,12 +201,13 @@ function rawOperations(
     string
   >
   /** One unit on one pooled connection: BEGIN, the work, COMMIT; ROLLBACK if the work throws. */
-  const unit = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const unit = async <T>(work: (trx: RawTransaction) => Promise<T>): Promise<T> => {
     const client = await pool.connect()
     try {
       await client.query('begin')
-      const result = await work(client)
-      await client.query('commit')
+      const trx = new RawTransaction(client)
+      const result = await work(trx)
+      await trx.query('commit')
       return result
     } catch (error) {
       await client.query('rollback')
@@ -205,8 +216,8 @@ function rawOperations(
       client.release()
     }
   }
-  const writable = async (client: pg.PoolClient, id: string, rowVersion: number) => {
-    const row = (await client.query(named(`${q.currentProject} for update`, [id]))).rows[0] as
+  const writable = async (trx: RawTransaction, id: string, rowVersion: number) => {
+    const row = (await trx.query(named(`${q.currentProject} for update`, [id]))).rows[0] as
       Record<string, unknown> | undefined
     if (!row || row.is_deleted === true) throw new Error(`project ${id} not found`)
     if (row.row_version !== rowVersion) throw new Error(`project ${id} changed`)
@@ -216,14 +227,14 @@ function rawOperations(
   const versions = new Map<string, number>()
   return {
     'create version': (i) =>
-      unit((client) =>
-        createVersion(client, versionTargets.raw[i % versionTargets.raw.length]!, q.insertAutosave, [
+      unit((trx) =>
+        createVersion(trx, versionTargets.raw[i % versionTargets.raw.length]!, PQ.insertAutosave, [
           'Autosave',
         ]),
       ),
     'restore version': (i) => {
       const { projectId, versionId } = restoreOf(i, restoreTargets)
-      return unit((client) => restoreVersion(client, projectId, versionId))
+      return unit((trx) => restoreVersion(trx, projectId, versionId))
     },
     'template search': async (i) => {
       const { text, tags } = templateSearchOf(i)
@@ -250,12 +261,12 @@ function rawOperations(
     'count by status': async (i) =>
       (await pool.query(named(q.countByStatus, [PROJECT_STATUSES[i % PROJECT_STATUSES.length]]))).rows[0],
     'add project + 10 scenes': (i) =>
-      unit(async (client) => {
+      unit(async (trx) => {
         const now = new Date()
         const correlationId = randomUUID()
         const project = (
-          await client.query(
-            named(q.insertProject, [
+          await trx.query(
+            named(PQ.insertProject, [
               `Raw project ${i}`,
               'Added by the benchmark',
               'Draft',
@@ -267,73 +278,89 @@ function rawOperations(
               ACTOR,
               1,
               false,
+              now,
+              ACTOR,
+              'project_states',
+              correlationId,
             ]),
           )
         ).rows[0] as { id: string }
-        await client.query(
-          named(q.insertAudit, [now, ACTOR, 'project_states', project.id, 'insert', null, correlationId]),
-        )
+        const values: unknown[] = []
         for (let s = 0; s < 10; s++) {
-          const scene = (
-            await client.query(
-              named(q.insertScene, [
-                project.id,
-                s,
-                sceneText(s),
-                randomUUID(),
-                now,
-                now,
-                ACTOR,
-                ACTOR,
-                1,
-                project.id,
-                true,
-              ]),
-            )
-          ).rows[0] as { id: string }
-          await client.query(
-            named(q.insertAudit, [now, ACTOR, 'scene_states', scene.id, 'insert', null, correlationId]),
-          )
+          values.push(project.id, s, sceneText(s), randomUUID(), now, now, ACTOR, ACTOR, 1)
         }
+        // The library refuses a scene of a soft-deleted project inside the insert itself.
+        const scenes = await trx.query(
+          named(PQ.insertScenes, [...values, true, now, ACTOR, 'scene_states', correlationId]),
+        )
+        if (scenes.rows.length !== 10) throw new Error(`project ${project.id} not found`)
       }),
     'update with version check': async (i) => {
       const id = updateTargets.raw[i % updateTargets.raw.length]!
       const title = `Raw edit ${i}`
-      const updated = await unit(async (client) => {
-        const row = await writable(client, id, versions.get(id) ?? 1)
+      const version = versions.get(id) ?? 1
+      const updated = await unit(async (trx) => {
         const now = new Date()
-        const result = (await client.query(named(q.updateTitle, [title, now, ACTOR, id, row.row_version])))
-          .rows[0] as { row_version: number } | undefined
-        if (!result) throw new Error(`project ${id} changed`)
-        await client.query(
-          named(q.insertAudit, [
+        const rows = (await trx.query(named(PQ.updateTitle, [id, title, now, ACTOR, version, false, title])))
+          .rows as SqlRow[]
+        const old = rows.find((row) => row.aura_row === 'old')
+        const result = rows.find((row) => row.aura_row === 'new')
+        if (!old || old.is_deleted === true) throw new Error(`project ${id} not found`)
+        if (old.row_version !== version || !result) throw new Error(`project ${id} changed`)
+        trx.later(
+          named(PQ.audit, [
             now,
             ACTOR,
             'project_states',
             id,
             'update',
-            JSON.stringify({ title: [row.title, title] }),
+            JSON.stringify({ title: [old.title, title] }),
             null,
           ]),
         )
-        return result
+        return result as { row_version: number }
       })
       versions.set(id, updated.row_version)
     },
     'soft delete with version check': (i) => {
       const id = deleteTargets.raw[i]!
-      return unit(async (client) => {
-        const row = await writable(client, id, 1)
+      return unit(async (trx) => {
+        const row = await writable(trx, id, 1)
         const now = new Date()
         const result = (
-          await client.query(named(q.softDelete, [true, now, ACTOR, now, ACTOR, id, row.row_version]))
+          await trx.query(named(q.softDelete, [true, now, ACTOR, now, ACTOR, id, row.row_version]))
         ).rows[0]
         if (!result) throw new Error(`project ${id} changed`)
-        await client.query(
-          named(q.insertAudit, [now, ACTOR, 'project_states', id, 'soft_delete', null, null]),
-        )
+        trx.later(named(PQ.audit, [now, ACTOR, 'project_states', id, 'soft_delete', null, null]))
       })
     },
+  }
+}
+
+/**
+ * A transaction's connection as a hand-written data layer on pg's pipeline mode uses it, the
+ * way the library does: a write whose result nothing reads (an audit entry) is sent with the
+ * transaction's next statement or its COMMIT instead of costing a round trip of its own.
+ */
+class RawTransaction {
+  #later: pg.QueryConfig[] = []
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  /** Sends the deferred writes, then `config` right behind them; one round trip for all. */
+  async query(config: pg.QueryConfig | string): Promise<pg.QueryResult> {
+    const sent = this.#later.map((later) => this.client.query(later))
+    this.#later = []
+    const result = this.client.query(config as pg.QueryConfig)
+    // After a failed deferred write the statement fails too (the transaction is aborted).
+    result.catch(() => {})
+    await Promise.all(sent)
+    return result
+  }
+
+  /** Queues a write for the next statement or the COMMIT. */
+  later(config: pg.QueryConfig): void {
+    this.#later.push(config)
   }
 }
 
@@ -355,30 +382,35 @@ const PQ = {
   maxVersion: numbered(SQL.maxVersionNumber),
   addReference: numbered(SQL.addReference),
   currentVersion: `${numbered(SQL.currentVersion)} for update`,
-  currentProject: `${numbered(SQL.currentProject)} for update`,
   audit: numbered(SQL.insertAudit),
+  insertProject: POSTGRES.insertWithAudit(postgresStatement(SQL.insertProject), 11),
+  insertScenes: POSTGRES.insertWithAudit(POSTGRES.insertScenes(10), 91),
+  updateTitle: POSTGRES.readAndUpdate('project_states', ['title'], true, true),
+  updateSpecs: POSTGRES.readAndUpdate('project_states', Object.values(SPEC_COLUMNS), false, true),
+  insertAutosave: POSTGRES.insertWithAudit(numbered(SQL.insertAutosave), 16),
+  insertRestorePoint: POSTGRES.insertWithAudit(numbered(SQL.insertRestorePoint), 18),
 }
 
-async function one(client: pg.PoolClient, text: string, values: unknown[]): Promise<SqlRow | undefined> {
-  return (await client.query(named(text, values))).rows[0] as SqlRow | undefined
+async function one(trx: RawTransaction, text: string, values: unknown[]): Promise<SqlRow | undefined> {
+  return (await trx.query(named(text, values))).rows[0] as SqlRow | undefined
 }
 
-async function liveProject(client: pg.PoolClient, projectId: string): Promise<SqlRow> {
-  const project = await one(client, PQ.lockProject, [projectId])
+async function liveProject(trx: RawTransaction, projectId: string): Promise<SqlRow> {
+  const project = await one(trx, PQ.lockProject, [projectId])
   if (!project || project.is_deleted === true) throw new Error(`project ${projectId} not found`)
   return project
 }
 
 /** Snapshots the project in the caller's transaction, as the library does (see the SQLite twin). */
 async function createVersion(
-  client: pg.PoolClient,
+  trx: RawTransaction,
   projectId: string,
   insert: string,
   meta: readonly unknown[],
 ): Promise<SqlRow> {
   const now = new Date()
-  const project = await liveProject(client, projectId)
-  const scenes = (await client.query(named(PQ.scenes, [projectId]))).rows as SqlRow[]
+  const project = await liveProject(trx, projectId)
+  const scenes = (await trx.query(named(PQ.scenes, [projectId]))).rows as SqlRow[]
   const hashes: (string | null)[] = []
   const stored: { hash: string; content: string; type: string }[] = []
   for (const part of PARTS) {
@@ -397,8 +429,8 @@ async function createVersion(
   for (const blob of stored) {
     const bytes = Buffer.byteLength(blob.content, 'utf8')
     size += bytes
-    if (await one(client, PQ.blobExists, [blob.hash])) continue
-    const inserted = await one(client, PQ.insertBlob, [
+    if (await one(trx, PQ.blobExists, [blob.hash])) continue
+    const inserted = await one(trx, PQ.insertBlob, [
       blob.hash,
       blob.content,
       blob.type,
@@ -410,11 +442,10 @@ async function createVersion(
       ACTOR,
       ACTOR,
     ])
-    if (inserted)
-      await client.query(named(PQ.audit, [now, ACTOR, 'content_blobs', blob.hash, 'insert', null, null]))
+    if (inserted) trx.later(named(PQ.audit, [now, ACTOR, 'content_blobs', blob.hash, 'insert', null, null]))
   }
-  const max = (await one(client, PQ.maxVersion, [projectId]))!
-  const version = (await one(client, insert, [
+  const max = (await one(trx, PQ.maxVersion, [projectId]))!
+  const version = (await one(trx, insert, [
     ...meta,
     projectId,
     Number(max.n ?? 0) + 1,
@@ -427,62 +458,58 @@ async function createVersion(
     ACTOR,
     1,
     false,
+    // The version's audit entry, written by the insert itself.
+    now,
+    ACTOR,
+    'project_versions',
+    null,
   ]))!
-  await client.query(named(PQ.audit, [now, ACTOR, 'project_versions', version.id, 'insert', null, null]))
   const counts = new Map<string, number>()
   for (const blob of stored) counts.set(blob.hash, (counts.get(blob.hash) ?? 0) + 1)
-  for (const [hash, by] of counts) await client.query(named(PQ.addReference, [by, now, hash]))
+  for (const [hash, by] of counts) await trx.query(named(PQ.addReference, [by, now, hash]))
   return version
 }
 
 /** Restores the project to a version in the caller's transaction (field changes of existing scenes only). */
-async function restoreVersion(
-  client: pg.PoolClient,
-  projectId: string,
-  versionId: string,
-): Promise<SqlRow[]> {
+async function restoreVersion(trx: RawTransaction, projectId: string, versionId: string): Promise<SqlRow[]> {
   const now = new Date()
-  await liveProject(client, projectId)
-  const version = await one(client, PQ.currentVersion, [versionId])
+  await liveProject(trx, projectId)
+  const version = await one(trx, PQ.currentVersion, [versionId])
   if (!version || version.is_deleted === true || version.project_id !== projectId) {
     throw new Error(`version ${versionId} not found`)
   }
   const hashes = HASH_COLUMNS.map((c) => version[c] as string | null)
   const wanted = [...new Set(hashes.filter((h): h is string => h !== null))]
   const content = new Map<string, string>()
-  for (const blob of (await client.query(named(numbered(blobsIn(wanted.length)), wanted))).rows as SqlRow[]) {
+  for (const blob of (await trx.query(named(numbered(blobsIn(wanted.length)), wanted))).rows as SqlRow[]) {
     if (sha256(blob.content as string) !== blob.content_hash) throw new Error('damaged blob')
     content.set(blob.content_hash as string, blob.content as string)
   }
   const [brief, plan, voice, render, timelineJson] = hashes.map((h) => (h === null ? null : content.get(h)!))
   const timeline = JSON.parse(timelineJson!) as SqlRow[]
-  await createVersion(client, projectId, numbered(SQL.insertRestorePoint), [
+  await createVersion(trx, projectId, PQ.insertRestorePoint, [
     'RestorePoint',
     `Before restoring version ${String(version.version_number)}`,
     'Restore',
   ])
 
-  const project = (await one(client, PQ.currentProject, [projectId]))!
-  const specs = { briefJson: brief, planSpecJson: plan, voiceSpecJson: voice, renderSpecJson: render }
-  const changed = Object.entries(specs).filter(([field, value]) => project[SPEC_COLUMNS[field]!] !== value)
-  if (changed.length > 0) {
-    const columns = changed.map(([f]) => SPEC_COLUMNS[f]!)
-    await client.query(
-      named(numbered(updateColumns('project_states', columns, false)), [
-        ...changed.map(([, v]) => v),
-        now,
-        ACTOR,
-        projectId,
-      ]),
-    )
-    const changes = Object.fromEntries(changed.map(([f, v]) => [f, [project[SPEC_COLUMNS[f]!], v]]))
-    await client.query(
+  // One statement reads and locks the project and writes the specs that differ.
+  const specs = [brief, plan, voice, render]
+  const rows = (await trx.query(named(PQ.updateSpecs, [projectId, ...specs, now, ACTOR, false, ...specs])))
+    .rows as SqlRow[]
+  const project = rows.find((row) => row.aura_row === 'old')!
+  const changed = Object.entries(SPEC_COLUMNS)
+    .map(([field, column], i) => [field, project[column], specs[i]] as const)
+    .filter(([, from, to]) => from !== to)
+  if (rows.some((row) => row.aura_row === 'new')) {
+    const changes = Object.fromEntries(changed.map(([field, from, to]) => [field, [from, to]]))
+    trx.later(
       named(PQ.audit, [now, ACTOR, 'project_states', projectId, 'update', JSON.stringify(changes), null]),
     )
   }
 
   const current = new Map(
-    ((await client.query(named(PQ.scenes, [projectId]))).rows as SqlRow[]).map((s) => [s.id, s]),
+    ((await trx.query(named(PQ.scenes, [projectId]))).rows as SqlRow[]).map((s) => [s.id, s]),
   )
   if (current.size !== timeline.length) throw new Error('the raw restore supports field changes only')
   for (const target of timeline) {
@@ -492,7 +519,7 @@ async function restoreVersion(
     }
     const diff = Object.entries(SCENE_COLUMNS).filter(([field, column]) => before[column] !== target[field])
     if (diff.length === 0) continue
-    await client.query(
+    await trx.query(
       named(
         numbered(
           updateColumns(
@@ -505,9 +532,9 @@ async function restoreVersion(
       ),
     )
     const changes = Object.fromEntries(diff.map(([f, c]) => [f, [before[c], target[f]]]))
-    await client.query(
+    trx.later(
       named(PQ.audit, [now, ACTOR, 'scene_states', target.id, 'update', JSON.stringify(changes), null]),
     )
   }
-  return (await client.query(named(PQ.scenes, [projectId]))).rows as SqlRow[]
+  return (await trx.query(named(PQ.scenes, [projectId]))).rows as SqlRow[]
 }

@@ -87,3 +87,73 @@ export function postgresStatement(sql: string): string {
       .replace(/("[a-z_]+"\."is_deleted" = )0\b/g, '$1false'),
   )
 }
+
+/**
+ * PostgreSQL's forms of the library's writes that have no SQLite twin: data-modifying CTEs
+ * (`capabilities.writableCte`), so they are written here in `$n` form directly.
+ */
+export const POSTGRES = {
+  /**
+   * An `INSERT … RETURNING *` (in `$n` form, with `n` parameters) with the audit entry of every
+   * row it inserts written by the same statement: 4 more parameters (occurred_at, actor,
+   * table_name, correlation_id).
+   */
+  insertWithAudit(insert: string, n: number): string {
+    return (
+      `with "w" as (${insert}), "a" as (insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") ` +
+      `select $${n + 1}, $${n + 2}, $${n + 3}, cast("w"."id" as text), 'insert', null, $${n + 4} from "w") select * from "w"`
+    )
+  },
+
+  /**
+   * The multi-row insert of `rows` scenes (`addRange`), each refused when its project is
+   * soft-deleted; 9 parameters per scene, then the deleted flag.
+   */
+  insertScenes(rows: number): string {
+    const columns = [
+      ['project_id', 'uuid'],
+      ['scene_index', 'integer'],
+      ['script_text', 'text'],
+      ['id', 'uuid'],
+      ['created_at', 'timestamptz'],
+      ['updated_at', 'timestamptz'],
+      ['created_by', 'text'],
+      ['modified_by', 'text'],
+      ['row_version', 'integer'],
+    ] as const
+    const list = columns.map(([c]) => `"${c}"`).join(', ')
+    const tuples = Array.from(
+      { length: rows },
+      (_, r) =>
+        `(${columns.map(([, type], i) => `cast($${r * columns.length + i + 1} as ${type})`).join(', ')})`,
+    )
+    return `insert into "scene_states" (${list}) select * from (values ${tuples.join(', ')}) as "v"(${list}) where not exists (select 1 from project_states where id = "v"."project_id" and is_deleted = $${rows * columns.length + 1}) returning *`
+  },
+
+  /**
+   * The update of `columns` that reads and locks the row it replaces in the same statement and
+   * returns both (`aura_row` 'old' and 'new'). Parameters in order: the key, the columns' values,
+   * updated_at, modified_by, [the row version], [false: live rows only], the columns' values again
+   * (the change test). Timestamp columns are not supported here (the benchmark updates none).
+   */
+  readAndUpdate(
+    table: string,
+    columns: readonly string[],
+    checkVersion: boolean,
+    softDelete: boolean,
+  ): string {
+    let n = 1
+    const set = [...columns, 'updated_at', 'modified_by'].map((c) => `"${c}" = $${++n}`).join(', ')
+    const where = [
+      `"${table}"."id" = "old"."id"`,
+      ...(checkVersion ? [`"${table}"."row_version" = $${++n}`] : []),
+      ...(softDelete ? [`"${table}"."is_deleted" = $${++n}`] : []),
+      `(${columns.map((c) => `"old"."${c}" is distinct from $${++n}`).join(' or ')})`,
+    ].join(' and ')
+    return (
+      `with "old" as (select * from "${table}" where "id" = $1 for update), ` +
+      `"upd" as (update "${table}" set ${set}, "row_version" = "${table}"."row_version" + 1 from "old" where ${where} returning "${table}".*) ` +
+      `select 'old' as "aura_row", "old".* from "old" union all select 'new' as "aura_row", "upd".* from "upd"`
+    )
+  },
+} as const

@@ -162,6 +162,29 @@ for (const d of dialects) {
       expect(types).toEqual(['SceneAdd', 'SceneDelete', 'SceneReorder', 'SceneUpdate'])
     })
 
+    it('scenes added with addRange are recorded one SceneAdd each, undone newest first', async () => {
+      const { db } = ctx
+      const p = await makeProject(db, 'range')
+      const original = await scenesOf(db, p.id)
+      const added = await tracked(db, p.id, (uow) =>
+        uow.sceneStates.addRange([
+          { projectId: p.id, sceneIndex: 3, scriptText: 'fourth' },
+          { projectId: p.id, sceneIndex: 4, scriptText: 'fifth' },
+        ]),
+      )
+      const actions = await db.actionLogs.find({ projectId: p.id }, { orderBy: { sequence: 'asc' } })
+      expect(actions.map((a) => [a.actionType, a.affectedResourceIds])).toEqual(
+        added.map((s) => ['SceneAdd', expect.stringContaining(s.id)]),
+      )
+      await db.actionLogs.undo(p.id, 'alice')
+      expect((await scenesOf(db, p.id)).map((s) => s.scriptText)).toEqual([
+        ...original.map((s) => s.scriptText),
+        'fourth',
+      ])
+      await db.actionLogs.undo(p.id, 'alice')
+      expect(await scenesOf(db, p.id)).toEqual(original)
+    })
+
     it('a stale target is a ConcurrencyError and nothing changes', async () => {
       const { db } = ctx
       const p = await makeProject(db, 'stale')

@@ -1,5 +1,7 @@
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import {
+  AuraDataError,
   ConcurrencyError,
   ConstraintError,
   NotFoundError,
@@ -137,6 +139,120 @@ for (const d of dialects) {
       expect(error).toBeInstanceOf(ConstraintError)
       expect(await db.sceneStates.count({ projectId: p.id })).toBe(0)
       expect(await db.auditEntries.count()).toBe(audited)
+    })
+
+    it('addRange returns the rows as stored in the order given, each with its own audit entry, whatever fields each gives', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Many scenes' })
+      const given = [
+        { projectId: p.id, sceneIndex: 2, scriptText: 'third' },
+        { projectId: p.id, sceneIndex: 0, scriptText: 'first', durationSeconds: 1.5 },
+        { projectId: p.id, sceneIndex: 1, scriptText: 'second', durationSeconds: 2 },
+        { projectId: p.id, sceneIndex: 3 },
+      ]
+      const scenes = await db.transaction((uow) => uow.sceneStates.addRange(given), { actor: 'eve' })
+      expect(scenes.map((s) => [s.sceneIndex, s.scriptText, s.durationSeconds])).toEqual([
+        [2, 'third', 0],
+        [0, 'first', 1.5],
+        [1, 'second', 2],
+        [3, '', 0],
+      ])
+      expect(new Set(scenes.map((s) => s.id)).size).toBe(4)
+      expect(scenes.every((s) => s.rowVersion === 1 && s.createdBy === 'eve')).toBe(true)
+      const stored = await db.sceneStates.find({ projectId: p.id }, { orderBy: { sceneIndex: 'asc' } })
+      expect(stored.map((s) => s.id)).toEqual([scenes[1]!.id, scenes[2]!.id, scenes[0]!.id, scenes[3]!.id])
+      const entries = await db.auditEntries.find({
+        tableName: 'scene_states',
+        rowId: { in: scenes.map((s) => s.id) },
+      })
+      expect(entries.map((e) => [e.rowId, e.action, e.actor, e.changesJson]).sort()).toEqual(
+        scenes.map((s) => [s.id, 'insert', 'eve', null]).sort(),
+      )
+      expect(await db.sceneStates.addRange([])).toEqual([])
+    })
+
+    it('addRange refuses scenes of a soft-deleted project with a NotFoundError, writing none of the rows', async () => {
+      const { db } = ctx
+      const live = await db.projectStates.add({ title: 'Live' })
+      const gone = await db.projectStates.add({ title: 'Gone' })
+      await db.projectStates.delete(gone.id)
+      const audited = await db.auditEntries.count()
+      const error = await db.sceneStates
+        .addRange([
+          { projectId: live.id, sceneIndex: 0 },
+          { projectId: gone.id, sceneIndex: 0 },
+          { projectId: live.id, sceneIndex: 1 },
+        ])
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(NotFoundError)
+      expect(await db.sceneStates.count({ projectId: live.id })).toBe(0)
+      expect(await db.auditEntries.count()).toBe(audited)
+    })
+
+    it("an update's audit entry is in the unit's next read, and rolls back with the unit", async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Before' })
+      const seen = await db.transaction(async (uow) => {
+        await uow.projectStates.update({ ...p, title: 'After' })
+        return (await uow.auditEntries.history('project_states', p.id)).map((e) => e.action)
+      })
+      expect(seen).toEqual(['insert', 'update'])
+      const current = (await db.projectStates.getById(p.id))!
+      await expect(
+        db.transaction(async (uow) => {
+          await uow.projectStates.update({ ...current, title: 'Discarded' })
+          throw new Error('changed my mind')
+        }),
+      ).rejects.toThrow('changed my mind')
+      expect((await db.projectStates.getById(p.id))?.title).toBe('After')
+      expect(await db.auditEntries.history('project_states', p.id)).toHaveLength(2)
+    })
+
+    it('an audit entry the database refuses fails the write, whichever statement it travels with; nothing is written', async () => {
+      const { db } = ctx
+      const kysely = db.dialect.kysely
+      const p = await db.projectStates.add({ title: 'Kept' })
+      const refuse =
+        d.name === 'sqlite'
+          ? [
+              sql`create trigger refuse_audit before insert on audit_entries when new.actor = 'refused' begin select raise(abort, 'audit refused'); end`,
+            ]
+          : [
+              sql`create function refuse_audit() returns trigger language plpgsql as $$ begin if new.actor = 'refused' then raise exception 'audit refused'; end if; return new; end $$`,
+              sql`create trigger refuse_audit before insert on audit_entries for each row execute function refuse_audit()`,
+            ]
+      for (const statement of refuse) await statement.execute(kysely)
+      try {
+        const message = (error: unknown) => {
+          const e = error as { message: string; cause?: { message?: string } }
+          return `${e.message} ${e.cause?.message ?? ''}`
+        }
+        // Alone in its unit: the entry goes with the COMMIT on PostgreSQL.
+        const alone = await db
+          .transaction((uow) => uow.projectStates.update({ ...p, title: 'Lost' }), { actor: 'refused' })
+          .catch((e: unknown) => e)
+        expect(alone).toBeInstanceOf(AuraDataError)
+        expect(message(alone)).toContain('audit refused')
+        // Followed by a read: the entry goes with the read, whose error is the entry's.
+        const followed = await db
+          .transaction(
+            async (uow) => {
+              await uow.projectStates.update({ ...p, title: 'Lost' })
+              await uow.projectStates.getById(p.id)
+            },
+            { actor: 'refused' },
+          )
+          .catch((e: unknown) => e)
+        expect(message(followed)).toContain('audit refused')
+        const stored = await db.projectStates.getById(p.id)
+        expect([stored?.title, stored?.rowVersion]).toEqual(['Kept', 1])
+        expect(await db.auditEntries.history('project_states', p.id)).toHaveLength(1)
+      } finally {
+        await sql`drop trigger refuse_audit${sql.raw(d.name === 'sqlite' ? '' : ' on audit_entries')}`.execute(
+          kysely,
+        )
+        if (d.name !== 'sqlite') await sql`drop function refuse_audit()`.execute(kysely)
+      }
     })
 
     it('deleteRange is all or none', async () => {

@@ -22,6 +22,12 @@ export interface DialectCapabilities {
    * cannot go stale, so row locks (`FOR UPDATE`) are neither needed nor supported.
    */
   readonly singleWriter: boolean
+  /**
+   * A statement can write in its WITH clause (PostgreSQL's data-modifying CTEs), so a row and its
+   * audit entries, or an update and the read of the row it replaces, go in one statement: one
+   * round trip. SQLite allows only SELECT there; a statement is a function call there anyway.
+   */
+  readonly writableCte: boolean
 }
 
 /** A column as the live database reports it, normalised for comparison. */

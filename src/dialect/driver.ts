@@ -30,6 +30,14 @@ export interface AuraTransaction extends AuraConnection {
    */
   readonly kysely: Kysely<any>
   /**
+   * Runs a write whose result nobody reads (an audit entry whose content depends on a row read
+   * by the statement before), in this transaction, in order, but without a round trip of its
+   * own: PostgreSQL sends it together with the transaction's next statement or its COMMIT
+   * (pipelined), and a failure of it is the error of that statement or of the commit (which then
+   * rolls back). SQLite runs it at once: a statement is a function call there.
+   */
+  defer(query: CompiledQuery): Promise<void>
+  /**
    * Commits. When the database refuses (disk full, serialization failure, an earlier statement
    * failed), the error is thrown and the transaction must still be rolled back.
    */

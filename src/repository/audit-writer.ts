@@ -1,4 +1,5 @@
-import { txRows, type Session, type TxContext } from './session.js'
+import type { CompiledQuery } from 'kysely'
+import type { Session, TxContext } from './session.js'
 
 /** `{ field: [old, new] }` of an update. */
 export type AuditChanges = Record<string, [unknown, unknown]>
@@ -8,9 +9,22 @@ function auditValue(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value
 }
 
+/** The `changes_json` of an entry: `{ field: [old, new] }` as JSON, or null. */
+function changesJsonOf(changes: AuditChanges | null): string | null {
+  return changes === null
+    ? null
+    : JSON.stringify(
+        Object.fromEntries(
+          Object.entries(changes).map(([field, [from, to]]) => [field, [auditValue(from), auditValue(to)]]),
+        ),
+      )
+}
+
 /**
  * Appends one `audit_entries` row in the caller's transaction: who (the unit's actor), when (the
- * unit's clock reading), which row, what happened, and for updates the changed fields.
+ * unit's clock reading), which row, what happened, and for updates the changed fields. Nothing
+ * reads its result, so it is deferred (`AuraTransaction.defer`): on PostgreSQL it travels with
+ * the transaction's next statement or its COMMIT instead of costing a round trip of its own.
  */
 export async function writeAudit(
   session: Session,
@@ -20,21 +34,13 @@ export async function writeAudit(
   action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
   changes: AuditChanges | null,
 ): Promise<void> {
-  const changesJson =
-    changes === null
-      ? null
-      : JSON.stringify(
-          Object.fromEntries(
-            Object.entries(changes).map(([field, [from, to]]) => [field, [auditValue(from), auditValue(to)]]),
-          ),
-        )
   const params = [
     session.dialect.encode('timestamp', tx.now),
     tx.actor,
     table,
     rowId,
     action,
-    changesJson,
+    changesJsonOf(changes),
     tx.correlationId,
   ]
   const query = session.cache.compile('audit_entries:append', params, (v) =>
@@ -48,5 +54,28 @@ export async function writeAudit(
       correlation_id: v(6),
     }),
   )
-  await txRows(tx, query)
+  await tx.conn.defer(query)
+}
+
+/**
+ * `query`, an `INSERT … RETURNING *`, with the `insert` audit entry of every row it returns
+ * written by the same statement, for dialects with `capabilities.writableCte`:
+ * `WITH w AS (<query>), a AS (INSERT INTO audit_entries … SELECT … FROM w) SELECT * FROM w`.
+ * `audit` fills occurred_at, actor, table_name and correlation_id (the parameters after the
+ * query's); each entry holds what {@link writeAudit} writes for an insert (the key as text, no
+ * changes). A row the statement did not insert gets none.
+ */
+export function withInsertAudit(
+  query: CompiledQuery,
+  keyColumn: string,
+  audit: readonly [unknown, unknown, unknown, unknown],
+): CompiledQuery {
+  const n = query.parameters.length
+  return {
+    ...query,
+    sql:
+      `with "w" as (${query.sql}), "a" as (insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") ` +
+      `select $${n + 1}, $${n + 2}, $${n + 3}, cast("w"."${keyColumn}" as text), 'insert', null, $${n + 4} from "w") select * from "w"`,
+    parameters: [...query.parameters, ...audit],
+  }
 }

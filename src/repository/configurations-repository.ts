@@ -159,11 +159,24 @@ export class ConfigurationsRepository extends Repository<ConfigurationsTable> {
   }
 
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Configuration> {
-    const stored =
-      values.isSensitive === true
-        ? { ...values, value: this.requireCipher().encrypt(values.value as string, values.key as string) }
-        : values
-    return super.insertIn(tx, stored)
+    return super.insertIn(tx, this.#stored(values))
+  }
+
+  override async insertManyIn(
+    tx: TxContext,
+    rows: readonly Record<string, unknown>[],
+  ): Promise<Configuration[]> {
+    return super.insertManyIn(
+      tx,
+      rows.map((values) => this.#stored(values)),
+    )
+  }
+
+  /** The values of a new row as stored: a sensitive value encrypted. */
+  #stored(values: Record<string, unknown>): Record<string, unknown> {
+    return values.isSensitive === true
+      ? { ...values, value: this.requireCipher().encrypt(values.value as string, values.key as string) }
+      : values
   }
 
   /** Like the generic update, but the stored value is encrypted whenever the row is sensitive. */

@@ -103,11 +103,12 @@ export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesT
           .orderBy(order)
           .orderBy('id')
           .execute()
-      const scenes: SceneState[] = []
-      for (const row of await rows('scene_states', 'scene_index')) {
-        const scene = this.children.scenes.fromRow(row)
-        scenes.push(
-          await this.children.scenes.insertIn(tx, {
+      // Each list in one multi-row insert where the dialect has them (see `addRange`).
+      const scenes = await this.children.scenes.insertManyIn(
+        tx,
+        (await rows('scene_states', 'scene_index')).map((row) => {
+          const scene = this.children.scenes.fromRow(row)
+          return {
             projectId: copy.id,
             sceneIndex: scene.sceneIndex,
             scriptText: scene.scriptText,
@@ -115,23 +116,23 @@ export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesT
             imageFilePath: scene.imageFilePath,
             durationSeconds: scene.durationSeconds,
             isCompleted: scene.isCompleted,
-          }),
-        )
-      }
-      const assets: AssetState[] = []
-      for (const row of await rows('asset_states', 'created_at')) {
-        const asset = this.children.assets.fromRow(row)
-        assets.push(
-          await this.children.assets.insertIn(tx, {
+          }
+        }),
+      )
+      const assets = await this.children.assets.insertManyIn(
+        tx,
+        (await rows('asset_states', 'created_at')).map((row) => {
+          const asset = this.children.assets.fromRow(row)
+          return {
             projectId: copy.id,
             assetType: asset.assetType,
             filePath: asset.filePath,
             fileSizeBytes: asset.fileSizeBytes,
             mimeType: asset.mimeType,
             isTemporary: asset.isTemporary,
-          }),
-        )
-      }
+          }
+        }),
+      )
       return { ...copy, scenes, assets, checkpoints: [] }
     })
   }

@@ -389,6 +389,18 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersi
     return version
   }
 
+  /** Inserts the version rows, then takes one reference per hash each holds. */
+  override async insertManyIn(
+    tx: TxContext,
+    rows: readonly Record<string, unknown>[],
+  ): Promise<ProjectVersion[]> {
+    const versions = await super.insertManyIn(tx, rows)
+    for (const version of versions) {
+      await adjustReferences(tx, this.session, sortedHashes(versionHashes(toColumns(version))), 1)
+    }
+    return versions
+  }
+
   /** A soft-deleted version gives up its references (its blobs stay: the row still points at them). */
   protected override async afterSoftDelete(tx: TxContext, row: Row): Promise<void> {
     await adjustReferences(tx, this.session, sortedHashes(versionHashes(row)), -1)

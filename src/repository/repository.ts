@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
-import { writeAudit, type AuditChanges } from './audit-writer.js'
+import { withInsertAudit, writeAudit, type AuditChanges } from './audit-writer.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
 import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
@@ -129,6 +129,19 @@ function insertPlan(table: TableDef, given: readonly string[]): InsertPlan {
     if (byFields.size < 100) byFields.set(shape, plan)
   }
   return plan
+}
+
+/**
+ * Parameters per multi-row insert: PostgreSQL takes at most 65,535 per statement; well below,
+ * a statement stays small enough to plan and send quickly.
+ */
+const MAX_PARAMETERS = 2000
+
+/** Whether two rows of validated values give the same fields in the same order (one insert plan). */
+function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const ka = Object.keys(a)
+  const kb = Object.keys(b)
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i])
 }
 
 /** Options of `getById`, `count` and `any`. */
@@ -378,14 +391,26 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     return this.session.write((tx) => this.insertIn(tx, values))
   }
 
-  /** Inserts several rows in one transaction: all or none. */
+  /**
+   * Inserts several rows in one transaction, all or none; returns them as stored, in the order
+   * given. Every row is validated before any SQL runs. On PostgreSQL the rows and their audit
+   * entries go in one multi-row statement (per run of rows giving the same fields, and per 2,000
+   * or so parameters): one round trip instead of one per row. On SQLite each row is its own
+   * statement, which is a function call there.
+   *
+   * @example
+   * await db.transaction(async (uow) => {
+   *   const project = await uow.projectStates.add({ title: 'Launch video' })
+   *   await uow.sceneStates.addRange(
+   *     ['Hook', 'Problem', 'Solution'].map((scriptText, sceneIndex) => ({ projectId: project.id, sceneIndex, scriptText })),
+   *   )
+   * })
+   */
   async addRange(entities: readonly InsertOf<T>[]): Promise<E[]> {
+    if (!Array.isArray(entities))
+      throw new ValidationError(`${this.table.name}: addRange expects an array of rows`)
     const values = entities.map((e) => validateInsert(this.table, e))
-    return this.session.write(async (tx) => {
-      const out: E[] = []
-      for (const v of values) out.push(await this.insertIn(tx, v))
-      return out
-    })
+    return this.session.write((tx) => this.insertManyIn(tx, values))
   }
 
   /**
@@ -416,15 +441,129 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
 
   // ---- building blocks for specialised repositories (run inside a transaction) ----
 
-  /** Inserts validated values with the managed fields filled; writes the audit entry. */
+  /**
+   * Inserts validated values with the managed fields filled; writes the audit entry (on
+   * PostgreSQL in the same statement). A subclass that overrides it to add behaviour overrides
+   * {@link insertManyIn} too: `addRange` inserts through that one.
+   */
   async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<E> {
+    return this.#insertOne(tx, values)
+  }
+
+  /** `insertIn` as this class does it, whatever a subclass adds to it. */
+  async #insertOne(tx: TxContext, values: Record<string, unknown>): Promise<E> {
     const plan = insertPlan(this.table, Object.keys(values))
+    const dialect = this.session.dialect
+    const params = this.#insertParams(
+      tx,
+      plan,
+      values,
+      plan.stamped ? dialect.encode('timestamp', tx.now) : null,
+    )
+    const project = LIVE_PARENT.has(this.table.name) ? values.projectId : undefined
+    const query =
+      project === undefined
+        ? this.#compileInsert(tx, plan.cacheKey, params, (v) =>
+            tx.db
+              .insertInto(this.table.name)
+              .values(
+                Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])),
+              )
+              .returningAll(),
+          )
+        : this.insertUnderLiveProject(tx, plan, [
+            ...params,
+            dialect.encode('uuid', project),
+            dialect.encode('bool', true),
+          ])
+    const row = (await txRows(tx, query))[0]
+    if (!row) throw new NotFoundError('project_states', project)
+    const entity = this.fromRow(row)
+    if (!this.#auditsInStatement()) await this.audit(tx, 'insert', this.keyOf(entity), null)
+    return entity
+  }
+
+  /**
+   * Inserts several rows of validated values, in one transaction, returning them in the order
+   * given: on dialects with data-modifying CTEs (PostgreSQL) one multi-row statement, audit
+   * entries included, per run of rows that give the same fields; elsewhere one insert per row.
+   * It does not call `insertIn`: a subclass that adds to one adds to both.
+   */
+  async insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<E[]> {
+    const out: E[] = []
+    if (!this.#auditsInStatement() || rows.length < 2) {
+      for (const values of rows) out.push(await this.#insertOne(tx, values))
+      return out
+    }
+    const now = this.session.dialect.encode('timestamp', tx.now)
+    for (let at = 0; at < rows.length;) {
+      const plan = insertPlan(this.table, Object.keys(rows[at]!))
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / plan.fields.length))
+      let end = at + 1
+      while (end < rows.length && end - at < perStatement && sameFields(rows[end]!, rows[at]!)) end++
+      out.push(...(await this.#insertRun(tx, plan, rows.slice(at, end), now)))
+      at = end
+    }
+    return out
+  }
+
+  /** One multi-row insert of rows with the same fields, with their audit entries; see `insertManyIn`. */
+  async #insertRun(
+    tx: TxContext,
+    plan: InsertPlan,
+    rows: readonly Record<string, unknown>[],
+    now: unknown,
+  ): Promise<E[]> {
+    const dialect = this.session.dialect
+    const width = plan.fields.length
+    const params: unknown[] = []
+    const keys: unknown[] = []
+    for (const values of rows) {
+      const row = this.#insertParams(tx, plan, values, now)
+      keys.push(row[plan.fields.indexOf(this.table.primaryKey)])
+      params.push(...row)
+    }
+    const live = LIVE_PARENT.has(this.table.name)
+    if (live) params.push(dialect.encode('bool', true))
+    const columns = plan.fields.map((field) => this.table.columns[field]!.column)
+    const query = this.#compileInsert(tx, `${plan.cacheKey}:rows:${rows.length}`, params, (v) => {
+      const insert = tx.db.insertInto(this.table.name)
+      if (!live) {
+        return insert
+          .values(
+            rows.map((_, r) => Object.fromEntries(columns.map((column, i) => [column, v(r * width + i)]))),
+          )
+          .returningAll()
+      }
+      // As insertUnderLiveProject, for each row: a row whose project is soft-deleted is not
+      // inserted. The values of a VALUES list in a subquery take no type from the target
+      // columns, so each is cast to its column's type (never to varchar(n), which would truncate).
+      const tuples = rows.map(
+        (_, r) =>
+          sql`(${sql.join(plan.kinds.map((kind, i) => sql`cast(${v(r * width + i)} as ${sql.raw(dialect.columnType(kind))})`))})`,
+      )
+      return insert
+        .columns(columns)
+        .expression(
+          sql`select * from (values ${sql.join(tuples)}) as "v"(${sql.join(columns.map((c) => sql.id(c)))}) where not exists (select 1 from project_states where id = "v"."project_id" and is_deleted = ${v(rows.length * width)})`,
+        )
+        .returningAll()
+    })
+    const byKey = new Map<unknown, Row>()
+    for (const row of await txRows(tx, query)) byKey.set(row[this.keyColumn], row)
+    return rows.map((values, r) => {
+      const row = byKey.get(keys[r])
+      if (!row) throw new NotFoundError('project_states', values.projectId)
+      return this.fromRow(row)
+    })
+  }
+
+  /** The parameters of the insert of one row by `plan`: given values, key, stamps (`now`, encoded), actor, … */
+  #insertParams(tx: TxContext, plan: InsertPlan, values: Record<string, unknown>, now: unknown): unknown[] {
     let key = values[this.table.primaryKey]
     if (plan.generateKey && key === undefined) key = randomUUID()
     else if (plan.lowerKey) key = (key as string).toLowerCase()
     const dialect = this.session.dialect
-    // One encoding of the unit's clock reading serves both stamps and the audit entry.
-    const now = plan.stamped ? dialect.encode('timestamp', tx.now) : null
     const { sources, kinds } = plan
     const params: unknown[] = new Array(sources.length)
     for (let i = 0; i < sources.length; i++) {
@@ -445,27 +584,31 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
                       : false,
             )
     }
-    const project = LIVE_PARENT.has(this.table.name) ? values.projectId : undefined
-    const query =
-      project === undefined
-        ? this.session.cache.compile(plan.cacheKey, params, (v) =>
-            tx.db
-              .insertInto(this.table.name)
-              .values(
-                Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])),
-              )
-              .returningAll(),
-          )
-        : this.insertUnderLiveProject(tx, plan, [
-            ...params,
-            dialect.encode('uuid', project),
-            dialect.encode('bool', true),
-          ])
-    const row = (await txRows(tx, query))[0]
-    if (!row) throw new NotFoundError('project_states', project)
-    const entity = this.fromRow(row)
-    await this.audit(tx, 'insert', this.keyOf(entity), null)
-    return entity
+    return params
+  }
+
+  /** Whether this table's inserts write their audit entries in the insert statement itself. */
+  #auditsInStatement(): boolean {
+    return this.session.dialect.capabilities.writableCte && this.table.name !== 'audit_entries'
+  }
+
+  /**
+   * The compiled insert `build` makes, through the query cache; where the dialect can, with the
+   * audit entries of its rows in the same statement (`withInsertAudit`), that form cached too.
+   */
+  #compileInsert(
+    tx: TxContext,
+    key: string,
+    params: unknown[],
+    build: (v: (i: number) => any) => Compilable,
+  ): CompiledQuery {
+    if (!this.#auditsInStatement()) return this.session.cache.compile(key, params, build)
+    const n = params.length
+    params.push(this.session.dialect.encode('timestamp', tx.now), tx.actor, this.table.name, tx.correlationId)
+    return this.session.cache.compile(`${key}:audited`, params, (v) => {
+      const insert = build(v).compile()
+      return { compile: () => withInsertAudit(insert, this.keyColumn, [v(n), v(n + 1), v(n + 2), v(n + 3)]) }
+    })
   }
 
   /**
@@ -478,7 +621,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    */
   private insertUnderLiveProject(tx: TxContext, plan: InsertPlan, params: unknown[]): CompiledQuery {
     const n = plan.fields.length
-    return this.session.cache.compile(`${plan.cacheKey}:live-project`, params, (v) =>
+    return this.#compileInsert(tx, `${plan.cacheKey}:live-project`, params, (v) =>
       tx.db
         .insertInto(this.table.name)
         .columns(plan.fields.map((field) => this.table.columns[field]!.column))
@@ -517,6 +660,10 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     rowVersion: number | null,
     changes: Record<string, unknown>,
   ): Promise<E> {
+    if (this.session.dialect.capabilities.writableCte && Object.keys(changes).length > 0) {
+      const written = await this.#readAndWrite(tx, key, rowVersion, changes)
+      if (written) return written
+    }
     const row = await this.currentRow(tx, key)
     this.assertWritable(row, key, rowVersion)
     const before = this.fromRow(row) as Record<string, unknown>
@@ -534,6 +681,105 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const updated = await this.writeRow(tx, key, rowVersion, set)
     await this.audit(tx, 'update', key, this.redact(before, changed))
     return updated
+  }
+
+  /**
+   * `updateIn` in one statement, for dialects with data-modifying CTEs (PostgreSQL): the row is
+   * read and locked (`FOR UPDATE`) by a CTE of the UPDATE that writes it, which applies only if
+   * the row is still live, still has `rowVersion` and a given field differs from its value
+   * (compared as `sameValue` compares them: timestamps to the millisecond, UUIDs as text). The
+   * statement returns the row it read (`aura_row` 'old') and the row it wrote ('new'). From the
+   * row read come the errors (NotFound, Concurrency), the changed fields and the audit entry,
+   * exactly as in the two-statement form; the entry is deferred (sent with the unit's next
+   * statement or its COMMIT). Returns undefined, for the two-statement form to decide, should the
+   * database have found no difference where `sameValue` finds one.
+   */
+  async #readAndWrite(
+    tx: TxContext,
+    key: unknown,
+    rowVersion: number | null,
+    changes: Record<string, unknown>,
+  ): Promise<E | undefined> {
+    const table = this.table.name
+    const fields = Object.keys(changes)
+    const f = this.table.features
+    const managed = [...(f.audit ? ['updatedAt'] : []), ...(f.audit === true ? ['modifiedBy'] : [])]
+    const versioned = f.rowVersion && rowVersion !== null
+    const params = [
+      ...fields.map((field) => this.encode(field, changes[field])),
+      ...managed.map((field) => this.encode(field, field === 'updatedAt' ? tx.now : tx.actor)),
+      this.encode(this.table.primaryKey, key),
+      ...(versioned ? [rowVersion] : []),
+      ...(f.softDelete ? [this.session.dialect.encode('bool', false)] : []),
+    ]
+    const query = this.session.cache.compile(
+      `${table}:read-and-update:${fields.join(',')}:${f.rowVersion}:${versioned}`,
+      params,
+      (v) => {
+        const at = fields.length + managed.length
+        const current = (field: string) => sql.ref(`old.${this.table.columns[field]!.column}`)
+        /** Whether the given value of field i differs from the row's, as `sameValue` compares them. */
+        const differs = (i: number) => {
+          const kind = this.table.columns[fields[i]!]!.kind
+          if (kind === 'timestamp')
+            return sql`date_trunc('milliseconds', ${current(fields[i]!)}) is distinct from ${v(i)}`
+          if (kind === 'uuid') return sql`cast(${current(fields[i]!)} as text) is distinct from ${v(i)}`
+          return sql`${current(fields[i]!)} is distinct from ${v(i)}`
+        }
+        const set: Record<string, unknown> = {}
+        fields.forEach((field, i) => {
+          const column = this.table.columns[field]!.column
+          // A timestamp equal to the millisecond is left as stored: PostgreSQL keeps microseconds,
+          // which the Date value would drop.
+          set[column] =
+            this.table.columns[field]!.kind === 'timestamp'
+              ? sql`case when ${differs(i)} then ${v(i)} else ${current(field)} end`
+              : v(i)
+        })
+        managed.forEach((field, i) => (set[this.table.columns[field]!.column] = v(fields.length + i)))
+        if (f.rowVersion) set.row_version = sql`${sql.ref(`${table}.row_version`)} + 1`
+        const kysely = this.session.dialect.kysely
+        return kysely
+          .with('old', (db) => db.selectFrom(table).selectAll().where(this.keyColumn, '=', v(at)).forUpdate())
+          .with('upd', (db) => {
+            let q = db
+              .updateTable(table)
+              .set(set)
+              .from('old')
+              .whereRef(`${table}.${this.keyColumn}`, '=', `old.${this.keyColumn}`)
+            if (versioned) q = q.where(`${table}.row_version`, '=', v(at + 1))
+            if (f.softDelete) q = q.where(`${table}.is_deleted`, '=', v(at + (versioned ? 2 : 1)))
+            return q
+              .where(
+                sql<boolean>`(${sql.join(
+                  fields.map((_, i) => differs(i)),
+                  sql` or `,
+                )})`,
+              )
+              .returningAll(table)
+          })
+          .selectFrom('old')
+          .select(sql.lit('old').as('aura_row'))
+          .selectAll('old')
+          .unionAll(kysely.selectFrom('upd').select(sql.lit('new').as('aura_row')).selectAll('upd'))
+      },
+    )
+    let read: Row | undefined
+    let written: Row | undefined
+    for (const row of await txRows(tx, query)) {
+      if (row.aura_row === 'new') written = row
+      else read = row
+    }
+    this.assertWritable(read, key, rowVersion)
+    const before = this.fromRow(read) as Record<string, unknown>
+    const changed: AuditChanges = {}
+    for (const [field, value] of Object.entries(changes)) {
+      if (!sameValue(before[field], value)) changed[field] = [before[field], value]
+    }
+    if (Object.keys(changed).length === 0) return before as E
+    if (!written) return undefined
+    await this.audit(tx, 'update', key, this.redact(before, changed))
+    return this.fromRow(written)
   }
 
   /**

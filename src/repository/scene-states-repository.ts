@@ -76,6 +76,16 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     return scene
   }
 
+  /** Inserts scenes (see `addRange`); each recorded as `SceneAdd` when the unit tracks its project. */
+  override async insertManyIn(
+    tx: TxContext,
+    rows: readonly Record<string, unknown>[],
+  ): Promise<SceneState[]> {
+    const scenes = await super.insertManyIn(tx, rows)
+    if (tx.tracking) for (const scene of scenes) await trackEdit(tx, scene.projectId, sceneAddAction(scene))
+    return scenes
+  }
+
   /** Updates a scene; recorded as `SceneUpdate` when the unit tracks the scene's project. */
   override async updateIn(
     tx: TxContext,

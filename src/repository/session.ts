@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
-import { connectionOf, type AuraConnection, type AuraTransaction } from '../dialect/driver.js'
+import { connectionOf, type AuraTransaction } from '../dialect/driver.js'
 import { UsageError } from '../errors.js'
 
 /** A row as the driver returns it: snake_case columns, driver values. */
@@ -13,7 +13,7 @@ export type Row = Record<string, unknown>
  */
 export interface TxContext {
   /** Where the transaction's compiled statements run (see {@link txRows}). */
-  readonly conn: AuraConnection
+  readonly conn: AuraTransaction
   /** A Kysely whose builder queries run in the transaction (made on first use). */
   readonly db: Kysely<any>
   readonly now: Date

@@ -167,6 +167,10 @@ export class TemplatesRepository extends Repository<TemplatesTable> {
     return super.insertIn(tx, withCanonicalTags(values))
   }
 
+  override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<Template[]> {
+    return super.insertManyIn(tx, rows.map(withCanonicalTags))
+  }
+
   override updateIn(
     tx: TxContext,
     key: unknown,
@@ -206,6 +210,10 @@ export class CustomTemplatesRepository extends SoftDeleteRepository<CustomTempla
 
   override insertIn(tx: TxContext, values: Record<string, unknown>): Promise<CustomTemplate> {
     return super.insertIn(tx, withCanonicalTags(values))
+  }
+
+  override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<CustomTemplate[]> {
+    return super.insertManyIn(tx, rows.map(withCanonicalTags))
   }
 
   override updateIn(

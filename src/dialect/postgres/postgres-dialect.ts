@@ -87,6 +87,7 @@ export class PostgresAuraDialect implements AuraDialect {
     advisoryLock: true,
     fileBased: false,
     singleWriter: false,
+    writableCte: true,
   }
   readonly location: string
   readonly filePath = null
@@ -110,6 +111,11 @@ export class PostgresAuraDialect implements AuraDialect {
         ? {}
         : { statement_timeout: settings.statementTimeoutMs }),
       types,
+      // A transaction sends a statement whose result nobody waits for (an audit entry) together
+      // with the next one (see PostgresTransaction.defer): pg writes queries without waiting for
+      // the previous answer only in pipeline mode. Code that awaits each query, as Kysely's
+      // driver does for migrations, behaves as without it.
+      pipeline: true,
       ...(options.scratchSchema ? { options: `-c search_path=${options.scratchSchema}` } : {}),
     })
     // pg emits 'error' on the pool when the server ends an idle connection (restart,

@@ -142,6 +142,8 @@ class PostgresTransaction implements AuraTransaction {
   #kysely: Kysely<any> | undefined
   readonly #names: StatementNames
   readonly #observer: QueryObserver | undefined
+  /** Statements of {@link defer}, sent with the next statement or the COMMIT. */
+  #deferred: CompiledQuery[] = []
 
   constructor(client: pg.PoolClient, names: StatementNames, observer: QueryObserver | undefined) {
     this.#client = client
@@ -154,11 +156,47 @@ class PostgresTransaction implements AuraTransaction {
     return this.#client
   }
 
-  execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const client = this.#open()
+  #run<R>(client: pg.PoolClient, query: CompiledQuery): Promise<QueryResult<R>> {
     return observed(this.#observer, query, async () =>
       toResult<R>(await client.query(this.#names.config(query))),
     )
+  }
+
+  /**
+   * Writes the deferred statements to the connection (pg's pipeline mode sends each without
+   * waiting for the previous answer); the statement the caller sends next goes out right
+   * behind them, so all of them cost one round trip. Resolves, once they are answered, with the
+   * first failure, or undefined: a statement after a failed one fails only because the
+   * transaction is aborted, so the first failure is the one to report.
+   */
+  #sendDeferred(client: pg.PoolClient): Promise<{ error: unknown } | undefined> | undefined {
+    if (this.#deferred.length === 0) return undefined
+    const sent = this.#deferred.map((query) => this.#run(client, query))
+    this.#deferred = []
+    return Promise.allSettled(sent).then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      return failed ? { error: failed.reason as unknown } : undefined
+    })
+  }
+
+  async execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const client = this.#open()
+    const deferred = this.#sendDeferred(client)
+    const result = this.#run<R>(client, query)
+    if (deferred) {
+      const failure = await deferred
+      if (failure) {
+        // The statement itself fails too (the transaction is aborted); its error says nothing new.
+        result.catch(() => {})
+        throw failure.error
+      }
+    }
+    return result
+  }
+
+  async defer(query: CompiledQuery): Promise<void> {
+    this.#open()
+    this.#deferred.push(query)
   }
 
   get kysely(): Kysely<any> {
@@ -166,19 +204,32 @@ class PostgresTransaction implements AuraTransaction {
   }
 
   async commit(): Promise<void> {
-    const result = await control(this.#open(), this.#observer, 'commit')
-    // PostgreSQL completes the COMMIT of an aborted transaction (an earlier statement failed)
-    // with a ROLLBACK tag: nothing was committed, and the transaction is over.
+    const client = this.#open()
+    const deferred = this.#sendDeferred(client)
+    let result: pg.QueryResult
+    try {
+      result = await control(client, this.#observer, 'commit')
+    } catch (error) {
+      // A refused COMMIT (serialization failure, deferred constraint) leaves the caller to roll back.
+      await deferred
+      throw error
+    }
+    const failure = await deferred
+    // PostgreSQL completes the COMMIT of an aborted transaction (an earlier statement failed, or
+    // a deferred one sent with the COMMIT) with a ROLLBACK tag: nothing was committed, and the
+    // transaction is over.
+    this.#end(false)
+    if (failure) throw failure.error
     if (result.command === 'ROLLBACK') {
-      this.#end(false)
       throw new Error('PostgreSQL rolled the transaction back at COMMIT: an earlier statement of it failed')
     }
-    this.#end(false)
   }
 
   async rollback(): Promise<void> {
     const client = this.#client
     if (!client) return
+    // Deferred statements of a transaction that is rolled back have nothing left to do.
+    this.#deferred = []
     let broken = false
     try {
       await control(client, this.#observer, 'rollback')
@@ -194,6 +245,7 @@ class PostgresTransaction implements AuraTransaction {
   #end(broken: boolean): void {
     const client = this.#client
     this.#client = undefined
+    this.#deferred = []
     client?.release(broken)
   }
 }

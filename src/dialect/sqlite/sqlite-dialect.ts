@@ -269,7 +269,7 @@ function decodeBool(value: unknown): boolean | null {
 /** The SQLite side of the dialect seam. */
 export class SqliteAuraDialect implements AuraDialect {
   readonly name = 'sqlite' as const
-  readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true }
+  readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true, writableCte: false }
   readonly location: string
   readonly filePath: string | null
   readonly driver: SqliteAuraDriver

@@ -303,6 +303,11 @@ class SqliteTransaction implements AuraTransaction {
     return (this.#kysely ??= kyselyOn(sqliteCompiler, this))
   }
 
+  /** Runs at once: a statement is a function call here, there is no round trip to share. */
+  async defer(query: CompiledQuery): Promise<void> {
+    await this.execute(query)
+  }
+
   async commit(): Promise<void> {
     if (!this.#releaseHandle) throw new Error('The transaction has already ended')
     try {
