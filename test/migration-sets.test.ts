@@ -13,6 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -150,6 +151,24 @@ describe('migration sets', () => {
   })
 })
 
+describe('compiled application migrations', () => {
+  it('one migration as both X.ts and X.js in a folder is refused, naming both files', () => {
+    const app = appFolder()
+    try {
+      writeFileSync(
+        join(app, `${NOTES}.js`),
+        'export async function up() {}\nexport async function down() {}\n',
+      )
+      expect(() => discoverSets(migrationSets(app))).toThrow(MigrationError)
+      expect(() => discoverSets(migrationSets(app))).toThrow(
+        `The migration ${NOTES} is in ${app} twice, as ${NOTES}.js and ${NOTES}.ts`,
+      )
+    } finally {
+      rmSync(join(app, '..'), { recursive: true, force: true })
+    }
+  })
+})
+
 describe('add over an app set', () => {
   let app: string
   beforeEach(() => {
@@ -192,6 +211,25 @@ for (const d of dialects) {
       await db.close()
       await target.drop()
       rmSync(join(app, '..'), { recursive: true, force: true })
+    })
+
+    it('a compiled (.mjs) app migration runs as it is, its checksum that of the file', async () => {
+      const compiled = join(app, '20280101000000_AddCompiledNotes.mjs')
+      const source = `export async function up(db) {
+  await db.schema.createTable('app_compiled').addColumn('id', 'integer', (col) => col.primaryKey()).execute()
+}
+export async function down(db) {
+  await db.schema.dropTable('app_compiled').execute()
+}
+`
+      writeFileSync(compiled, source)
+      const run = await db.migrate()
+      expect(run.results.at(-1)).toMatchObject({ name: '20280101000000_AddCompiledNotes', set: 'app' })
+      expect(await db.dialect.hasTable('app_compiled')).toBe(true)
+      const applied = (await db.status()).applied.at(-1)!
+      expect(applied.checksum).toBe(createHash('sha256').update(source).digest('hex'))
+      await db.rollback()
+      expect(await db.dialect.hasTable('app_compiled')).toBe(false)
     })
 
     it('migrate applies the package set, then the app set, and records each with its set', async () => {

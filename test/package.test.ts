@@ -222,6 +222,33 @@ describe('the packed tarball', () => {
     expect(`${migrate.stdout}${migrate.stderr}`).toContain('npm i -D tsx')
   })
 
+  it('runs an application migration shipped compiled (.mjs) without tsx, recorded in the app set', () => {
+    expect(existsSync(join(project, 'node_modules', 'tsx'))).toBe(false)
+    mkdirSync(join(project, 'compiled-migrations'))
+    writeFileSync(
+      join(project, 'compiled-migrations', '20991201000000_AddNotes.mjs'),
+      `export async function up(db) {
+        await db.schema.createTable('app_notes').addColumn('id', 'integer', (c) => c.primaryKey()).execute()
+      }
+      export async function down(db) {
+        await db.schema.dropTable('app_notes').execute()
+      }\n`,
+    )
+    const own = ['--db', 'sqlite:./compiled.db', '--migrations-dir', 'compiled-migrations']
+    const migrate = cli(['--json', ...own, 'migrate'])
+    expect(migrate.stderr).toBe('')
+    expect(migrate.status).toBe(0)
+    const list = JSON.parse(cli(['--json', ...own, 'list']).stdout) as {
+      migrations: { name: string; set: string; state: string; checksum: string }[]
+    }
+    expect(list.migrations.at(-1)).toMatchObject({
+      name: '20991201000000_AddNotes',
+      set: 'app',
+      state: 'applied',
+      checksum: 'ok',
+    })
+  })
+
   it('ships source maps whose sources resolve, and no test or bench code', () => {
     const maps = readdirSync(join(pkg, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) =>
       f.endsWith('.js.map'),

@@ -7,8 +7,12 @@ import { MigrationError, usage } from '../errors.js'
 import { packageRoot } from '../paths.js'
 import type { MigrationSetName } from './migration-sets.js'
 
-/** A migration file name: `<yyyyMMddHHmmss>_<Name>.ts`. */
-export const MIGRATION_FILE = /^(\d{14})_([A-Za-z][A-Za-z0-9_]*)\.ts$/
+/**
+ * A migration file name: `<yyyyMMddHHmmss>_<Name>.ts`, or `.js` / `.mjs` for a migration an
+ * application ships compiled (it then runs without tsx). The name without the extension is the
+ * migration's key in the history.
+ */
+export const MIGRATION_FILE = /^(\d{14})_([A-Za-z][A-Za-z0-9_]*)\.(?:ts|js|mjs)$/
 
 /** What the engine passes to a migration's `up`/`down` besides the Kysely instance. */
 export interface MigrationContext {
@@ -29,7 +33,7 @@ export interface MigrationModule {
 
 /** A migration file found on disk. */
 export interface MigrationFile {
-  /** The file name without `.ts`; the key in the history table. */
+  /** The file name without its extension; the key in the history table. */
   readonly name: string
   /** The set the file belongs to, recorded with it in the history. */
   readonly set: MigrationSetName
@@ -42,16 +46,33 @@ export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** The migration files of a directory, in name (= time) order, as files of `set`. Other files are ignored. */
+/**
+ * The migration files of a directory, in name (= time) order, as files of `set`. Other files are
+ * ignored. One migration in two forms (`X.ts` beside a compiled `X.js`) is refused: which of the
+ * two ran, and so which checksum the history holds, would depend on nothing a reader can see.
+ */
 export function discoverMigrations(dir: string, set: MigrationSetName = 'aura-data'): MigrationFile[] {
   const root = resolve(dir)
   if (!existsSync(root)) throw new MigrationError(`The migrations directory ${root} does not exist.`)
-  return readdirSync(root)
-    .filter((file) => MIGRATION_FILE.test(file))
-    .sort()
-    .map((file) => {
+  const byName = new Map<string, string>()
+  for (const file of readdirSync(root)
+    .filter((f) => MIGRATION_FILE.test(f))
+    .sort()) {
+    const name = file.slice(0, file.lastIndexOf('.'))
+    const other = byName.get(name)
+    if (other !== undefined) {
+      throw new MigrationError(
+        `The migration ${name} is in ${root} twice, as ${other} and ${file}. Keep one of them: ` +
+          'point the migrations directory at the compiled folder or at the sources, not at both in one.',
+      )
+    }
+    byName.set(name, file)
+  }
+  return [...byName]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, file]) => {
       const path = join(root, file)
-      return { name: file.slice(0, -3), set, path, checksum: sha256(readFileSync(path)) }
+      return { name, set, path, checksum: sha256(readFileSync(path)) }
     })
 }
 
@@ -68,16 +89,17 @@ export function resolveMigrationName(names: readonly string[], input: string): s
 }
 
 /**
- * Loads a migration module. The checksum is always that of the `.ts` source a reviewer read
- * (see {@link discoverMigrations}); what runs is:
- * - for the package's own migrations, their JavaScript compiled at build time
- *   (`dist/migrations/<name>.js`), so a production install needs no TypeScript loader;
- * - for any other `.ts` file (a migration the application authored), the source itself, compiled
+ * Loads a migration module. The checksum is always that of the file discovered (see
+ * {@link discoverMigrations}); what runs is:
+ * - for the package's own migrations, the JavaScript compiled at build time from the `.ts` source
+ *   a reviewer read (`dist/migrations/<name>.js`), so a production install needs no TypeScript loader;
+ * - a `.js` or `.mjs` file (an application's compiled migration), as it is;
+ * - any other `.ts` file (a migration the application authored), the source itself, compiled
  *   on the fly by tsx, an optional peer dependency: a clear MigrationError names `npm i -D tsx`
  *   when it is not installed.
  */
 export async function loadMigration(file: MigrationFile): Promise<MigrationModule> {
-  const compiled = compiledMigration(file)
+  const compiled = file.path.endsWith('.ts') ? compiledMigration(file) : file.path
   let mod: Partial<MigrationModule>
   try {
     mod = (
@@ -112,7 +134,7 @@ async function importTypeScript(file: MigrationFile): Promise<unknown> {
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
     throw new MigrationError(
-      `Migration ${file.name} is TypeScript, which needs tsx to run, and tsx is not installed. Install it with \`npm i -D tsx\`.`,
+      `Migration ${file.name} is TypeScript, which needs tsx to run, and tsx is not installed. Install it with \`npm i -D tsx\`, or ship the migration compiled (${file.name}.js).`,
       { cause: error },
     )
   }

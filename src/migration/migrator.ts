@@ -1,5 +1,6 @@
 import { unlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { basename } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
@@ -477,10 +478,11 @@ function findDrift(files: readonly MigrationFile[], applied: readonly AppliedMig
 function assertNoDrift(files: readonly MigrationFile[], applied: readonly AppliedMigration[]): void {
   const drift = findDrift(files, applied)
   if (drift.length === 0) return
+  const paths = new Map(files.map((f) => [f.name, f.path]))
   const lines = drift.map((d) =>
     d.problem === 'missing'
       ? `${d.name}: applied (${d.set} set, checksum ${d.expected}) but its file is missing`
-      : `${d.name}.ts: changed since it was applied (${d.set} set; recorded ${d.expected}, file now ${d.actual})`,
+      : `${basename(paths.get(d.name)!)}: changed since it was applied (${d.set} set; recorded ${d.expected}, file now ${d.actual})`,
   )
   throw new MigrationError(
     `Refusing to migrate: applied migrations drifted from their files:\n  ${lines.join('\n  ')}\n` +

@@ -110,7 +110,7 @@ async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<V
   let expected: SchemaSnapshot
   if (status.current === null) expected = { tables: [] }
   else if (status.drift.some((d) => d.problem === 'missing')) {
-    const missing = status.drift.filter((d) => d.problem === 'missing').map((d) => `${d.name}.ts`)
+    const missing = status.drift.filter((d) => d.problem === 'missing').map((d) => d.name)
     return { name, ok: false, detail: `cannot compute the expected schema: ${missing.join(', ')} missing` }
   } else {
     const scratch = await db.dialect.createScratch()
