@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { UsageError } from '../errors.js'
+import { importTypeScriptModule } from '../migration/migration-source.js'
 import type { TableDef } from '../schema/define.js'
 import { registerTables, schemaTables } from '../schema/registry.js'
 
@@ -46,16 +47,13 @@ export function definitionsWith(tables: readonly TableDef[]): TableDef[] {
   return schemaTables(registerTables(tables))
 }
 
-async function importTypeScript(path: string): Promise<unknown> {
-  let tsx: typeof import('tsx/esm/api')
-  try {
-    tsx = await import('tsx/esm/api')
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
-    throw new UsageError(
-      `The schema module ${path} is TypeScript, which needs tsx to load, and tsx is not installed. Install it with \`npm i -D tsx\`, or point to a JavaScript module.`,
-      { cause: error },
-    )
-  }
-  return tsx.tsImport(pathToFileURL(path).href, import.meta.url)
+function importTypeScript(path: string): Promise<unknown> {
+  return importTypeScriptModule(
+    path,
+    (cause) =>
+      new UsageError(
+        `The schema module ${path} is TypeScript, which needs tsx to load, and tsx is not installed. Install it with \`npm i -D tsx\`, or point to a JavaScript module.`,
+        { cause },
+      ),
+  )
 }

@@ -128,15 +128,30 @@ function compiledMigration(file: MigrationFile): string | undefined {
 }
 
 async function importTypeScript(file: MigrationFile): Promise<unknown> {
+  return importTypeScriptModule(
+    file.path,
+    (cause) =>
+      new MigrationError(
+        `Migration ${file.name} is TypeScript, which needs tsx to run, and tsx is not installed. Install it with \`npm i -D tsx\`, or ship the migration compiled (${file.name}.js).`,
+        { cause },
+      ),
+  )
+}
+
+/**
+ * Imports a TypeScript module of the application (a migration, the schema module) through tsx,
+ * the optional peer dependency; `missingTsx` makes the error to throw when tsx is not installed.
+ */
+export async function importTypeScriptModule(
+  path: string,
+  missingTsx: (cause: unknown) => Error,
+): Promise<unknown> {
   let tsx: typeof import('tsx/esm/api')
   try {
     tsx = await import('tsx/esm/api')
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
-    throw new MigrationError(
-      `Migration ${file.name} is TypeScript, which needs tsx to run, and tsx is not installed. Install it with \`npm i -D tsx\`, or ship the migration compiled (${file.name}.js).`,
-      { cause: error },
-    )
+    throw missingTsx(error)
   }
-  return tsx.tsImport(pathToFileURL(file.path).href, import.meta.url)
+  return tsx.tsImport(pathToFileURL(path).href, import.meta.url)
 }
