@@ -12,7 +12,6 @@ import {
   modelOfDefinitions,
   modelOfMigrations,
   SQLITE_MODEL,
-  type ModelTable,
   type ModelTarget,
   type SchemaDifference,
   type SchemaModel,
@@ -74,10 +73,11 @@ async function compareOn(
       modelOfDefinitions(tables, target),
       modelOfMigrations(files, target),
     ])
-    const found = [
-      ...(target.dialect === 'postgres' ? takeSearchIndexes(tables, migrated) : []),
-      ...compareModels(defined, migrated),
-    ]
+    const { model, missing } =
+      target.dialect === 'postgres'
+        ? withoutSearchIndexes(tables, migrated)
+        : { model: migrated, missing: [] }
+    const found = [...missing, ...compareModels(defined, model)]
     differences.push(...found.map((d) => ({ ...d, dialect: target.dialect })))
   }
   return {
@@ -90,15 +90,19 @@ async function compareOn(
 
 /**
  * On PostgreSQL a table's full-text search is a GIN expression index `ix_<table>_search`, which a
- * hand-written migration creates and the definitions only name (`fullTextSearch`): it is taken out
- * of the migrated model before the comparison, and its absence is a difference of its own.
+ * hand-written migration creates and the definitions only name (`fullTextSearch`): the migrated
+ * model without those indexes, to compare with the definitions', and a difference for each one
+ * that is missing.
  */
-function takeSearchIndexes(tables: readonly TableDef[], migrated: SchemaModel): SchemaDifference[] {
+function withoutSearchIndexes(
+  tables: readonly TableDef[],
+  migrated: SchemaModel,
+): { model: SchemaModel; missing: SchemaDifference[] } {
   const missing: SchemaDifference[] = []
+  const model = new Map(migrated.tables)
   for (const def of tables) {
-    if (!def.fullTextSearch) continue
     const table = migrated.tables.get(def.name)
-    if (!table) continue
+    if (!def.fullTextSearch || !table) continue
     const name = `ix_${def.name}_search`
     const indexes = table.indexes.filter((ix) => ix.name !== name)
     if (indexes.length === table.indexes.length)
@@ -107,9 +111,9 @@ function takeSearchIndexes(tables: readonly TableDef[], migrated: SchemaModel): 
         subject: `${def.name} index ${name}`,
         problem: `full-text search over ${def.fullTextSearch.join(', ')} is defined but no migration creates its index`,
       })
-    ;(migrated.tables as Map<string, ModelTable>).set(def.name, { ...table, indexes })
+    model.set(def.name, { ...table, indexes })
   }
-  return missing
+  return { model: { tables: model }, missing }
 }
 
 /** What `aura-db add` wrote. */

@@ -1,17 +1,23 @@
 import { sql, type Kysely } from 'kysely'
 import type { IntrospectedTable, SchemaSnapshot } from '../dialect.js'
 
-/** Reads the live schema of the current PostgreSQL schema (`current_schema()`) from the catalogs. */
-export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapshot> {
-  const columns = await sql<{
-    table_name: string
-    column_name: string
-    type: string
-    not_null: boolean
-    default_value: string | null
-    primary_key: boolean
-  }>`
-    select c.relname as table_name, a.attname as column_name,
+/** A column of the current schema's tables, as the catalogs spell it. */
+export interface PostgresColumnRow {
+  readonly table_name: string
+  readonly name: string
+  readonly type: string
+  readonly not_null: boolean
+  readonly default_value: string | null
+  readonly primary_key: boolean
+}
+
+/**
+ * Every column of every table of the current schema (`current_schema()`), in table and column
+ * order: the live introspection and `aura-db check`'s model (postgres-model.ts) read the same.
+ */
+export async function postgresColumns(db: Kysely<any>): Promise<PostgresColumnRow[]> {
+  const result = await sql<PostgresColumnRow>`
+    select c.relname as table_name, a.attname as name,
            format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
            -- An identity column has no pg_attrdef default; report it as its default so a
            -- lost identity is a schema difference and the docs show how ids are assigned.
@@ -26,27 +32,36 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapsho
     left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
     where c.relkind = 'r'
     order by c.relname, a.attnum`.execute(db)
-  const indexes = await sql<{ table_name: string; index_name: string; unique: boolean; columns: string[] }>`
-    select t.relname as table_name, i.relname as index_name, x.indisunique as unique,
-           array(select a.attname from unnest(x.indkey) with ordinality k(attnum, ord)
-                 join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum order by k.ord)::text[] as columns
-    from pg_index x
-    join pg_class t on t.oid = x.indrelid
-    join pg_class i on i.oid = x.indexrelid
-    join pg_namespace n on n.oid = t.relnamespace and n.nspname = current_schema()
-    where not x.indisprimary
-      and not exists (select 1 from pg_constraint k where k.conindid = x.indexrelid)
-    order by t.relname, i.relname`.execute(db)
-  const constraints = await sql<{
-    table_name: string
-    type: string
-    definition: string
-    columns: string[] | null
-    ref_table: string | null
-    ref_columns: string[] | null
-    on_delete: string
-  }>`
-    select t.relname as table_name, k.contype as type, pg_get_constraintdef(k.oid) as definition,
+  return result.rows
+}
+
+/** A CHECK (`c`) or foreign key (`f`) of the current schema's tables. */
+export interface PostgresConstraintRow {
+  readonly table_name: string
+  readonly name: string
+  readonly type: 'c' | 'f'
+  /** As `pg_get_constraintdef` spells it: `CHECK (…)`, `FOREIGN KEY (…) REFERENCES …`. */
+  readonly definition: string
+  readonly columns: string[]
+  readonly ref_table: string | null
+  readonly ref_columns: string[]
+  /** `no action`, `restrict`, `cascade`, `set null` or `set default`. */
+  readonly on_delete: string
+}
+
+const ON_DELETE: Record<string, string> = {
+  a: 'no action',
+  r: 'restrict',
+  c: 'cascade',
+  n: 'set null',
+  d: 'set default',
+}
+
+/** Every CHECK and foreign key of the current schema's tables, by table and definition. */
+export async function postgresConstraints(db: Kysely<any>): Promise<PostgresConstraintRow[]> {
+  const result = await sql<PostgresConstraintRow>`
+    select t.relname as table_name, k.conname as name, k.contype as type,
+           pg_get_constraintdef(k.oid) as definition,
            array(select a.attname from unnest(k.conkey) with ordinality u(attnum, ord)
                  join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.attnum order by u.ord)::text[] as columns,
            r.relname as ref_table,
@@ -59,14 +74,25 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapsho
     left join pg_class r on r.oid = k.confrelid
     where k.contype in ('c', 'f')
     order by t.relname, pg_get_constraintdef(k.oid)`.execute(db)
+  return result.rows.map((k) => ({ ...k, on_delete: ON_DELETE[k.on_delete] ?? k.on_delete }))
+}
 
-  const onDeleteNames: Record<string, string> = {
-    a: 'no action',
-    r: 'restrict',
-    c: 'cascade',
-    n: 'set null',
-    d: 'set default',
-  }
+/** Reads the live schema of the current PostgreSQL schema (`current_schema()`) from the catalogs. */
+export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapshot> {
+  const columns = await postgresColumns(db)
+  const indexes = await sql<{ table_name: string; index_name: string; unique: boolean; columns: string[] }>`
+    select t.relname as table_name, i.relname as index_name, x.indisunique as unique,
+           array(select a.attname from unnest(x.indkey) with ordinality k(attnum, ord)
+                 join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum order by k.ord)::text[] as columns
+    from pg_index x
+    join pg_class t on t.oid = x.indrelid
+    join pg_class i on i.oid = x.indexrelid
+    join pg_namespace n on n.oid = t.relnamespace and n.nspname = current_schema()
+    where not x.indisprimary
+      and not exists (select 1 from pg_constraint k where k.conindid = x.indexrelid)
+    order by t.relname, i.relname`.execute(db)
+  const constraints = await postgresConstraints(db)
+
   const tables = new Map<
     string,
     IntrospectedTable & { columns: any[]; indexes: any[]; foreignKeys: any[]; checks: string[] }
@@ -76,9 +102,9 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapsho
     if (!t) tables.set(name, (t = { name, columns: [], indexes: [], foreignKeys: [], checks: [] }))
     return t
   }
-  for (const col of columns.rows) {
+  for (const col of columns) {
     table(col.table_name).columns.push({
-      name: col.column_name,
+      name: col.name,
       type: col.type,
       nullable: !col.not_null,
       defaultValue: col.default_value,
@@ -88,14 +114,14 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaSnapsho
   for (const ix of indexes.rows) {
     table(ix.table_name).indexes.push({ name: ix.index_name, unique: ix.unique, columns: ix.columns })
   }
-  for (const k of constraints.rows) {
+  for (const k of constraints) {
     if (k.type === 'c') table(k.table_name).checks.push(k.definition)
     else
       table(k.table_name).foreignKeys.push({
-        columns: k.columns ?? [],
+        columns: k.columns,
         referencedTable: k.ref_table ?? '',
-        referencedColumns: k.ref_columns ?? [],
-        onDelete: onDeleteNames[k.on_delete] ?? k.on_delete,
+        referencedColumns: k.ref_columns,
+        onDelete: k.on_delete,
       })
   }
   for (const t of tables.values()) {
