@@ -667,13 +667,9 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     const row = await this.currentRow(tx, key)
     this.assertWritable(row, key, rowVersion)
     const before = this.fromRow(row) as Record<string, unknown>
-    const changed: AuditChanges = {}
+    const changed = changedFields(before, changes)
     const set: Record<string, unknown> = {}
-    for (const [field, value] of Object.entries(changes)) {
-      if (sameValue(before[field], value)) continue
-      changed[field] = [before[field], value]
-      set[field] = value
-    }
+    for (const [field, [, value]] of Object.entries(changed)) set[field] = value
     if (Object.keys(set).length === 0) return before as E
     const f = this.table.features
     if (f.audit) set.updatedAt = tx.now
@@ -772,10 +768,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     }
     this.assertWritable(read, key, rowVersion)
     const before = this.fromRow(read) as Record<string, unknown>
-    const changed: AuditChanges = {}
-    for (const [field, value] of Object.entries(changes)) {
-      if (!sameValue(before[field], value)) changed[field] = [before[field], value]
-    }
+    const changed = changedFields(before, changes)
     if (Object.keys(changed).length === 0) return before as E
     if (!written) return undefined
     await this.audit(tx, 'update', key, this.redact(before, changed))
@@ -896,6 +889,15 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
 function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
   return a === b
+}
+
+/** The given values that differ from the row's, each as [before, after] (an update's audit changes). */
+function changedFields(before: Record<string, unknown>, changes: Record<string, unknown>): AuditChanges {
+  const changed: AuditChanges = {}
+  for (const [field, value] of Object.entries(changes)) {
+    if (!sameValue(before[field], value)) changed[field] = [before[field], value]
+  }
+  return changed
 }
 
 /**
