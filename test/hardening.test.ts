@@ -385,9 +385,11 @@ for (const d of dialects) {
           // (SQLITE_READONLY_DBMOVED on its handle): it opens again, on the restored file.
           const late = await openDatabase({ url: target.url })
           expect((await late.projectStates.getAll()).map((p) => p.title)).toEqual(['in the backup'])
+          // The write waits for the restore to finish: restore verifies the row counts after it
+          // lets go of the file, so a write in between would fail that verification.
+          await restore.until((lines) => lines.includes('restored'))
           await late.projectStates.add({ title: 'after the restore' })
           await late.close()
-          await restore.until((lines) => lines.includes('restored'))
         } finally {
           await restore.kill()
         }
