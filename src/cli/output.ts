@@ -45,6 +45,9 @@ export function describeError(error: unknown): ErrorDescription {
   else if (error instanceof AuraDataError) {
     if (error.code === 'AURA_BUSY')
       hint = 'Another process is writing to the database; try again when it is done.'
+    else if (error.code === 'AURA_CONNECTION_LOST' || error.code === 'AURA_DEADLINE')
+      hint =
+        'Check --db (or AURA_DATABASE_URL) and that the server is running and reachable; then run the command again.'
   } else if (code && NETWORK_CODES.has(code)) {
     message = `Cannot reach the database server: ${message}`
     hint = 'Check --db (or AURA_DATABASE_URL) and that the server is running.'
