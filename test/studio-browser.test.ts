@@ -16,7 +16,7 @@ import {
 /** Where to save screenshots of the main pages (set by hand to look at them; unset in CI). */
 const SCREENSHOTS = process.env.AURA_STUDIO_SCREENSHOTS
 
-const chromiumBrowser = useChromium()
+const chromiumBrowser = useChromium('the studio tests in Chromium (test/studio-browser.test.ts)')
 const hasBrowser = chromiumBrowser.available
 
 for (const d of dialects) {
