@@ -8,7 +8,7 @@ import { discoverSets, migrationSets } from '../migration/migration-sets.js'
 import type { MigrationFile } from '../migration/migration-source.js'
 import { packageRoot } from '../paths.js'
 import type { TableDef } from '../schema/define.js'
-import { loadConfigFile, type ConfigFile } from './config.js'
+import { loadConfigFile, type ConfigFile } from '../config.js'
 import { environmentValue } from './environment.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { Output } from './output.js'
@@ -173,6 +173,8 @@ export function action<Args extends unknown[]>(
         const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
         const tables = await cli.applicationTables()
         const db = await openDatabase({
+          // The command line resolved the config file already (its own `--config`).
+          configFile: false,
           tables,
           url: options.db,
           ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),
