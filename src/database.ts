@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import {
   createDialect,
   defaultDatabaseUrl,
+  prepareToOpen,
   type AuraDialect,
   type PostgresPoolOptions,
   type QueryLogOptions,
@@ -54,9 +55,10 @@ export interface OpenDatabaseOptions extends QueryLogOptions {
   /** Apply pending migrations while opening (off by default: migrating is a decision). */
   readonly migrate?: boolean
   /**
-   * Create a missing SQLite file (and its directory, mode 0700; the file 0600). Default true;
-   * false makes a missing file a UsageError, for tools that must only inspect. A PostgreSQL
-   * database is never created by opening it.
+   * Create a missing database: the SQLite file (and its directory, mode 0700; the file 0600), or
+   * the PostgreSQL database named in the URL (connecting to the server's `postgres` database; the
+   * role needs CREATEDB). Default true; false makes a missing database a UsageError, for tools
+   * that must only inspect.
    */
   readonly create?: boolean
   /**
@@ -301,8 +303,11 @@ export async function openDatabase(explicit: OpenDatabaseOptions = {}): Promise<
   // connection behind.
   registerTables(options.tables)
   const cipher = loadSecretCipher(options)
-  const dialect = createDialect(options.url ?? defaultDatabaseUrl(), {
-    create: options.readOnly ? false : (options.create ?? true),
+  const url = options.url ?? defaultDatabaseUrl()
+  const create = options.readOnly ? false : (options.create ?? true)
+  if (create) await prepareToOpen(url, options.postgres)
+  const dialect = createDialect(url, {
+    create,
     readOnly: options.readOnly ?? false,
     queryLog: {
       ...(options.log ? { log: options.log } : {}),

@@ -231,11 +231,11 @@ export const usage = {
     ),
   databaseMissing: (location: string) =>
     new UsageError(
-      `The database ${location} does not exist. Create it with \`aura-db init\`, or check the path in --db.`,
+      `The database ${location} does not exist. Create it with \`aura-db init\` (or open it with create: true), or check its path in the URL.`,
     ),
   postgresDatabaseMissing: (cause: unknown) =>
     new UsageError(
-      'The PostgreSQL database named in the URL does not exist. Create it with `aura-db init`, or check the database name in --db.',
+      'The PostgreSQL database named in the URL does not exist. Create it with `aura-db init` (or open it with create: true, as a role with CREATEDB), or check the database name in the URL.',
       { cause },
     ),
   unknownMigration: (name: string, known: readonly string[]) =>

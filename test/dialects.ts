@@ -66,16 +66,22 @@ export const postgres: TestDialect = {
       dir,
       async drop() {
         rmSync(dir, { recursive: true, force: true })
-        const client = new pg.Client({ connectionString: POSTGRES_URL })
-        await client.connect()
-        try {
-          await client.query(`drop database if exists ${name} with (force)`)
-        } finally {
-          await client.end()
-        }
+        await dropPostgresDatabase(url.toString())
       },
     }
   },
+}
+
+/** Drops the PostgreSQL database a URL names, if it exists (a test made it through the library). */
+export async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try {
+    const name = new URL(databaseUrl).pathname.slice(1)
+    await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`)
+  } finally {
+    await client.end()
+  }
 }
 
 /** Every behaviour file loops over these: `for (const d of dialects) describe.skipIf(!d.available)(…)`. */
