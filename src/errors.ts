@@ -224,6 +224,8 @@ export const usage = {
         'Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.',
     ),
   closed: () => new UsageError('The database is closed.'),
+  notACount: (setting: string, text: string) =>
+    new ValidationError(`${setting} takes a whole number of at least 1 (got "${text}").`, 'keep'),
   nestedUnitOfWork: () =>
     new UsageError(
       'A unit of work was started inside db.transaction(); use the unit passed to the callback ' +

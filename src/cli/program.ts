@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
-import { UsageError } from '../errors.js'
+import { usage, UsageError } from '../errors.js'
 import { openDatabase, type AuraDatabase } from '../database.js'
 import { createDialectBackup, defaultDatabaseUrl, type PostgresPoolOptions } from '../dialect/index.js'
 import { discoverSets, migrationSets } from '../migration/migration-sets.js'
@@ -167,7 +167,11 @@ export function action<Args extends unknown[]>(
       definitions: async () => definitionsWith(await cli.applicationTables()),
       backupKeep(flag) {
         const text = flag ?? environmentValue('AURA_BACKUP_KEEP')
-        return text === undefined ? config.backupKeep : Number(text)
+        if (text === undefined) return config.backupKeep
+        // Checked as text: Number('abc') is NaN, and Number('') or Number('1e1') are numbers.
+        if (!/^\d+$/.test(text) || Number(text) < 1)
+          throw usage.notACount(flag === undefined ? 'AURA_BACKUP_KEEP' : '--keep', text)
+        return Number(text)
       },
       async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
         const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
