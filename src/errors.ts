@@ -224,6 +224,10 @@ export const usage = {
         'Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.',
     ),
   closed: () => new UsageError('The database is closed.'),
+  portInUse: (port: number) =>
+    new UsageError(
+      `Port ${port} is in use by another program (or another studio). Pick another with --port, or --port 0 for a free one.`,
+    ),
   notACount: (setting: string, text: string) =>
     new ValidationError(`${setting} takes a whole number of at least 1 (got "${text}").`, 'keep'),
   nestedUnitOfWork: () =>
