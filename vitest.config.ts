@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts', 'test/build-setup.ts'],
+    globalSetup: ['test/global-setup.ts', 'test/pgbouncer-setup.ts', 'test/build-setup.ts'],
     // No time bound on a test or a hook: `npm test` must pass on a machine loaded by another job,
     // and a bound only measures the machine (test/no-time-bounds.test.ts keeps it so). A hung
     // test is the CI job's own time limit to catch.
