@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import {
   createDialect,
   defaultDatabaseUrl,
+  prepareToOpen,
   type AuraDialect,
   type DatabaseMetrics,
   type PostgresPoolOptions,
   type QueryLogOptions,
 } from './dialect/index.js'
+import { configuredOptions } from './config.js'
 import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
 import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
 import { MigrationError, usage, UsageError } from './errors.js'
@@ -42,23 +44,34 @@ export interface TransactionOptions extends UnitOfWorkOptions {
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions extends QueryLogOptions {
-  /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; default `AURA_DATABASE_URL`, else `sqlite:./data/aura.db`. */
+  /**
+   * `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; default `AURA_DATABASE_URL`, else
+   * `databaseUrl` of the config file, else `sqlite:./data/aura.db`.
+   */
   readonly url?: string
+  /**
+   * The config file whose `databaseUrl`, `migrationsDir`, `postgres` and `slowQueryMs` apply
+   * where this call and the environment give none, as for `aura-db` (README, "Command line").
+   * Default: `AURA_CONFIG`, else `./aura.config.json` when there is one; `false` reads none.
+   */
+  readonly configFile?: string | false
   /** Default actor for audit fields; a unit of work may override it. */
   readonly actor?: string | null
   /**
    * The application's migrations folder, applied after the package's shipped migrations (set
    * `app`), as `--migrations-dir` of the CLI. A folder that is the package's `migrations/` or holds
    * its first migration (`20250101000000_InitialCreate.ts`) is a whole history that replaces the
-   * package's instead. Without it, the package's migrations alone. See docs/migrations.md, "Migration sets".
+   * package's instead. Default: `AURA_MIGRATIONS_DIR`, else `migrationsDir` of the config file,
+   * else the package's migrations alone. See docs/migrations.md, "Migration sets".
    */
   readonly migrationsDir?: string
   /** Apply pending migrations while opening (off by default: migrating is a decision). */
   readonly migrate?: boolean
   /**
-   * Create a missing SQLite file (and its directory, mode 0700; the file 0600). Default true;
-   * false makes a missing file a UsageError, for tools that must only inspect. A PostgreSQL
-   * database is never created by opening it.
+   * Create a missing database: the SQLite file (and its directory, mode 0700; the file 0600), or
+   * the PostgreSQL database named in the URL (connecting to the server's `postgres` database; the
+   * role needs CREATEDB). Default true; false makes a missing database a UsageError, for tools
+   * that must only inspect.
    */
   readonly create?: boolean
   /**
@@ -323,13 +336,17 @@ export class AuraDatabase {
  * await db.migrate()
  * await db.close()
  */
-export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
+export async function openDatabase(explicit: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
+  const options = configuredOptions(explicit)
   // The key and the definitions are checked before anything is opened: a bad one leaves no
   // connection behind.
   registerTables(options.tables)
   const cipher = loadSecretCipher(options)
-  const dialect = createDialect(options.url ?? defaultDatabaseUrl(), {
-    create: options.readOnly ? false : (options.create ?? true),
+  const url = options.url ?? defaultDatabaseUrl()
+  const create = options.readOnly ? false : (options.create ?? true)
+  if (create) await prepareToOpen(url, options.postgres)
+  const dialect = createDialect(url, {
+    create,
     readOnly: options.readOnly ?? false,
     queryLog: {
       ...(options.log ? { log: options.log } : {}),

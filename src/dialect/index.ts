@@ -1,7 +1,7 @@
 import { backupErrors, usage } from '../errors.js'
 import type { AuraDialect, DialectBackup, DialectName, ScriptDialect } from './dialect.js'
 import { PostgresBackup } from './postgres/postgres-backup.js'
-import { createPostgresDatabaseIfMissing } from './postgres/postgres-create.js'
+import { createPostgresDatabaseIfMissing, createPostgresDatabaseOnOpen } from './postgres/postgres-create.js'
 import { PostgresAuraDialect, type PostgresPoolOptions } from './postgres/postgres-dialect.js'
 import type { QueryLogOptions } from './query-log.js'
 import { postgresScriptDialect } from './postgres/postgres-script.js'
@@ -58,8 +58,18 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
 }
 
 /**
+ * What opening a URL does before {@link createDialect} when the caller may create the database:
+ * a missing PostgreSQL database is created (a missing SQLite file is created by the dialect).
+ */
+export async function prepareToOpen(url: string, postgres: PostgresPoolOptions = {}): Promise<void> {
+  const parsed = parseDatabaseUrl(url)
+  if (parsed.dialect === 'postgres')
+    await createPostgresDatabaseOnOpen(parsed.connectionString, postgres.connectionTimeoutMs)
+}
+
+/**
  * Opens the dialect for a URL. A missing SQLite file is created unless `create` is false (then it
- * is a UsageError); a PostgreSQL database is never created here (see {@link createDatabaseIfMissing}).
+ * is a UsageError); a missing PostgreSQL database is created by {@link prepareToOpen}, not here.
  * `readOnly` opens a SQLite file without writing to it or beside it (no effect on PostgreSQL).
  */
 export function createDialect(
