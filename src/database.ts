@@ -4,6 +4,7 @@ import {
   defaultDatabaseUrl,
   prepareToOpen,
   type AuraDialect,
+  type DatabaseMetrics,
   type PostgresPoolOptions,
   type QueryLogOptions,
 } from './dialect/index.js'
@@ -20,14 +21,13 @@ import type { ValueCipher } from './repository/configurations-repository.js'
 import { createRepositories, type Repositories, type TableRepository } from './repository/repositories.js'
 import {
   DatabaseSession,
+  DEFAULT_RETRIES,
   insideTransaction,
+  retryDelayMs,
   QueryCache,
   runTransactionCallback,
 } from './repository/session.js'
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
-
-/** Reruns of a `db.transaction` that failed in a way that provably committed nothing; see {@link TransactionOptions.retries}. */
-const DEFAULT_RETRIES = 4
 
 /** Options of {@link AuraDatabase.transaction}. */
 export interface TransactionOptions extends UnitOfWorkOptions {
@@ -35,17 +35,11 @@ export interface TransactionOptions extends UnitOfWorkOptions {
    * How many times to rerun the callback, in a new unit, when the unit failed in a way that
    * provably committed nothing: a serialization failure or deadlock (PostgreSQL 40001, 40P01),
    * a statement prepared before another process changed the table's columns, or a connection
-   * lost (or a deadline missed) before COMMIT was sent. Never after COMMIT was sent
-   * (CommitUnknownError). Default 4; 0 turns retries off. The waits between runs grow from
-   * about 50 ms to 2 s.
+   * lost before COMMIT was sent. Never after COMMIT was sent (CommitUnknownError), and never
+   * after a missed deadline (DeadlineError: rerunning would multiply a stalled network's wait).
+   * Default 4; 0 turns retries off. The waits between runs grow from about 50 ms to 2 s.
    */
   readonly retries?: number
-}
-
-/** The wait before rerun number `attempt` (1-based): exponential, with jitter, at most 2 s. */
-function retryDelayMs(attempt: number): number {
-  const ceiling = Math.min(2000, 50 * 2 ** (attempt - 1))
-  return ceiling / 2 + (Math.random() * ceiling) / 2
 }
 
 /** Options of {@link openDatabase}. */
@@ -94,7 +88,13 @@ export interface OpenDatabaseOptions extends QueryLogOptions {
   readonly secretKey?: SecretKeyInput
   /** A file holding that key (its base64 text, or the 32 raw bytes), instead of `secretKey`. */
   readonly secretKeyFile?: string
-  /** PostgreSQL: pool size, connection and statement timeouts, application name. No effect on SQLite. */
+  /**
+   * SQLite: time every statement per shape for {@link AuraDatabase.metrics} (off by default: a
+   * statement there is a function call, and timing it costs a noticeable share). PostgreSQL
+   * always collects them.
+   */
+  readonly metrics?: boolean
+  /** PostgreSQL: pool size, deadlines and timeouts, pooler mode, application name. No effect on SQLite. */
   readonly postgres?: PostgresPoolOptions
   /**
    * The application's table definitions: extensions of built-in tables (`extendTable`), which
@@ -301,6 +301,20 @@ export class AuraDatabase {
     return this.#mapped(createBackup(this.dialect, options))
   }
 
+  /**
+   * How the database is doing, in this process: PostgreSQL's pool (open, idle, waiting,
+   * connections made, lost, deadlines missed, commits of unknown outcome) and, per statement
+   * shape (SQL with placeholders, never values), runs, failures and p50/p99 time.
+   *
+   * @example
+   * const { connections, statements } = db.metrics()
+   * console.log(connections?.waiting, statements?.[0]?.p99Ms)
+   */
+  metrics(): DatabaseMetrics {
+    this.assertOpen()
+    return this.dialect.metrics()
+  }
+
   /** Closes the connection(s). Further use is a UsageError. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -340,6 +354,7 @@ export async function openDatabase(explicit: OpenDatabaseOptions = {}): Promise<
       ...(options.logParameters === undefined ? {} : { logParameters: options.logParameters }),
     },
     ...(options.postgres ? { postgres: options.postgres } : {}),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   })
   const db = new AuraDatabase(dialect, options, cipher)
   try {

@@ -490,6 +490,11 @@ export const storageErrors = {
         'open; nothing was written. Close the database, open it again, and retry on the new connection.',
       { cause },
     ),
+  fileGone: (path: string, how: 'deleted' | 'replaced by another file') =>
+    new DatabaseReplacedError(
+      `The database file ${path} was ${how} while this connection had it open; nothing was written ` +
+        '(a write now would be lost, or would corrupt the file at that path). Close the database and open it again.',
+    ),
   diskFull: (cause: unknown) =>
     new StorageError(
       'The disk holding the database is full: this write was not committed (earlier commits are intact). ' +

@@ -219,4 +219,13 @@ describe.skipIf(unavailable !== null)('postgres outages (a cluster of the testâ€
     // The relay dropped the COMMIT, so the server rolled the unit back when the connection went.
     expect(await titles('commit-stall')).toEqual([])
   })
+
+  it('db.metrics() counts what happened: connections lost and made again, deadlines missed, a commit of unknown outcome', () => {
+    const { connections } = db.metrics()
+    expect(connections).not.toBeNull()
+    expect(connections!.lost).toBeGreaterThanOrEqual(3)
+    expect(connections!.deadlines).toBeGreaterThanOrEqual(2)
+    expect(connections!.commitsUnknown).toBe(1)
+    expect(connections!.opened).toBeGreaterThan(connections!.max)
+  })
 })

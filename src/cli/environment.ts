@@ -22,6 +22,14 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: '`databaseUrl` of the config file, else `sqlite:./data/aura.db`',
   },
   {
+    name: 'AURA_DIRECT_DATABASE_URL',
+    scope: 'library',
+    meaning:
+      'PostgreSQL behind a transaction pooler (`aura_pooler=transaction`): the server itself, for the migration lock, backups, restores and scratch schemas (docs/postgresql.md).',
+    default:
+      '`aura_direct=host:port` of the URL; without either, those operations are refused in pooler mode',
+  },
+  {
     name: 'AURA_SECRET_KEY',
     scope: 'library',
     meaning: 'The key (32 bytes, base64) that encrypts sensitive configuration values.',

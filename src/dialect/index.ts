@@ -13,7 +13,16 @@ import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 export { DIALECT_TITLES } from './dialect.js'
 export type { PostgresPoolOptions } from './postgres/postgres-dialect.js'
 export type { QueryLogEvent, QueryLogOptions } from './query-log.js'
-export type { AuraDialect, DialectName, SchemaSnapshot, ScriptDialect, ScriptMigration } from './dialect.js'
+export type {
+  AuraDialect,
+  ConnectionMetrics,
+  DatabaseMetrics,
+  DialectName,
+  SchemaSnapshot,
+  ScriptDialect,
+  ScriptMigration,
+} from './dialect.js'
+export type { StatementStats } from './statement-metrics.js'
 export type {
   BackupContent,
   BackupProgress,
@@ -70,6 +79,8 @@ export function createDialect(
     readOnly?: boolean
     queryLog?: QueryLogOptions
     postgres?: PostgresPoolOptions
+    /** SQLite: collect statement timings (PostgreSQL always does). */
+    metrics?: boolean
   } = {},
 ): AuraDialect {
   const parsed = parseDatabaseUrl(url)
@@ -80,6 +91,7 @@ export function createDialect(
         create: options.create ?? true,
         readonly: options.readOnly ?? false,
         queryLog,
+        metrics: options.metrics ?? false,
       })
     : new PostgresAuraDialect({
         target: options.postgres ? parsePostgresTarget(url, options.postgres) : parsed.target,
