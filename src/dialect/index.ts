@@ -23,6 +23,7 @@ export type {
   ScriptMigration,
 } from './dialect.js'
 export type { StatementStats } from './statement-metrics.js'
+export type { PostgresTarget } from './postgres/postgres-url.js'
 export type {
   BackupContent,
   BackupProgress,

@@ -6,7 +6,7 @@ export interface StatementStats {
   readonly count: number
   /** Runs that failed. */
   readonly errors: number
-  /** Median wall time on the driver, in milliseconds, over the shape's most recent runs (up to {@link RECENT_RUNS}). */
+  /** Median wall time on the driver, in milliseconds, over the shape's most recent runs (up to 512). */
   readonly p50Ms: number
   /** 99th percentile of the same runs. */
   readonly p99Ms: number
@@ -15,7 +15,7 @@ export interface StatementStats {
 }
 
 /** Runs per shape the percentiles are computed over: recent enough to show a change, enough for a p99. */
-export const RECENT_RUNS = 512
+const RECENT_RUNS = 512
 
 /**
  * Shapes tracked; the rest are counted together under one entry, so that ad-hoc SQL cannot
