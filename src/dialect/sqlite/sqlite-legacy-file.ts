@@ -15,13 +15,33 @@ export interface LegacyTableInfo {
 export interface LegacySqliteFile {
   /** Every table of the file (without SQLite's own `sqlite_*` tables), by name. */
   readonly tables: ReadonlyMap<string, LegacyTableInfo>
-  /** Every row of `table`, column name → value as SQLite stores it (TEXT, INTEGER, REAL, BLOB, NULL). */
+  /**
+   * Every row of `table`, column name → value as SQLite stores it (TEXT, INTEGER, REAL, BLOB,
+   * NULL); TEXT whose bytes are not UTF-8 is an {@link InvalidUtf8Text}.
+   */
   rows(table: string): Record<string, unknown>[]
   /** Closes the copy and removes it. */
   close(): void
 }
 
 const SQLITE_HEADER = 'SQLite format 3\u0000'
+
+/**
+ * A TEXT value whose bytes are not UTF-8 (SQLite stores TEXT without checking it). The driver
+ * would decode it with U+FFFD in place of each bad byte, silently changing it; the rows carry
+ * the bytes instead, for the importer to refuse naming the row.
+ */
+export class InvalidUtf8Text {
+  constructor(readonly bytes: Buffer) {}
+  /** The first bytes in hex, for a message. */
+  toString(): string {
+    const shown = [...this.bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')
+    return this.bytes.length > 16 ? `${shown} …` : shown
+  }
+}
+
+/** The row id selected beside each row (to re-read a value's bytes); not a column of the app's tables. */
+const ROWID = '__aura_rowid'
 
 /**
  * Opens `file` for reading without ever touching it: the file and its `-wal` (the committed
@@ -74,11 +94,29 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
       tables,
       rows(table) {
         if (!tables.has(table)) return []
+        const quoted = `"${table.replaceAll('"', '""')}"`
         // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
-        return db
-          .prepare(`select * from "${table.replaceAll('"', '""')}"`)
+        const rows = db
+          .prepare(`select _rowid_ as "${ROWID}", * from ${quoted}`)
           .safeIntegers(true)
           .all() as Record<string, unknown>[]
+        for (const row of rows) {
+          const rowid = row[ROWID]
+          delete row[ROWID]
+          for (const [column, value] of Object.entries(row)) {
+            // U+FFFD is where the driver replaced bytes that are not UTF-8, or a real U+FFFD:
+            // the stored bytes tell which.
+            if (typeof value !== 'string' || !value.includes('\uFFFD')) continue
+            const bytes = db
+              .prepare(
+                `select cast("${column.replaceAll('"', '""')}" as blob) from ${quoted} where _rowid_ = ?`,
+              )
+              .pluck()
+              .get(rowid) as Buffer
+            if (!bytes.equals(Buffer.from(value, 'utf8'))) row[column] = new InvalidUtf8Text(bytes)
+          }
+        }
+        return rows
       },
       close() {
         db.close()
