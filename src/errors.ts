@@ -482,6 +482,10 @@ export const importErrors = {
     new ImportError(
       `The legacy database ${file} is damaged (${detail}); nothing was imported. Import from an intact copy (a backup of the .NET app's aura.db).`,
     ),
+  keepsChanging: (file: string) =>
+    new ImportError(
+      `The legacy database ${file} changed during every attempt to copy it (the app checkpoints it while writing); nothing was imported. Close the .NET app, or import when it is idle.`,
+    ),
   wrongSchema: (file: string, problems: readonly ImportProblem[]) =>
     new ImportError(
       `${file} is not a database of the .NET Aura app in the expected shape: ${problems

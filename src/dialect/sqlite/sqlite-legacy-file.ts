@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { importErrors } from '../../errors.js'
+import { copySnapshot, makeLegacyCopyDir, removeStaleLegacyCopies } from './sqlite-snapshot-copy.js'
 
 /** One table of a legacy SQLite file: its name, its columns in order and its row count. */
 export interface LegacyTableInfo {
@@ -20,7 +20,7 @@ export interface LegacySqliteFile {
    * NULL); TEXT whose bytes are not UTF-8 is an {@link InvalidUtf8Text}.
    */
   rows(table: string): Record<string, unknown>[]
-  /** Closes the copy and removes it. */
+  /** Closes the copy and removes it (the copy holds the app's plaintext secrets); again: nothing. */
   close(): void
 }
 
@@ -45,8 +45,9 @@ const ROWID = '__aura_rowid'
 
 /**
  * Opens `file` for reading without ever touching it: the file and its `-wal` (the committed
- * transactions not yet checkpointed into it) are copied into a private directory, and only the
- * copy is opened. Opening the original even read-only is not enough: a WAL-mode database opened
+ * transactions not yet checkpointed into it) are copied, as one consistent snapshot even while
+ * the app writes ({@link copySnapshot}), into a private directory, and only the copy is opened.
+ * Copies that killed imports left behind are removed first ({@link removeStaleLegacyCopies}). Opening the original even read-only is not enough: a WAL-mode database opened
  * by SQLite gets a `-shm` created or rewritten beside it, and the last connection to close
  * checkpoints the WAL into the file. The copy's `-shm` is rebuilt from its `-wal`.
  *
@@ -65,12 +66,12 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
   }
   if (read < header.length || header.toString('latin1') !== SQLITE_HEADER) throw importErrors.notSqlite(file)
 
-  const dir = mkdtempSync(join(tmpdir(), 'aura-legacy-'))
+  removeStaleLegacyCopies()
+  const dir = makeLegacyCopyDir()
   const copy = join(dir, 'legacy.db')
   let handle: Database.Database | undefined
   try {
-    copyFileSync(file, copy)
-    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`)
+    if (!copySnapshot(file, copy)) throw importErrors.keepsChanging(file)
     handle = new Database(copy, { fileMustExist: true })
     // quick_check reads every page: a truncated file fails here, not half-way through the rows.
     const check = handle.pragma('quick_check', { simple: false }) as { quick_check: string }[]
@@ -119,7 +120,7 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
         return rows
       },
       close() {
-        db.close()
+        if (db.open) db.close()
         rmSync(dir, { recursive: true, force: true })
       },
     }

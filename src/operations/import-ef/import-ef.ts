@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { userInfo } from 'node:os'
 import type { Kysely } from 'kysely'
@@ -138,9 +138,25 @@ const PROJECT_CHILDREN = new Set<LegacyTableName>([
 /** Rows per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
 const MAX_PARAMETERS = 30_000
 
+/** Bytes hashed at a time: memory stays flat whatever the file's size (a file may exceed 2 GiB). */
+const HASH_CHUNK = 4 * 1024 * 1024
+
 function sha256File(file: string): string | null {
-  if (!existsSync(file)) return null
-  return createHash('sha256').update(readFileSync(file)).digest('hex')
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return null
+    throw error
+  }
+  try {
+    const hash = createHash('sha256')
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK)
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n))
+    return hash.digest('hex')
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function hashSource(file: string): SourceFiles {
@@ -316,6 +332,8 @@ async function importFrom(
     problems,
     auditEntryId: null,
   }
+  // Everything is read: the private copy (the app's API keys in plaintext) goes before the writing.
+  legacy.close()
   if (dryRun) return report
   if (problems.length > 0) throw importErrors.values(problems)
 
