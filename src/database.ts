@@ -8,7 +8,7 @@ import {
 } from './dialect/index.js'
 import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
 import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
-import { MigrationError, usage } from './errors.js'
+import { MigrationError, usage, UsageError } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
 import type { TableDef } from './schema/define.js'
@@ -24,8 +24,27 @@ import {
 } from './repository/session.js'
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 
-/** Attempts of a `db.transaction` that keeps failing with a retryable error (PostgreSQL 40001/40P01). */
-const TRANSACTION_ATTEMPTS = 5
+/** Reruns of a `db.transaction` that failed in a way that provably committed nothing; see {@link TransactionOptions.retries}. */
+const DEFAULT_RETRIES = 4
+
+/** Options of {@link AuraDatabase.transaction}. */
+export interface TransactionOptions extends UnitOfWorkOptions {
+  /**
+   * How many times to rerun the callback, in a new unit, when the unit failed in a way that
+   * provably committed nothing: a serialization failure or deadlock (PostgreSQL 40001, 40P01),
+   * a statement prepared before another process changed the table's columns, or a connection
+   * lost (or a deadline missed) before COMMIT was sent. Never after COMMIT was sent
+   * (CommitUnknownError). Default 4; 0 turns retries off. The waits between runs grow from
+   * about 50 ms to 2 s.
+   */
+  readonly retries?: number
+}
+
+/** The wait before rerun number `attempt` (1-based): exponential, with jitter, at most 2 s. */
+function retryDelayMs(attempt: number): number {
+  const ceiling = Math.min(2000, 50 * 2 ** (attempt - 1))
+  return ceiling / 2 + (Math.random() * ceiling) / 2
+}
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions extends QueryLogOptions {
@@ -143,7 +162,8 @@ export class AuraDatabase {
 
   /**
    * Runs `fn` in one unit of work: commit when it returns, roll back when it throws.
-   * On PostgreSQL a serialization failure or deadlock (40001, 40P01) reruns `fn` in a new
+   * A failure that provably committed nothing (a serialization failure or deadlock, a connection
+   * lost before COMMIT was sent; see {@link TransactionOptions.retries}) reruns `fn` in a new
    * unit, a bounded number of times; `fn` must therefore not have effects outside the database.
    *
    * @example
@@ -152,18 +172,23 @@ export class AuraDatabase {
    *   await uow.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'Hello' })
    * }, { actor: 'bob' })
    */
-  async transaction<T>(fn: (uow: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
+  async transaction<T>(fn: (uow: UnitOfWork) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const { retries = DEFAULT_RETRIES, ...unitOptions } = options
+    if (!Number.isSafeInteger(retries) || retries < 0) throw usage.badRetries(retries)
     for (let attempt = 1; ; attempt++) {
-      const uow = await this.beginUnitOfWork(options)
+      let uow: UnitOfWork | undefined
       try {
-        const result = await runTransactionCallback(uow, () => fn(uow))
-        await uow.commit()
+        uow = await this.beginUnitOfWork(unitOptions)
+        const unit = uow
+        const result = await runTransactionCallback(unit, () => fn(unit))
+        await unit.commit()
         return result
       } catch (error) {
-        if (uow.isActive) await uow.rollback()
-        const cause = (error as { cause?: unknown }).cause ?? error
-        if (attempt >= TRANSACTION_ATTEMPTS || !this.dialect.isRetryable(cause)) throw error
-        await sleep(Math.random() * 20 * attempt)
+        if (uow?.isActive) await uow.rollback()
+        // A poisoned unit's UsageError carries the failure that decides.
+        const failure = error instanceof UsageError && error.cause !== undefined ? error.cause : error
+        if (attempt > retries || !this.dialect.isRetryable(failure)) throw error
+        await sleep(retryDelayMs(attempt))
       }
     }
   }

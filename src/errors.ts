@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   'AURA_USAGE',
   'AURA_REPLACED',
   'AURA_IMPORT',
+  'AURA_CONNECTION_LOST',
+  'AURA_DEADLINE',
+  'AURA_COMMIT_UNKNOWN',
   'AURA_DATABASE',
 ] as const
 
@@ -148,6 +151,44 @@ export class DatabaseReplacedError extends AuraDataError {
   }
 }
 
+/**
+ * The connection to the database server was lost, or none could be made (server down or
+ * restarting, connection terminated, network cut), before this call's work was committed:
+ * nothing of it was committed. The connection was discarded. Retryable: the same call can
+ * succeed once the server is back (`db.transaction` retries it by itself, see its `retries`).
+ */
+export class ConnectionLostError extends AuraDataError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AURA_CONNECTION_LOST', message, { ...options, retryable: true })
+  }
+}
+
+/**
+ * A round trip to the database did not finish within the deadline (`postgres.deadlineMs`): a
+ * stalled network or server. The connection was discarded, and nothing of this call's work was
+ * committed. Retryable.
+ */
+export class DeadlineError extends AuraDataError {
+  constructor(
+    message: string,
+    readonly deadlineMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super('AURA_DEADLINE', message, { ...options, retryable: true })
+  }
+}
+
+/**
+ * The connection was lost (or the deadline passed) after COMMIT was sent and before the server
+ * answered: the unit may or may not be committed, and no one can tell from this side. Never
+ * retried by itself: read the data back to see whether the work is there before repeating it.
+ */
+export class CommitUnknownError extends AuraDataError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AURA_COMMIT_UNKNOWN', message, options)
+  }
+}
+
 /** One value of a legacy database that an import cannot carry over as it is. */
 export interface ImportProblem {
   /** The legacy table. */
@@ -208,6 +249,16 @@ export function toAuraDataError(
 
 /** Named factories for usage errors, so their wording (and the hint how to fix them) lives here. */
 export const usage = {
+  badRetries: (given: unknown) =>
+    new UsageError(
+      `retries must be a whole number from 0 up; got ${JSON.stringify(given) ?? String(given)}.`,
+    ),
+  unitPoisoned: (failure: unknown) =>
+    new UsageError(
+      'An operation of this unit of work failed, so the unit was rolled back instead of committed: nothing of it was written. ' +
+        'The first failure is the cause.',
+      { cause: failure },
+    ),
   unitFinished: (state: 'committed' | 'rolled back') =>
     new UsageError(`This unit of work was already ${state}; start a new one with db.beginUnitOfWork().`),
   pendingMigrations: (names: readonly string[]) =>
@@ -224,6 +275,15 @@ export const usage = {
         'Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.',
     ),
   closed: () => new UsageError('The database is closed.'),
+  badPoolerMode: (given: string) =>
+    new UsageError(
+      `Unsupported pooler setting "${given}": use aura_pooler=transaction (and aura_direct=host:port for the server itself) in the URL.`,
+    ),
+  poolerNeedsDirect: (what: string) =>
+    new UsageError(
+      `${what} need a session of their own, which a transaction pooler cannot give: name the PostgreSQL ` +
+        'server itself with aura_direct=host:port in the URL, postgres.directUrl, or AURA_DIRECT_DATABASE_URL.',
+    ),
   nestedUnitOfWork: () =>
     new UsageError(
       'A unit of work was started inside db.transaction(); use the unit passed to the callback ' +

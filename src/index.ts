@@ -2,16 +2,19 @@
  * Aura Data: the persistence layer of Aura Video Studio. The public API, as an explicit list.
  */
 /// <reference types="node" preserve="true" />
-export { openDatabase, AuraDatabase, type OpenDatabaseOptions } from './database.js'
+export { openDatabase, AuraDatabase, type OpenDatabaseOptions, type TransactionOptions } from './database.js'
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 export {
   AuraDataError,
   BackupError,
   BusyError,
+  CommitUnknownError,
   ConcurrencyError,
+  ConnectionLostError,
   ConstraintError,
   DatabaseError,
   DatabaseReplacedError,
+  DeadlineError,
   ERROR_CODES,
   ImportError,
   IntegrityError,

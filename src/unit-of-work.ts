@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { AuraDialect } from './dialect/index.js'
 import type { AuraTransaction } from './dialect/driver.js'
-import { usage, UsageError } from './errors.js'
+import { usage } from './errors.js'
 import {
   LazyRepositories,
   REPOSITORY_NAMES,
@@ -30,14 +30,21 @@ export interface UnitOfWorkOptions {
 type State = 'active' | 'committed' | 'rolled back'
 
 const REPOSITORIES = Symbol('repositories')
+const POISONING = Symbol('poisoning')
+/** The unit's repositories as its callers see them (see `[POISONING]`), one per repository. */
+const GUARDED = new WeakMap<object, object>()
 
 /**
  * A unit of work: one database transaction shared by all its repositories, one clock reading
  * for all its audit timestamps, one actor. Commit on success, roll back on failure.
  *
- * If any operation of the unit fails after it reached the database, the unit can only be rolled
- * back: on PostgreSQL the transaction is already aborted (a COMMIT would silently roll back),
- * and on both dialects a multi-row operation may have half-run. `commit` then refuses.
+ * One rule for failures, on both dialects: **an operation of the unit that throws poisons it**,
+ * whatever the error (bad input refused before any SQL included). `commit()` then rolls back
+ * and refuses with a UsageError whose `cause` is the first failure, so nothing of the unit is
+ * written; `rollback()` stays safe to call. Why every failure: on PostgreSQL a failed statement
+ * aborts the transaction (a COMMIT would silently roll back), a multi-row operation may have
+ * half-run, and a unit that commits only some of the caller's intended writes is the data loss
+ * a unit of work exists to prevent.
  */
 // The repositories are assigned in the constructor; the interface gives them their types.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
@@ -105,7 +112,7 @@ export class UnitOfWork {
    * unit's transaction.
    */
   table<T extends TableDef>(definition: T): TableRepository<T> {
-    return this[REPOSITORIES].table(definition)
+    return guarded(this, this[REPOSITORIES].table(definition))
   }
 
   /** @internal Starts the transaction (BEGIN IMMEDIATE on SQLite) and returns the unit. */
@@ -161,17 +168,13 @@ export class UnitOfWork {
   /**
    * Commits every write of the unit at once. If the database refuses the COMMIT, the unit is
    * rolled back and the mapped error thrown (a full disk: StorageError); nothing was committed.
+   * A unit in which an operation failed is rolled back instead, with a UsageError.
    */
   async commit(): Promise<void> {
     this.#assertActive()
     if (this.#failure !== null) {
       await this.rollback()
-      throw new UsageError(
-        'An operation of this unit of work failed, so it was rolled back instead of committed.',
-        {
-          cause: this.#failure,
-        },
-      )
+      throw usage.unitPoisoned(this.#failure)
     }
     this.#state = 'committed'
     try {
@@ -186,8 +189,13 @@ export class UnitOfWork {
     }
   }
 
-  /** Discards every write of the unit. */
+  /**
+   * Discards every write of the unit. Safe to call again, and after a failed commit (which
+   * already rolled back): the unit stays rolled back. After a successful commit it is a
+   * UsageError, since nothing can be undone then.
+   */
   async rollback(): Promise<void> {
+    if (this.#state === 'rolled back') return
     this.#assertActive()
     this.#state = 'rolled back'
     await this.#trx.rollback()
@@ -206,6 +214,31 @@ export class UnitOfWork {
     this.#failure ??= error
     return error
   }
+
+  /**
+   * `repository` with every method's failure recorded as this unit's: validation happens in the
+   * repositories before they reach the session, so the session alone would miss it.
+   * @internal
+   */
+  [POISONING]<T extends object>(repository: T): T {
+    const fail = (error: unknown) => this.#fail(error)
+    return new Proxy(repository, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver)
+        if (typeof value !== 'function') return value
+        return function (this: unknown, ...args: unknown[]) {
+          try {
+            const result: unknown = Reflect.apply(value, target, args)
+            return result instanceof Promise
+              ? result.catch((error: unknown) => Promise.reject(fail(error)))
+              : result
+          } catch (error) {
+            throw fail(error)
+          }
+        }
+      },
+    })
+  }
 }
 
 // The repositories of a unit are getters on the prototype, so that constructing a unit builds
@@ -213,8 +246,15 @@ export class UnitOfWork {
 for (const name of REPOSITORY_NAMES) {
   Object.defineProperty(UnitOfWork.prototype, name, {
     get(this: UnitOfWork) {
-      return this[REPOSITORIES][name]
+      return guarded(this, this[REPOSITORIES][name])
     },
     configurable: true,
   })
+}
+
+/** The poisoning view of one of `unit`'s repositories, made once per repository. */
+function guarded<T extends object>(unit: UnitOfWork, repository: T): T {
+  let view = GUARDED.get(repository)
+  if (!view) GUARDED.set(repository, (view = unit[POISONING](repository)))
+  return view as T
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { NotFoundError, ValidationError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 // Operations the .NET app performs (issue 10, step 3), on both dialects.
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: the app's operations`, () => {
+  describe.skipIf(!d.available)(`${d.label}: the app's operations`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('duplicate copies a project with its scenes and assets as a new project', async () => {
@@ -90,7 +90,7 @@ for (const d of dialects) {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: OR filters`, () => {
+  describe.skipIf(!d.available)(`${d.label}: OR filters`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('or: [...] holds when one alternative does, combined with the other fields by AND', async () => {
@@ -131,7 +131,7 @@ for (const d of dialects) {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: undo/redo of the app's own action types`, () => {
+  describe.skipIf(!d.available)(`${d.label}: undo/redo of the app's own action types`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('an unknown type names how to register an applier; a registered one runs in the undo/redo transaction', async () => {

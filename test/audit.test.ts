@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: audit`, () => {
+  describe.skipIf(!d.available)(`${d.label}: audit`, () => {
     const ctx = useMigratedDatabase(d, { actor: 'default-actor' })
 
     it('fills created_by / modified_by / deleted_by from the actor of each unit', async () => {

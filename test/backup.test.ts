@@ -27,7 +27,7 @@ import { dumpAll, numbered, oneTo, sha256, startChild, tree, type Child } from '
 const BACKUP_NAME = /^aura_(backup|pre_restore)_\d{8}_\d{6}_\d{3}\.(db|dump)(\.json)?$/
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: backup`, () => {
+  describe.skipIf(!d.available)(`${d.label}: backup`, () => {
     let target: TestDatabase
     let dir: string
     const children: Child[] = []

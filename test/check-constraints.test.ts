@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { AuraDatabase } from '../src/index.js'
-import { dialects, type TestDialect } from './dialects.js'
+import { libraryDialects as dialects, type TestDialect } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 /**
@@ -73,7 +73,7 @@ async function expectCheckViolation(d: TestDialect, db: AuraDatabase, statement:
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: CHECK constraints in the database`, () => {
+  describe.skipIf(!d.available)(`${d.label}: CHECK constraints in the database`, () => {
     const ctx = useMigratedDatabase(d)
 
     // One valid row in every table, so that each raw UPDATE has a row to refuse.

@@ -50,7 +50,7 @@ describe('sqlite: commands that only look do not create a database', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: aura-db data commands`, () => {
+  describe.skipIf(!d.available)(`${d.label}: aura-db data commands`, () => {
     let target: TestDatabase
     let db: string[]
     let backupDir: string

@@ -20,7 +20,7 @@ const exec = promisify(execFile)
 const KEY = { AURA_SECRET_KEY: randomBytes(32).toString('base64') }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: aura-db import ef`, () => {
+  describe.skipIf(!d.available)(`${d.label}: aura-db import ef`, () => {
     let target: TestDatabase
     let legacy: string
 

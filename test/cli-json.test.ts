@@ -24,7 +24,7 @@ function document(result: CliResult): any {
 vi.setConfig({ testTimeout: 300_000 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: every command with --json`, () => {
+  describe.skipIf(!d.available)(`${d.label}: every command with --json`, () => {
     let target: TestDatabase
     let migrations: string
     /** A database that does not exist: a file never created, or a PostgreSQL database never created. */

@@ -5,7 +5,7 @@ import { dialects, type TestDatabase } from './dialects.js'
 import { copyMigrations, INITIAL, runCli, runCliJson, withDatabase } from './cli-helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: aura-db list`, () => {
+  describe.skipIf(!d.available)(`${d.label}: aura-db list`, () => {
     let target: TestDatabase
     let migrations: string
 

@@ -145,7 +145,7 @@ describe('aura-db usage', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: aura-db migration commands`, () => {
+  describe.skipIf(!d.available)(`${d.label}: aura-db migration commands`, () => {
     let target: TestDatabase
     /** `--db URL --migrations-dir DIR` of this test. */
     let db: string[]
@@ -458,7 +458,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     })
   })
 
-  describe.skipIf(!d.available)(`${d.name}: aura-db script`, () => {
+  describe.skipIf(!d.available)(`${d.label}: aura-db script`, () => {
     let scripted: TestDatabase
     let migrated: TestDatabase
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ConcurrencyError, NotFoundError, openDatabase, ValidationError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: optimistic concurrency`, () => {
+  describe.skipIf(!d.available)(`${d.label}: optimistic concurrency`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('second of two updates from the same read gets ConcurrencyError naming both versions; the row holds the first', async () => {

@@ -8,7 +8,7 @@ import {
   type ExportHistoryEntry,
   type ExportStatus,
 } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 const request = (presetName: string) => ({
@@ -60,7 +60,7 @@ const LEGAL: Record<ExportStatus, readonly ExportStatus[]> = {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: export history`, () => {
+  describe.skipIf(!d.available)(`${d.label}: export history`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('runs a job through its lifecycle, setting the timestamps', async () => {

@@ -73,7 +73,7 @@ describe('sqlite: two writer processes on one file at once', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: a reader process beside a writer process`, () => {
+  describe.skipIf(!d.available)(`${d.label}: a reader process beside a writer process`, () => {
     const database = useFreshDatabase(d)
     const ROUNDS = 40
 

@@ -14,7 +14,7 @@ const ACKNOWLEDGED_PER_ROUND = { sqlite: 1_000, postgres: 150 } as const
 const ROUNDS = 2
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: kill -9 of a writer in the middle of its commits`, () => {
+  describe.skipIf(!d.available)(`${d.label}: kill -9 of a writer in the middle of its commits`, () => {
     const database = useFreshDatabase(d)
 
     it('loses no acknowledged commit, tears none, and the database reopens without help', async () => {

@@ -118,7 +118,7 @@ describe.skipIf(unavailable !== null)('disk full (a real, small file system, fil
   })
 
   for (const d of dialects) {
-    describe.skipIf(!d.available)(`${d.name}: during a backup`, () => {
+    describe.skipIf(!d.available)(`${d.label}: during a backup`, () => {
       it('fails with a BackupError, leaves no partial file and deletes no existing backup', async () => {
         // The database is on the real disk (for SQLite too), only the backup directory is full.
         target = await d.create()

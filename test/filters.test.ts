@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 const HOSTILE = [
@@ -13,7 +13,7 @@ const HOSTILE = [
 ]
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: filters and hostile input`, () => {
+  describe.skipIf(!d.available)(`${d.label}: filters and hostile input`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('contains and startsWith match literally: % and _ are not wildcards', async () => {

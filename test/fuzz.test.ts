@@ -270,7 +270,7 @@ async function count(name: string): Promise<void> {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: property-based hostile input`, () => {
+  describe.skipIf(!d.available)(`${d.label}: property-based hostile input`, () => {
     const ctx = useMigratedDatabase(d, { actor: 'fuzz' })
 
     it(

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 // The .NET app writes GUIDs in upper case; the same GUID in either case names one row.
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: GUID keys in upper case`, () => {
+  describe.skipIf(!d.available)(`${d.label}: GUID keys in upper case`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('an upper-case id, foreign key and filter refer to the lower-case row', async () => {

@@ -6,7 +6,7 @@ import { expectedOutput, runExample, typecheckExamples, typescriptBlocks } from 
 const GUIDES = ['versions', 'undo-redo', 'templates', 'export-history'] as const
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: guides in docs/`, () => {
+  describe.skipIf(!d.available)(`${d.label}: guides in docs/`, () => {
     for (const guide of GUIDES) {
       it(`docs/${guide}.md: its examples run as written and print what their comments say`, async () => {
         const code = typescriptBlocks(`docs/${guide}.md`).join('\n')

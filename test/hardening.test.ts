@@ -46,7 +46,7 @@ function deadPid(): number {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: hardening against hostile input`, () => {
+  describe.skipIf(!d.available)(`${d.label}: hardening against hostile input`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('(1) refuses keys that name Object.prototype members in add, update and filters', async () => {
@@ -306,7 +306,7 @@ for (const d of dialects) {
     })
   })
 
-  describe.skipIf(!d.available)(`${d.name}: backups of several databases in one directory`, () => {
+  describe.skipIf(!d.available)(`${d.label}: backups of several databases in one directory`, () => {
     const a = useMigratedDatabase(d)
     const b = useMigratedDatabase(d)
 
@@ -368,7 +368,7 @@ for (const d of dialects) {
     }, 60_000)
   })
 
-  describe.skipIf(!d.available || d.name !== 'sqlite')(`${d.name}: the database file on disk`, () => {
+  describe.skipIf(!d.available || d.name !== 'sqlite')(`${d.label}: the database file on disk`, () => {
     it('(8) a process that opens the database while restore swaps it gets the restored file, not SQLITE_READONLY_DBMOVED', async () => {
       const target = await d.create()
       try {

@@ -75,7 +75,7 @@ function normalise(value: LegacyRow[string], actual: unknown, row: LegacyRow, co
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: import of the .NET app's database`, () => {
+  describe.skipIf(!d.available)(`${d.label}: import of the .NET app's database`, () => {
     let dir: string
     let legacyFile: string
     let app: Database.Database | null

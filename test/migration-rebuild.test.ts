@@ -48,7 +48,7 @@ export async function down(): Promise<void> {}
 `
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: migrations that rebuild or break references`, () => {
+  describe.skipIf(!d.available)(`${d.label}: migrations that rebuild or break references`, () => {
     let target: TestDatabase
     let dir: string
     let db: AuraDatabase

@@ -197,7 +197,7 @@ describe('add over an app set', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: application migrations beside the package's`, () => {
+  describe.skipIf(!d.available)(`${d.label}: application migrations beside the package's`, () => {
     let target: TestDatabase
     let app: string
     let db: AuraDatabase
@@ -379,7 +379,7 @@ export async function down(db) {
     })
   })
 
-  describe.skipIf(!d.available)(`${d.name}: restoring a backup with an app set`, () => {
+  describe.skipIf(!d.available)(`${d.label}: restoring a backup with an app set`, () => {
     let target: TestDatabase
     let app: string
     beforeEach(async () => {
@@ -455,7 +455,7 @@ export async function down(db) {
     )
   })
 
-  describe.skipIf(!d.available)(`${d.name}: the CLI over an application folder`, () => {
+  describe.skipIf(!d.available)(`${d.label}: the CLI over an application folder`, () => {
     let target: TestDatabase
     let app: string
     let env: Record<string, string>

@@ -21,7 +21,7 @@ export async function down(db: Kysely<any>): Promise<void> {
 import { expectSpecSchema } from './schema-spec.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: migration engine`, () => {
+  describe.skipIf(!d.available)(`${d.label}: migration engine`, () => {
     let target: TestDatabase
     let db: AuraDatabase
 

@@ -62,7 +62,7 @@ describe('sqlite: opening a database file', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: pending migrations`, () => {
+  describe.skipIf(!d.available)(`${d.label}: pending migrations`, () => {
     it('refuses the data API on an unmigrated database, naming the pending migrations', async () => {
       const target = await d.create()
       const db = await openDatabase({ url: target.url })

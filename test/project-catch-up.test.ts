@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 // The real application's later project columns (issue 9, CatchUpProjectStates) through the public API.
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: project categories, tags and the other catch-up columns`, () => {
+  describe.skipIf(!d.available)(`${d.label}: project categories, tags and the other catch-up columns`, () => {
     const handle = useMigratedDatabase(d)
 
     it('stores, validates, filters and audits the new columns', async () => {

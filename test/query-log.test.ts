@@ -12,7 +12,7 @@ import { dialects, type TestDatabase } from './dialects.js'
 const SECRET_TITLE = 'Quarterly results 7f3a9c'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: query log`, () => {
+  describe.skipIf(!d.available)(`${d.label}: query log`, () => {
     let target: TestDatabase
     const open: AuraDatabase[] = []
 

@@ -188,7 +188,7 @@ const EXPECTED: Record<'sqlite' | 'postgres', Record<string, string>> = {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: query plans of the hot queries at scale`, () => {
+  describe.skipIf(!d.available)(`${d.label}: query plans of the hot queries at scale`, () => {
     let target: TestDatabase
     let db: AuraDatabase
     let explainer: Explainer

@@ -90,7 +90,7 @@ async function statementOf(
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: query plans of the hot queries`, () => {
+  describe.skipIf(!d.available)(`${d.label}: query plans of the hot queries`, () => {
     const ctx = useMigratedDatabase(d)
     let projectId: string
 

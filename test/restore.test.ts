@@ -17,7 +17,7 @@ import { dumpAll, plantBackup, PNG_BYTES, startChild, tree } from './backup-help
 const FUTURE_MIGRATION = '20991231000000_FutureFeature'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: restore refuses a bad backup and touches nothing`, () => {
+  describe.skipIf(!d.available)(`${d.label}: restore refuses a bad backup and touches nothing`, () => {
     let target: TestDatabase
     let dir: string
     let good: BackupResult

@@ -24,7 +24,7 @@ const BOUNDS = {
 
 for (const d of dialects) {
   // SQLite runs in the process: a statement is a function call, there is no round trip to count.
-  describe.skipIf(!d.available || d.name === 'sqlite')(`${d.name}: round trips per operation`, () => {
+  describe.skipIf(!d.available || d.name === 'sqlite')(`${d.label}: round trips per operation`, () => {
     let target: TestDatabase
     let counter: PostgresWireCounter
     let db: AuraDatabase

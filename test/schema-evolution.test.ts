@@ -245,7 +245,7 @@ describe.skipIf(!postgres.available)('aura-db check --postgres: the comparison o
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: generated migrations`, () => {
+  describe.skipIf(!d.available)(`${d.label}: generated migrations`, () => {
     const cleanup: (() => Promise<void>)[] = []
     afterAll(async () => {
       for (const step of cleanup.reverse()) await step()

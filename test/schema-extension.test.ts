@@ -31,7 +31,7 @@ import {
 import { discoverSets, migrationSets } from '../src/migration/migration-sets.js'
 import { registerTables, schemaTables } from '../src/schema/registry.js'
 import { expectOneLineError, runCli } from './cli-helpers.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 
 const ROOT = join(import.meta.dirname, '..')
 
@@ -109,7 +109,7 @@ describe('the generated migration of the application', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: an application's columns and tables`, () => {
+  describe.skipIf(!d.available)(`${d.label}: an application's columns and tables`, () => {
     let db: AuraDatabase
     let drop: () => Promise<void>
     let url: string

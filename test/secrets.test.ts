@@ -11,7 +11,7 @@ import {
   type AuraDatabase,
   type OpenDatabaseOptions,
 } from '../src/index.js'
-import { dialects, type TestDatabase } from './dialects.js'
+import { libraryDialects as dialects, type TestDatabase } from './dialects.js'
 
 /** Distinctive plaintexts: a hit in raw bytes can only come from them. */
 const SECRET = 'sk-live-PLAINTEXT-4f9c2b7e1a'
@@ -50,7 +50,7 @@ async function auditText(db: AuraDatabase): Promise<string> {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: configuration secrets`, () => {
+  describe.skipIf(!d.available)(`${d.label}: configuration secrets`, () => {
     let target: TestDatabase | undefined
     const open: AuraDatabase[] = []
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { openDatabase, SEEDED_TABLES, type AuraDatabase, type Repositories } from '../src/index.js'
 import { runCli, runCliJson } from './cli-helpers.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 const REPOSITORIES: (keyof Repositories)[] = [
@@ -33,7 +33,7 @@ async function rowCounts(db: AuraDatabase): Promise<Record<string, number>> {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: seed data`, () => {
+  describe.skipIf(!d.available)(`${d.label}: seed data`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('inserts the rows of the spec once; a second run changes nothing', async () => {

@@ -1,11 +1,11 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { NotFoundError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: soft delete`, () => {
+  describe.skipIf(!d.available)(`${d.label}: soft delete`, () => {
     const ctx = useMigratedDatabase(d)
 
     async function projectWithChildren(title: string) {

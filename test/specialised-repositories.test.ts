@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { NotFoundError, UsageError, ValidationError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: specialised repositories`, () => {
+  describe.skipIf(!d.available)(`${d.label}: specialised repositories`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('projectStates: getWithDetails orders scenes by index and checkpoints newest first', async () => {

@@ -20,7 +20,7 @@ const chromiumBrowser = useChromium()
 const hasBrowser = chromiumBrowser.available
 
 for (const d of dialects) {
-  describe.skipIf(!d.available || !hasBrowser)(`${d.name}: studio in Chromium`, () => {
+  describe.skipIf(!d.available || !hasBrowser)(`${d.label}: studio in Chromium`, () => {
     const handle = useMigratedDatabase(d, { actor: 'alice', secretKey: testSecretKey() })
     let data: StudioData
     let studio: RunningStudio

@@ -64,7 +64,7 @@ describe('sqlite: aura-db studio command line', () => {
 })
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: studio over HTTP`, () => {
+  describe.skipIf(!d.available)(`${d.label}: studio over HTTP`, () => {
     const handle = useMigratedDatabase(d, { actor: 'alice', secretKey })
     let data: StudioData
     let readOnly: RunningStudio
@@ -306,7 +306,7 @@ for (const d of dialects) {
     })
   })
 
-  describe.skipIf(!d.available)(`${d.name}: studio category filter`, () => {
+  describe.skipIf(!d.available)(`${d.label}: studio category filter`, () => {
     const handle = useMigratedDatabase(d, { actor: 'alice' })
     let studio: RunningStudio
     let cookie: string

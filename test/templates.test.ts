@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { ValidationError, type NewTemplate, type Template } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 const DATA = '{"duration":30}'
@@ -32,7 +32,7 @@ const HOSTILE = [
 const names = (list: readonly { name: string }[]) => list.map((t) => t.name)
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: template search`, () => {
+  describe.skipIf(!d.available)(`${d.label}: template search`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('finds the seeded templates by tag, text, category and sub-category', async () => {
@@ -191,7 +191,7 @@ for (const d of dialects) {
     })
   })
 
-  describe.skipIf(!d.available)(`${d.name}: template search on 10,000 templates`, () => {
+  describe.skipIf(!d.available)(`${d.label}: template search on 10,000 templates`, () => {
     const ctx = useMigratedDatabase(d)
     const ADJECTIVES = [
       'Bright',

@@ -7,7 +7,7 @@ import {
   type ProjectState,
   type UnitOfWork,
 } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { scenesOf, useMigratedDatabase } from './helpers.js'
 
 /** Runs `fn` in a unit of work that records its built-in edits of the project for `userId`. */
@@ -52,7 +52,7 @@ async function makeProject(db: AuraDatabase, name: string, scenes = 3): Promise<
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: undo / redo`, () => {
+  describe.skipIf(!d.available)(`${d.label}: undo / redo`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('edit the title 3 times, undo 2, redo 1: the second edit; a new edit makes redo impossible', async () => {

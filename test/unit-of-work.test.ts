@@ -8,11 +8,11 @@ import {
   UsageError,
   ValidationError,
 } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: unit of work`, () => {
+  describe.skipIf(!d.available)(`${d.label}: unit of work`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('commits every write of db.transaction at once, with the unit actor', async () => {
@@ -83,6 +83,48 @@ for (const d of dialects) {
       await expect(uow.commit()).rejects.toBeInstanceOf(UsageError)
       expect(uow.isActive).toBe(false)
       expect(await db.projectStates.getById(other.id)).toBeNull()
+    })
+
+    it('one rule for any failed operation, caught or not: the unit is poisoned, commit refuses and writes nothing, rollback is always safe', async () => {
+      const { db } = ctx
+      const p = await db.projectStates.add({ title: 'Parent' })
+      await db.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'taken' })
+      const failures = {
+        // Refused before any SQL ran.
+        validation: (uow: Awaited<ReturnType<typeof db.beginUnitOfWork>>) =>
+          uow.projectStates.add({ title: '' }),
+        // Refused by the database.
+        constraint: (uow: Awaited<ReturnType<typeof db.beginUnitOfWork>>) =>
+          uow.sceneStates.add({ projectId: p.id, sceneIndex: 0, scriptText: 'duplicate' }),
+      }
+      for (const [kind, fail] of Object.entries(failures)) {
+        const uow = await db.beginUnitOfWork()
+        const written = await uow.projectStates.add({ title: `written before a ${kind} failure` })
+        const error = await fail(uow).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(kind === 'validation' ? ValidationError : ConstraintError)
+        const refused = await uow.commit().catch((e: unknown) => e)
+        expect(refused).toBeInstanceOf(UsageError)
+        expect((refused as UsageError).cause).toBe(error)
+        // The usual `catch { await uow.rollback() }` after the refused commit, even twice.
+        await uow.rollback()
+        await uow.rollback()
+        expect(await db.projectStates.getById(written.id)).toBeNull()
+
+        // The same through db.transaction, with the error caught inside the callback.
+        const refusedUnit = await db
+          .transaction(async (unit) => {
+            await unit.projectStates.add({ title: `kept by no one (${kind})` })
+            await fail(unit).catch(() => {})
+          })
+          .catch((e: unknown) => e)
+        expect(refusedUnit).toBeInstanceOf(UsageError)
+        expect(await db.projectStates.count({ title: `kept by no one (${kind})` })).toBe(0)
+      }
+      // A unit whose operations all succeeded commits as always.
+      const fine = await db.beginUnitOfWork()
+      const kept = await fine.projectStates.add({ title: 'committed' })
+      await fine.commit()
+      expect((await db.projectStates.getById(kept.id))?.title).toBe('committed')
     })
 
     it('rejects db-level repository calls inside db.transaction', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ConstraintError, ValidationError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { useMigratedDatabase } from './helpers.js'
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: validation`, () => {
+  describe.skipIf(!d.available)(`${d.label}: validation`, () => {
     const ctx = useMigratedDatabase(d)
 
     async function rejects(promise: Promise<unknown>, field: string) {

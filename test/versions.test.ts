@@ -9,7 +9,7 @@ import {
   type AuraDatabase,
   type ProjectState,
 } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { libraryDialects as dialects } from './dialects.js'
 import { scenesOf, useMigratedDatabase } from './helpers.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
@@ -78,7 +78,7 @@ async function expectExactCounts(db: AuraDatabase): Promise<void> {
 }
 
 for (const d of dialects) {
-  describe.skipIf(!d.available)(`${d.name}: project versions`, () => {
+  describe.skipIf(!d.available)(`${d.label}: project versions`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('100 versions of an unchanged project store 5 blobs; one changed scene adds exactly one timeline blob', async () => {
@@ -375,7 +375,7 @@ for (const d of dialects) {
     })
   })
 
-  describe.skipIf(!d.available)(`${d.name}: content blob garbage collection`, () => {
+  describe.skipIf(!d.available)(`${d.label}: content blob garbage collection`, () => {
     const ctx = useMigratedDatabase(d)
 
     it('deleting versions and collecting garbage removes exactly the blobs nothing references', async () => {

@@ -1,6 +1,6 @@
 import {
+  CompiledQuery,
   Kysely,
-  type CompiledQuery,
   type DatabaseConnection,
   type Dialect,
   type Driver,
@@ -134,6 +134,71 @@ export function kyselyOn(compiler: KyselyCompiler, connection: AuraConnection): 
   })
   connections.set(kysely, connection)
   return kysely
+}
+
+/** A Kysely connection over the seam: its statements run in its open transaction, else on the driver. */
+class SeamConnection implements DatabaseConnection {
+  transaction: AuraTransaction | undefined
+
+  constructor(readonly driver: AuraDriver) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return (this.transaction ?? this.driver).execute<R>(query)
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+    throw new Error('Streaming is not used by Aura Data')
+  }
+}
+
+/**
+ * A full Kysely (transactions included) whose every statement runs through `driver`: the
+ * dialect's own Kysely, for migrations and tools, takes the same path as the repositories, with
+ * the same connection handling, deadlines and query log.
+ */
+export function kyselyOverDriver(compiler: KyselyCompiler, auraDriver: AuraDriver): Kysely<any> {
+  const inTransaction = (connection: DatabaseConnection): AuraTransaction => {
+    const transaction = (connection as SeamConnection).transaction
+    if (!transaction) throw new Error('No transaction is open on this connection')
+    return transaction
+  }
+  const raw = (connection: DatabaseConnection, text: string) =>
+    inTransaction(connection)
+      .execute(CompiledQuery.raw(text))
+      .then(() => {})
+  const driver: Driver = {
+    async init() {},
+    async acquireConnection() {
+      return new SeamConnection(auraDriver)
+    },
+    async releaseConnection() {},
+    async beginTransaction(connection) {
+      ;(connection as SeamConnection).transaction = await auraDriver.begin()
+    },
+    async commitTransaction(connection) {
+      // Kept open when the COMMIT fails: Kysely then rolls back, which lets go of it.
+      await inTransaction(connection).commit()
+      ;(connection as SeamConnection).transaction = undefined
+    },
+    async rollbackTransaction(connection) {
+      const transaction = (connection as SeamConnection).transaction
+      ;(connection as SeamConnection).transaction = undefined
+      await transaction?.rollback()
+    },
+    savepoint: (connection, name) => raw(connection, `savepoint "${name}"`),
+    rollbackToSavepoint: (connection, name) => raw(connection, `rollback to savepoint "${name}"`),
+    releaseSavepoint: (connection, name) => raw(connection, `release savepoint "${name}"`),
+    async destroy() {},
+  }
+  return new Kysely<any>({
+    dialect: {
+      createDriver: () => driver,
+      createAdapter: () => compiler.createAdapter(),
+      createQueryCompiler: () => compiler.createQueryCompiler(),
+      createIntrospector: (db) => compiler.createIntrospector(db),
+    },
+  })
 }
 
 /**

@@ -5,6 +5,7 @@ import { createPostgresDatabaseIfMissing } from './postgres/postgres-create.js'
 import { PostgresAuraDialect, type PostgresPoolOptions } from './postgres/postgres-dialect.js'
 import type { QueryLogOptions } from './query-log.js'
 import { postgresScriptDialect } from './postgres/postgres-script.js'
+import { parsePostgresTarget, type PostgresTarget } from './postgres/postgres-url.js'
 import { SqliteAuraDialect, createSqliteDatabaseIfMissing } from './sqlite/sqlite-dialect.js'
 import { SqliteBackup } from './sqlite/sqlite-backup.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
@@ -27,11 +28,21 @@ export function defaultDatabaseUrl(): string {
 }
 
 export type ParsedUrl =
-  { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string }
+  | { dialect: 'sqlite'; path: string }
+  | {
+      dialect: 'postgres'
+      /** The URL without Aura Data's own parameters (`aura_pooler`, `aura_direct`). */
+      connectionString: string
+      /** Pooler mode and the direct connection, from those parameters (see parsePostgresTarget). */
+      target: PostgresTarget
+    }
 
 /** Parses `sqlite:<path>`, `sqlite::memory:`, `sqlite://<path>` or `postgres(ql)://…`; anything else is a UsageError. */
 export function parseDatabaseUrl(url: string): ParsedUrl {
-  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', connectionString: url }
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    const target = parsePostgresTarget(url)
+    return { dialect: 'postgres', connectionString: target.connectionString, target }
+  }
   const match = /^sqlite:(?:\/\/)?(.+)$/i.exec(url)
   if (match?.[1]) return { dialect: 'sqlite', path: match[1] }
   throw usage.badUrl(url)
@@ -61,7 +72,7 @@ export function createDialect(
         queryLog,
       })
     : new PostgresAuraDialect({
-        connectionString: parsed.connectionString,
+        target: options.postgres ? parsePostgresTarget(url, options.postgres) : parsed.target,
         queryLog,
         ...(options.postgres ? { pool: options.postgres } : {}),
       })
@@ -75,7 +86,7 @@ export async function createDatabaseIfMissing(url: string): Promise<boolean> {
   const parsed = parseDatabaseUrl(url)
   return parsed.dialect === 'sqlite'
     ? createSqliteDatabaseIfMissing(parsed.path)
-    : createPostgresDatabaseIfMissing(parsed.connectionString)
+    : createPostgresDatabaseIfMissing(parsed.target.directConnectionString ?? parsed.target.connectionString)
 }
 
 /**
@@ -84,7 +95,11 @@ export async function createDatabaseIfMissing(url: string): Promise<boolean> {
  */
 export function createDialectBackup(url: string): DialectBackup {
   const parsed = parseDatabaseUrl(url)
-  if (parsed.dialect === 'postgres') return new PostgresBackup({ connectionString: parsed.connectionString })
+  if (parsed.dialect === 'postgres') {
+    const direct = parsed.target.directConnectionString
+    if (direct === null) throw usage.poolerNeedsDirect('Backups and restores')
+    return new PostgresBackup({ connectionString: direct })
+  }
   if (parsed.path === ':memory:') throw backupErrors.inMemory()
   return new SqliteBackup({ path: parsed.path })
 }

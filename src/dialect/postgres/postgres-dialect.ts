@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import pg from 'pg'
-import { MigrationError, redactUrl, toAuraDataError, type AuraDataError } from '../../errors.js'
+import { MigrationError, redactUrl, toAuraDataError, usage, type AuraDataError } from '../../errors.js'
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
@@ -11,12 +11,14 @@ import type {
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
-import { observeDialect, QueryObserver, type QueryLogOptions } from '../query-log.js'
+import { kyselyOverDriver } from '../driver.js'
+import { QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { PostgresBackup } from './postgres-backup.js'
 import { checkPostgresIntegrity } from './postgres-integrity.js'
-import { PostgresAuraDriver } from './postgres-driver.js'
+import { PostgresAuraDriver, postgresCompiler } from './postgres-driver.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
+import type { PostgresTarget } from './postgres-url.js'
 
 /** Advisory-lock key of the migration engine ("AURA" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x41555241
@@ -51,16 +53,36 @@ const POSTGRES_TYPES: Record<ColumnKind, string> = {
 export interface PostgresPoolOptions {
   /** Connections in the pool; 10 by default. */
   readonly poolSize?: number
-  /** How long to wait for a connection (a new one, or a free one of a full pool) before failing; default: no limit. */
+  /** How long to wait for a connection (a new one, or a free one of a full pool) before a DeadlineError; default `deadlineMs`. */
   readonly connectionTimeoutMs?: number
   /** The server cancels a statement running longer than this (`statement_timeout`); default: the server's. */
   readonly statementTimeoutMs?: number
   /** `application_name`, shown in `pg_stat_activity` and the server log; default `aura-data`. */
   readonly applicationName?: string
+  /**
+   * The longest wait for any one answer of the server (a statement, BEGIN, COMMIT), measured on
+   * this side; default 30000. A call that gets no answer in time fails with a DeadlineError and
+   * its connection is discarded, so a stalled network costs this long, not as long as TCP waits.
+   * Set it above your slowest statement. Getting a connection waits `connectionTimeoutMs`, by
+   * default this same value.
+   */
+  readonly deadlineMs?: number
+  /**
+   * `'transaction'`: the URL is a transaction-pooling proxy (PgBouncer, Supavisor, RDS Proxy).
+   * Statements are sent unnamed and no session setting is used; migrations, backups and
+   * restores go to `directUrl`. Same as `aura_pooler=transaction` in the URL.
+   */
+  readonly pooler?: 'transaction' | false
+  /** The server itself in pooler mode (default `AURA_DIRECT_DATABASE_URL`, or `aura_direct=host:port` in the URL). */
+  readonly directUrl?: string
 }
 
+/** The default of {@link PostgresPoolOptions.deadlineMs}. */
+export const DEFAULT_DEADLINE_MS = 30_000
+
 export interface PostgresOptions {
-  readonly connectionString: string
+  /** Where to connect, Aura Data's URL parameters read (see parsePostgresTarget). */
+  readonly target: PostgresTarget
   /** Pool size; 10 by default (wins over `pool.poolSize`). */
   readonly max?: number
   readonly pool?: PostgresPoolOptions
@@ -98,23 +120,31 @@ export class PostgresAuraDialect implements AuraDialect {
 
   constructor(options: PostgresOptions) {
     this.#options = options
-    this.location = redactUrl(options.connectionString)
+    const { target } = options
+    this.location = redactUrl(target.connectionString)
     const settings = options.pool ?? {}
+    const deadlineMs = settings.deadlineMs ?? DEFAULT_DEADLINE_MS
     const pool = new pg.Pool({
-      connectionString: options.connectionString,
+      connectionString: target.connectionString,
       max: options.max ?? settings.poolSize ?? 10,
       application_name: settings.applicationName ?? 'aura-data',
-      ...(settings.connectionTimeoutMs === undefined
-        ? {}
-        : { connectionTimeoutMillis: settings.connectionTimeoutMs }),
-      ...(settings.statementTimeoutMs === undefined
+      // The driver gives up waiting at connectTimeoutMs (a DeadlineError); the pool's own limit,
+      // a little later, ends the attempt itself, so a connection stuck in its handshake does not
+      // hold a pool slot for as long as TCP waits.
+      connectionTimeoutMillis: (settings.connectionTimeoutMs ?? deadlineMs) + 500,
+      // The kernel's probes find a peer that vanished (a cut cable, a crashed host) on idle
+      // pooled connections too, where no deadline runs.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // A pooler refuses startup parameters it does not know (`statement_timeout` among them);
+      // set the timeout on the role there instead (docs/postgresql.md).
+      ...(settings.statementTimeoutMs === undefined || target.pooler
         ? {}
         : { statement_timeout: settings.statementTimeoutMs }),
       types,
       // A transaction sends a statement whose result nobody waits for (an audit entry) together
       // with the next one (see PostgresTransaction.defer): pg writes queries without waiting for
-      // the previous answer only in pipeline mode. Code that awaits each query, as Kysely's
-      // driver does for migrations, behaves as without it.
+      // the previous answer only in pipeline mode. Code that awaits each query behaves as without it.
       pipeline: true,
       ...(options.scratchSchema ? { options: `-c search_path=${options.scratchSchema}` } : {}),
     })
@@ -124,10 +154,22 @@ export class PostgresAuraDialect implements AuraDialect {
     pool.on('error', () => {})
     this.#pool = pool
     const observer = QueryObserver.create('postgres', options.queryLog ?? {})
-    this.driver = new PostgresAuraDriver(pool, observer)
-    // Migrations run on a full Kysely over the pool; the query log sees their statements too.
-    const dialect = new PostgresDialect({ pool })
-    this.kysely = new Kysely<any>({ dialect: observer ? observeDialect(dialect, observer) : dialect })
+    this.driver = new PostgresAuraDriver(pool, {
+      deadlineMs,
+      connectTimeoutMs: settings.connectionTimeoutMs ?? deadlineMs,
+      pooler: target.pooler,
+      observer,
+    })
+    // Migrations and tools run on a Kysely over the same driver: the same connection handling,
+    // deadlines and query log as every other statement.
+    this.kysely = kyselyOverDriver(postgresCompiler, this.driver)
+  }
+
+  /** The server itself, for what needs a session of its own; a UsageError in pooler mode without one. */
+  #direct(what: string): string {
+    const direct = this.#options.target.directConnectionString
+    if (direct === null) throw usage.poolerNeedsDirect(what)
+    return direct
   }
 
   columnType(kind: ColumnKind, maxLength?: number): string {
@@ -215,7 +257,10 @@ export class PostgresAuraDialect implements AuraDialect {
    * connection ends, so a runner killed with SIGKILL can never leave it stale.
    */
   async acquireMigrationLock(_holder: string, timeoutMs: number): Promise<MigrationLock> {
-    const client = new pg.Client({ connectionString: this.#options.connectionString })
+    const client = new pg.Client({ connectionString: this.#direct('Migrations') })
+    // The lock's connection is held across the whole run: a server that goes away meanwhile
+    // must fail the run, not the process (an 'error' without a listener is thrown).
+    client.on('error', () => {})
     await client.connect()
     const deadline = Date.now() + timeoutMs
     try {
@@ -247,10 +292,11 @@ export class PostgresAuraDialect implements AuraDialect {
   }
 
   async createScratch(): Promise<AuraDialect> {
+    const direct = this.#direct('Scratch schemas')
     const schema = `aura_scratch_${randomBytes(8).toString('hex')}`
     await sql`create schema ${sql.id(schema)}`.execute(this.kysely)
     return new PostgresAuraDialect({
-      connectionString: this.#options.connectionString,
+      target: { connectionString: direct, pooler: false, directConnectionString: direct },
       max: 2,
       scratchSchema: schema,
     })
@@ -261,7 +307,7 @@ export class PostgresAuraDialect implements AuraDialect {
   }
 
   backups(): DialectBackup {
-    return new PostgresBackup({ connectionString: this.#options.connectionString })
+    return new PostgresBackup({ connectionString: this.#direct('Backups and restores') })
   }
 
   async migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T> {
@@ -278,8 +324,6 @@ export class PostgresAuraDialect implements AuraDialect {
         await sql`drop schema if exists ${sql.id(this.#options.scratchSchema)} cascade`.execute(this.kysely)
       }
     } finally {
-      // Kysely ends the pool only when its own driver was used; the seam's driver shares it.
-      await this.kysely.destroy()
       if (!this.#pool.ended) await this.#pool.end()
     }
   }

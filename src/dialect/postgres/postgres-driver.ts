@@ -16,9 +16,12 @@ import {
   type KyselyCompiler,
 } from '../driver.js'
 import type { QueryObserver } from '../query-log.js'
+import { CommitUnknownError } from '../../errors.js'
+import { PostgresConnection } from './postgres-connection.js'
+import { isStalePreparedStatement } from './postgres-errors.js'
 
 /** The compiling parts of Kysely's PostgreSQL dialect. */
-const postgresCompiler: KyselyCompiler = {
+export const postgresCompiler: KyselyCompiler = {
   createAdapter: () => new PostgresAdapter(),
   createQueryCompiler: () => new PostgresQueryCompiler(),
   createIntrospector: (db) => new PostgresIntrospector(db),
@@ -45,18 +48,19 @@ function observed<R>(
 
 /**
  * Runs transaction control (a plain text, never prepared: BEGIN and COMMIT are not plannable)
- * on `client`, through the query log like every other statement.
+ * on `connection`, through the query log like every other statement.
  */
 function control(
-  client: pg.PoolClient,
+  connection: PostgresConnection,
   observer: QueryObserver | undefined,
-  text: string,
+  text: 'begin' | 'commit' | 'rollback',
 ): Promise<pg.QueryResult> {
-  if (!observer) return client.query(text)
+  const stage = text === 'begin' ? 'BEGIN' : 'a statement'
+  if (!observer) return connection.query(text, stage)
   let raw: pg.QueryResult | undefined
   return observer
     .observe(CompiledQuery.raw(text), async () => {
-      raw = await client.query(text)
+      raw = await connection.query(text, stage)
       return toResult(raw)
     })
     .then(() => raw!)
@@ -75,7 +79,13 @@ const STATEMENT_NAMES = 2000
  */
 class StatementNames {
   readonly #names = new Map<string, string>()
+  /** Pooler mode: every statement unnamed (see PostgresDriverOptions.pooler). */
+  readonly #unnamed: boolean
   #generation = 0
+
+  constructor(unnamed: boolean) {
+    this.#unnamed = unnamed
+  }
 
   of(sql: string): string {
     let name = this.#names.get(sql)
@@ -93,25 +103,55 @@ class StatementNames {
   }
 
   config(query: CompiledQuery): pg.QueryConfig {
-    return { name: this.of(query.sql), text: query.sql, values: query.parameters as unknown[] }
+    const values = query.parameters as unknown[]
+    if (this.#unnamed) return { text: query.sql, values }
+    return { name: this.of(query.sql), text: query.sql, values }
   }
+}
+
+/** How the driver uses its connections. */
+export interface PostgresDriverOptions {
+  /** The longest wait for any one answer of the server, in milliseconds (see PostgresConnection). */
+  readonly deadlineMs: number
+  /** The longest wait for a connection: a new one, or a free one of a full pool. */
+  readonly connectTimeoutMs: number
+  /**
+   * Behind a transaction-pooling proxy (PgBouncer, Supavisor, RDS Proxy): statements are sent
+   * unnamed, since the next transaction may run on another server connection that never saw
+   * a named statement prepared (or already has one of that name).
+   */
+  readonly pooler: boolean
+  readonly observer?: QueryObserver | undefined
 }
 
 /** Aura Data's driver over a pg pool: statements on any pooled connection, transactions on one. */
 export class PostgresAuraDriver implements AuraDriver {
   readonly #pool: pg.Pool
-  readonly #names = new StatementNames()
+  readonly #names: StatementNames
   readonly #observer: QueryObserver | undefined
+  readonly #timeouts: { readonly deadlineMs: number; readonly connectTimeoutMs: number }
 
-  constructor(pool: pg.Pool, observer?: QueryObserver) {
+  constructor(pool: pg.Pool, options: PostgresDriverOptions) {
     this.#pool = pool
-    this.#observer = observer
+    this.#names = new StatementNames(options.pooler)
+    this.#observer = options.observer
+    this.#timeouts = { deadlineMs: options.deadlineMs, connectTimeoutMs: options.connectTimeoutMs }
   }
 
   execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return observed(this.#observer, query, async () =>
-      toResult<R>(await this.#pool.query(this.#names.config(query))),
-    )
+    return observed(this.#observer, query, async () => {
+      const connection = await PostgresConnection.take(this.#pool, this.#timeouts)
+      try {
+        return toResult<R>(await connection.query(this.#names.config(query)))
+      } catch (error) {
+        // A statement outside a transaction can simply be prepared again (nothing to roll back).
+        if (!isStalePreparedStatement(error)) throw error
+        this.#names.schemaChanged()
+        return toResult<R>(await connection.query(this.#names.config(query)))
+      } finally {
+        connection.release()
+      }
+    })
   }
 
   /** Call after the schema changed: statements prepared before are not reused. */
@@ -120,15 +160,15 @@ export class PostgresAuraDriver implements AuraDriver {
   }
 
   async begin(): Promise<AuraTransaction> {
-    const client = await this.#pool.connect()
+    const connection = await PostgresConnection.take(this.#pool, this.#timeouts)
     try {
-      await control(client, this.#observer, 'begin')
+      await control(connection, this.#observer, 'begin')
     } catch (error) {
       // A connection that cannot even begin is not handed to the next caller.
-      client.release(true)
+      connection.release()
       throw error
     }
-    return new PostgresTransaction(client, this.#names, this.#observer)
+    return new PostgresTransaction(connection, this.#names, this.#observer)
   }
 
   transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
@@ -136,30 +176,36 @@ export class PostgresAuraDriver implements AuraDriver {
   }
 }
 
-/** A transaction on one pooled connection, returned to the pool when it ends. */
+/** A transaction on one pooled connection, returned to the pool (or discarded) when it ends. */
 class PostgresTransaction implements AuraTransaction {
-  #client: pg.PoolClient | undefined
+  #connection: PostgresConnection | undefined
   #kysely: Kysely<any> | undefined
   readonly #names: StatementNames
   readonly #observer: QueryObserver | undefined
   /** Statements of {@link defer}, sent with the next statement or the COMMIT. */
   #deferred: CompiledQuery[] = []
 
-  constructor(client: pg.PoolClient, names: StatementNames, observer: QueryObserver | undefined) {
-    this.#client = client
+  constructor(connection: PostgresConnection, names: StatementNames, observer: QueryObserver | undefined) {
+    this.#connection = connection
     this.#names = names
     this.#observer = observer
   }
 
-  #open(): pg.PoolClient {
-    if (!this.#client) throw new Error('The transaction has already ended')
-    return this.#client
+  #open(): PostgresConnection {
+    if (!this.#connection) throw new Error('The transaction has already ended')
+    return this.#connection
   }
 
-  #run<R>(client: pg.PoolClient, query: CompiledQuery): Promise<QueryResult<R>> {
-    return observed(this.#observer, query, async () =>
-      toResult<R>(await client.query(this.#names.config(query))),
-    )
+  #run<R>(connection: PostgresConnection, query: CompiledQuery): Promise<QueryResult<R>> {
+    return observed(this.#observer, query, async () => {
+      try {
+        return toResult<R>(await connection.query(this.#names.config(query)))
+      } catch (error) {
+        // The transaction is aborted; the statement runs under a new name in the retried unit.
+        if (isStalePreparedStatement(error)) this.#names.schemaChanged()
+        throw error
+      }
+    })
   }
 
   /**
@@ -169,9 +215,9 @@ class PostgresTransaction implements AuraTransaction {
    * first failure, or undefined: a statement after a failed one fails only because the
    * transaction is aborted, so the first failure is the one to report.
    */
-  #sendDeferred(client: pg.PoolClient): Promise<{ error: unknown } | undefined> | undefined {
+  #sendDeferred(connection: PostgresConnection): Promise<{ error: unknown } | undefined> | undefined {
     if (this.#deferred.length === 0) return undefined
-    const sent = this.#deferred.map((query) => this.#run(client, query))
+    const sent = this.#deferred.map((query) => this.#run(connection, query))
     this.#deferred = []
     return Promise.allSettled(sent).then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -180,9 +226,9 @@ class PostgresTransaction implements AuraTransaction {
   }
 
   async execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const client = this.#open()
-    const deferred = this.#sendDeferred(client)
-    const result = this.#run<R>(client, query)
+    const connection = this.#open()
+    const deferred = this.#sendDeferred(connection)
+    const result = this.#run<R>(connection, query)
     if (deferred) {
       const failure = await deferred
       if (failure) {
@@ -203,49 +249,57 @@ class PostgresTransaction implements AuraTransaction {
     return (this.#kysely ??= kyselyOn(postgresCompiler, this))
   }
 
+  /**
+   * Commits. A refused COMMIT (serialization failure, deferred constraint) is thrown as the
+   * server said it, and the caller rolls back. A connection lost, or a deadline missed, once
+   * COMMIT was sent is a CommitUnknownError: the server may have committed before it went.
+   */
   async commit(): Promise<void> {
-    const client = this.#open()
-    const deferred = this.#sendDeferred(client)
+    const connection = this.#open()
+    const deferred = this.#sendDeferred(connection)
     let result: pg.QueryResult
     try {
-      result = await control(client, this.#observer, 'commit')
+      result = await control(connection, this.#observer, 'commit')
     } catch (error) {
-      // A refused COMMIT (serialization failure, deferred constraint) leaves the caller to roll back.
       await deferred
-      throw error
+      if (!connection.broken) throw error
+      this.#end()
+      throw new CommitUnknownError(
+        'The connection to the PostgreSQL server was lost after COMMIT was sent: the unit may or may not ' +
+          'have been committed. Read the data back before repeating it.',
+        { cause: error },
+      )
     }
     const failure = await deferred
     // PostgreSQL completes the COMMIT of an aborted transaction (an earlier statement failed, or
     // a deferred one sent with the COMMIT) with a ROLLBACK tag: nothing was committed, and the
     // transaction is over.
-    this.#end(false)
+    this.#end()
     if (failure) throw failure.error
     if (result.command === 'ROLLBACK') {
       throw new Error('PostgreSQL rolled the transaction back at COMMIT: an earlier statement of it failed')
     }
   }
 
+  /**
+   * Rolls back and lets go of the connection. Never throws: a connection that cannot roll back
+   * is dead or stalled, and the server discards the transaction of a connection that goes away,
+   * so ending the connection is the rollback (and the caller's first error stays the one it sees).
+   */
   async rollback(): Promise<void> {
-    const client = this.#client
-    if (!client) return
+    const connection = this.#connection
+    if (!connection) return
     // Deferred statements of a transaction that is rolled back have nothing left to do.
     this.#deferred = []
-    let broken = false
-    try {
-      await control(client, this.#observer, 'rollback')
-    } catch (error) {
-      // A connection that cannot roll back (it died) must not go back into the pool.
-      broken = true
-      throw error
-    } finally {
-      this.#end(broken)
-    }
+    if (!connection.broken)
+      await control(connection, this.#observer, 'rollback').catch(() => connection.discard())
+    this.#end()
   }
 
-  #end(broken: boolean): void {
-    const client = this.#client
-    this.#client = undefined
+  #end(): void {
+    const connection = this.#connection
+    this.#connection = undefined
     this.#deferred = []
-    client?.release(broken)
+    connection?.release()
   }
 }

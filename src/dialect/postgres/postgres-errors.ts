@@ -1,7 +1,26 @@
-import { BusyError, ConstraintError, storageErrors, usage, type AuraDataError } from '../../errors.js'
+import {
+  AuraDataError,
+  BusyError,
+  ConnectionLostError,
+  ConstraintError,
+  DeadlineError,
+  storageErrors,
+  usage,
+} from '../../errors.js'
 
 /** SQLSTATEs after which the whole transaction can simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose result columns changed since it was
+ * prepared (0A000 "cached plan must not change result type", raised by RevalidateCachedQuery):
+ * another process added a column to a table a `select *` reads. Preparing it again, under a new
+ * name, is all it takes.
+ */
+export function isStalePreparedStatement(error: unknown): boolean {
+  const e = error as { code?: unknown; routine?: unknown } | null
+  return e?.code === '0A000' && e.routine === 'RevalidateCachedQuery'
+}
 
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code
@@ -46,12 +65,28 @@ export function mapPostgresError(error: unknown): AuraDataError | undefined {
       return usage.postgresDatabaseMissing(error)
     case '25006':
       return storageErrors.readOnly(error)
+    case '0A000':
+      return isStalePreparedStatement(error)
+        ? new BusyError(
+            'Another process changed the columns of a table this statement reads (a migration); it is prepared again on the next try. Retry it.',
+            { cause: error },
+          )
+        : undefined
     default:
       return undefined
   }
 }
 
+/**
+ * Whether a unit that failed with `error` provably committed nothing and can simply run again: a
+ * serialization failure or deadlock, a statement prepared before another process changed the
+ * table's columns, a connection lost (or a deadline missed) before COMMIT was sent. A
+ * CommitUnknownError is not: the unit may have committed.
+ */
 export function isRetryablePostgresError(error: unknown): boolean {
-  const state = sqlState(error) ?? sqlState((error as { cause?: unknown } | null)?.cause)
+  if (error instanceof ConnectionLostError || error instanceof DeadlineError) return true
+  const raw = error instanceof AuraDataError ? error.cause : error
+  if (isStalePreparedStatement(raw)) return true
+  const state = sqlState(raw)
   return state !== undefined && RETRYABLE.has(state)
 }
