@@ -127,6 +127,53 @@ for (const d of dialects) {
       ])
     })
 
+    it('a file of an older app version imports what it has, naming the version and what was absent', async () => {
+      const file = join(target.dir, 'older.db')
+      buildLegacyDatabase(file)
+      // One migration behind: without the last migration's audit columns and the system configuration.
+      alterLegacy(
+        file,
+        `delete from "__EFMigrationsHistory" where MigrationId = '20251122175419_AddMissingDatabaseTables';
+         alter table ContentBlobs drop column CreatedBy; alter table ContentBlobs drop column ModifiedBy;
+         alter table ContentBlobs drop column UpdatedAt; alter table ProjectVersions drop column UpdatedAt;
+         drop table system_configuration;`,
+      )
+      const report = await importEfDatabase(db, file)
+      expect(report.ok).toBe(true)
+      expect(report.appVersion).toEqual({
+        lastMigration: '20251121045900_AddCreatedByToConfigurations',
+        productVersion: '8.0.11',
+        missingMigrations: ['20251122175419_AddMissingDatabaseTables'],
+      })
+      expect(report.absent).toEqual([
+        { table: 'ContentBlobs', column: 'CreatedBy' },
+        { table: 'ContentBlobs', column: 'ModifiedBy' },
+        { table: 'ContentBlobs', column: 'UpdatedAt' },
+        { table: 'ProjectVersions', column: 'UpdatedAt' },
+        { table: 'system_configuration', column: null },
+      ])
+      const rows = legacyRows()
+      const blob = (await db.contentBlobs.getById(String(rows.ContentBlobs![0]!.ContentHash)))!
+      expect(blob.updatedAt).toEqual(blob.createdAt)
+      expect(blob.createdBy).toBeNull()
+      expect(await db.projectVersions.count({}, { includeDeleted: true })).toBe(4)
+
+      // A column no version of the app had is still refused, naming it and the version found.
+      const odd = join(target.dir, 'odd.db')
+      buildLegacyDatabase(odd)
+      alterLegacy(odd, 'alter table SceneStates add column Mood text')
+      const refused = await refusal(importEfDatabase(db, odd, { merge: true }))
+      expect(refused.problems).toEqual([
+        {
+          table: 'SceneStates',
+          key: null,
+          column: 'Mood',
+          reason: 'unknown column: its values would be lost',
+        },
+      ])
+      expect(refused.message).toContain('20251122175419_AddMissingDatabaseTables')
+    })
+
     it('a merge adding versions of a blob already there raises its reference count; verify agrees', async () => {
       const first = join(target.dir, 'first.db')
       buildLegacyDatabase(first)

@@ -288,7 +288,7 @@ for (const d of dialects) {
         for (const [file, words] of [
           [truncated, 'damaged'],
           [notSqlite, 'not a SQLite database'],
-          [wrong, 'expected shape'],
+          [wrong, 'a shape Aura Data can import'],
           [join(dir, 'missing.db'), 'does not exist'],
         ] as const) {
           const before = file.endsWith('missing.db') ? null : readFileSync(file)

@@ -24,6 +24,20 @@ export function printImport(out: Output, report: EfImportReport): void {
         ? 'nothing'
         : report.notImported.map((t) => `${t.table} (${t.rows} rows)`).join(', '),
     ],
+    [
+      'app version',
+      `${report.appVersion.lastMigration ?? '(no EF migration history)'}${
+        report.appVersion.missingMigrations.length > 0
+          ? ` (older: without ${report.appVersion.missingMigrations.join(', ')})`
+          : ''
+      }`,
+    ],
+    [
+      'absent (older app version)',
+      report.absent.length === 0
+        ? 'nothing'
+        : report.absent.map((a) => (a.column ? `${a.table}.${a.column}` : `table ${a.table}`)).join(', '),
+    ],
     ['GUIDs lower-cased', String(report.normalised.guidsLowerCased)],
     ['timestamps without zone (UTC)', String(report.normalised.timestampsWithoutZone)],
     ['0001-01-01 sentinels', String(report.normalised.sentinelTimestamps)],

@@ -16,6 +16,13 @@ import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import { allTables } from '../../schema/index.js'
 import { columnSchema } from '../../repository/validation.js'
 import { READ_ROW } from './legacy-rows.js'
+import {
+  appVersionOf,
+  compareWithApp,
+  withLaterColumns,
+  type AbsentInLegacy,
+  type LegacyAppVersion,
+} from './legacy-versions.js'
 import { repairSceneIndexes, type SceneIndexMove } from './scene-indexes.js'
 import { EF_HISTORY_TABLE, LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
 import { emptyCounts, RowReader, type NormalisationCounts } from './legacy-values.js'
@@ -81,6 +88,13 @@ export interface EfImportReport {
   readonly notImported: readonly { readonly table: string; readonly rows: number }[]
   /** The EF Core migrations the file records (`__EFMigrationsHistory`). */
   readonly efMigrations: readonly string[]
+  /** The app version that wrote the file (its last EF migration) and the app's migrations it lacks. */
+  readonly appVersion: LegacyAppVersion
+  /**
+   * What the file lacks because an older app version wrote it: tables (imported as empty) and
+   * columns (read as the NULL or DEFAULT the later migration gave existing rows).
+   */
+  readonly absent: readonly AbsentInLegacy[]
   readonly normalised: NormalisationCounts
   /** Content blobs whose stored reference count was not the number of live versions using them. */
   readonly referenceCounts: readonly {
@@ -222,13 +236,15 @@ async function importFrom(
 ): Promise<EfImportReport> {
   const merge = options.merge === true
   const dryRun = options.dryRun === true
-  checkSchema(legacy, source.file)
+  const history = legacy.rows(EF_HISTORY_TABLE)
+  const appVersion = appVersionOf(history)
+  const absent = checkSchema(legacy, source.file, appVersion)
 
   const problems: ImportProblem[] = []
   const counts = emptyCounts()
   const planned = new Map<LegacyTableName, PlannedTable>()
   const readRows = (name: LegacyTableName): Row[] => {
-    const rows = legacy.rows(name)
+    const rows = legacy.rows(name).map((row) => withLaterColumns(name, absent, row))
     options.onProgress?.({ phase: 'read', table: name, done: rows.length, total: rows.length })
     return rows
   }
@@ -303,7 +319,7 @@ async function importFrom(
       .map((t) => ({
         legacy: t.legacy,
         target: t.def.name,
-        rows: legacy.tables.get(t.legacy)!.rowCount,
+        rows: legacy.tables.get(t.legacy)?.rowCount ?? 0,
         imported: t.rows.length,
         skipped: t.skipped.length,
         skippedKeys: t.skipped.slice(0, 20),
@@ -321,9 +337,9 @@ async function importFrom(
     notImported: [...legacy.tables.values()]
       .filter((t) => !(t.name in LEGACY_TABLES) && t.name !== EF_HISTORY_TABLE)
       .map((t) => ({ table: t.name, rows: t.rowCount })),
-    efMigrations: legacy.tables.has(EF_HISTORY_TABLE)
-      ? legacy.rows(EF_HISTORY_TABLE).map((r) => String(r.MigrationId))
-      : [],
+    efMigrations: history.map((r) => String(r.MigrationId)),
+    appVersion,
+    absent,
     normalised: counts,
     referenceCounts,
     blobsFromInlineContent: inline,
@@ -348,24 +364,15 @@ function tableDef(name: string): TableDef {
   return def as unknown as TableDef
 }
 
-/** Step 2: the 13 tables with exactly their documented columns, or a wrong-schema ImportError. */
-function checkSchema(legacy: LegacySqliteFile, file: string): void {
-  const problems: ImportProblem[] = []
-  for (const name of LEGACY_TABLE_NAMES) {
-    const table = legacy.tables.get(name)
-    if (!table) {
-      problems.push({ table: name, key: null, column: null, reason: 'table missing' })
-      continue
-    }
-    const expected: readonly string[] = LEGACY_TABLES[name].columns
-    for (const column of expected)
-      if (!table.columns.includes(column))
-        problems.push({ table: name, key: null, column, reason: 'column missing' })
-    for (const column of table.columns)
-      if (!expected.includes(column))
-        problems.push({ table: name, key: null, column, reason: 'unknown column: its values would be lost' })
-  }
-  if (problems.length > 0) throw importErrors.wrongSchema(file, problems)
+/**
+ * Step 2: the 13 tables with their documented columns, or a wrong-schema ImportError naming the
+ * app version found. A file of an older app version may lack what later migrations added
+ * (see {@link compareWithApp}); that is returned, to be read as the app would have.
+ */
+function checkSchema(legacy: LegacySqliteFile, file: string, version: LegacyAppVersion): AbsentInLegacy[] {
+  const { absent, problems } = compareWithApp(legacy.tables)
+  if (problems.length > 0) throw importErrors.wrongSchema(file, problems, version.lastMigration)
+  return absent
 }
 
 const validators = new Map<string, z.ZodType>()
