@@ -174,6 +174,30 @@ for (const d of dialects) {
       expect(refused.message).toContain('20251122175419_AddMissingDatabaseTables')
     })
 
+    it('a merge whose legacy scene takes an index a scene added here holds: the dry run and the merge agree', async () => {
+      const first = join(target.dir, 'first.db')
+      buildLegacyDatabase(first)
+      await importEfDatabase(db, first)
+      // In Aura Data the user added scene 2 to P1; the app, still in use, added its own scene 2.
+      await db.sceneStates.add({ id: 'ADDED000-0000-4000-8000-000000000001', projectId: P1, sceneIndex: 2 })
+      const rows = legacyRows()
+      rows.SceneStates!.push({
+        ...rows.SceneStates![0]!,
+        Id: 'A0000000-0000-4000-8000-00000000000B',
+        SceneIndex: 2,
+      })
+      const second = join(target.dir, 'second.db')
+      buildLegacyDatabase(second, rows)
+      const move = { key: 'A0000000-0000-4000-8000-00000000000B', oldIndex: 2, newIndex: 3 }
+      const dry = await importEfDatabase(db, second, { merge: true, dryRun: true })
+      expect(dry.ok).toBe(true)
+      expect(dry.sceneIndexMoves).toMatchObject([move])
+      const merged = await importEfDatabase(db, second, { merge: true })
+      expect(merged.sceneIndexMoves).toMatchObject([move])
+      expect((await db.sceneStates.getById(move.key))?.sceneIndex).toBe(3)
+      expect((await db.sceneStates.getById('ADDED000-0000-4000-8000-000000000001'))?.sceneIndex).toBe(2)
+    })
+
     it('a merge adding versions of a blob already there raises its reference count; verify agrees', async () => {
       const first = join(target.dir, 'first.db')
       buildLegacyDatabase(first)
