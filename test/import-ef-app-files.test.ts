@@ -219,6 +219,16 @@ for (const d of dialects) {
       expect((await db.contentBlobs.getById(briefHash))!.referenceCount).toBe(before + 1)
       await db.projectVersions.delete('FEED0000-0000-4000-8000-000000000001')
       expect((await verifyDatabase(db)).checks.filter((c) => !c.ok)).toEqual([])
+
+      // A count too low (as the merge used to leave it) is what verify reports.
+      await db.dialect.kysely
+        .updateTable('content_blobs')
+        .set({ reference_count: before - 1 })
+        .where('content_hash', '=', briefHash)
+        .execute()
+      const failed = (await verifyDatabase(db)).checks.filter((c) => !c.ok)
+      expect(failed.map((c) => c.name)).toEqual(['content blob reference counts'])
+      expect(failed[0]!.detail).toContain(briefHash)
     })
   })
 }
