@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely'
 import type { DatasetIndex } from './dataset.js'
 import type { PeerOperation } from './operations.js'
+import { columnNames } from './statements.js'
 import { exportQueryOf, pick, PROJECT_STATUSES, sceneText, templateSearchOf } from './operations.js'
 
 /** What differs between the dialects for the peer: driver values and the library's SQL spellings. */
@@ -66,6 +67,10 @@ function ftsWords(text: string, term: (word: string) => string, join: string): s
 
 const ACTOR = 'bench'
 
+/** The columns the library selects instead of `*`, qualified as it writes them. */
+const PROJECT_COLUMNS = columnNames('project_states').map((c) => `project_states.${c}`)
+const SCENE_COLUMNS = columnNames('scene_states').map((c) => `scene_states.${c}`)
+
 /** The peer of each operation that has one, by operation name. */
 export function kyselyOperations(
   db: Kysely<any>,
@@ -82,7 +87,7 @@ export function kyselyOperations(
     'project by id': (i) =>
       db
         .selectFrom('project_states')
-        .selectAll('project_states')
+        .select(PROJECT_COLUMNS)
         .where((eb) =>
           eb.and([
             eb('project_states.id', '=', projectIds[pick(i, projectIds.length)]!),
@@ -94,7 +99,7 @@ export function kyselyOperations(
     'projects by status (page of 50)': (i) =>
       db
         .selectFrom('project_states')
-        .selectAll('project_states')
+        .select(PROJECT_COLUMNS)
         .where(liveWithStatus(i))
         .orderBy('project_states.updated_at', 'desc')
         .orderBy('project_states.id', 'asc')
@@ -103,7 +108,7 @@ export function kyselyOperations(
     'scenes of a project': (i) =>
       db
         .selectFrom('scene_states')
-        .selectAll('scene_states')
+        .select(SCENE_COLUMNS)
         .where((eb) =>
           eb.and([
             eb('scene_states.project_id', '=', projectIds[pick(i, projectIds.length)]!),
@@ -179,7 +184,7 @@ export function kyselyOperations(
       .set({ ...set, updated_at: d.now(), modified_by: ACTOR, row_version: sql`row_version + 1` })
       .where('id', '=', id)
       .where('row_version', '=', rowVersion)
-      .returningAll()
+      .returning(columnNames('project_states'))
       .executeTakeFirst()
     if (!row) throw new Error(`project ${id} changed or is missing`)
     return row as { row_version: number }
@@ -204,7 +209,7 @@ export function kyselyOperations(
             row_version: 1,
             is_deleted: d.no,
           })
-          .returningAll()
+          .returning(columnNames('project_states'))
           .executeTakeFirstOrThrow()
         return trx
           .insertInto('scene_states')
@@ -221,7 +226,7 @@ export function kyselyOperations(
               row_version: 1,
             })),
           )
-          .returningAll()
+          .returning(columnNames('scene_states'))
           .execute()
       }),
     'update with version check': async (i) => {

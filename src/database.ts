@@ -2,10 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import {
   createDialect,
   defaultDatabaseUrl,
+  prepareToOpen,
   type AuraDialect,
+  type DatabaseMetrics,
   type PostgresPoolOptions,
   type QueryLogOptions,
 } from './dialect/index.js'
+import { configuredOptions } from './config.js'
 import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
 import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
 import { MigrationError, usage, UsageError } from './errors.js'
@@ -18,14 +21,13 @@ import type { ValueCipher } from './repository/configurations-repository.js'
 import { createRepositories, type Repositories, type TableRepository } from './repository/repositories.js'
 import {
   DatabaseSession,
+  DEFAULT_RETRIES,
   insideTransaction,
+  retryDelayMs,
   QueryCache,
   runTransactionCallback,
 } from './repository/session.js'
 import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
-
-/** Reruns of a `db.transaction` that failed in a way that provably committed nothing; see {@link TransactionOptions.retries}. */
-const DEFAULT_RETRIES = 4
 
 /** Options of {@link AuraDatabase.transaction}. */
 export interface TransactionOptions extends UnitOfWorkOptions {
@@ -33,38 +35,43 @@ export interface TransactionOptions extends UnitOfWorkOptions {
    * How many times to rerun the callback, in a new unit, when the unit failed in a way that
    * provably committed nothing: a serialization failure or deadlock (PostgreSQL 40001, 40P01),
    * a statement prepared before another process changed the table's columns, or a connection
-   * lost (or a deadline missed) before COMMIT was sent. Never after COMMIT was sent
-   * (CommitUnknownError). Default 4; 0 turns retries off. The waits between runs grow from
-   * about 50 ms to 2 s.
+   * lost before COMMIT was sent. Never after COMMIT was sent (CommitUnknownError), and never
+   * after a missed deadline (DeadlineError: rerunning would multiply a stalled network's wait).
+   * Default 4; 0 turns retries off. The waits between runs grow from about 50 ms to 2 s.
    */
   readonly retries?: number
 }
 
-/** The wait before rerun number `attempt` (1-based): exponential, with jitter, at most 2 s. */
-function retryDelayMs(attempt: number): number {
-  const ceiling = Math.min(2000, 50 * 2 ** (attempt - 1))
-  return ceiling / 2 + (Math.random() * ceiling) / 2
-}
-
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions extends QueryLogOptions {
-  /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; default `AURA_DATABASE_URL`, else `sqlite:./data/aura.db`. */
+  /**
+   * `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; default `AURA_DATABASE_URL`, else
+   * `databaseUrl` of the config file, else `sqlite:./data/aura.db`.
+   */
   readonly url?: string
+  /**
+   * The config file whose `databaseUrl`, `migrationsDir`, `postgres` and `slowQueryMs` apply
+   * where this call and the environment give none, as for `aura-db` (README, "Command line").
+   * Default: `AURA_CONFIG`, else `./aura.config.json` when there is one; `false` reads none.
+   */
+  readonly configFile?: string | false
   /** Default actor for audit fields; a unit of work may override it. */
   readonly actor?: string | null
   /**
    * The application's migrations folder, applied after the package's shipped migrations (set
    * `app`), as `--migrations-dir` of the CLI. A folder that is the package's `migrations/` or holds
    * its first migration (`20250101000000_InitialCreate.ts`) is a whole history that replaces the
-   * package's instead. Without it, the package's migrations alone. See docs/migrations.md, "Migration sets".
+   * package's instead. Default: `AURA_MIGRATIONS_DIR`, else `migrationsDir` of the config file,
+   * else the package's migrations alone. See docs/migrations.md, "Migration sets".
    */
   readonly migrationsDir?: string
   /** Apply pending migrations while opening (off by default: migrating is a decision). */
   readonly migrate?: boolean
   /**
-   * Create a missing SQLite file (and its directory, mode 0700; the file 0600). Default true;
-   * false makes a missing file a UsageError, for tools that must only inspect. A PostgreSQL
-   * database is never created by opening it.
+   * Create a missing database: the SQLite file (and its directory, mode 0700; the file 0600), or
+   * the PostgreSQL database named in the URL (connecting to the server's `postgres` database; the
+   * role needs CREATEDB). Default true; false makes a missing database a UsageError, for tools
+   * that must only inspect.
    */
   readonly create?: boolean
   /**
@@ -81,7 +88,13 @@ export interface OpenDatabaseOptions extends QueryLogOptions {
   readonly secretKey?: SecretKeyInput
   /** A file holding that key (its base64 text, or the 32 raw bytes), instead of `secretKey`. */
   readonly secretKeyFile?: string
-  /** PostgreSQL: pool size, connection and statement timeouts, application name. No effect on SQLite. */
+  /**
+   * SQLite: time every statement per shape for {@link AuraDatabase.metrics} (off by default: a
+   * statement there is a function call, and timing it costs a noticeable share). PostgreSQL
+   * always collects them.
+   */
+  readonly metrics?: boolean
+  /** PostgreSQL: pool size, deadlines and timeouts, pooler mode, application name. No effect on SQLite. */
   readonly postgres?: PostgresPoolOptions
   /**
    * The application's table definitions: extensions of built-in tables (`extendTable`), which
@@ -288,6 +301,20 @@ export class AuraDatabase {
     return this.#mapped(createBackup(this.dialect, options))
   }
 
+  /**
+   * How the database is doing, in this process: PostgreSQL's pool (open, idle, waiting,
+   * connections made, lost, deadlines missed, commits of unknown outcome) and, per statement
+   * shape (SQL with placeholders, never values), runs, failures and p50/p99 time.
+   *
+   * @example
+   * const { connections, statements } = db.metrics()
+   * console.log(connections?.waiting, statements?.[0]?.p99Ms)
+   */
+  metrics(): DatabaseMetrics {
+    this.assertOpen()
+    return this.dialect.metrics()
+  }
+
   /** Closes the connection(s). Further use is a UsageError. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -309,13 +336,17 @@ export class AuraDatabase {
  * await db.migrate()
  * await db.close()
  */
-export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
+export async function openDatabase(explicit: OpenDatabaseOptions = {}): Promise<AuraDatabase> {
+  const options = configuredOptions(explicit)
   // The key and the definitions are checked before anything is opened: a bad one leaves no
   // connection behind.
   registerTables(options.tables)
   const cipher = loadSecretCipher(options)
-  const dialect = createDialect(options.url ?? defaultDatabaseUrl(), {
-    create: options.readOnly ? false : (options.create ?? true),
+  const url = options.url ?? defaultDatabaseUrl()
+  const create = options.readOnly ? false : (options.create ?? true)
+  if (create) await prepareToOpen(url, options.postgres)
+  const dialect = createDialect(url, {
+    create,
     readOnly: options.readOnly ?? false,
     queryLog: {
       ...(options.log ? { log: options.log } : {}),
@@ -323,6 +354,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<A
       ...(options.logParameters === undefined ? {} : { logParameters: options.logParameters }),
     },
     ...(options.postgres ? { postgres: options.postgres } : {}),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   })
   const db = new AuraDatabase(dialect, options, cipher)
   try {

@@ -275,6 +275,12 @@ export const usage = {
         'Use sqlite:<path>, sqlite::memory: or postgres://user@host:port/db.',
     ),
   closed: () => new UsageError('The database is closed.'),
+  portInUse: (port: number) =>
+    new UsageError(
+      `Port ${port} is in use by another program (or another studio). Pick another with --port, or --port 0 for a free one.`,
+    ),
+  notACount: (setting: string, text: string) =>
+    new ValidationError(`${setting} takes a whole number of at least 1 (got "${text}").`, 'keep'),
   badPoolerMode: (given: string) =>
     new UsageError(
       `Unsupported pooler setting "${given}": use aura_pooler=transaction (and aura_direct=host:port for the server itself) in the URL.`,
@@ -291,11 +297,11 @@ export const usage = {
     ),
   databaseMissing: (location: string) =>
     new UsageError(
-      `The database ${location} does not exist. Create it with \`aura-db init\`, or check the path in --db.`,
+      `The database ${location} does not exist. Create it with \`aura-db init\` (or open it with create: true), or check its path in the URL.`,
     ),
   postgresDatabaseMissing: (cause: unknown) =>
     new UsageError(
-      'The PostgreSQL database named in the URL does not exist. Create it with `aura-db init`, or check the database name in --db.',
+      'The PostgreSQL database named in the URL does not exist. Create it with `aura-db init` (or open it with create: true, as a role with CREATEDB), or check the database name in the URL.',
       { cause },
     ),
   unknownMigration: (name: string, known: readonly string[]) =>
@@ -483,6 +489,11 @@ export const storageErrors = {
       'The database file was replaced (restored from a backup) while this connection had the old one ' +
         'open; nothing was written. Close the database, open it again, and retry on the new connection.',
       { cause },
+    ),
+  fileGone: (path: string, how: 'deleted' | 'replaced by another file') =>
+    new DatabaseReplacedError(
+      `The database file ${path} was ${how} while this connection had it open; nothing was written ` +
+        '(a write now would be lost, or would corrupt the file at that path). Close the database and open it again.',
     ),
   diskFull: (cause: unknown) =>
     new StorageError(

@@ -3,6 +3,7 @@
  */
 /// <reference types="node" preserve="true" />
 export { openDatabase, AuraDatabase, type OpenDatabaseOptions, type TransactionOptions } from './database.js'
+export type { ConnectionMetrics, DatabaseMetrics, StatementStats } from './dialect/index.js'
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 export {
   AuraDataError,

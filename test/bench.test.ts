@@ -98,5 +98,5 @@ describe('npm run bench (tiny mode)', () => {
         if (peer.length > 0) expect(op.kyselyRatio).toBeGreaterThan(0)
       }
     }
-  }, 60_000)
+  })
 })

@@ -73,6 +73,7 @@ for (const d of dialects) {
         manifest: `${backup.json.file}.json`,
         sizeBytes: expect.any(Number),
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        migration: expect.stringMatching(/^\d{14}_\w+$/),
         pruned: [],
       })
       const manifest = JSON.parse(readFileSync(backup.json.manifest, 'utf8'))

@@ -127,6 +127,18 @@ export const pgbouncer: TestDialect = {
   },
 }
 
+/** Drops the PostgreSQL database a URL names, if it exists (a test made it through the library). */
+export async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try {
+    const name = new URL(databaseUrl).pathname.slice(1)
+    await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`)
+  } finally {
+    await client.end()
+  }
+}
+
 /** Every behaviour file loops over these: `for (const d of dialects) describe.skipIf(!d.available)(…)`. */
 export const dialects: readonly TestDialect[] = [sqlite, postgres]
 

@@ -90,7 +90,7 @@ describe('docs/er-diagram.md: one diagram per area, then the whole schema', () =
   })
 })
 
-const chromiumBrowser = useChromium()
+const chromiumBrowser = useChromium('the ER diagrams drawn in Chromium (test/er-diagram.test.ts)')
 const hasBrowser = chromiumBrowser.available
 
 interface Rendered {

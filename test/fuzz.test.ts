@@ -530,7 +530,7 @@ for (const d of dialects) {
     it('verify passes after all of it', async () => {
       const report = await verifyDatabase(ctx.db)
       expect(report.checks.filter((c) => !c.ok)).toEqual([])
-    }, 60_000)
+    })
   })
 }
 

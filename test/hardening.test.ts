@@ -206,7 +206,7 @@ for (const d of dialects) {
       expect(await db.sceneStates.count({ projectId: project.id, sceneIndex: { in: [5, 0] } })).toBe(1)
       expect(await db.projectStates.count({ id: project.id, createdAt: { in: [project.createdAt] } })).toBe(1)
       expect(await db.projectStates.count({ id: { in: [] } })).toBe(0)
-    }, 60_000)
+    })
 
     it('(6) refuses NUL and lone surrogates in a template tag search', async () => {
       const { db } = ctx
@@ -365,7 +365,7 @@ for (const d of dialects) {
       } finally {
         await restored.close()
       }
-    }, 60_000)
+    })
   })
 
   describe.skipIf(!d.available || d.name !== 'sqlite')(`${d.label}: the database file on disk`, () => {
@@ -413,7 +413,7 @@ for (const d of dialects) {
       } finally {
         await target.drop()
       }
-    }, 30_000)
+    })
 
     it('(9) restore removes the staging copies of killed restores, only those whose process is gone', async () => {
       const target = await d.create()
@@ -489,7 +489,7 @@ for (const d of dialects) {
       } finally {
         await target.drop()
       }
-    }, 60_000)
+    })
   })
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { IntegrityError, openDatabase, UsageError } from '../src/index.js'
-import { dialects } from './dialects.js'
+import { dialects, dropPostgresDatabase, type TestDatabase } from './dialects.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'aura-open-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -90,6 +90,58 @@ for (const d of dialects) {
         await target.drop()
       }
       await expect(db.projectStates.count()).rejects.toBeInstanceOf(UsageError)
+    })
+  })
+}
+
+/** A URL of a database that does not exist yet, on the server or in the folder of `target`. */
+function missingBeside(target: TestDatabase): string {
+  return target.file === null
+    ? target.url.replace(/\/([^/]+)$/, '/$1_opened_later')
+    : `sqlite:${join(target.dir, 'later', 'aura.db')}`
+}
+
+// The API doc says openDatabase creates a missing database: on PostgreSQL it did not, and the error
+// spoke of the CLI's --db to a library user (issue 23, item 4).
+for (const d of dialects) {
+  describe.skipIf(!d.available)(`${d.name}: opening a database that does not exist`, () => {
+    it('creates it by default, ready to migrate and use', async () => {
+      const target = await d.create()
+      const url = missingBeside(target)
+      try {
+        const db = await openDatabase({ url, migrate: true })
+        try {
+          const project = await db.projectStates.add({ title: 'First' })
+          expect((await db.projectStates.getById(project.id))?.title).toBe('First')
+        } finally {
+          await db.close()
+        }
+        // Opening it again finds it: nothing is created twice.
+        const again = await openDatabase({ url })
+        try {
+          expect(await again.projectStates.count()).toBe(1)
+        } finally {
+          await again.close()
+        }
+      } finally {
+        if (d.name === 'postgres') await dropPostgresDatabase(url)
+        await target.drop()
+      }
+    })
+
+    it('with create: false, refuses with a UsageError that speaks to a library user', async () => {
+      const target = await d.create()
+      try {
+        const error = await openDatabase({ url: missingBeside(target), create: false })
+          .then((db) => db.migrate().finally(() => db.close()))
+          .catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(UsageError)
+        expect((error as Error).message).toMatch(/does not exist/)
+        expect((error as Error).message).toMatch(/create: true/)
+        expect((error as Error).message).not.toMatch(/--db/)
+      } finally {
+        await target.drop()
+      }
     })
   })
 }

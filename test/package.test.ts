@@ -85,7 +85,7 @@ beforeAll(async () => {
   )
   await provideNativeAddon(join(project, 'node_modules', 'better-sqlite3'))
   pkg = join(project, 'node_modules', 'aura-data')
-}, 1_200_000)
+})
 
 /** better-sqlite3's compiled addon in the consumer's install: copied when the versions match, else built. */
 async function provideNativeAddon(installed: string): Promise<void> {
@@ -337,7 +337,7 @@ describe('an application with its own migrations and columns, on the installed p
         schema: 'schema.mts',
       }),
     )
-  }, 300_000)
+  })
 
   it('check names the declared column, add generates only its difference into the app folder, then all is clean', async () => {
     const before = npx(['aura-db', 'check'])

@@ -200,7 +200,7 @@ for (const d of dialects) {
       await seed(db)
       inProgress = await db.projectStates.getIncomplete({ limit: 100 })
       explainer = await explainerFor(d, target)
-    }, 60_000)
+    })
     afterAll(async () => {
       await explainer?.close()
       await db?.close()

@@ -58,5 +58,5 @@ describe('sqlite: a writer that holds the lock past the busy timeout', () => {
       await other.close()
     }
     expect(await ctx.db.projectStates.count({ title: 'blocked' })).toBe(0)
-  }, 20_000)
+  })
 })

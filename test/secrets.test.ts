@@ -132,6 +132,34 @@ for (const d of dialects) {
       expect(await keyless.configurations.getValue('General.Theme')).toBe('Dark')
     })
 
+    it('one unreadable secret does not hide the other settings from a list: it is marked with its error', async () => {
+      const db = await database({ secretKey: newKey() }, true)
+      await db.configurations.set('Providers.OpenAiKey', SECRET, { category: 'Providers', isSensitive: true })
+      await db.configurations.set('Providers.Region', 'eu', { category: 'Providers' })
+      await db.configurations.set('General.Theme', 'Dark', { category: 'General' })
+
+      for (const [reader, errorClass] of [
+        [await database({ secretKey: newKey() }), IntegrityError],
+        [await database(), UsageError],
+      ] as const) {
+        const all = await reader.configurations.getAll()
+        const byKey = new Map(all.map((c) => [c.key, c]))
+        expect(byKey.get('General.Theme')).toMatchObject({ value: 'Dark' })
+        expect(byKey.get('General.Theme')?.valueError).toBeUndefined()
+        const secret = byKey.get('Providers.OpenAiKey')!
+        expect(secret.value).toBeNull()
+        expect(secret.valueError).toBeInstanceOf(errorClass)
+        expectNoLeak(secret.valueError, SECRET)
+        const providers = await reader.configurations.getByCategory('Providers')
+        expect(providers.map((c) => [c.key, c.value])).toEqual([
+          ['Providers.OpenAiKey', null],
+          ['Providers.Region', 'eu'],
+        ])
+        // Asked for by its key, the unreadable value is still the error itself.
+        expect(await rejection(reader.configurations.get('Providers.OpenAiKey'))).toBeInstanceOf(errorClass)
+      }
+    })
+
     it('a tampered value, or one copied onto another key, is an IntegrityError, never wrong plaintext', async () => {
       const db = await database({ secretKey: newKey() }, true)
       await db.configurations.setMany([

@@ -16,7 +16,7 @@ import {
 /** Where to save screenshots of the main pages (set by hand to look at them; unset in CI). */
 const SCREENSHOTS = process.env.AURA_STUDIO_SCREENSHOTS
 
-const chromiumBrowser = useChromium()
+const chromiumBrowser = useChromium('the studio tests in Chromium (test/studio-browser.test.ts)')
 const hasBrowser = chromiumBrowser.available
 
 for (const d of dialects) {
@@ -151,6 +151,26 @@ for (const d of dialects) {
       await page.waitForURL(/verify=1/)
       expect(await page.getByText('Overall: ok').count()).toBe(1)
       await shot('health')
+    })
+
+    it('shows markup inside version content as text on the compare page; it never runs', async () => {
+      const projectId = data.scriptProjectId
+      const before = await handle.db.projectVersions.create(projectId, { type: 'Manual', name: 'plain' })
+      const current = (await handle.db.projectStates.getById(projectId))!
+      await handle.db.projectStates.update({
+        id: projectId,
+        rowVersion: current.rowVersion,
+        briefJson: JSON.stringify({ topic: data.scriptTitle }),
+      })
+      const after = await handle.db.projectVersions.create(projectId, { type: 'Manual', name: 'markup' })
+      await page.goto(`${studio.origin}/projects/${projectId}/versions?a=${before.id}&b=${after.id}`)
+      const brief = page.locator('[data-part="brief"]')
+      expect((await brief.locator('.added').allTextContents()).join('\n')).toContain(
+        '<script>window.__pwned = 1</script>',
+      )
+      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
+      expect(await page.locator('main script, main img').count()).toBe(0)
+      await shot('compare-markup')
     })
 
     it('shows the other pages (undo/redo, configuration masked, ER) without a console error', async () => {

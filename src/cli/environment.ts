@@ -19,7 +19,15 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     scope: 'library',
     meaning:
       'The database: `sqlite:<path>`, `sqlite::memory:` or `postgres://user@host:port/db`. `openDatabase()` without `url`, and `aura-db` without `--db`.',
-    default: '`databaseUrl` of the config file (CLI), else `sqlite:./data/aura.db`',
+    default: '`databaseUrl` of the config file, else `sqlite:./data/aura.db`',
+  },
+  {
+    name: 'AURA_DIRECT_DATABASE_URL',
+    scope: 'library',
+    meaning:
+      'PostgreSQL behind a transaction pooler (`aura_pooler=transaction`): the server itself, for the migration lock, backups, restores and scratch schemas (docs/postgresql.md).',
+    default:
+      '`aura_direct=host:port` of the URL; without either, those operations are refused in pooler mode',
   },
   {
     name: 'AURA_SECRET_KEY',
@@ -35,15 +43,16 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
   },
   {
     name: 'AURA_CONFIG',
-    scope: 'cli',
-    meaning: 'The config file to read (`--config` wins over it); it must exist.',
+    scope: 'library',
+    meaning:
+      'The config file `aura-db` and `openDatabase()` read (`--config` and `configFile` win over it); it must exist.',
     default: '`./aura.config.json` when there is one',
   },
   {
     name: 'AURA_MIGRATIONS_DIR',
-    scope: 'cli',
+    scope: 'library',
     meaning:
-      "As `--migrations-dir`: the application's migrations, applied after the package's (a folder holding the package's first migration replaces them instead).",
+      "As `--migrations-dir` and `openDatabase({ migrationsDir })`: the application's migrations, applied after the package's (a folder holding the package's first migration replaces them instead).",
     default: "`migrationsDir` of the config file, else none (the package's migrations alone)",
   },
   {

@@ -28,10 +28,30 @@ export interface ErrorDescription {
   readonly hint?: string
 }
 
+/** A network error as Node reports it: a code, the address tried, or a wrapper of several. */
+interface NetworkFailure {
+  code?: unknown
+  address?: unknown
+  port?: unknown
+  cause?: unknown
+  errors?: unknown
+}
+
+/** The first network error code in a chain of causes (an AggregateError's included), with its address. */
+function networkReason(cause: unknown): string | undefined {
+  for (let e = cause as NetworkFailure | null | undefined; e;) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code))
+      return typeof e.address === 'string' ? `${e.code} ${e.address}:${String(e.port)}` : e.code
+    e = (Array.isArray(e.errors) ? e.errors[0] : e.cause) as NetworkFailure | null | undefined
+  }
+  return undefined
+}
+
 /**
  * Turns any error into one printable line (newlines folded, passwords in URLs redacted) and a
  * hint on how to fix it where one helps.
  */
+
 export function describeError(error: unknown): ErrorDescription {
   const err = error as { message?: unknown; code?: unknown; errors?: unknown } | null
   let message = typeof err?.message === 'string' && err.message ? err.message : String(error)
@@ -45,6 +65,13 @@ export function describeError(error: unknown): ErrorDescription {
   else if (error instanceof AuraDataError) {
     if (error.code === 'AURA_BUSY')
       hint = 'Another process is writing to the database; try again when it is done.'
+    else if (error.code === 'AURA_CONNECTION_LOST' || error.code === 'AURA_DEADLINE') {
+      // The network's own reason (refused, unreachable, timed out) says where to look.
+      const reason = networkReason(error.cause)
+      if (reason) message = `${message} (${reason})`
+      hint =
+        'Check the host and port in --db (or AURA_DATABASE_URL), and that the server runs and is reachable from here.'
+    }
   } else if (code && NETWORK_CODES.has(code)) {
     message = `Cannot reach the database server: ${message}`
     hint = 'Check --db (or AURA_DATABASE_URL) and that the server is running.'

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
-import { UsageError } from '../errors.js'
+import { usage, UsageError } from '../errors.js'
 import { openDatabase, type AuraDatabase } from '../database.js'
 import { createDialectBackup, defaultDatabaseUrl, type PostgresPoolOptions } from '../dialect/index.js'
 import { discoverSets, migrationSets } from '../migration/migration-sets.js'
 import type { MigrationFile } from '../migration/migration-source.js'
 import { packageRoot } from '../paths.js'
 import type { TableDef } from '../schema/define.js'
-import { loadConfigFile, type ConfigFile } from './config.js'
+import { loadConfigFile, type ConfigFile } from '../config.js'
 import { environmentValue } from './environment.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { Output } from './output.js'
@@ -167,12 +167,18 @@ export function action<Args extends unknown[]>(
       definitions: async () => definitionsWith(await cli.applicationTables()),
       backupKeep(flag) {
         const text = flag ?? environmentValue('AURA_BACKUP_KEEP')
-        return text === undefined ? config.backupKeep : Number(text)
+        if (text === undefined) return config.backupKeep
+        // Checked as text: Number('abc') is NaN, and Number('') or Number('1e1') are numbers.
+        if (!/^\d+$/.test(text) || Number(text) < 1)
+          throw usage.notACount(flag === undefined ? 'AURA_BACKUP_KEEP' : '--keep', text)
+        return Number(text)
       },
       async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
         const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
         const tables = await cli.applicationTables()
         const db = await openDatabase({
+          // The command line resolved the config file already (its own `--config`).
+          configFile: false,
           tables,
           url: options.db,
           ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),

@@ -1,6 +1,7 @@
 import type { Driver, Kysely, RawBuilder } from 'kysely'
 import type { ColumnKind } from '../schema/define.js'
 import type { AuraDriver, ErrorMapper, Introspector } from './driver.js'
+import type { StatementStats } from './statement-metrics.js'
 
 /** The dialect names, one token per database everywhere. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -168,7 +169,40 @@ export interface AuraDialect extends ErrorMapper, Introspector {
    * `foreign_key_check`; PostgreSQL: every foreign key re-checked), one result per check.
    */
   checkIntegrity(): Promise<readonly IntegrityCheckResult[]>
+  /** The connections' state and the statement timings collected so far. */
+  metrics(): DatabaseMetrics
   close(): Promise<void>
+}
+
+/** The connections of a PostgreSQL pool, as `db.metrics()` reports them. */
+export interface ConnectionMetrics {
+  /** Connections open now (idle and in use). */
+  readonly open: number
+  readonly idle: number
+  /** Callers waiting for a free connection of a full pool. */
+  readonly waiting: number
+  /** The pool's limit (`poolSize`). */
+  readonly max: number
+  /** Connections made since the database was opened; more than `max` means reconnects. */
+  readonly opened: number
+  /** Connections lost while in use (ConnectionLostError), failed attempts to connect included. */
+  readonly lost: number
+  /** Round trips that missed the deadline (DeadlineError). */
+  readonly deadlines: number
+  /** COMMITs whose answer never came (CommitUnknownError). */
+  readonly commitsUnknown: number
+}
+
+/** What `db.metrics()` returns: the state of the connections and statement timings, without values. */
+export interface DatabaseMetrics {
+  readonly dialect: DialectName
+  /** PostgreSQL's pool; null on SQLite (one connection, no network). */
+  readonly connections: ConnectionMetrics | null
+  /**
+   * Per statement shape: runs, failures, p50/p99 time. Collected on PostgreSQL always (a round
+   * trip dwarfs the cost); on SQLite only with `openDatabase({ metrics: true })`, else null.
+   */
+  readonly statements: readonly StatementStats[] | null
 }
 
 /** The outcome of one integrity check, as `aura-db verify` lists it. */

@@ -1,7 +1,7 @@
 import { backupErrors, usage } from '../errors.js'
 import type { AuraDialect, DialectBackup, DialectName, ScriptDialect } from './dialect.js'
 import { PostgresBackup } from './postgres/postgres-backup.js'
-import { createPostgresDatabaseIfMissing } from './postgres/postgres-create.js'
+import { createPostgresDatabaseIfMissing, createPostgresDatabaseOnOpen } from './postgres/postgres-create.js'
 import { PostgresAuraDialect, type PostgresPoolOptions } from './postgres/postgres-dialect.js'
 import type { QueryLogOptions } from './query-log.js'
 import { postgresScriptDialect } from './postgres/postgres-script.js'
@@ -13,7 +13,16 @@ import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 export { DIALECT_TITLES } from './dialect.js'
 export type { PostgresPoolOptions } from './postgres/postgres-dialect.js'
 export type { QueryLogEvent, QueryLogOptions } from './query-log.js'
-export type { AuraDialect, DialectName, SchemaSnapshot, ScriptDialect, ScriptMigration } from './dialect.js'
+export type {
+  AuraDialect,
+  ConnectionMetrics,
+  DatabaseMetrics,
+  DialectName,
+  SchemaSnapshot,
+  ScriptDialect,
+  ScriptMigration,
+} from './dialect.js'
+export type { StatementStats } from './statement-metrics.js'
 export type {
   BackupContent,
   BackupProgress,
@@ -49,8 +58,18 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
 }
 
 /**
+ * What opening a URL does before {@link createDialect} when the caller may create the database:
+ * a missing PostgreSQL database is created (a missing SQLite file is created by the dialect).
+ */
+export async function prepareToOpen(url: string, postgres: PostgresPoolOptions = {}): Promise<void> {
+  const parsed = parseDatabaseUrl(url)
+  if (parsed.dialect === 'postgres')
+    await createPostgresDatabaseOnOpen(parsed.connectionString, postgres.connectionTimeoutMs)
+}
+
+/**
  * Opens the dialect for a URL. A missing SQLite file is created unless `create` is false (then it
- * is a UsageError); a PostgreSQL database is never created here (see {@link createDatabaseIfMissing}).
+ * is a UsageError); a missing PostgreSQL database is created by {@link prepareToOpen}, not here.
  * `readOnly` opens a SQLite file without writing to it or beside it (no effect on PostgreSQL).
  */
 export function createDialect(
@@ -60,6 +79,8 @@ export function createDialect(
     readOnly?: boolean
     queryLog?: QueryLogOptions
     postgres?: PostgresPoolOptions
+    /** SQLite: collect statement timings (PostgreSQL always does). */
+    metrics?: boolean
   } = {},
 ): AuraDialect {
   const parsed = parseDatabaseUrl(url)
@@ -70,6 +91,7 @@ export function createDialect(
         create: options.create ?? true,
         readonly: options.readOnly ?? false,
         queryLog,
+        metrics: options.metrics ?? false,
       })
     : new PostgresAuraDialect({
         target: options.postgres ? parsePostgresTarget(url, options.postgres) : parsed.target,

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import type { StatementMetrics } from './statement-metrics.js'
 import type {
   CompiledQuery,
   DatabaseConnection,
@@ -47,22 +48,37 @@ export interface QueryLogOptions {
 /** Times statements and reports them per {@link QueryLogOptions}. */
 export class QueryObserver {
   readonly #dialect: 'sqlite' | 'postgres'
-  readonly #log: (event: QueryLogEvent) => void
+  /** Undefined when only the metrics are kept. */
+  readonly #log: ((event: QueryLogEvent) => void) | undefined
   readonly #slowQueryMs: number | undefined
   readonly #parameters: boolean
+  readonly #metrics: StatementMetrics | undefined
 
-  private constructor(dialect: 'sqlite' | 'postgres', options: QueryLogOptions) {
+  private constructor(
+    dialect: 'sqlite' | 'postgres',
+    options: QueryLogOptions,
+    metrics: StatementMetrics | undefined,
+  ) {
     this.#dialect = dialect
-    this.#log = options.log ?? writeSlowQuery
+    const logging = options.log !== undefined || options.slowQueryMs !== undefined
+    this.#log = logging ? (options.log ?? writeSlowQuery) : undefined
     this.#slowQueryMs = options.slowQueryMs
     this.#parameters = options.logParameters ?? false
+    this.#metrics = metrics
   }
 
-  /** An observer when the options ask for any logging, else undefined (no timing at all). */
-  static create(dialect: 'sqlite' | 'postgres', options: QueryLogOptions): QueryObserver | undefined {
-    return options.log === undefined && options.slowQueryMs === undefined
+  /**
+   * An observer when the options ask for any logging or `metrics` is given, else undefined (no
+   * timing at all).
+   */
+  static create(
+    dialect: 'sqlite' | 'postgres',
+    options: QueryLogOptions,
+    metrics?: StatementMetrics,
+  ): QueryObserver | undefined {
+    return options.log === undefined && options.slowQueryMs === undefined && metrics === undefined
       ? undefined
-      : new QueryObserver(dialect, options)
+      : new QueryObserver(dialect, options, metrics)
   }
 
   /** Runs a synchronous statement (better-sqlite3) and reports it. */
@@ -91,6 +107,8 @@ export class QueryObserver {
 
   #report(query: CompiledQuery, started: number, result: QueryResult<unknown> | undefined): void {
     const durationMs = performance.now() - started
+    this.#metrics?.record(query.sql, durationMs, result === undefined)
+    if (!this.#log) return
     const slow = this.#slowQueryMs !== undefined && durationMs >= this.#slowQueryMs
     if (this.#slowQueryMs !== undefined && !slow) return
     const rows = result === undefined ? 0 : Number(result.numAffectedRows ?? result.rows.length)

@@ -10,6 +10,7 @@ import { compileMigrations } from './migration-script.js'
 import {
   discoverSets,
   migrationSets,
+  APP_SET,
   PACKAGE_SET,
   setRank,
   type MigrationSet,
@@ -478,6 +479,16 @@ function findDrift(files: readonly MigrationFile[], applied: readonly AppliedMig
 function assertNoDrift(files: readonly MigrationFile[], applied: readonly AppliedMigration[]): void {
   const drift = findDrift(files, applied)
   if (drift.length === 0) return
+  if (drift.some((d) => d.set === APP_SET) && !files.some((f) => f.set === APP_SET)) {
+    // Nothing is wrong with the files: this opener was not told where the application's are.
+    throw new MigrationError(
+      `The database has the application's own migrations applied (app set: ${drift
+        .filter((d) => d.set === APP_SET)
+        .map((d) => d.name)
+        .join(', ')}), but no application migrations folder is configured. Pass migrationsDir ` +
+        `to openDatabase(), or set it in aura.config.json or AURA_MIGRATIONS_DIR (--migrations-dir for aura-db).`,
+    )
+  }
   const paths = new Map(files.map((f) => [f.name, f.path]))
   const lines = drift.map((d) =>
     d.problem === 'missing'

@@ -62,6 +62,8 @@ export interface BackupEntry {
    */
   readonly verified: boolean
   readonly manifest: BackupManifest | null
+  /** The database it was taken of (the manifest's `source`); null when the manifest does not say. */
+  readonly source: string | null
 }
 
 /** `yyyyMMdd_HHmmss_SSS` in UTC: name order is time order. */
@@ -195,13 +197,15 @@ export function writeManifestExclusive(file: string, manifest: BackupManifest): 
 
 /**
  * The backups in a directory, newest first: regular and safety backups, each with whether it
- * was verified (see {@link BackupEntry.verified}). Other files are ignored; a missing directory
- * has no backups.
+ * was verified (see {@link BackupEntry.verified}) and the database it was taken of. Other files
+ * are ignored; a missing directory has no backups. With `of` (a source identity, as
+ * `db.dialect.backups().sourceIdentity()` gives), only that database's backups: several
+ * databases may share a directory.
  *
  * @example
- * for (const b of listBackups('./data/backups')) console.log(b.file, b.createdAt, b.verified)
+ * for (const b of listBackups('./data/backups')) console.log(b.file, b.createdAt, b.verified, b.source)
  */
-export function listBackups(dir: string): BackupEntry[] {
+export function listBackups(dir: string, { of }: { of?: string } = {}): BackupEntry[] {
   const root = resolveBackupDir(dir)
   if (!existsSync(root)) return []
   const entries: BackupEntry[] = []
@@ -224,9 +228,10 @@ export function listBackups(dir: string): BackupEntry[] {
       sizeBytes: stat.size,
       verified: manifest !== null && manifest.sizeBytes === stat.size,
       manifest,
+      source: manifest?.source ?? null,
     })
   }
-  return entries.sort(
+  return (of === undefined ? entries : entries.filter((entry) => entry.source === of)).sort(
     (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (basename(a.file) < basename(b.file) ? 1 : -1),
   )
 }

@@ -1,7 +1,14 @@
 import { sql } from 'kysely'
 import { exactJson } from '../domain/exact-json.js'
 import type { SecretKeyInput } from '../domain/secrets.js'
-import { ConcurrencyError, NotFoundError, secretErrors, usage, ValidationError } from '../errors.js'
+import {
+  AuraDataError,
+  ConcurrencyError,
+  NotFoundError,
+  secretErrors,
+  usage,
+  ValidationError,
+} from '../errors.js'
 import { type Configuration, type ConfigurationsTable } from '../schema/configurations.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
@@ -78,18 +85,18 @@ function serialise(value: ConfigValue, valueType: Configuration['valueType'] | u
   }
 }
 
-function parseValue(entry: Configuration): ConfigValue {
-  switch (entry.valueType) {
+function parseValue(valueType: Configuration['valueType'], value: string): ConfigValue {
+  switch (valueType) {
     case 'number':
-      return Number(entry.value)
+      return Number(value)
     case 'boolean':
-      return entry.value === 'true'
+      return value === 'true'
     case 'json':
-      return JSON.parse(entry.value) as ConfigValue
+      return JSON.parse(value) as ConfigValue
     case 'null':
       return null
     default:
-      return entry.value
+      return value
   }
 }
 
@@ -98,7 +105,7 @@ function parseValue(entry: Configuration): ConfigValue {
  * plaintext by reads, and written to the audit trail as "[redacted]". Deleting a setting
  * deactivates it; setting it again reactivates it.
  */
-export class ConfigurationsRepository extends Repository<ConfigurationsTable> {
+export class ConfigurationsRepository extends Repository<ConfigurationsTable, Configuration> {
   constructor(
     table: ConfigurationsTable,
     session: Session,
@@ -110,13 +117,16 @@ export class ConfigurationsRepository extends Repository<ConfigurationsTable> {
   /** The active setting, or null. */
   async get(key: string): Promise<Configuration | null> {
     validateKey(this.table, key)
-    return this.firstOrDefault({ key, isActive: true })
+    const entry = await this.firstOrDefault({ key, isActive: true })
+    if (entry?.valueError) throw entry.valueError
+    return entry
   }
 
   /** The active setting's value, typed by its `valueType`; undefined when there is none. */
   async getValue<V extends ConfigValue = ConfigValue>(key: string): Promise<V | undefined> {
     const entry = await this.get(key)
-    return entry ? (parseValue(entry) as V) : undefined
+    // get() threw for a value it could not read: a returned entry has its value.
+    return entry ? (parseValue(entry.valueType, entry.value!) as V) : undefined
   }
 
   /** The active settings of a category, by key. */
@@ -154,8 +164,15 @@ export class ConfigurationsRepository extends Repository<ConfigurationsTable> {
 
   override fromRow(row: Row): Configuration {
     const entry = super.fromRow(row)
-    if (!entry.isSensitive) return entry
-    return { ...entry, value: this.requireCipher().decrypt(entry.value, entry.key) }
+    if (!entry.isSensitive || entry.value === null) return entry
+    try {
+      return { ...entry, value: this.requireCipher().decrypt(entry.value, entry.key) }
+    } catch (error) {
+      // One value this key cannot read must not hide the others from a list: it is marked, and
+      // get(key) throws the same error.
+      if (!(error instanceof AuraDataError)) throw error
+      return { ...entry, value: null, valueError: error }
+    }
   }
 
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Configuration> {

@@ -192,7 +192,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesT
         // instead of skipping the rows before it; the second term drops the cursor's earlier ties.
         let q = db
           .selectFrom(this.table.name)
-          .selectAll(this.table.name)
+          .select(this.columnsOf(this.table.name))
           .where((eb) =>
             eb.and([
               ...this.conditions(eb, checked, v, {}),

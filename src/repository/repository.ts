@@ -171,6 +171,19 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     // Every unit of work builds its repositories: what depends only on the table is made once.
     this.#map = rowMapper(session.dialect, table)
     this.keyColumn = table.columns[table.primaryKey]!.column
+    this.columnNames = table.fields.map((field) => table.columns[field]!.column)
+  }
+
+  /**
+   * The columns the entity maps, in order. Statements name them instead of `*`: on PostgreSQL a
+   * prepared `select *` fails once another process added a column to the table (a migration
+   * elsewhere: "cached plan must not change result type"); a named list keeps its result type.
+   */
+  protected readonly columnNames: readonly string[]
+
+  /** {@link columnNames}, each qualified by `relation` (a table or a CTE name). */
+  protected columnsOf(relation: string): string[] {
+    return this.columnNames.map((column) => `${relation}.${column}`)
   }
 
   // ---- reads ---------------------------------------------------------------------------
@@ -309,7 +322,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
       (v) => {
         let q = db
           .selectFrom(this.table.name)
-          .selectAll(this.table.name)
+          .select(this.columnsOf(this.table.name))
           .where((eb) => eb.and(this.conditions(eb, checked, v, options)))
         for (const o of checked.order) q = q.orderBy(`${this.table.name}.${o.column}`, o.direction)
         const paging =
@@ -469,7 +482,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
               .values(
                 Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])),
               )
-              .returningAll(),
+              .returning(this.columnNames),
           )
         : this.insertUnderLiveProject(tx, plan, [
             ...params,
@@ -533,7 +546,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
           .values(
             rows.map((_, r) => Object.fromEntries(columns.map((column, i) => [column, v(r * width + i)]))),
           )
-          .returningAll()
+          .returning(this.columnNames)
       }
       // As insertUnderLiveProject, for each row: a row whose project is soft-deleted is not
       // inserted. The values of a VALUES list in a subquery take no type from the target
@@ -547,7 +560,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         .expression(
           sql`select * from (values ${sql.join(tuples)}) as "v"(${sql.join(columns.map((c) => sql.id(c)))}) where not exists (select 1 from project_states where id = "v"."project_id" and is_deleted = ${v(rows.length * width)})`,
         )
-        .returningAll()
+        .returning(this.columnNames)
     })
     const byKey = new Map<unknown, Row>()
     for (const row of await txRows(tx, query)) byKey.set(row[this.keyColumn], row)
@@ -628,7 +641,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         .expression(
           sql`select ${sql.join(plan.fields.map((_, i) => v(i)))} where not exists (select 1 from project_states where id = ${v(n)} and is_deleted = ${v(n + 1)})`,
         )
-        .returningAll(),
+        .returning(this.columnNames),
     )
   }
 
@@ -736,7 +749,9 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         if (f.rowVersion) set.row_version = sql`${sql.ref(`${table}.row_version`)} + 1`
         const kysely = this.session.dialect.kysely
         return kysely
-          .with('old', (db) => db.selectFrom(table).selectAll().where(this.keyColumn, '=', v(at)).forUpdate())
+          .with('old', (db) =>
+            db.selectFrom(table).select(this.columnsOf(table)).where(this.keyColumn, '=', v(at)).forUpdate(),
+          )
           .with('upd', (db) => {
             let q = db
               .updateTable(table)
@@ -752,12 +767,14 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
                   sql` or `,
                 )})`,
               )
-              .returningAll(table)
+              .returning(this.columnsOf(table))
           })
           .selectFrom('old')
           .select(sql.lit('old').as('aura_row'))
-          .selectAll('old')
-          .unionAll(kysely.selectFrom('upd').select(sql.lit('new').as('aura_row')).selectAll('upd'))
+          .select(this.columnsOf('old'))
+          .unionAll(
+            kysely.selectFrom('upd').select(sql.lit('new').as('aura_row')).select(this.columnsOf('upd')),
+          )
       },
     )
     let read: Row | undefined
@@ -802,7 +819,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
         if (versioned) values.row_version = sql`row_version + 1`
         let q = tx.db.updateTable(this.table.name).set(values).where(this.keyColumn, '=', v(fields.length))
         if (versioned && rowVersion !== null) q = q.where('row_version', '=', v(fields.length + 1))
-        return q.returningAll()
+        return q.returning(this.columnNames)
       },
     )
     const row = (await txRows(tx, query))[0]

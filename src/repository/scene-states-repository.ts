@@ -114,7 +114,11 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
   /** The scenes of a project by index, read inside `tx`. */
   async scenesIn(tx: TxContext, projectId: string): Promise<SceneState[]> {
     const query = this.session.cache.compile('scene_states:in-order', [projectId], (v) =>
-      tx.db.selectFrom('scene_states').selectAll().where('project_id', '=', v(0)).orderBy('scene_index'),
+      tx.db
+        .selectFrom('scene_states')
+        .select(this.columnsOf('scene_states'))
+        .where('project_id', '=', v(0))
+        .orderBy('scene_index'),
     )
     const rows = await txRows(tx, query)
     return rows.map((r) => this.fromRow(r))

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { connectionOf, type AuraTransaction } from '../dialect/driver.js'
@@ -190,7 +191,21 @@ export async function execute(db: Kysely<any>, query: CompiledQuery): Promise<nu
   return Number((await db.executeQuery(query)).numAffectedRows ?? 0n)
 }
 
-/** The session of the database object: reads run directly; each write is its own transaction. */
+/** Reruns of a unit (a `db.transaction`, or one db-level call) that provably committed nothing. */
+export const DEFAULT_RETRIES = 4
+
+/** The wait before rerun number `attempt` (1-based): exponential, with jitter, at most 2 s. */
+export function retryDelayMs(attempt: number): number {
+  const ceiling = Math.min(2000, 50 * 2 ** (attempt - 1))
+  return ceiling / 2 + (Math.random() * ceiling) / 2
+}
+
+/**
+ * The session of the database object: reads run directly; each write is its own transaction.
+ * A call that failed in a way that provably committed nothing (a connection lost before COMMIT,
+ * a serialization failure, a statement prepared before another process's migration) runs again,
+ * as `db.transaction` does: a single call has no effects outside the database.
+ */
 export class DatabaseSession implements Session {
   constructor(
     readonly dialect: AuraDialect,
@@ -236,29 +251,54 @@ export class DatabaseSession implements Session {
     try {
       return await fn(this.dialect.kysely)
     } catch (error) {
-      throw this.dialect.mapError(error)
+      const mapped = this.dialect.mapError(error)
+      if (!this.dialect.isRetryable(mapped)) throw mapped
+      return this.#again(() => fn(this.dialect.kysely))
     }
   }
 
   async rows(build: (db: Kysely<any>) => CompiledQuery): Promise<Row[]> {
     const waiting = this.#guard()
     if (waiting) await waiting
+    const run = async () => (await this.dialect.driver.execute<Row>(build(this.dialect.kysely))).rows
     try {
-      return (await this.dialect.driver.execute<Row>(build(this.dialect.kysely))).rows
+      return await run()
     } catch (error) {
-      throw this.dialect.mapError(error)
+      const mapped = this.dialect.mapError(error)
+      if (!this.dialect.isRetryable(mapped)) throw mapped
+      return this.#again(run)
     }
   }
 
   async write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
     const waiting = this.#guard()
     if (waiting) await waiting
-    try {
-      return await this.dialect.driver.transaction((trx) =>
+    const run = () =>
+      this.dialect.driver.transaction((trx) =>
         fn(txContextOf(trx, new Date(), this.defaultActor, null, null)),
       )
+    try {
+      return await run()
     } catch (error) {
-      throw this.dialect.mapError(error)
+      const mapped = this.dialect.mapError(error)
+      if (!this.dialect.isRetryable(mapped)) throw mapped
+      return this.#again(run)
+    }
+  }
+
+  /**
+   * The reruns of a call whose first run failed retryably (kept off the first run's path: the
+   * point queries of SQLite pay for every await).
+   */
+  async #again<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await sleep(retryDelayMs(attempt))
+      try {
+        return await run()
+      } catch (error) {
+        const mapped = this.dialect.mapError(error)
+        if (attempt >= DEFAULT_RETRIES || !this.dialect.isRetryable(mapped)) throw mapped
+      }
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { AuraDataError } from '../errors.js'
 import { c, defineTable, type EntityOf, type InsertOf, type ResolvedTable, type UpdateOf } from './define.js'
 
 export const CONFIG_VALUE_TYPES = ['string', 'number', 'boolean', 'json', 'null'] as const
@@ -33,6 +34,14 @@ export const configurationsTable = defineTable({
 /** The definition of `configurations` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type ConfigurationsTable = ResolvedTable<'configurations', typeof configurationsTable>
 
-export type Configuration = EntityOf<ConfigurationsTable>
+/**
+ * A setting. A sensitive one that a list read (`getAll`, `find`, `getByCategory`) cannot decrypt
+ * (no key, another key, a tampered value) comes back with `value: null` and `valueError`, the
+ * typed error `get(key)` throws for it, so one unreadable secret does not hide every setting.
+ */
+export type Configuration = Omit<EntityOf<ConfigurationsTable>, 'value'> & {
+  readonly value: EntityOf<ConfigurationsTable>['value'] | null
+  readonly valueError?: AuraDataError
+}
 export type NewConfiguration = InsertOf<ConfigurationsTable>
 export type ConfigurationUpdate = UpdateOf<ConfigurationsTable>

@@ -15,18 +15,30 @@ function valueText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
+/** Whether a parsed `changes_json` is the field → [before, after] pairs of an update. */
+function isFieldChanges(parsed: unknown): parsed is Record<string, [unknown, unknown]> {
+  return (
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((pair) => Array.isArray(pair) && pair.length === 2)
+  )
+}
+
 /**
  * What an entry changed: one row per field with the value before, after, and a word diff of the
- * two. Inserts, deletes and restores record no values.
+ * two. Inserts, deletes and restores record no values. Other entries (an EF import records its
+ * source and row counts) are shown as the document they are.
  */
 function changes(entry: AuditEntry): Html {
   if (entry.changesJson === null) return html`<span class="empty">—</span>`
-  let parsed: Record<string, [unknown, unknown]>
+  let parsed: unknown
   try {
-    parsed = JSON.parse(entry.changesJson) as Record<string, [unknown, unknown]>
+    parsed = JSON.parse(entry.changesJson)
   } catch {
     return html`<pre>${entry.changesJson}</pre>`
   }
+  if (!isFieldChanges(parsed)) return html`<pre class="details">${JSON.stringify(parsed, null, 2)}</pre>`
   return html`<table class="changes">
     <thead>
       <tr>

@@ -9,6 +9,11 @@ function ok(value: boolean) {
   return value ? html`<span class="ok">ok</span>` : html`<span class="failed">FAILED</span>`
 }
 
+/** A backup's verification in the words of `aura-db backups`. */
+function yesNo(value: boolean) {
+  return value ? html`<span class="ok">yes</span>` : html`<span class="failed">no</span>`
+}
+
 /** Verification runs when asked for: it migrates a scratch database to compare schemas. */
 async function verifySection(ctx: StudioContext, run: boolean) {
   if (!run) {
@@ -49,7 +54,9 @@ export const healthRoutes: readonly Route[] = [
     path: /^\/health$/,
     async handle(ctx, req) {
       const status = await ctx.db.status()
-      const backups = listBackups(ctx.backupDir)
+      // Only this database's: other databases may keep their backups in the same directory.
+      const database = ctx.db.dialect.backups().sourceIdentity()
+      const backups = listBackups(ctx.backupDir, { of: database })
       const body = html`<h2>Migrations</h2>
         ${fields([
           ['Dialect', status.dialect],
@@ -85,7 +92,7 @@ export const healthRoutes: readonly Route[] = [
         <h2>Verify</h2>
         ${await verifySection(ctx, req.query.get('verify') === '1')}
         <h2>Backups</h2>
-        <p>Directory: <code>${ctx.backupDir}</code></p>
+        <p>Backups of <code>${database}</code> in <code>${ctx.backupDir}</code></p>
         ${writeForm(ctx, '/health/backup', 'Take a backup')} ${backupProgress(ctx)}
         ${table(
           ['File', 'Created (UTC)', 'Age', 'Size', 'Verified', 'Kind', 'Migration'],
@@ -94,8 +101,9 @@ export const healthRoutes: readonly Route[] = [
             when(b.createdAt),
             age(b.createdAt),
             bytes(b.sizeBytes),
-            ok(b.verified),
-            b.kind === 'safety' ? 'safety (pre-restore)' : 'backup',
+            yesNo(b.verified),
+            // The words of `aura-db backups`.
+            b.kind,
             b.manifest?.migration ?? '—',
           ]),
           'No backups yet.',

@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { describeError } from '../cli/output.js'
 import type { AuraDatabase } from '../database.js'
-import { BusyError, ConcurrencyError, NotFoundError, UsageError, ValidationError } from '../errors.js'
+import {
+  AuraDataError,
+  BusyError,
+  ConcurrencyError,
+  NotFoundError,
+  usage,
+  UsageError,
+  ValidationError,
+} from '../errors.js'
 import { packageRoot } from '../paths.js'
 import { auditRoutes } from './audit-page.js'
 import { BackupJob } from './backup-job.js'
@@ -101,9 +109,11 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
 
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? usage.portInUse(options.port) : error),
+    )
     server.listen(options.port, STUDIO_HOST, () => {
-      server.off('error', reject)
+      server.removeAllListeners('error')
       resolve()
     })
   })
@@ -162,7 +172,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       try {
         form = await readForm(req)
       } catch (error) {
-        respond(res, errorResponse(error))
+        respond(res, await errorResponse(error))
         return
       }
     }
@@ -183,7 +193,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     try {
       response = await match.route.handle(ctx, { params: match.params, query: url.searchParams, form })
     } catch (error) {
-      response = errorResponse(error)
+      response = await errorResponse(error)
     }
     respond(res, response)
   }
@@ -207,14 +217,38 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     return { kind: 'html', status, body: page(ctx, title, html`<p class="error">${message}</p>`) }
   }
 
-  function errorResponse(error: unknown): StudioResponse {
+  async function errorResponse(error: unknown): Promise<StudioResponse> {
     const { message } = describeError(error)
     if (error instanceof NotFoundError) return errorPage(404, 'Not found', message)
     if (error instanceof ValidationError || error instanceof UsageError)
       return errorPage(400, 'Refused', message)
     if (error instanceof ConcurrencyError) return errorPage(409, 'Changed meanwhile', message)
     if (error instanceof BusyError) return errorPage(503, 'Busy', message)
-    return errorPage(500, 'Error', message)
+    // What the studio cannot explain goes to its terminal in full; the page says what to do.
+    process.stderr.write(`studio: ${message}\n`)
+    const changed = await schemaChangedUnderStudio()
+    if (changed) return errorPage(503, 'The database changed', changed)
+    if (error instanceof AuraDataError)
+      return errorPage(500, 'Error', `The database could not answer this page: ${message}`)
+    return errorPage(
+      500,
+      'Error',
+      'The studio could not draw this page (an internal error; its terminal shows the details). Other pages still work.',
+    )
+  }
+
+  /**
+   * After a rollback or a restore under a running studio, its queries meet tables that are not
+   * there: say that, not the database's text. Null when the migrations are as they were.
+   */
+  async function schemaChangedUnderStudio(): Promise<string | null> {
+    const status = await db.status().catch(() => null)
+    if (status === null || (status.pending.length === 0 && status.drift.length === 0)) return null
+    return (
+      `The database's schema changed while this studio was running (a rollback or a restore): ` +
+      `${status.pending.length} migration(s) pending, ${status.drift.length} drifted. ` +
+      'Run `aura-db migrate` (or restore the backup you meant), then reload.'
+    )
   }
 
   return {

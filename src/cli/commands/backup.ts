@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { parseDatabaseUrl } from '../../dialect/index.js'
 import { backupErrors } from '../../errors.js'
 import { DEFAULT_KEEP } from '../../operations/backup.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'
+import { requireDatabase } from '../require-database.js'
 
 /**
  * `aura-db backup [--dir DIR] [--keep N]`: an online, consistent, verified backup with a sha256
@@ -27,10 +27,7 @@ export function registerBackup(program: Command): void {
         const target = parseDatabaseUrl(cli.options.db)
         // An in-memory database dies with this process: a backup of it could never be restored.
         if (target.dialect === 'sqlite' && target.path === ':memory:') throw backupErrors.inMemoryCommand()
-        // Opening a missing SQLite file would create an empty database just to back it up.
-        if (target.dialect === 'sqlite' && !existsSync(target.path)) {
-          throw backupErrors.noDatabase(target.path)
-        }
+        await requireDatabase(cli)
         await cli.withDatabase(async (db) => {
           const progress = new Progress('Backing up')
           let result
@@ -44,13 +41,14 @@ export function registerBackup(program: Command): void {
             progress.finish()
           }
           const { file, manifest, sizeBytes, sha256, pruned } = result
-          cli.out.report({ file, manifest, sizeBytes, sha256, pruned }, () => {
+          const { migration } = result
+          cli.out.report({ file, manifest, sizeBytes, sha256, migration, pruned }, () => {
             cli.out.line(file)
             cli.out.fields([
               ['manifest', manifest],
               ['size', `${sizeBytes} bytes`],
               ['sha256', sha256],
-              ['migration', result.migration ?? '(none)'],
+              ['migration', migration ?? '(none)'],
               ['pruned', pruned.length === 0 ? 'nothing' : pruned.join(', ')],
             ])
           })

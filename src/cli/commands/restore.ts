@@ -1,11 +1,10 @@
 import type { Command } from 'commander'
 import { redactUrl, usage } from '../../errors.js'
-import { listBackups } from '../../operations/backup-files.js'
 import { restoreDatabase, type RestorePlan } from '../../operations/restore.js'
 import { CancelledError } from '../exit-codes.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'
-import { backupsDocument, printBackups } from './backups.js'
+import { backupsDocument, listedBackups, printBackups } from './backups.js'
 
 const PHASES = {
   check: 'checking the backup',
@@ -38,18 +37,23 @@ export function registerRestore(program: Command): void {
       'backup directory (default: backups/ next to the SQLite file; ./backups for PostgreSQL)',
     )
     .option('--force-other-database', "restore a backup whose manifest names another database's")
+    .option('--all', "without FILE: also list other databases' backups, labelled")
     .action(
       action(
-        async (cli, file: string | undefined, options: { dir?: string; forceOtherDatabase?: boolean }) => {
-          const dir = cli.backupDir(options.dir)
+        async (
+          cli,
+          file: string | undefined,
+          options: { dir?: string; forceOtherDatabase?: boolean; all?: boolean },
+        ) => {
           if (file === undefined) {
-            const entries = listBackups(dir)
-            cli.out.report(backupsDocument(entries), () => {
-              printBackups(cli.out, dir, entries)
-              if (entries.length > 0) cli.out.line('\nRestore one with: aura-db restore <file>')
+            const listed = await listedBackups(cli, options.dir, options.all ?? false)
+            cli.out.report(backupsDocument(listed), () => {
+              printBackups(cli.out, listed)
+              if (listed.entries.length > 0) cli.out.line('\nRestore one with: aura-db restore <file>')
             })
             return
           }
+          const dir = cli.backupDir(options.dir)
           // Refuse before any work: the question could never be answered.
           if (!cli.options.yes && !process.stdin.isTTY) {
             throw usage.confirmationNeeded(`Restoring ${file} replaces ${redactUrl(cli.options.db)}.`)

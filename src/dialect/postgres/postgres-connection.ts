@@ -49,7 +49,7 @@ export type ConnectionStage = 'connecting' | 'a statement' | 'BEGIN'
 export function connectionLost(stage: ConnectionStage, cause: unknown): ConnectionLostError {
   return new ConnectionLostError(
     stage === 'connecting'
-      ? 'Could not connect to the PostgreSQL server (down, restarting or unreachable); nothing was written. Retry when it is back.'
+      ? 'Cannot reach the database server: no connection to PostgreSQL could be made (down, restarting or unreachable); nothing was written. Retry when it is back.'
       : `The connection to the PostgreSQL server was lost during ${stage}; nothing of this call was committed. Retry when the server is back.`,
     { cause },
   )
@@ -62,6 +62,20 @@ export function deadlineExceeded(deadlineMs: number, what: string): DeadlineErro
       'The connection was discarded and nothing of this call was committed.',
     deadlineMs,
   )
+}
+
+/** Outages seen by one pool's connections, for `db.metrics()`. */
+export class ConnectionCounters {
+  lost = 0
+  deadlines = 0
+  commitsUnknown = 0
+}
+
+/** The timeouts and counters every connection of a pool shares. */
+export interface ConnectionSettings {
+  readonly deadlineMs: number
+  readonly connectTimeoutMs: number
+  readonly counters: ConnectionCounters
 }
 
 /**
@@ -79,17 +93,20 @@ export function deadlineExceeded(deadlineMs: number, what: string): DeadlineErro
 export class PostgresConnection {
   readonly client: pg.PoolClient
   readonly #deadlineMs: number
+  readonly #counters: ConnectionCounters
   /** The socket error pg reported on this connection, once it died. */
   #lost: unknown = undefined
   #broken = false
   readonly #onError = (error: unknown) => {
+    if (!this.#broken) this.#counters.lost++
     this.#broken = true
     this.#lost ??= error
   }
 
-  private constructor(client: pg.PoolClient, deadlineMs: number) {
+  private constructor(client: pg.PoolClient, settings: ConnectionSettings) {
     this.client = client
-    this.#deadlineMs = deadlineMs
+    this.#deadlineMs = settings.deadlineMs
+    this.#counters = settings.counters
     client.on('error', this.#onError)
   }
 
@@ -100,10 +117,8 @@ export class PostgresConnection {
    * server's answers about the login itself (a missing database, a refused password), which the
    * dialect's error mapping names.
    */
-  static async take(
-    pool: pg.Pool,
-    timeouts: { readonly deadlineMs: number; readonly connectTimeoutMs: number },
-  ): Promise<PostgresConnection> {
+  static async take(pool: pg.Pool, settings: ConnectionSettings): Promise<PostgresConnection> {
+    const { counters } = settings
     const connecting = pool.connect()
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<never>((_, reject) => {
@@ -112,19 +127,21 @@ export class PostgresConnection {
           (late) => late.release(),
           () => {},
         )
-        reject(deadlineExceeded(timeouts.connectTimeoutMs, 'getting a connection'))
-      }, timeouts.connectTimeoutMs)
+        counters.deadlines++
+        reject(deadlineExceeded(settings.connectTimeoutMs, 'getting a connection'))
+      }, settings.connectTimeoutMs)
     })
     let client: pg.PoolClient
     try {
       client = await Promise.race([connecting, expired])
     } catch (error) {
       if (error instanceof DeadlineError || isServerRefusal(error)) throw error
+      counters.lost++
       throw connectionLost('connecting', error)
     } finally {
       clearTimeout(timer)
     }
-    return new PostgresConnection(client, timeouts.deadlineMs)
+    return new PostgresConnection(client, settings)
   }
 
   /** Whether the connection died (or was given up on) while held. */
@@ -144,6 +161,7 @@ export class PostgresConnection {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.#broken = true
+        this.#counters.deadlines++
         // Destroying the socket fails every statement pipelined behind this one too; pg then
         // emits 'error', which the listener takes.
         this.client.connection.stream.destroy()
@@ -161,12 +179,18 @@ export class PostgresConnection {
         sent.catch(() => {})
         if (error instanceof DeadlineError) throw error
         if (this.#broken || isConnectionFailure(error)) {
+          if (!this.#broken) this.#counters.lost++
           this.#broken = true
           throw connectionLost(stage, error)
         }
         throw error
       },
     )
+  }
+
+  /** Counts a COMMIT whose answer never came. */
+  commitUnknown(): void {
+    this.#counters.commitsUnknown++
   }
 
   /** Marks the connection as not to be reused (its state is unknown). */

@@ -4,8 +4,12 @@ import pg from 'pg'
  * Creates the database a connection string names when it does not exist, connecting to the
  * `postgres` maintenance database on the same server to do so. Returns whether it created it.
  */
-export async function createPostgresDatabaseIfMissing(connectionString: string): Promise<boolean> {
-  const probe = new pg.Client({ connectionString })
+export async function createPostgresDatabaseIfMissing(
+  connectionString: string,
+  connectionTimeoutMs?: number,
+): Promise<boolean> {
+  const timeout = connectionTimeoutMs === undefined ? {} : { connectionTimeoutMillis: connectionTimeoutMs }
+  const probe = new pg.Client({ connectionString, ...timeout })
   try {
     await probe.connect()
     return false
@@ -17,7 +21,7 @@ export async function createPostgresDatabaseIfMissing(connectionString: string):
   }
   const url = new URL(connectionString)
   url.pathname = '/postgres'
-  const admin = new pg.Client({ connectionString: url.toString() })
+  const admin = new pg.Client({ connectionString: url.toString(), ...timeout })
   await admin.connect()
   try {
     await admin.query(`create database ${admin.escapeIdentifier(probe.database ?? '')}`)
@@ -29,4 +33,19 @@ export async function createPostgresDatabaseIfMissing(connectionString: string):
   } finally {
     await admin.end()
   }
+}
+
+/**
+ * What `openDatabase` does first on PostgreSQL (unless `create: false`): creates the database
+ * when it is missing, as it creates a missing SQLite file.
+ *
+ * A failure here is not reported: a server out of reach or a role without CREATEDB fails the
+ * pool's first connection too, and that one goes through the library's error mapping (a
+ * missing database is then the UsageError saying so).
+ */
+export async function createPostgresDatabaseOnOpen(
+  connectionString: string,
+  connectionTimeoutMs?: number,
+): Promise<void> {
+  await createPostgresDatabaseIfMissing(connectionString, connectionTimeoutMs).catch(() => false)
 }

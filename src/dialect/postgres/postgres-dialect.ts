@@ -6,6 +6,7 @@ import { MigrationError, redactUrl, toAuraDataError, usage, type AuraDataError }
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
+  DatabaseMetrics,
   DialectBackup,
   IntegrityCheckResult,
   MigrationLock,
@@ -13,6 +14,7 @@ import type {
 } from '../dialect.js'
 import { kyselyOverDriver } from '../driver.js'
 import { QueryObserver, type QueryLogOptions } from '../query-log.js'
+import { StatementMetrics } from '../statement-metrics.js'
 import { PostgresBackup } from './postgres-backup.js'
 import { checkPostgresIntegrity } from './postgres-integrity.js'
 import { PostgresAuraDriver, postgresCompiler } from './postgres-driver.js'
@@ -117,6 +119,7 @@ export class PostgresAuraDialect implements AuraDialect {
   readonly kysely: Kysely<any>
   readonly #options: PostgresOptions
   readonly #pool: pg.Pool
+  readonly #statements = new StatementMetrics()
 
   constructor(options: PostgresOptions) {
     this.#options = options
@@ -153,7 +156,7 @@ export class PostgresAuraDialect implements AuraDialect {
     // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
     pool.on('error', () => {})
     this.#pool = pool
-    const observer = QueryObserver.create('postgres', options.queryLog ?? {})
+    const observer = QueryObserver.create('postgres', options.queryLog ?? {}, this.#statements)
     this.driver = new PostgresAuraDriver(pool, {
       deadlineMs,
       connectTimeoutMs: settings.connectionTimeoutMs ?? deadlineMs,
@@ -300,6 +303,14 @@ export class PostgresAuraDialect implements AuraDialect {
       max: 2,
       scratchSchema: schema,
     })
+  }
+
+  metrics(): DatabaseMetrics {
+    return {
+      dialect: 'postgres',
+      connections: this.driver.connectionMetrics(),
+      statements: this.#statements.snapshot(),
+    }
   }
 
   checkIntegrity(): Promise<readonly IntegrityCheckResult[]> {

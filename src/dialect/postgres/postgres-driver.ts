@@ -17,7 +17,8 @@ import {
 } from '../driver.js'
 import type { QueryObserver } from '../query-log.js'
 import { CommitUnknownError } from '../../errors.js'
-import { PostgresConnection } from './postgres-connection.js'
+import { ConnectionCounters, PostgresConnection, type ConnectionSettings } from './postgres-connection.js'
+import type { ConnectionMetrics } from '../dialect.js'
 import { isStalePreparedStatement } from './postgres-errors.js'
 
 /** The compiling parts of Kysely's PostgreSQL dialect. */
@@ -129,18 +130,40 @@ export class PostgresAuraDriver implements AuraDriver {
   readonly #pool: pg.Pool
   readonly #names: StatementNames
   readonly #observer: QueryObserver | undefined
-  readonly #timeouts: { readonly deadlineMs: number; readonly connectTimeoutMs: number }
+  readonly #settings: ConnectionSettings
+  /** Connections made since the pool was created. */
+  #opened = 0
 
   constructor(pool: pg.Pool, options: PostgresDriverOptions) {
     this.#pool = pool
     this.#names = new StatementNames(options.pooler)
     this.#observer = options.observer
-    this.#timeouts = { deadlineMs: options.deadlineMs, connectTimeoutMs: options.connectTimeoutMs }
+    this.#settings = {
+      deadlineMs: options.deadlineMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      counters: new ConnectionCounters(),
+    }
+    pool.on('connect', () => this.#opened++)
+  }
+
+  /** The pool's state and the outages its connections met. */
+  connectionMetrics(): ConnectionMetrics {
+    const { counters } = this.#settings
+    return {
+      open: this.#pool.totalCount,
+      idle: this.#pool.idleCount,
+      waiting: this.#pool.waitingCount,
+      max: this.#pool.options.max,
+      opened: this.#opened,
+      lost: counters.lost,
+      deadlines: counters.deadlines,
+      commitsUnknown: counters.commitsUnknown,
+    }
   }
 
   execute<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return observed(this.#observer, query, async () => {
-      const connection = await PostgresConnection.take(this.#pool, this.#timeouts)
+      const connection = await PostgresConnection.take(this.#pool, this.#settings)
       try {
         return toResult<R>(await connection.query(this.#names.config(query)))
       } catch (error) {
@@ -160,7 +183,7 @@ export class PostgresAuraDriver implements AuraDriver {
   }
 
   async begin(): Promise<AuraTransaction> {
-    const connection = await PostgresConnection.take(this.#pool, this.#timeouts)
+    const connection = await PostgresConnection.take(this.#pool, this.#settings)
     try {
       await control(connection, this.#observer, 'begin')
     } catch (error) {
@@ -263,6 +286,7 @@ class PostgresTransaction implements AuraTransaction {
     } catch (error) {
       await deferred
       if (!connection.broken) throw error
+      connection.commitUnknown()
       this.#end()
       throw new CommitUnknownError(
         'The connection to the PostgreSQL server was lost after COMMIT was sent: the unit may or may not ' +

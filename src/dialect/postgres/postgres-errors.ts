@@ -3,7 +3,6 @@ import {
   BusyError,
   ConnectionLostError,
   ConstraintError,
-  DeadlineError,
   storageErrors,
   usage,
 } from '../../errors.js'
@@ -78,13 +77,14 @@ export function mapPostgresError(error: unknown): AuraDataError | undefined {
 }
 
 /**
- * Whether a unit that failed with `error` provably committed nothing and can simply run again: a
- * serialization failure or deadlock, a statement prepared before another process changed the
- * table's columns, a connection lost (or a deadline missed) before COMMIT was sent. A
- * CommitUnknownError is not: the unit may have committed.
+ * Whether a unit that failed with `error` provably committed nothing and can simply run again
+ * at once: a serialization failure or deadlock, a statement prepared before another process
+ * changed the table's columns, a connection lost before COMMIT was sent. Not a CommitUnknownError
+ * (the unit may have committed), and not a DeadlineError: it is `retryable` for the caller, but
+ * rerunning it by itself would multiply the wait of a stalled network past the deadline.
  */
 export function isRetryablePostgresError(error: unknown): boolean {
-  if (error instanceof ConnectionLostError || error instanceof DeadlineError) return true
+  if (error instanceof ConnectionLostError) return true
   const raw = error instanceof AuraDataError ? error.cause : error
   if (isStalePreparedStatement(raw)) return true
   const state = sqlState(raw)

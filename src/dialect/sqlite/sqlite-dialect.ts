@@ -13,12 +13,14 @@ import {
 import type { ColumnKind } from '../../schema/define.js'
 import type {
   AuraDialect,
+  DatabaseMetrics,
   DialectBackup,
   IntegrityCheckResult,
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
 import { QueryObserver, type QueryLogOptions } from '../query-log.js'
+import { StatementMetrics } from '../statement-metrics.js'
 import { SqliteBackup } from './sqlite-backup.js'
 import { checkSqliteIntegrity } from './sqlite-integrity.js'
 import { SqliteAuraDriver } from './sqlite-driver.js'
@@ -40,6 +42,8 @@ export interface SqliteOptions {
   readonly create?: boolean
   /** The query log and slow-query threshold (query-log.ts). */
   readonly queryLog?: QueryLogOptions
+  /** Time every statement per shape for `db.metrics()` (off by default: a statement here is a function call). */
+  readonly metrics?: boolean
 }
 
 /**
@@ -275,17 +279,23 @@ export class SqliteAuraDialect implements AuraDialect {
   readonly driver: SqliteAuraDriver
   readonly kysely: Kysely<any>
   readonly handle: Database.Database
+  readonly #statements: StatementMetrics | undefined
 
   constructor(options: SqliteOptions) {
     this.handle = openSqliteFile(options)
     this.filePath = options.path === ':memory:' ? null : resolve(options.path)
     this.location = this.filePath ?? ':memory:'
+    this.#statements = options.metrics ? new StatementMetrics() : undefined
     this.driver = new SqliteAuraDriver(
       this.handle,
       SQLITE_BUSY_TIMEOUT_MS,
-      QueryObserver.create('sqlite', options.queryLog ?? {}),
+      QueryObserver.create('sqlite', options.queryLog ?? {}, this.#statements),
     )
     this.kysely = this.driver.kysely
+  }
+
+  metrics(): DatabaseMetrics {
+    return { dialect: 'sqlite', connections: null, statements: this.#statements?.snapshot() ?? null }
   }
 
   columnType(kind: ColumnKind): string {

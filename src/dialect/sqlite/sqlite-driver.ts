@@ -17,6 +17,7 @@ import {
   type KyselyCompiler,
 } from '../driver.js'
 import type { QueryObserver } from '../query-log.js'
+import { SqliteFileIdentity } from './sqlite-file-identity.js'
 
 /**
  * An async mutex whose waiters give up after `timeoutMs` with an error carrying SQLite's own
@@ -120,11 +121,14 @@ export class SqliteAuraDriver implements Driver, AuraDriver {
   #releaseFile: (() => void) | undefined
   /** A plain Kysely over this driver, for builder queries outside transactions and for migrations. */
   readonly kysely: Kysely<any>
+  /** The file the handle opened; null in memory. Checked by every write transaction. */
+  readonly #file: SqliteFileIdentity | null
 
   constructor(db: Database, timeoutMs: number, observer?: QueryObserver) {
     this.#db = db
     this.#statements = new SqliteStatements(db, observer)
     this.#timeoutMs = timeoutMs
+    this.#file = db.memory ? null : new SqliteFileIdentity(db.name)
     if (db.memory) this.#fileLock = null
     else {
       let lock = fileWriteLocks.get(db.name)
@@ -188,12 +192,23 @@ export class SqliteAuraDriver implements Driver, AuraDriver {
   #beginHolding(releaseHandle: () => void, releaseFile: (() => void) | undefined): AuraTransaction {
     try {
       this.#statements.run(BEGIN)
+      this.#assertFileUnchanged()
     } catch (error) {
       releaseFile?.()
       releaseHandle()
       throw error
     }
-    return new SqliteTransaction(this.#db, this.#statements, releaseHandle, releaseFile)
+    return new SqliteTransaction(this.#db, this.#statements, releaseHandle, releaseFile, this.#file)
+  }
+
+  /** Ends the transaction just begun when the file was deleted or replaced under the handle. */
+  #assertFileUnchanged(): void {
+    try {
+      this.#file?.assertUnchanged()
+    } catch (error) {
+      this.#statements.run(ROLLBACK)
+      throw error
+    }
   }
 
   transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
@@ -220,6 +235,7 @@ export class SqliteAuraDriver implements Driver, AuraDriver {
     const releaseFile = await this.#fileLock?.lock(this.#timeoutMs)
     try {
       await connection.executeQuery(BEGIN)
+      this.#assertFileUnchanged()
     } catch (error) {
       releaseFile?.()
       throw error
@@ -229,6 +245,7 @@ export class SqliteAuraDriver implements Driver, AuraDriver {
 
   async commitTransaction(): Promise<void> {
     try {
+      this.#file?.assertUnchanged()
       this.#statements.run(COMMIT)
     } finally {
       // A failed COMMIT leaves the transaction open only when SQLite wants it retried; the
@@ -277,16 +294,20 @@ class SqliteTransaction implements AuraTransaction {
   #releaseFile: (() => void) | undefined
   #kysely: Kysely<any> | undefined
 
+  readonly #file: SqliteFileIdentity | null
+
   constructor(
     db: Database,
     statements: SqliteStatements,
     releaseHandle: () => void,
     releaseFile: (() => void) | undefined,
+    file: SqliteFileIdentity | null,
   ) {
     this.#db = db
     this.#statements = statements
     this.#releaseHandle = releaseHandle
     this.#releaseFile = releaseFile
+    this.#file = file
   }
 
   /** Runs at once: the transaction holds the handle, there is nothing to wait for. */
@@ -311,6 +332,8 @@ class SqliteTransaction implements AuraTransaction {
   async commit(): Promise<void> {
     if (!this.#releaseHandle) throw new Error('The transaction has already ended')
     try {
+      // Checked again at COMMIT: the file may have gone while the transaction ran.
+      this.#file?.assertUnchanged()
       this.#statements.run(COMMIT)
     } catch (error) {
       // A failed COMMIT leaves the transaction open only when SQLite wants it retried: then

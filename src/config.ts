@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
-import { UsageError } from '../errors.js'
+import { environmentValue } from './cli/environment.js'
+import { UsageError } from './errors.js'
 
-/** The file `aura-db` reads from the working directory when neither `--config` nor `AURA_CONFIG` names one. */
+/** The file `aura-db` and `openDatabase` read from the working directory when neither `--config` / `configFile` nor `AURA_CONFIG` names one. */
 export const CONFIG_FILE = 'aura.config.json'
 
 /**
@@ -79,4 +80,42 @@ function resolveSqliteUrl(url: string, base: string): string {
   const path = match?.[1]
   if (path === undefined || path === ':memory:' || isAbsolute(path)) return url
   return `sqlite:${resolve(base, path)}`
+}
+
+/** Where {@link openDatabase} looks for the config file: a path, or `false` for none. */
+export type ConfigFileOption = string | false
+
+/**
+ * The settings of `aura.config.json` that `openDatabase` honours, so that the library and
+ * `aura-db` run in one folder see one database and one set of migrations. Each one loses to its
+ * option and its environment variable (option > env > file > default), as in the CLI:
+ * `databaseUrl` (`url`, `AURA_DATABASE_URL`), `migrationsDir` (`migrationsDir`,
+ * `AURA_MIGRATIONS_DIR`), `postgres` (per setting) and `slowQueryMs`.
+ *
+ * The file is `configFile`, else `AURA_CONFIG` (both must exist), else `./aura.config.json` when
+ * there is one; `configFile: false` reads none.
+ */
+export function configuredOptions<
+  T extends {
+    readonly url?: string
+    readonly migrationsDir?: string
+    readonly postgres?: ConfigFile['postgres']
+    readonly slowQueryMs?: number
+    readonly configFile?: ConfigFileOption
+  },
+>(options: T): T {
+  if (options.configFile === false) return options
+  const config = loadConfigFile(options.configFile ?? environmentValue('AURA_CONFIG'))
+  const url = options.url ?? environmentValue('AURA_DATABASE_URL') ?? config.databaseUrl
+  const migrationsDir =
+    options.migrationsDir ?? environmentValue('AURA_MIGRATIONS_DIR') ?? config.migrationsDir
+  const slowQueryMs = options.slowQueryMs ?? config.slowQueryMs
+  const postgres = config.postgres ? { ...config.postgres, ...options.postgres } : options.postgres
+  return {
+    ...options,
+    ...(url === undefined ? {} : { url }),
+    ...(migrationsDir === undefined ? {} : { migrationsDir }),
+    ...(slowQueryMs === undefined ? {} : { slowQueryMs }),
+    ...(postgres === undefined ? {} : { postgres }),
+  }
 }
