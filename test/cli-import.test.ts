@@ -93,6 +93,29 @@ for (const d of dialects) {
       ])
     })
 
+    it('AURA_SLOW_QUERY_MS=0 logs every statement of an import and no value it binds', async () => {
+      const rows = legacyRows()
+      const result = await runCli(['--db', target.url, 'import', 'ef', legacy], {
+        ...KEY,
+        AURA_SLOW_QUERY_MS: '0',
+      })
+      expect(result.code, result.stderr).toBe(0)
+      const lines = result.stderr.trim().split('\n')
+      expect(lines.some((line) => /insert into "project_states"/.test(line))).toBe(true)
+      for (const line of lines)
+        expect(line).toMatch(/^aura-data: slow query \d+\.\d ms, \d+ row\(s\)(, failed)?: \S/)
+      // Values of every kind the import binds: titles, texts, job ids, JSON, the API key.
+      for (const value of [
+        rows.ProjectStates![1]!.Title,
+        rows.ProjectStates![0]!.JobId,
+        rows.ProjectStates![0]!.Description,
+        rows.ProjectStates![2]!.RenderSpecJson,
+        rows.SceneStates![0]!.ScriptText,
+        'sk-live-secret-123',
+      ])
+        expect(result.stderr).not.toContain(String(value))
+    })
+
     it('without a secret key: refused with a clear error, nothing written', async () => {
       const result = await runCli(['--db', target.url, 'import', 'ef', legacy])
       expect(result.code).toBe(1)
