@@ -198,6 +198,18 @@ for (const d of dialects) {
       expect((await db.sceneStates.getById('ADDED000-0000-4000-8000-000000000001'))?.sceneIndex).toBe(2)
     })
 
+    it('reports each phase, not only the tables: hash, copy, read, plan, write, commit, hash', async () => {
+      const file = join(target.dir, 'phases.db')
+      buildLegacyDatabase(file)
+      const phases: string[] = []
+      await importEfDatabase(db, file, {
+        onProgress: (p) => {
+          if (phases.at(-1) !== p.phase) phases.push(p.phase)
+        },
+      })
+      expect(phases).toEqual(['hash', 'copy', 'read', 'plan', 'write', 'commit', 'hash'])
+    })
+
     it('a merge adding versions of a blob already there raises its reference count; verify agrees', async () => {
       const first = join(target.dir, 'first.db')
       buildLegacyDatabase(first)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, openSync, readSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { userInfo } from 'node:os'
 import type { Kysely } from 'kysely'
 import type { z } from 'zod'
@@ -42,7 +42,12 @@ export interface EfImportOptions {
   readonly actor?: string
   /** Called as rows are read and written: a table, the rows done so far, the total. */
   readonly onProgress?: (event: {
-    phase: 'read' | 'write'
+    /**
+     * `hash` (the source, before and after), `copy` (the snapshot and its integrity check),
+     * `read` and `write` (per table), `plan` (keys, references, blobs), `commit`. A phase without
+     * rows reports done 0 of 1 when it starts and 1 of 1 when it ends; `table` then names the file.
+     */
+    phase: 'hash' | 'copy' | 'read' | 'plan' | 'write' | 'commit'
     table: string
     done: number
     total: number
@@ -152,6 +157,24 @@ const PROJECT_CHILDREN = new Set<LegacyTableName>([
 /** Rows per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
 const MAX_PARAMETERS = 30_000
 
+/** Runs one step of the import between its two progress events (a step without rows to count). */
+function inPhase<T>(
+  options: EfImportOptions,
+  phase: 'hash' | 'copy' | 'commit',
+  subject: string,
+  work: () => T,
+): T {
+  options.onProgress?.({ phase, table: subject, done: 0, total: 1 })
+  const result = work()
+  if (result instanceof Promise)
+    return result.then((value: unknown) => {
+      options.onProgress?.({ phase, table: subject, done: 1, total: 1 })
+      return value
+    }) as T
+  options.onProgress?.({ phase, table: subject, done: 1, total: 1 })
+  return result
+}
+
 /** Bytes hashed at a time: memory stays flat whatever the file's size (a file may exceed 2 GiB). */
 const HASH_CHUNK = 4 * 1024 * 1024
 
@@ -212,15 +235,16 @@ export async function importEfDatabase(
   await db.ready()
   const file = resolve(legacyFile)
   if (!existsSync(file)) throw importErrors.missingFile(file)
-  const source = hashSource(file)
-  const legacy = openLegacySqliteFile(file)
+  const name = basename(file)
+  const source = inPhase(options, 'hash', name, () => hashSource(file))
+  const legacy = inPhase(options, 'copy', name, () => openLegacySqliteFile(file))
   let report: EfImportReport
   try {
     report = await importFrom(db, legacy, source, options)
   } finally {
     legacy.close()
   }
-  const after = hashSource(file)
+  const after = inPhase(options, 'hash', name, () => hashSource(file))
   const sourceUnchanged =
     after.sha256 === source.sha256 &&
     after.walSha256 === source.walSha256 &&
@@ -274,6 +298,7 @@ async function importFrom(
   const nonEmpty = [...existing].filter(([, keys]) => keys.size > 0).map(([t]) => t)
   if (nonEmpty.length > 0 && !merge) throw importErrors.targetNotEmpty(nonEmpty)
 
+  options.onProgress?.({ phase: 'plan', table: basename(source.file), done: 0, total: 1 })
   checkDuplicateKeys(planned, problems)
   // Skip by key what the target has (merge); the rest is what will be written.
   for (const table of planned.values()) {
@@ -296,6 +321,7 @@ async function importFrom(
   const inline = planVersionContent(planned, existing, problems)
   const { differences: referenceCounts, added: referencesAdded } = recountReferences(planned, existing)
   assignActionSequences(planned, await maxActionSequence(db))
+  options.onProgress?.({ phase: 'plan', table: basename(source.file), done: 1, total: 1 })
 
   const sensitive = planned.get('Configurations')!.rows.filter((row) => row.isSensitive === true)
   if (sensitive.length > 0 && !db.configurations.canEncrypt) {
@@ -752,7 +778,7 @@ async function write(
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await trx.commit().execute()
+      await inPhase(options, 'commit', report.target, () => trx.commit().execute())
       return Number(inserted.id)
     } catch (error) {
       if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute()
