@@ -50,7 +50,13 @@ if (!existsSync(file)) {
   console.log(`built ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 const db = await openDatabase({ url: `sqlite:${file}` })
-const studio = await startStudio({ db, port: 0, write: false, backupDir: `${file}-backups` })
+const studio = await startStudio({
+  db,
+  port: 0,
+  write: false,
+  backupDir: `${file}-backups`,
+  verifyArgs: ['--db', `sqlite:${file}`],
+})
 const base = new URL(studio.url)
 const { cookie } = await get(base, '')
 if (!cookie) throw new Error('no session cookie')

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 /** The places a fault test can stop a process at (see {@link pausePoint}). */
 export type PausePoint =
+  /** Backup: the copy is in its temporary file (full size), not yet verified or published. */
+  | 'backup:written'
   /** Restore: the backup is about to replace the database (SQLite: just before the rename; PostgreSQL: inside the transaction, its data loaded, not committed). */
   | 'restore:swap'
   /** Restore: the database was replaced and released; its verification has not started. */

@@ -17,6 +17,18 @@ export function typescriptBlocks(file: string, fromHeading?: string): string[] {
   return blocks
 }
 
+/** The shell (```sh) blocks of a markdown file in the section under `heading`, in order. */
+export function shellBlocks(file: string, heading: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8')
+  const at = text.indexOf(`\n${heading}\n`)
+  if (at < 0) throw new Error(`${file} has no heading "${heading}"`)
+  const next = text.indexOf('\n## ', at + heading.length + 1)
+  const section = text.slice(at, next < 0 ? undefined : next)
+  const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((m) => m[1]!)
+  if (blocks.length === 0) throw new Error(`${file}, "${heading}" has no shell block`)
+  return blocks
+}
+
 /** What an example says it prints: the `// …` comment after each console.log line. */
 export function expectedOutput(code: string): string[] {
   return code

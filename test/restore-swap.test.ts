@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -106,20 +107,55 @@ for (const { d, format, withoutTools } of variants) {
       expect(await snapshot(target.url)).toEqual(schema)
     })
 
+    /**
+     * Restores the backup, pausing it where the swapped-in database is verified to run `during`
+     * there; the restore's error, or null.
+     */
+    async function restorePausedAtVerify(during: () => Promise<void>): Promise<unknown> {
+      const pause = mkdtempSync(join(target.dir, 'pause-'))
+      process.env.AURA_TEST_PAUSE_AT = 'restore:verify'
+      process.env.AURA_TEST_PAUSE_DIR = pause
+      try {
+        const restoring = restoreDatabase({ url: target.url, file: backupFile, dir, yes: true }).then(
+          () => null,
+          (e: unknown) => e,
+        )
+        await waitForFile(join(pause, 'paused'))
+        await during()
+        writeFileSync(join(pause, 'resume'), '')
+        return await restoring
+      } finally {
+        delete process.env.AURA_TEST_PAUSE_AT
+        delete process.env.AURA_TEST_PAUSE_DIR
+      }
+    }
+
     // The verification does not depend on the backup's format: once per dialect is enough.
-    it.runIf(!withoutTools)(
+    // SQLite checks the swapped-in file under its exclusive lock, so no one can write in between
+    // and a restore that swapped successfully never reports a failure because of another process.
+    it.runIf(!withoutTools && d.name === 'sqlite')(
+      'the restored file is verified under its exclusive lock: no process can read or write it until the check is done',
+      async () => {
+        const error = await restorePausedAtVerify(async () => {
+          // Between the swap and the end of the check, another connection (no busy wait) can
+          // neither read nor write the file at the database's path.
+          const other = new Database(target.file!, { timeout: 0 })
+          try {
+            expect(() => other.prepare('select count(*) from configurations').get()).toThrow(/locked/)
+          } finally {
+            other.close()
+          }
+        })
+        expect(error).toBeNull()
+        expect(await dumpAll(target.url, d.name)).toEqual(backupState)
+      },
+    )
+
+    // PostgreSQL checks after the restore released the database: a write in between is reported.
+    it.runIf(!withoutTools && d.name === 'postgres')(
       'a restored database that does not match the backup is reported, naming the safety backup, which is kept',
       async () => {
-        const pause = mkdtempSync(join(target.dir, 'pause-'))
-        process.env.AURA_TEST_PAUSE_AT = 'restore:verify'
-        process.env.AURA_TEST_PAUSE_DIR = pause
-        let error: unknown
-        try {
-          const restoring = restoreDatabase({ url: target.url, file: backupFile, dir, yes: true }).then(
-            () => null,
-            (e: unknown) => e,
-          )
-          await waitForFile(join(pause, 'paused'))
+        const error = await restorePausedAtVerify(async () => {
           // A writer gets in between the swap and the verification.
           const writer = await openDatabase({ url: target.url })
           try {
@@ -127,12 +163,7 @@ for (const { d, format, withoutTools } of variants) {
           } finally {
             await writer.close()
           }
-          writeFileSync(join(pause, 'resume'), '')
-          error = await restoring
-        } finally {
-          delete process.env.AURA_TEST_PAUSE_AT
-          delete process.env.AURA_TEST_PAUSE_DIR
-        }
+        })
         expect(error).toBeInstanceOf(BackupError)
         const message = (error as Error).message
         expect(message).toMatch(/does not match the backup: .*configurations has \d+ rows, the backup \d+/)

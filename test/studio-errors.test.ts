@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { expectOneLineError, runCli } from './cli-helpers.js'
 import { dialects, type TestDatabase } from './dialects.js'
@@ -72,6 +72,25 @@ for (const d of dialects) {
       expect(line).toContain(`Port ${port} is in use`)
       expect(line).toContain('--port 0')
       expect(line).not.toMatch(/EADDRINUSE/)
+    })
+
+    it("(6) the health page lists this database's backups only, in the words of aura-db backups", async () => {
+      const dir = join(target.dir, 'shared-backups')
+      const other = await d.create()
+      try {
+        expect((await runCli(['--db', other.url, 'init', '--no-seed'], KEY)).code).toBe(0)
+        const ours = await runCli(['--json', '--db', target.url, 'backup', '--dir', dir], KEY)
+        const theirs = await runCli(['--json', '--db', other.url, 'backup', '--dir', dir], KEY)
+        expect([ours.code, theirs.code]).toEqual([0, 0])
+        const running = await studio(['--dir', dir])
+        const res = await studioRequest(running, '/health', { cookie: await studioCookie(running) })
+        expect(res.status).toBe(200)
+        expect(res.body).toContain(basename(JSON.parse(ours.stdout).file as string))
+        expect(res.body).not.toContain(basename(JSON.parse(theirs.stdout).file as string))
+        expect(res.body).toMatch(/<td><span class="ok">yes<\/span><\/td>\s*<td>regular<\/td>/)
+      } finally {
+        await other.drop()
+      }
     })
 
     it('two studios open at once keep their own sessions', async () => {

@@ -201,7 +201,8 @@ export class Output {
   }
 }
 
-function colourize(stream: NodeJS.WriteStream, colour: Colour, text: string): string {
+/** `text` in `colour` when `stream` is a terminal and NO_COLOR is unset; else as it is. */
+export function colourize(stream: NodeJS.WriteStream, colour: Colour, text: string): string {
   if (!stream.isTTY || process.env.NO_COLOR) return text
   const [open, close] = SGR[colour]
   return `\u001b[${open}m${text}\u001b[${close}m`

@@ -103,6 +103,27 @@ export function removeDatabaseFiles(path: string): void {
 const TEMP_FILE = /^\.tmp-aura-(\d+)-[0-9a-f]+\.(?:db|dump)(?:-journal|-wal|-shm)?$/
 
 /**
+ * Removes this process's own temporary files in `dir` (and their journal, WAL or shared-memory
+ * files): what an interrupted backup or restore leaves when it stops before cleaning up itself.
+ * Returns how many it removed.
+ */
+export function removeOwnTemps(dir: string): number {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  let removed = 0
+  for (const name of names) {
+    if (Number(TEMP_FILE.exec(name)?.[1]) !== process.pid) continue
+    rmSync(join(dir, name), { force: true })
+    removed++
+  }
+  return removed
+}
+
+/**
  * Removes the temporary files (backup copies, restore staging copies beside the database) that
  * a process killed meanwhile (SIGKILL, power loss) left in `dir`. Only files whose name is
  * exactly a temporary name of {@link tempPath} (or its `-journal`/`-wal`/`-shm`) are

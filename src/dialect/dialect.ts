@@ -238,6 +238,22 @@ export interface StagedBackup {
   discard(): Promise<void>
 }
 
+/** How {@link ExclusiveDatabase.replaceWith} replaces the database. */
+export interface ReplaceOptions {
+  /**
+   * The SQL that recreates the schema at the backup's migrations, for a backup format that holds
+   * data only (the logical export).
+   */
+  readonly schemaScript: (migrations: readonly string[]) => Promise<string>
+  readonly onProgress?: (progress: BackupProgress) => void
+  /**
+   * Checks the swapped-in database through `db` while it is still held, where the dialect can
+   * (SQLite: under the new file's exclusive lock); a throw fails the restore. A dialect that
+   * cannot leaves it uncalled, and the caller checks after the release instead.
+   */
+  readonly verify?: (db: Kysely<any>) => Promise<void>
+}
+
 /**
  * The database held for a restore: no other process has it open (SQLite: this handle holds the
  * exclusive lock; PostgreSQL: no other session was connected).
@@ -252,13 +268,7 @@ export interface ExclusiveDatabase {
    * replaced or nothing is. `schemaScript` gives the SQL that recreates the schema at the
    * backup's migrations, for a backup format that holds data only (the logical export).
    */
-  replaceWith(
-    staged: StagedBackup,
-    options: {
-      schemaScript: (migrations: readonly string[]) => Promise<string>
-      onProgress?: (progress: BackupProgress) => void
-    },
-  ): Promise<void>
+  replaceWith(staged: StagedBackup, options: ReplaceOptions): Promise<void>
   /** Lets go of the database; safe to call more than once. */
   release(): Promise<void>
 }

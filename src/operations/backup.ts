@@ -1,3 +1,4 @@
+import { pausePoint } from '../pause-point.js'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -111,6 +112,7 @@ export async function writeBackup(
   try {
     createPrivateFile(temp)
     await write(temp, (progress) => options.onProgress?.({ phase: 'copy', ...progress }))
+    await pausePoint('backup:written')
     fsyncFile(temp)
     options.onProgress?.({ phase: 'verify', done: 0, total: 1 })
     let content

@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs'
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import {
   createDialect,
   createDialectBackup,
@@ -10,7 +10,7 @@ import {
   type DialectBackup,
   type ExclusiveDatabase,
 } from '../dialect/index.js'
-import { AuraDataError, backupErrors, redactUrl } from '../errors.js'
+import { AuraDataError, BackupError, backupErrors, redactUrl } from '../errors.js'
 import { discoverSets, migrationSets } from '../migration/migration-sets.js'
 import type { MigrationFile } from '../migration/migration-source.js'
 import { generateScript } from '../migration/migration-script.js'
@@ -127,6 +127,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
 
     const held = await tools.acquireExclusive()
     let safetyBackup: string | null = null
+    let verifiedUnderHold = false
     try {
       const plan: RestorePlan = {
         file,
@@ -140,6 +141,13 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       if (held.exists) safetyBackup = await takeSafetyBackup(tools, held, dir, progress('safety-backup'))
       try {
         await held.replaceWith(staged, {
+          verify: async (db) => {
+            await pausePoint('restore:verify')
+            const tables = new Set((await db.introspection.getTables()).map((t) => t.name))
+            const problems = await restoredProblems(db, async (table) => tables.has(table), content)
+            verifiedUnderHold = true
+            if (problems.length > 0) throw mismatch(database, problems, safetyBackup)
+          },
           schemaScript: async (migrations) => {
             const wanted = new Set(migrations)
             return generateScript(
@@ -151,13 +159,17 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           onProgress: progress('restore'),
         })
       } catch (error) {
+        // The check's own refusal already says what differs and where the safety backup is.
+        if (error instanceof BackupError) throw error
         throw backupErrors.restoreFailed(database, errorMessage(error), safetyBackup, error)
       }
     } finally {
       await held.release()
     }
-    await pausePoint('restore:verify')
-    await verifyRestored(url, database, content, safetyBackup)
+    if (!verifiedUnderHold) {
+      await pausePoint('restore:verify')
+      await verifyRestored(url, database, content, safetyBackup)
+    }
     return { restored: file, safetyBackup, database, migration: content.migrations.at(-1) ?? null }
   } finally {
     await staged.discard()
@@ -238,7 +250,51 @@ async function takeSafetyBackup(
   return result.file
 }
 
-/** The restored database answers with the backup's history and exactly its row count in every table. */
+/**
+ * What differs between the restored database, read through `db`, and the backup: a missing
+ * table, a row count, the migration history. Empty when it is exactly the backup.
+ */
+async function restoredProblems(
+  db: Kysely<any>,
+  hasTable: (name: string) => Promise<boolean>,
+  content: BackupContent,
+): Promise<string[]> {
+  const problems: string[] = []
+  for (const [table, expected] of Object.entries(content.rowCounts)) {
+    if (!(await hasTable(table))) {
+      problems.push(`table ${table} is missing`)
+      continue
+    }
+    const row = await db
+      .selectFrom(table)
+      .select(sql<string | number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow()
+    if (Number(row.n) !== expected)
+      problems.push(`${table} has ${Number(row.n)} rows, the backup ${expected}`)
+  }
+  const history =
+    'aura_migrations' in content.rowCounts
+      ? (await db.selectFrom('aura_migrations').select('name').orderBy('name').execute()).map(
+          (r: { name: unknown }) => r.name as string,
+        )
+      : []
+  if (history.join(',') !== content.migrations.join(',')) problems.push('the migration history differs')
+  return problems
+}
+
+function mismatch(database: string, problems: readonly string[], safetyBackup: string | null): BackupError {
+  return backupErrors.restoreFailed(
+    database,
+    `the restored database does not match the backup: ${problems.join('; ')}`,
+    safetyBackup,
+    undefined,
+  )
+}
+
+/**
+ * Checks the restored database after the hold was released, for a dialect that cannot check it
+ * while still holding it (PostgreSQL).
+ */
 async function verifyRestored(
   url: string,
   database: string,
@@ -247,34 +303,8 @@ async function verifyRestored(
 ): Promise<void> {
   const dialect = createDialect(url)
   try {
-    const problems: string[] = []
-    for (const [table, expected] of Object.entries(content.rowCounts)) {
-      if (!(await dialect.hasTable(table))) {
-        problems.push(`table ${table} is missing`)
-        continue
-      }
-      const row = await dialect.kysely
-        .selectFrom(table)
-        .select(sql<string | number>`count(*)`.as('n'))
-        .executeTakeFirstOrThrow()
-      if (Number(row.n) !== expected)
-        problems.push(`${table} has ${Number(row.n)} rows, the backup ${expected}`)
-    }
-    const history =
-      'aura_migrations' in content.rowCounts
-        ? (await dialect.kysely.selectFrom('aura_migrations').select('name').orderBy('name').execute()).map(
-            (r) => r.name as string,
-          )
-        : []
-    if (history.join(',') !== content.migrations.join(',')) problems.push('the migration history differs')
-    if (problems.length > 0) {
-      throw backupErrors.restoreFailed(
-        database,
-        `the restored database does not match the backup: ${problems.join('; ')}`,
-        safetyBackup,
-        undefined,
-      )
-    }
+    const problems = await restoredProblems(dialect.kysely, (table) => dialect.hasTable(table), content)
+    if (problems.length > 0) throw mismatch(database, problems, safetyBackup)
   } finally {
     await dialect.close()
   }

@@ -1,6 +1,5 @@
 import { basename } from 'node:path'
 import { listBackups } from '../operations/backup-files.js'
-import { verifyDatabase } from '../operations/verify.js'
 import { html } from './html.js'
 import { age, bytes, fields, page, table, when, writeForm } from './layout.js'
 import { htmlResponse, redirect, type Route, type StudioContext } from './routes.js'
@@ -14,19 +13,36 @@ function yesNo(value: boolean) {
   return value ? html`<span class="ok">yes</span>` : html`<span class="failed">no</span>`
 }
 
-/** Verification runs when asked for: it migrates a scratch database to compare schemas. */
-async function verifySection(ctx: StudioContext, run: boolean) {
-  if (!run) {
-    return html`<form method="get" action="/health">
-      <input type="hidden" name="verify" value="1" /><button type="submit">Run verify</button>
-    </form>`
+/**
+ * Verification runs when asked for, in a child process (see {@link VerifyJob}): the page shows
+ * that it runs, reloads itself until it is done, then shows the report.
+ */
+function verifySection(ctx: StudioContext) {
+  const job = ctx.verify.state
+  const button = html`<form method="get" action="/health">
+    <input type="hidden" name="verify" value="1" /><button type="submit">Run verify</button>
+  </form>`
+  switch (job.state) {
+    case 'idle':
+      return button
+    case 'running':
+      return html`<p id="verify-state" data-state="running">
+        Verifying since ${when(job.startedAt)} (UTC); the other pages keep working. This page reloads until it
+        is done.
+      </p>`
+    case 'failed':
+      return html`<p id="verify-state" data-state="failed" class="failed">Verify failed: ${job.message}</p>
+        ${button}`
+    case 'done':
+      return html`<p id="verify-state" data-state="done">
+          Overall: ${ok(job.ok)} (finished ${when(job.finishedAt)} UTC)
+        </p>
+        ${table(
+          ['Check', 'Result', 'Detail'],
+          job.checks.map((c) => [c.name, ok(c.ok), c.detail]),
+        )}
+        ${button}`
   }
-  const report = await verifyDatabase(ctx.db)
-  return html`<p>Overall: ${ok(report.ok)}</p>
-    ${table(
-      ['Check', 'Result', 'Detail'],
-      report.checks.map((c) => [c.name, ok(c.ok), c.detail]),
-    )}`
 }
 
 function backupProgress(ctx: StudioContext) {
@@ -53,6 +69,7 @@ export const healthRoutes: readonly Route[] = [
     method: 'GET',
     path: /^\/health$/,
     async handle(ctx, req) {
+      if (req.query.get('verify') === '1') ctx.verify.start()
       const status = await ctx.db.status()
       // Only this database's: other databases may keep their backups in the same directory.
       const database = ctx.db.dialect.backups().sourceIdentity()
@@ -90,7 +107,7 @@ export const healthRoutes: readonly Route[] = [
             : null
         }
         <h2>Verify</h2>
-        ${await verifySection(ctx, req.query.get('verify') === '1')}
+        ${verifySection(ctx)}
         <h2>Backups</h2>
         <p>Backups of <code>${database}</code> in <code>${ctx.backupDir}</code></p>
         ${writeForm(ctx, '/health/backup', 'Take a backup')} ${backupProgress(ctx)}
@@ -108,7 +125,9 @@ export const healthRoutes: readonly Route[] = [
           ]),
           'No backups yet.',
         )}`
-      return htmlResponse(page(ctx, 'Health', body))
+      const response = htmlResponse(page(ctx, 'Health', body))
+      // Reloads itself while verify runs (no script needed: the CSP allows none inline).
+      return ctx.verify.state.state === 'running' ? { ...response, refresh: '/health' } : response
     },
   },
   {

@@ -1,6 +1,7 @@
 import type { AuraDatabase } from '../database.js'
 import type { BackupJob } from './backup-job.js'
 import type { Html } from './html.js'
+import type { VerifyJob } from './verify-job.js'
 
 /** What every page handler works with: the database and the run's settings. */
 export interface StudioContext {
@@ -12,6 +13,8 @@ export interface StudioContext {
   /** Where backups are listed and taken. */
   readonly backupDir: string
   readonly backups: BackupJob
+  /** The verification run in a child process, reported on the health page. */
+  readonly verify: VerifyJob
   /** Whether the live `project_states` has a `category` column (added by a later migration). */
   readonly projectCategory: boolean
 }
@@ -25,7 +28,13 @@ export interface StudioRequest {
 
 /** What a handler answers: a page, a JSON document, or a redirect after a write. */
 export type StudioResponse =
-  | { readonly kind: 'html'; readonly status?: number; readonly body: Html }
+  | {
+      readonly kind: 'html'
+      readonly status?: number
+      readonly body: Html
+      /** Where the browser goes after a second (`Refresh` header): a page of a job still running. */
+      readonly refresh?: string
+    }
   | { readonly kind: 'json'; readonly body: unknown }
   | { readonly kind: 'redirect'; readonly location: string }
 

@@ -16,6 +16,7 @@ import {
 import { packageRoot } from '../paths.js'
 import { auditRoutes } from './audit-page.js'
 import { BackupJob } from './backup-job.js'
+import { VerifyJob } from './verify-job.js'
 import { configurationRoutes } from './configuration-page.js'
 import { erRoutes } from './er-page.js'
 import { healthRoutes } from './health-page.js'
@@ -64,6 +65,11 @@ export interface StudioOptions {
   readonly write: boolean
   /** Where backups are listed and taken. */
   readonly backupDir: string
+  /**
+   * The global options of `aura-db` that name the same database, migrations and schema
+   * (`['--db', url, …]`): the health page's verify runs `aura-db verify` with them in a child process.
+   */
+  readonly verifyArgs: readonly string[]
 }
 
 /** A running studio. */
@@ -104,6 +110,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     csrf: randomSecret(),
     backupDir: options.backupDir,
     backups: new BackupJob(db, options.backupDir),
+    verify: new VerifyJob(options.verifyArgs),
     projectCategory: projectTable?.columns.some((c) => c.name === 'category') ?? false,
   }
 
@@ -201,7 +208,10 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   function respond(res: ServerResponse, response: StudioResponse): void {
     switch (response.kind) {
       case 'html':
-        res.writeHead(response.status ?? 200, { 'Content-Type': 'text/html; charset=utf-8' })
+        res.writeHead(response.status ?? 200, {
+          'Content-Type': 'text/html; charset=utf-8',
+          ...(response.refresh ? { Refresh: `1; url=${response.refresh}` } : {}),
+        })
         res.end(response.body.text)
         return
       case 'json':

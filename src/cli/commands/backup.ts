@@ -1,9 +1,12 @@
 import type { Command } from 'commander'
+import { removeOwnTemps } from '../../dialect/backup-fs.js'
 import { parseDatabaseUrl } from '../../dialect/index.js'
 import { backupErrors } from '../../errors.js'
 import { DEFAULT_KEEP } from '../../operations/backup.js'
+import { resolveBackupDir } from '../../operations/backup-files.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'
+import { onInterrupt } from '../interrupt.js'
 import { requireDatabase } from '../require-database.js'
 
 /**
@@ -28,8 +31,17 @@ export function registerBackup(program: Command): void {
         // An in-memory database dies with this process: a backup of it could never be restored.
         if (target.dialect === 'sqlite' && target.path === ':memory:') throw backupErrors.inMemoryCommand()
         await requireDatabase(cli)
+        const backupDir = cli.backupDir(options.dir)
         await cli.withDatabase(async (db) => {
           const progress = new Progress('Backing up')
+          const stopListening = onInterrupt(() => {
+            progress.finish()
+            const removed = removeOwnTemps(resolveBackupDir(backupDir))
+            return (
+              `Backup stopped: no backup was written${removed > 0 ? ' and its temporary file was removed' : ''}; ` +
+              'the database is unchanged, and the existing backups are untouched.'
+            )
+          })
           let result
           try {
             result = await db.backup({
@@ -38,6 +50,7 @@ export function registerBackup(program: Command): void {
               onProgress: (p) => progress.update(p.phase, p.done, p.total),
             })
           } finally {
+            stopListening()
             progress.finish()
           }
           const { file, manifest, sizeBytes, sha256, pruned } = result

@@ -1,7 +1,12 @@
+import { dirname, resolve } from 'node:path'
 import type { Command } from 'commander'
+import { removeOwnTemps } from '../../dialect/backup-fs.js'
+import { parseDatabaseUrl } from '../../dialect/index.js'
 import { redactUrl, usage } from '../../errors.js'
+import { resolveBackupDir } from '../../operations/backup-files.js'
 import { restoreDatabase, type RestorePlan } from '../../operations/restore.js'
 import { CancelledError } from '../exit-codes.js'
+import { onInterrupt } from '../interrupt.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'
 import { backupsDocument, listedBackups, printBackups } from './backups.js'
@@ -59,6 +64,18 @@ export function registerRestore(program: Command): void {
             throw usage.confirmationNeeded(`Restoring ${file} replaces ${redactUrl(cli.options.db)}.`)
           }
           const progress = new Progress('Restore')
+          let phase: keyof typeof PHASES = 'check'
+          const stopListening = onInterrupt(() => {
+            progress.finish()
+            const target = parseDatabaseUrl(cli.options.db)
+            removeOwnTemps(resolveBackupDir(dir))
+            if (target.dialect === 'sqlite') removeOwnTemps(dirname(resolve(target.path)))
+            return phase === 'restore'
+              ? 'Restore stopped during the swap, which is atomic: the database is either the one it was or ' +
+                  'the backup, whole. `aura-db status` shows which; the safety backup is in the backup directory.'
+              : `Restore stopped while ${PHASES[phase]}: nothing was restored, the database is unchanged, ` +
+                  'and the temporary files were removed.'
+          })
           let result
           try {
             result = await restoreDatabase({
@@ -74,9 +91,13 @@ export function registerRestore(program: Command): void {
                 throw new CancelledError('Restore cancelled: nothing was changed.')
               },
               ...(cli.options.migrationsDir ? { migrationsDir: cli.options.migrationsDir } : {}),
-              onProgress: (p) => progress.update(PHASES[p.phase], p.done, p.total),
+              onProgress: (p) => {
+                phase = p.phase
+                progress.update(PHASES[p.phase], p.done, p.total)
+              },
             })
           } finally {
+            stopListening()
             progress.finish()
           }
           const { restored, safetyBackup } = result

@@ -44,6 +44,12 @@ export function registerStudio(program: Command): void {
                 port,
                 write: options.write === true,
                 backupDir: cli.backupDir(options.dir),
+                verifyArgs: [
+                  '--db',
+                  cli.options.db,
+                  ...(cli.options.migrationsDir ? ['--migrations-dir', cli.options.migrationsDir] : []),
+                  ...(cli.options.schema ? ['--schema', cli.options.schema] : []),
+                ],
               })
               cli.out.report({ url: studio.url, write: options.write === true }, () => {
                 cli.out.line(studio.url)

@@ -11,6 +11,7 @@ import {
 } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
 import { backupErrors } from '../../errors.js'
 import { pausePoint } from '../../pause-point.js'
 import { copyFileHashed, fsyncDir, removeDatabaseFiles, removeStaleTemps, tempPath } from '../backup-fs.js'
@@ -20,6 +21,7 @@ import type {
   BackupProgress,
   DialectBackup,
   ExclusiveDatabase,
+  ReplaceOptions,
   StagedBackup,
 } from '../dialect.js'
 
@@ -297,18 +299,27 @@ class SqliteExclusiveDatabase implements ExclusiveDatabase {
    *    (which would otherwise hit the files of the restored database);
    * 2. remove the stale `-wal`, `-shm` and `-journal` files: SQLite would apply a leftover WAL
    *    to the restored file;
-   * 3. rename the staged copy (same directory) over the database: atomic;
-   * 4. flush the directory, then close the lock connection (on the old, now unlinked file).
+   * 3. take the staged copy's exclusive lock (a lock belongs to the file, so it moves with it);
+   * 4. rename the staged copy (same directory) over the database: atomic;
+   * 5. flush the directory, then close the lock connection (on the old, now unlinked file);
+   * 6. `verify` the swapped-in file under its exclusive lock: a process that opens the database
+   *    meanwhile waits, so nothing written after the swap can fail the check of what was restored.
    */
-  async replaceWith(staged: StagedBackup): Promise<void> {
+  async replaceWith(staged: StagedBackup, options: Pick<ReplaceOptions, 'verify'> = {}): Promise<void> {
     const lock = this.#held()
     lock.pragma('journal_mode = DELETE')
     lock.pragma('journal_mode = MEMORY')
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(this.#path + suffix, { force: true })
-    await pausePoint('restore:swap')
-    renameSync(staged.path, this.#path)
-    fsyncDir(dirname(this.#path))
-    await this.release()
+    const swapped = holdExclusively(staged.path)
+    try {
+      await pausePoint('restore:swap')
+      renameSync(staged.path, this.#path)
+      fsyncDir(dirname(this.#path))
+      await this.release()
+      await options.verify?.(kyselyOn(swapped))
+    } finally {
+      releaseExclusive(swapped)
+    }
   }
 
   async release(): Promise<void> {
@@ -322,6 +333,33 @@ class SqliteExclusiveDatabase implements ExclusiveDatabase {
   }
 }
 
+/**
+ * A connection to `path` holding its exclusive lock (rollback-journal mode: then the lock keeps
+ * readers out too), so that no one reads or writes the file until {@link releaseExclusive}.
+ */
+function holdExclusively(path: string): Database.Database {
+  // A staged copy in a private place: no one else has it open, there is nothing to wait for.
+  const db = new Database(path)
+  try {
+    db.pragma('journal_mode = DELETE')
+    db.exec('begin exclusive')
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return db
+}
+
+function releaseExclusive(db: Database.Database): void {
+  if (db.inTransaction) db.exec('rollback')
+  db.close()
+}
+
+/** A Kysely that reads through `db` (inside its open transaction). */
+function kyselyOn(db: Database.Database): Kysely<any> {
+  return new Kysely<any>({ dialect: new SqliteDialect({ database: db }) })
+}
+
 /** Restoring where no database file exists yet: nothing to lock, nothing to save. */
 class SqliteMissingDatabase implements ExclusiveDatabase {
   readonly exists = false
@@ -331,10 +369,16 @@ class SqliteMissingDatabase implements ExclusiveDatabase {
     throw backupErrors.noDatabase(this.path)
   }
 
-  async replaceWith(staged: StagedBackup): Promise<void> {
+  async replaceWith(staged: StagedBackup, options: Pick<ReplaceOptions, 'verify'> = {}): Promise<void> {
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(this.path + suffix, { force: true })
-    renameSync(staged.path, this.path)
-    fsyncDir(dirname(this.path))
+    const swapped = holdExclusively(staged.path)
+    try {
+      renameSync(staged.path, this.path)
+      fsyncDir(dirname(this.path))
+      await options.verify?.(kyselyOn(swapped))
+    } finally {
+      releaseExclusive(swapped)
+    }
   }
 
   async release(): Promise<void> {}
