@@ -553,9 +553,15 @@ export const importErrors = {
     new ImportError(
       `The legacy database ${file} is damaged (${detail}); nothing was imported. Import from an intact copy (a backup of the .NET app's aura.db).`,
     ),
-  wrongSchema: (file: string, problems: readonly ImportProblem[]) =>
+  keepsChanging: (file: string) =>
     new ImportError(
-      `${file} is not a database of the .NET Aura app in the expected shape: ${problems
+      `The legacy database ${file} changed during every attempt to copy it (the app checkpoints it while writing); nothing was imported. Close the .NET app, or import when it is idle.`,
+    ),
+  wrongSchema: (file: string, problems: readonly ImportProblem[], lastMigration: string | null) =>
+    new ImportError(
+      `${file} is not a database of the .NET Aura app in a shape Aura Data can import (${
+        lastMigration === null ? 'no EF migration history' : `app version of EF migration ${lastMigration}`
+      }): ${problems
         .slice(0, 5)
         .map((p) => `${p.table}${p.column ? `.${p.column}` : ''}: ${p.reason}`)
         .join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}. Nothing was imported.`,

@@ -14,7 +14,7 @@ import {
   withDatabase,
 } from './cli-helpers.js'
 import { dialects, type TestDatabase } from './dialects.js'
-import { buildLegacyDatabase, legacyHashes } from './legacy-fixture.js'
+import { buildLegacyDatabase, legacyHashes, legacyRows } from './legacy-fixture.js'
 
 const exec = promisify(execFile)
 const KEY = { AURA_SECRET_KEY: randomBytes(32).toString('base64') }
@@ -70,6 +70,50 @@ for (const d of dialects) {
       expect(merged.code).toBe(0)
       expect(merged.json.tables.every((t: { imported: number }) => t.imported === 0)).toBe(true)
       expect(legacyHashes(legacy)).toEqual(before)
+    })
+
+    it('--json on a refused import prints every problem, not only the first three', async () => {
+      const rows = legacyRows()
+      for (const asset of rows.AssetStates!) asset.AssetType = 'Font'
+      rows.ProjectStates![0]!.Status = 'Paused'
+      rows.ProjectStates![2]!.Status = 'Paused'
+      const bad = join(target.dir, 'bad-aura.db')
+      buildLegacyDatabase(bad, rows)
+      const refused = await runCliJson(['--db', target.url, 'import', 'ef', bad], KEY)
+      expect(refused.code).toBe(1)
+      expect(refused.json.error.code).toBe('AURA_IMPORT')
+      expect(
+        refused.json.error.problems.map((p: { table: string; column: string }) => `${p.table}.${p.column}`),
+      ).toEqual([
+        'ProjectStates.Status',
+        'ProjectStates.Status',
+        'AssetStates.AssetType',
+        'AssetStates.AssetType',
+        'AssetStates.AssetType',
+      ])
+    })
+
+    it('AURA_SLOW_QUERY_MS=0 logs every statement of an import and no value it binds', async () => {
+      const rows = legacyRows()
+      const result = await runCli(['--db', target.url, 'import', 'ef', legacy], {
+        ...KEY,
+        AURA_SLOW_QUERY_MS: '0',
+      })
+      expect(result.code, result.stderr).toBe(0)
+      const lines = result.stderr.trim().split('\n')
+      expect(lines.some((line) => /insert into "project_states"/.test(line))).toBe(true)
+      for (const line of lines)
+        expect(line).toMatch(/^aura-data: slow query \d+\.\d ms, \d+ row\(s\)(, failed)?: \S/)
+      // Values of every kind the import binds: titles, texts, job ids, JSON, the API key.
+      for (const value of [
+        rows.ProjectStates![1]!.Title,
+        rows.ProjectStates![0]!.JobId,
+        rows.ProjectStates![0]!.Description,
+        rows.ProjectStates![2]!.RenderSpecJson,
+        rows.SceneStates![0]!.ScriptText,
+        'sk-live-secret-123',
+      ])
+        expect(result.stderr).not.toContain(String(value))
     })
 
     it('without a secret key: refused with a clear error, nothing written', async () => {

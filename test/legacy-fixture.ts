@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import { LEGACY_DDL } from './legacy-ef-schema.js'
+import { LEGACY_DDL } from '../bench/legacy-ef-schema.js'
 
 /** A legacy row: column name → value as EF Core stores it. */
 export type LegacyRow = Record<string, string | number | bigint | null>

@@ -302,6 +302,22 @@ describe('defining an extension', () => {
     ).toThrow(/names nope, which is not a column/)
   })
 
+  it('refuses an index name the table has, and a CHECK name it has', () => {
+    expect(() =>
+      extendTable(projectStatesTable, { columns: { x: c.int().nullable() }, indexes: [['status']] }),
+    ).toThrow(/project_states already has the index ix_project_states_status/)
+    expect(() =>
+      extendTable(projectStatesTable, { columns: { x: c.int().nullable() }, indexes: [['x'], ['x']] }),
+    ).toThrow(/project_states already has the index ix_project_states_x/)
+    const checked = extendTable(projectStatesTable, {
+      columns: { x: c.int().nullable() },
+      checks: { x_positive: 'x > 0' },
+    })
+    expect(() =>
+      extendTable(checked, { columns: { y: c.int().nullable() }, checks: { x_positive: 'y > 0' } }),
+    ).toThrow(/project_states already has the CHECK x_positive/)
+  })
+
   it('keeps the name, key and features, and adds after the base columns', () => {
     expect(projectStates.name).toBe('project_states')
     expect(projectStates.features).toEqual(projectStatesTable.features)

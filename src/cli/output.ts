@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises'
-import { AuraDataError, redactUrl, usage } from '../errors.js'
+import { AuraDataError, ImportError, redactUrl, usage } from '../errors.js'
 import {
   CheckFailedError,
   cliErrorCode,
@@ -170,7 +170,10 @@ export class Output {
   error(error: unknown, { stderr = true }: { stderr?: boolean } = {}): void {
     const { code, message, hint } = describeError(error)
     if (this.json && !this.#written) {
-      this.#write({ ...this.#pending, error: { code, message, hint: hint ?? null } })
+      // A refused import's problems are its whole answer (table, key, column of each value);
+      // the one-line message names only the first few.
+      const problems = error instanceof ImportError ? { problems: error.problems } : {}
+      this.#write({ ...this.#pending, error: { code, message, hint: hint ?? null, ...problems } })
     }
     if (!stderr) return
     process.stderr.write(`${colourize(process.stderr, 'red', 'error:')} ${message}\n`)

@@ -1,3 +1,4 @@
+import { blobReferenceCheck } from './blob-reference-check.js'
 import type { AuraDatabase } from '../database.js'
 import type { IntrospectedTable, SchemaSnapshot } from '../dialect/dialect.js'
 import { contentHash } from '../domain/content-hash.js'
@@ -32,7 +33,8 @@ const MAX_DIFFERENCES = 10
  *    migration files produce (`aura-db check`);
  * 5. the database's own integrity checks (SQLite: `integrity_check`, `foreign_key_check`;
  *    PostgreSQL: every foreign key re-checked);
- * 6. `content blob hashes`: every `content_blobs` row's content hashes to its key.
+ * 6. `content blob hashes`: every `content_blobs` row's content hashes to its key;
+ * 7. `content blob reference counts`: every blob's count is its live version references.
  *
  * @example
  * const report = await verifyDatabase(db)
@@ -48,6 +50,7 @@ export async function verifyDatabase(db: AuraDatabase): Promise<VerifyReport> {
     await definitionsCheck(db),
     ...(await db.dialect.checkIntegrity()),
     await blobHashCheck(db),
+    await blobReferenceCheck(db),
   ]
   return { ok: checks.every((check) => check.ok), checks }
 }

@@ -24,10 +24,25 @@ export function printImport(out: Output, report: EfImportReport): void {
         ? 'nothing'
         : report.notImported.map((t) => `${t.table} (${t.rows} rows)`).join(', '),
     ],
+    [
+      'app version',
+      `${report.appVersion.lastMigration ?? '(no EF migration history)'}${
+        report.appVersion.missingMigrations.length > 0
+          ? ` (older: without ${report.appVersion.missingMigrations.join(', ')})`
+          : ''
+      }`,
+    ],
+    [
+      'absent (older app version)',
+      report.absent.length === 0
+        ? 'nothing'
+        : report.absent.map((a) => (a.column ? `${a.table}.${a.column}` : `table ${a.table}`)).join(', '),
+    ],
     ['GUIDs lower-cased', String(report.normalised.guidsLowerCased)],
     ['timestamps without zone (UTC)', String(report.normalised.timestampsWithoutZone)],
     ['0001-01-01 sentinels', String(report.normalised.sentinelTimestamps)],
     ['sub-millisecond digits dropped', String(report.normalised.subMillisecondTimestamps)],
+    ['UTC offsets converted to UTC', String(report.normalised.timestampsWithOffset)],
     ['blobs from inline version content', String(report.blobsFromInlineContent)],
     ['sensitive values encrypted', String(report.encryptedValues)],
     [
@@ -37,6 +52,10 @@ export function printImport(out: Output, report: EfImportReport): void {
         : report.referenceCounts.map((r) => `${r.hash.slice(0, 12)}… ${r.legacy} → ${r.actual}`).join(', '),
     ],
   ])
+  for (const m of report.sceneIndexMoves)
+    out.line(
+      `moved in ${m.table}: ${m.key} of project ${m.projectId}, index ${m.oldIndex} → ${m.newIndex} (the index was taken)`,
+    )
   for (const t of report.tables.filter((t) => t.skipped > 0)) {
     out.line(
       `skipped in ${t.legacy} (already there): ${t.skippedKeys.join(', ')}${t.skipped > t.skippedKeys.length ? ', …' : ''}`,
@@ -54,7 +73,7 @@ export function printImport(out: Output, report: EfImportReport): void {
 }
 
 /**
- * `aura-db import ef LEGACY_FILE [--dry-run] [--merge]`: imports the .NET app's aura.db into
+ * `aura-db import ef LEGACY_FILE [--dry-run] [--merge] [--strict]`: imports the .NET app's aura.db into
  * the database of `--db` (importing.md). `--json`: the report ({@link EfImportReport}).
  */
 export function registerImport(program: Command): void {
@@ -68,22 +87,26 @@ export function registerImport(program: Command): void {
     )
     .option('--dry-run', 'read and check everything, print the full report, write nothing')
     .option('--merge', 'import into a database that holds data: skip rows whose key is already there')
+    .option('--strict', 'refuse what would otherwise be repaired and reported (a scene index taken twice)')
     .action(
-      action(async (cli, legacyFile: string, options: { dryRun?: boolean; merge?: boolean }) => {
-        const report = await cli.withDatabase(async (db) => {
-          const progress = new Progress('Importing')
-          try {
-            return await importEfDatabase(db, legacyFile, {
-              dryRun: options.dryRun === true,
-              merge: options.merge === true,
-              onProgress: (p) => progress.update(`${p.phase} ${p.table}`, p.done, p.total),
-            })
-          } finally {
-            progress.finish()
-          }
-        })
-        cli.out.report(report, () => printImport(cli.out, report))
-        if (!report.ok) throw importErrors.values(report.problems)
-      }),
+      action(
+        async (cli, legacyFile: string, options: { dryRun?: boolean; merge?: boolean; strict?: boolean }) => {
+          const report = await cli.withDatabase(async (db) => {
+            const progress = new Progress('Importing')
+            try {
+              return await importEfDatabase(db, legacyFile, {
+                dryRun: options.dryRun === true,
+                merge: options.merge === true,
+                strict: options.strict === true,
+                onProgress: (p) => progress.update(`${p.phase} ${p.table}`, p.done, p.total),
+              })
+            } finally {
+              progress.finish()
+            }
+          })
+          cli.out.report(report, () => printImport(cli.out, report))
+          if (!report.ok) throw importErrors.values(report.problems)
+        },
+      ),
     )
 }

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { importErrors } from '../../errors.js'
+import { copySnapshot, makeLegacyCopyDir, removeStaleLegacyCopies } from './sqlite-snapshot-copy.js'
 
 /** One table of a legacy SQLite file: its name, its columns in order and its row count. */
 export interface LegacyTableInfo {
@@ -15,18 +15,39 @@ export interface LegacyTableInfo {
 export interface LegacySqliteFile {
   /** Every table of the file (without SQLite's own `sqlite_*` tables), by name. */
   readonly tables: ReadonlyMap<string, LegacyTableInfo>
-  /** Every row of `table`, column name → value as SQLite stores it (TEXT, INTEGER, REAL, BLOB, NULL). */
+  /**
+   * Every row of `table`, column name → value as SQLite stores it (TEXT, INTEGER, REAL, BLOB,
+   * NULL); TEXT whose bytes are not UTF-8 is an {@link InvalidUtf8Text}.
+   */
   rows(table: string): Record<string, unknown>[]
-  /** Closes the copy and removes it. */
+  /** Closes the copy and removes it (the copy holds the app's plaintext secrets); again: nothing. */
   close(): void
 }
 
 const SQLITE_HEADER = 'SQLite format 3\u0000'
 
 /**
+ * A TEXT value whose bytes are not UTF-8 (SQLite stores TEXT without checking it). The driver
+ * would decode it with U+FFFD in place of each bad byte, silently changing it; the rows carry
+ * the bytes instead, for the importer to refuse naming the row.
+ */
+export class InvalidUtf8Text {
+  constructor(readonly bytes: Buffer) {}
+  /** The first bytes in hex, for a message. */
+  toString(): string {
+    const shown = [...this.bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')
+    return this.bytes.length > 16 ? `${shown} …` : shown
+  }
+}
+
+/** The row id selected beside each row (to re-read a value's bytes); not a column of the app's tables. */
+const ROWID = '__aura_rowid'
+
+/**
  * Opens `file` for reading without ever touching it: the file and its `-wal` (the committed
- * transactions not yet checkpointed into it) are copied into a private directory, and only the
- * copy is opened. Opening the original even read-only is not enough: a WAL-mode database opened
+ * transactions not yet checkpointed into it) are copied, as one consistent snapshot even while
+ * the app writes ({@link copySnapshot}), into a private directory, and only the copy is opened.
+ * Copies that killed imports left behind are removed first ({@link removeStaleLegacyCopies}). Opening the original even read-only is not enough: a WAL-mode database opened
  * by SQLite gets a `-shm` created or rewritten beside it, and the last connection to close
  * checkpoints the WAL into the file. The copy's `-shm` is rebuilt from its `-wal`.
  *
@@ -45,12 +66,12 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
   }
   if (read < header.length || header.toString('latin1') !== SQLITE_HEADER) throw importErrors.notSqlite(file)
 
-  const dir = mkdtempSync(join(tmpdir(), 'aura-legacy-'))
+  removeStaleLegacyCopies()
+  const dir = makeLegacyCopyDir()
   const copy = join(dir, 'legacy.db')
   let handle: Database.Database | undefined
   try {
-    copyFileSync(file, copy)
-    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`)
+    if (!copySnapshot(file, copy)) throw importErrors.keepsChanging(file)
     handle = new Database(copy, { fileMustExist: true })
     // quick_check reads every page: a truncated file fails here, not half-way through the rows.
     const check = handle.pragma('quick_check', { simple: false }) as { quick_check: string }[]
@@ -74,14 +95,32 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
       tables,
       rows(table) {
         if (!tables.has(table)) return []
+        const quoted = `"${table.replaceAll('"', '""')}"`
         // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
-        return db
-          .prepare(`select * from "${table.replaceAll('"', '""')}"`)
+        const rows = db
+          .prepare(`select _rowid_ as "${ROWID}", * from ${quoted}`)
           .safeIntegers(true)
           .all() as Record<string, unknown>[]
+        for (const row of rows) {
+          const rowid = row[ROWID]
+          delete row[ROWID]
+          for (const [column, value] of Object.entries(row)) {
+            // U+FFFD is where the driver replaced bytes that are not UTF-8, or a real U+FFFD:
+            // the stored bytes tell which.
+            if (typeof value !== 'string' || !value.includes('\uFFFD')) continue
+            const bytes = db
+              .prepare(
+                `select cast("${column.replaceAll('"', '""')}" as blob) from ${quoted} where _rowid_ = ?`,
+              )
+              .pluck()
+              .get(rowid) as Buffer
+            if (!bytes.equals(Buffer.from(value, 'utf8'))) row[column] = new InvalidUtf8Text(bytes)
+          }
+        }
+        return rows
       },
       close() {
-        db.close()
+        if (db.open) db.close()
         rmSync(dir, { recursive: true, force: true })
       },
     }

@@ -1,17 +1,29 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
 import { userInfo } from 'node:os'
 import type { Kysely } from 'kysely'
 import type { z } from 'zod'
 import type { AuraDatabase } from '../../database.js'
-import { openLegacySqliteFile, type LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import {
+  InvalidUtf8Text,
+  openLegacySqliteFile,
+  type LegacySqliteFile,
+} from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { contentHash } from '../../domain/content-hash.js'
 import { ImportError, importErrors, type ImportProblem } from '../../errors.js'
 import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import { allTables } from '../../schema/index.js'
 import { columnSchema } from '../../repository/validation.js'
 import { READ_ROW } from './legacy-rows.js'
+import {
+  appVersionOf,
+  compareWithApp,
+  withLaterColumns,
+  type AbsentInLegacy,
+  type LegacyAppVersion,
+} from './legacy-versions.js'
+import { repairSceneIndexes, type SceneIndexMove } from './scene-indexes.js'
 import { EF_HISTORY_TABLE, LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
 import { emptyCounts, RowReader, type NormalisationCounts } from './legacy-values.js'
 
@@ -21,11 +33,21 @@ export interface EfImportOptions {
   readonly dryRun?: boolean
   /** Import into a database that already holds data: rows whose key is there are skipped (reported). */
   readonly merge?: boolean
+  /**
+   * Refuse what Aura Data would otherwise repair: a scene index taken twice in one project is a
+   * problem instead of a move after the project's last index.
+   */
+  readonly strict?: boolean
   /** Who imports, for the audit entry; default the database's actor, else the OS user name. */
   readonly actor?: string
   /** Called as rows are read and written: a table, the rows done so far, the total. */
   readonly onProgress?: (event: {
-    phase: 'read' | 'write'
+    /**
+     * `hash` (the source, before and after), `copy` (the snapshot and its integrity check),
+     * `read` and `write` (per table), `plan` (keys, references, blobs), `commit`. A phase without
+     * rows reports done 0 of 1 when it starts and 1 of 1 when it ends; `table` then names the file.
+     */
+    phase: 'hash' | 'copy' | 'read' | 'plan' | 'write' | 'commit'
     table: string
     done: number
     total: number
@@ -71,6 +93,13 @@ export interface EfImportReport {
   readonly notImported: readonly { readonly table: string; readonly rows: number }[]
   /** The EF Core migrations the file records (`__EFMigrationsHistory`). */
   readonly efMigrations: readonly string[]
+  /** The app version that wrote the file (its last EF migration) and the app's migrations it lacks. */
+  readonly appVersion: LegacyAppVersion
+  /**
+   * What the file lacks because an older app version wrote it: tables (imported as empty) and
+   * columns (read as the NULL or DEFAULT the later migration gave existing rows).
+   */
+  readonly absent: readonly AbsentInLegacy[]
   readonly normalised: NormalisationCounts
   /** Content blobs whose stored reference count was not the number of live versions using them. */
   readonly referenceCounts: readonly {
@@ -82,6 +111,8 @@ export interface EfImportReport {
   readonly blobsFromInlineContent: number
   /** Sensitive configuration values, stored encrypted in the target. */
   readonly encryptedValues: number
+  /** Scenes whose index was already taken in their project, moved after its last index (not with `strict`). */
+  readonly sceneIndexMoves: readonly SceneIndexMove[]
   /** Why the import was refused: every value that cannot be carried over (empty when ok). */
   readonly problems: readonly ImportProblem[]
   /** The `audit_entries` id of the import (null on a dry run or a refusal). */
@@ -109,6 +140,8 @@ const HASH_FIELDS = VERSION_PARTS.map((p) => p.hash)
 
 /** Each planned row's key as the legacy file spells it (upper-case GUIDs), for the problems. */
 const LEGACY_KEY = new WeakMap<Row, string>()
+/** A planned version's inline content as the legacy row held it (BriefJson, …), read once. */
+const INLINE_CONTENT = new WeakMap<Row, Record<string, unknown>>()
 /** The blobs made from a version's inline content (they had no legacy count to compare). */
 const FROM_INLINE = new WeakSet<Row>()
 const legacyKey = (row: Row, fallback: unknown): string => LEGACY_KEY.get(row) ?? String(fallback)
@@ -124,9 +157,43 @@ const PROJECT_CHILDREN = new Set<LegacyTableName>([
 /** Rows per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
 const MAX_PARAMETERS = 30_000
 
+/** Runs one step of the import between its two progress events (a step without rows to count). */
+function inPhase<T>(
+  options: EfImportOptions,
+  phase: 'hash' | 'copy' | 'commit',
+  subject: string,
+  work: () => T,
+): T {
+  options.onProgress?.({ phase, table: subject, done: 0, total: 1 })
+  const result = work()
+  if (result instanceof Promise)
+    return result.then((value: unknown) => {
+      options.onProgress?.({ phase, table: subject, done: 1, total: 1 })
+      return value
+    }) as T
+  options.onProgress?.({ phase, table: subject, done: 1, total: 1 })
+  return result
+}
+
+/** Bytes hashed at a time: memory stays flat whatever the file's size (a file may exceed 2 GiB). */
+const HASH_CHUNK = 4 * 1024 * 1024
+
 function sha256File(file: string): string | null {
-  if (!existsSync(file)) return null
-  return createHash('sha256').update(readFileSync(file)).digest('hex')
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return null
+    throw error
+  }
+  try {
+    const hash = createHash('sha256')
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK)
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n))
+    return hash.digest('hex')
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function hashSource(file: string): SourceFiles {
@@ -168,15 +235,16 @@ export async function importEfDatabase(
   await db.ready()
   const file = resolve(legacyFile)
   if (!existsSync(file)) throw importErrors.missingFile(file)
-  const source = hashSource(file)
-  const legacy = openLegacySqliteFile(file)
+  const name = basename(file)
+  const source = inPhase(options, 'hash', name, () => hashSource(file))
+  const legacy = inPhase(options, 'copy', name, () => openLegacySqliteFile(file))
   let report: EfImportReport
   try {
     report = await importFrom(db, legacy, source, options)
   } finally {
     legacy.close()
   }
-  const after = hashSource(file)
+  const after = inPhase(options, 'hash', name, () => hashSource(file))
   const sourceUnchanged =
     after.sha256 === source.sha256 &&
     after.walSha256 === source.walSha256 &&
@@ -192,13 +260,15 @@ async function importFrom(
 ): Promise<EfImportReport> {
   const merge = options.merge === true
   const dryRun = options.dryRun === true
-  checkSchema(legacy, source.file)
+  const history = legacy.rows(EF_HISTORY_TABLE)
+  const appVersion = appVersionOf(history)
+  const absent = checkSchema(legacy, source.file, appVersion)
 
   const problems: ImportProblem[] = []
   const counts = emptyCounts()
   const planned = new Map<LegacyTableName, PlannedTable>()
   const readRows = (name: LegacyTableName): Row[] => {
-    const rows = legacy.rows(name)
+    const rows = legacy.rows(name).map((row) => withLaterColumns(name, absent, row))
     options.onProgress?.({ phase: 'read', table: name, done: rows.length, total: rows.length })
     return rows
   }
@@ -212,6 +282,11 @@ async function importFrom(
       READ_ROW[name](reader)
       checkValues(def, reader, counts)
       LEGACY_KEY.set(reader.out, reader.key)
+      if (name === 'ProjectVersions')
+        INLINE_CONTENT.set(
+          reader.out,
+          Object.fromEntries(VERSION_PARTS.map((p) => [p.column, row[p.column]])),
+        )
       rows.push(reader.out)
     }
     planned.set(name, { legacy: name, def, rows, skipped: [] })
@@ -223,11 +298,8 @@ async function importFrom(
   const nonEmpty = [...existing].filter(([, keys]) => keys.size > 0).map(([t]) => t)
   if (nonEmpty.length > 0 && !merge) throw importErrors.targetNotEmpty(nonEmpty)
 
-  checkKeys(planned, existing, problems)
-  const inline = planVersionContent(legacy, planned, existing, problems)
-  const referenceCounts = recountReferences(planned, existing)
-  assignActionSequences(planned, await maxActionSequence(db))
-
+  options.onProgress?.({ phase: 'plan', table: basename(source.file), done: 0, total: 1 })
+  checkDuplicateKeys(planned, problems)
   // Skip by key what the target has (merge); the rest is what will be written.
   for (const table of planned.values()) {
     const keys = existing.get(table.def.name)!
@@ -239,6 +311,17 @@ async function importFrom(
     })
     table.rows.splice(0, table.rows.length, ...kept)
   }
+  checkProjectReferences(planned, existing, problems)
+  const sceneIndexMoves = repairSceneIndexes(
+    planned.get('SceneStates')!.rows,
+    merge ? await takenSceneIndexes(db) : new Map(),
+    { strict: options.strict === true, legacyKey: (row) => legacyKey(row, row.id) },
+    problems,
+  )
+  const inline = planVersionContent(planned, existing, problems)
+  const { differences: referenceCounts, added: referencesAdded } = recountReferences(planned, existing)
+  assignActionSequences(planned, await maxActionSequence(db))
+  options.onProgress?.({ phase: 'plan', table: basename(source.file), done: 1, total: 1 })
 
   const sensitive = planned.get('Configurations')!.rows.filter((row) => row.isSensitive === true)
   if (sensitive.length > 0 && !db.configurations.canEncrypt) {
@@ -262,7 +345,7 @@ async function importFrom(
       .map((t) => ({
         legacy: t.legacy,
         target: t.def.name,
-        rows: legacy.tables.get(t.legacy)!.rowCount,
+        rows: legacy.tables.get(t.legacy)?.rowCount ?? 0,
         imported: t.rows.length,
         skipped: t.skipped.length,
         skippedKeys: t.skipped.slice(0, 20),
@@ -280,21 +363,24 @@ async function importFrom(
     notImported: [...legacy.tables.values()]
       .filter((t) => !(t.name in LEGACY_TABLES) && t.name !== EF_HISTORY_TABLE)
       .map((t) => ({ table: t.name, rows: t.rowCount })),
-    efMigrations: legacy.tables.has(EF_HISTORY_TABLE)
-      ? legacy.rows(EF_HISTORY_TABLE).map((r) => String(r.MigrationId))
-      : [],
+    efMigrations: history.map((r) => String(r.MigrationId)),
+    appVersion,
+    absent,
     normalised: counts,
     referenceCounts,
     blobsFromInlineContent: inline,
     encryptedValues: sensitive.length,
+    sceneIndexMoves,
     problems,
     auditEntryId: null,
   }
+  // Everything is read: the private copy (the app's API keys in plaintext) goes before the writing.
+  legacy.close()
   if (dryRun) return report
   if (problems.length > 0) throw importErrors.values(problems)
 
   for (const row of sensitive) row.value = db.configurations.encryptValue(String(row.key), String(row.value))
-  const auditEntryId = await write(db, planned, merge ? null : system, report, options)
+  const auditEntryId = await write(db, planned, merge ? null : system, referencesAdded, report, options)
   return { ...report, auditEntryId }
 }
 
@@ -304,24 +390,15 @@ function tableDef(name: string): TableDef {
   return def as unknown as TableDef
 }
 
-/** Step 2: the 13 tables with exactly their documented columns, or a wrong-schema ImportError. */
-function checkSchema(legacy: LegacySqliteFile, file: string): void {
-  const problems: ImportProblem[] = []
-  for (const name of LEGACY_TABLE_NAMES) {
-    const table = legacy.tables.get(name)
-    if (!table) {
-      problems.push({ table: name, key: null, column: null, reason: 'table missing' })
-      continue
-    }
-    const expected: readonly string[] = LEGACY_TABLES[name].columns
-    for (const column of expected)
-      if (!table.columns.includes(column))
-        problems.push({ table: name, key: null, column, reason: 'column missing' })
-    for (const column of table.columns)
-      if (!expected.includes(column))
-        problems.push({ table: name, key: null, column, reason: 'unknown column: its values would be lost' })
-  }
-  if (problems.length > 0) throw importErrors.wrongSchema(file, problems)
+/**
+ * Step 2: the 13 tables with their documented columns, or a wrong-schema ImportError naming the
+ * app version found. A file of an older app version may lack what later migrations added
+ * (see {@link compareWithApp}); that is returned, to be read as the app would have.
+ */
+function checkSchema(legacy: LegacySqliteFile, file: string, version: LegacyAppVersion): AbsentInLegacy[] {
+  const { absent, problems } = compareWithApp(legacy.tables)
+  if (problems.length > 0) throw importErrors.wrongSchema(file, problems, version.lastMigration)
+  return absent
 }
 
 const validators = new Map<string, z.ZodType>()
@@ -333,6 +410,7 @@ const validators = new Map<string, z.ZodType>()
  */
 function checkValues(def: TableDef, reader: RowReader, counts: NormalisationCounts): void {
   for (const [field, value] of Object.entries(reader.out)) {
+    if (reader.failed.has(field)) continue
     const spec = (def.columns as Record<string, ColumnSpec>)[field]
     const column = reader.origin[field] ?? field
     if (!spec) {
@@ -421,12 +499,8 @@ async function mapped<T>(db: AuraDatabase, work: Promise<T>): Promise<T> {
   }
 }
 
-/** Duplicate keys (after lower-casing), references to missing projects, scene indexes taken twice. */
-function checkKeys(
-  planned: Map<LegacyTableName, PlannedTable>,
-  existing: Map<string, Set<string>>,
-  problems: ImportProblem[],
-): void {
+/** Keys that occur twice in one legacy table once GUIDs are lower-cased. */
+function checkDuplicateKeys(planned: Map<LegacyTableName, PlannedTable>, problems: ImportProblem[]): void {
   for (const table of planned.values()) {
     const seen = new Set<string>()
     for (const row of table.rows) {
@@ -434,13 +508,21 @@ function checkKeys(
       if (seen.has(key))
         problems.push({
           table: table.legacy,
-          key,
+          key: legacyKey(row, key),
           column: LEGACY_TABLES[table.legacy].key,
           reason: 'key occurs twice (GUIDs are compared ignoring case)',
         })
       seen.add(key)
     }
   }
+}
+
+/** Rows of the project's children that name a project neither the file nor the target has. */
+function checkProjectReferences(
+  planned: Map<LegacyTableName, PlannedTable>,
+  existing: Map<string, Set<string>>,
+  problems: ImportProblem[],
+): void {
   const projects = new Set([
     ...planned.get('ProjectStates')!.rows.map((r) => String(r.id)),
     ...existing.get('project_states')!,
@@ -456,20 +538,22 @@ function checkKeys(
         })
     }
   }
-  // Aura Data keeps scene indexes unique per project (the app does not guarantee it).
-  const indexes = new Map<string, string>()
-  for (const row of planned.get('SceneStates')!.rows) {
-    const slot = `${String(row.projectId)}:${String(row.sceneIndex)}`
-    const other = indexes.get(slot)
-    if (other)
-      problems.push({
-        table: 'SceneStates',
-        key: legacyKey(row, row.id),
-        column: 'SceneIndex',
-        reason: `index ${String(row.sceneIndex)} of project ${String(row.projectId)} is also scene ${other}'s; Aura Data keeps scene indexes unique per project`,
-      })
-    else indexes.set(slot, String(row.id))
+}
+
+/** The scene indexes the target's scenes hold, per project (a merge must not reuse them). */
+async function takenSceneIndexes(db: AuraDatabase): Promise<Map<string, Set<number>>> {
+  const rows = await mapped(
+    db,
+    db.dialect.kysely.selectFrom('scene_states').select(['project_id', 'scene_index']).execute(),
+  )
+  const taken = new Map<string, Set<number>>()
+  for (const row of rows as Row[]) {
+    const project = String(row.project_id).toLowerCase()
+    let set = taken.get(project)
+    if (!set) taken.set(project, (set = new Set()))
+    set.add(Number(row.scene_index))
   }
+  return taken
 }
 
 /**
@@ -479,7 +563,6 @@ function checkKeys(
  * were made that way.
  */
 function planVersionContent(
-  legacy: LegacySqliteFile,
   planned: Map<LegacyTableName, PlannedTable>,
   existing: Map<string, Set<string>>,
   problems: ImportProblem[],
@@ -498,13 +581,23 @@ function planVersionContent(
         reason: `is not the SHA-256 of the content (${actual})`,
       })
   }
-  const legacyVersions = new Map(legacy.rows('ProjectVersions').map((r) => [String(r.Id).toLowerCase(), r]))
   let made = 0
   for (const version of planned.get('ProjectVersions')!.rows) {
-    const row = legacyVersions.get(String(version.id))
-    if (!row) continue
+    const row = INLINE_CONTENT.get(version)!
     for (const part of VERSION_PARTS) {
       const inline = row[part.column]
+      if (inline !== null && typeof inline !== 'string') {
+        problems.push({
+          table: 'ProjectVersions',
+          key: legacyKey(version, version.id),
+          column: part.column,
+          reason:
+            inline instanceof InvalidUtf8Text
+              ? `is not UTF-8 text (bytes ${inline.toString()}); its value cannot be kept as text`
+              : `is not text (${typeof inline === 'bigint' ? 'an integer' : typeof inline})`,
+        })
+        continue
+      }
       const stored = typeof version[part.hash] === 'string' ? String(version[part.hash]).toLowerCase() : null
       if (stored !== null) version[part.hash] = stored
       if (typeof inline === 'string') {
@@ -564,13 +657,14 @@ function planVersionContent(
 
 /**
  * A blob's reference count is the number of live (not soft-deleted) versions referencing it,
- * once per reference (as the library keeps it). Returns where the legacy count differed; the
- * written rows carry the recomputed count.
+ * once per reference (as the library keeps it). The written blobs carry the recomputed count;
+ * a blob already in the target (`merge`) gains the references of the versions written now
+ * (`added`). Returns where the legacy count differed, and those additions.
  */
 function recountReferences(
   planned: Map<LegacyTableName, PlannedTable>,
   existing: Map<string, Set<string>>,
-): EfImportReport['referenceCounts'] {
+): { differences: EfImportReport['referenceCounts']; added: Map<string, number> } {
   const live = new Map<string, number>()
   for (const v of planned.get('ProjectVersions')!.rows) {
     if (v.isDeleted === true) continue
@@ -580,17 +674,18 @@ function recountReferences(
     }
   }
   const differences: { hash: string; legacy: number; actual: number }[] = []
-  const blobs = planned.get('ContentBlobs')!.rows
-  for (const blob of blobs) {
+  for (const blob of planned.get('ContentBlobs')!.rows) {
     const hash = String(blob.contentHash)
-    if (existing.get('content_blobs')!.has(hash)) continue
     const actual = live.get(hash) ?? 0
+    live.delete(hash)
     const legacyCount = Number(blob.referenceCount)
     if (!FROM_INLINE.has(blob) && legacyCount !== actual)
       differences.push({ hash, legacy: legacyCount, actual })
     blob.referenceCount = actual
   }
-  return differences
+  // What is left references blobs already in the target.
+  const added = new Map([...live].filter(([hash]) => existing.get('content_blobs')!.has(hash)))
+  return { differences, added }
 }
 
 async function maxActionSequence(db: AuraDatabase): Promise<number> {
@@ -619,6 +714,7 @@ async function write(
   db: AuraDatabase,
   planned: Map<LegacyTableName, PlannedTable>,
   system: Row | null,
+  referencesAdded: ReadonlyMap<string, number>,
   report: EfImportReport,
   options: EfImportOptions,
 ): Promise<number> {
@@ -647,6 +743,12 @@ async function write(
           options.onProgress?.({ phase: 'write', table: name, done, total: table.rows.length }),
         )
       }
+      for (const [hash, count] of referencesAdded)
+        await trx
+          .updateTable('content_blobs')
+          .set((eb) => ({ reference_count: eb('reference_count', '+', count) }))
+          .where('content_hash', '=', hash)
+          .execute()
       if (system) {
         const def = tableDef('system_configuration')
         await trx
@@ -670,12 +772,13 @@ async function write(
               report.tables.filter((t) => t.skipped > 0).map((t) => [t.target, t.skipped]),
             ),
             merge: report.merge,
+            sceneIndexMoves: report.sceneIndexMoves,
           }),
           correlation_id: null,
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await trx.commit().execute()
+      await inPhase(options, 'commit', report.target, () => trx.commit().execute())
       return Number(inserted.id)
     } catch (error) {
       if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute()

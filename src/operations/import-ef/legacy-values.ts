@@ -1,3 +1,4 @@
+import { InvalidUtf8Text } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import type { ImportProblem } from '../../errors.js'
 
 /** What the normalisation of legacy values changed, counted over the whole import. */
@@ -10,10 +11,18 @@ export interface NormalisationCounts {
   sentinelTimestamps: number
   /** Timestamps with digits below the millisecond (EF writes up to 7), kept to the millisecond. */
   subMillisecondTimestamps: number
+  /** Timestamps written with a UTC offset (`+02:00`): stored as that instant in UTC, the offset dropped. */
+  timestampsWithOffset: number
 }
 
 export function emptyCounts(): NormalisationCounts {
-  return { guidsLowerCased: 0, timestampsWithoutZone: 0, sentinelTimestamps: 0, subMillisecondTimestamps: 0 }
+  return {
+    guidsLowerCased: 0,
+    timestampsWithoutZone: 0,
+    sentinelTimestamps: 0,
+    subMillisecondTimestamps: 0,
+    timestampsWithOffset: 0,
+  }
 }
 
 const EF_TIMESTAMP =
@@ -34,6 +43,8 @@ export class RowReader {
   readonly out: Record<string, unknown> = {}
   /** field → the legacy column it came from, to name it in problems found later. */
   readonly origin: Record<string, string> = {}
+  /** Fields whose value could not be read: their problem is already reported, once. */
+  readonly failed = new Set<string>()
 
   constructor(
     readonly table: string,
@@ -52,17 +63,25 @@ export class RowReader {
     this.origin[field] = column
   }
 
-  private value(column: string, nullable: boolean): unknown {
+  private value(field: string, column: string, nullable: boolean): unknown {
     const v = this.row[column]
     if (v === null || v === undefined) {
-      if (!nullable) this.problem(column, 'is NULL')
+      if (!nullable) {
+        this.problem(column, 'is NULL')
+        this.failed.add(field)
+      }
+      return null
+    }
+    if (v instanceof InvalidUtf8Text) {
+      this.problem(column, `is not UTF-8 text (bytes ${v.toString()}); its value cannot be kept as text`)
+      this.failed.add(field)
       return null
     }
     return v
   }
 
   text(field: string, column: string, nullable = false): string | null {
-    const v = this.value(column, nullable)
+    const v = this.value(field, column, nullable)
     if (v === null) return this.keep(field, column, null)
     if (typeof v !== 'string') return this.fail(field, column, `is not text (${typeOf(v)})`)
     return this.keep(field, column, v)
@@ -81,7 +100,7 @@ export class RowReader {
   }
 
   guid(field: string, column: string, nullable = false): string | null {
-    const v = this.value(column, nullable)
+    const v = this.value(field, column, nullable)
     if (v === null) return this.keep(field, column, null)
     if (typeof v !== 'string' || !UUID_TEXT.test(v)) return this.fail(field, column, 'is not a GUID')
     const lower = v.toLowerCase()
@@ -90,7 +109,7 @@ export class RowReader {
   }
 
   integer(field: string, column: string, nullable = false): number | null {
-    const v = this.value(column, nullable)
+    const v = this.value(field, column, nullable)
     if (v === null) return this.keep(field, column, null)
     if (typeof v === 'bigint') {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
@@ -106,7 +125,7 @@ export class RowReader {
   }
 
   real(field: string, column: string, nullable = false): number | null {
-    const v = this.value(column, nullable)
+    const v = this.value(field, column, nullable)
     if (v === null) return this.keep(field, column, null)
     if (typeof v === 'number') return this.keep(field, column, v)
     if (typeof v === 'bigint' && Number.isSafeInteger(Number(v))) return this.keep(field, column, Number(v))
@@ -114,7 +133,7 @@ export class RowReader {
   }
 
   bool(field: string, column: string): boolean | null {
-    const v = this.value(column, false)
+    const v = this.value(field, column, false)
     if (v === null) return null
     if (v === 0n || v === 0) return this.keep(field, column, false)
     if (v === 1n || v === 1) return this.keep(field, column, true)
@@ -130,7 +149,7 @@ export class RowReader {
     column: string,
     options: { nullable?: boolean; sentinel?: Sentinel } = {},
   ): Date | null {
-    const v = this.value(column, options.nullable ?? false)
+    const v = this.value(field, column, options.nullable ?? false)
     if (v === null) return this.keep(field, column, null)
     if (typeof v !== 'string') return this.fail(field, column, `is not a timestamp text (${typeOf(v)})`)
     if (options.sentinel && SENTINEL.test(v)) {
@@ -153,6 +172,7 @@ export class RowReader {
   private fail(field: string, column: string, reason: string): null {
     this.problem(column, reason)
     this.origin[field] = column
+    this.failed.add(field)
     return null
   }
 }
@@ -189,6 +209,7 @@ export function parseEfTimestamp(text: string, counts?: NormalisationCounts): Da
   }
   if (counts) {
     if (!zone) counts.timestampsWithoutZone++
+    else if (zone !== 'Z') counts.timestampsWithOffset++
     if (/[1-9]/.test(fraction.slice(3))) counts.subMillisecondTimestamps++
   }
   return date
