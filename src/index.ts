@@ -52,6 +52,8 @@ export {
   type SourceFiles,
 } from './operations/import-ef/import-ef.js'
 export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
+export type { AbsentInLegacy, LegacyAppVersion } from './operations/import-ef/legacy-versions.js'
+export type { SceneIndexMove } from './operations/import-ef/scene-indexes.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   addGeneratedMigration,
