@@ -83,7 +83,8 @@ async function statementOf(
     seen = await capturePostgres(call)
   }
   const reads = seen.filter(
-    (s) => s.sql.startsWith(`select "${table}".*`) || s.sql.startsWith('select count'),
+    // `select "<table>"."<column>", …`: the library names its columns (or `.*` for a few reads).
+    (s) => s.sql.startsWith(`select "${table}".`) || s.sql.startsWith('select count'),
   )
   expect(reads.map((s) => s.sql)).toHaveLength(1)
   return reads[0]!
