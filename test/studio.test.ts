@@ -164,6 +164,17 @@ for (const d of dialects) {
       expect(page.body.match(/<script[^>]*>/g)).toEqual(['<script src="/static/studio.js" defer>'])
     })
 
+    it("the health page shows the studio's own database use: statements with their timings (and the pool on PostgreSQL), never a value", async () => {
+      await studioRequest(readOnly, '/projects', { cookie: readCookie })
+      const res = await studioRequest(readOnly, '/health', { cookie: readCookie })
+      expect(res.status).toBe(200)
+      expect(res.body).toContain('database use')
+      expect(res.body).toMatch(/<code>select [^<]*project_states/)
+      expect(res.body).toContain('p99 ms')
+      if (d.name === 'postgres') expect(res.body).toContain('Connections open')
+      expect(res.body).not.toContain('window.__pwned')
+    })
+
     it('shows a stored <script> title as text, on the list, the project page and in the audit trail', async () => {
       for (const path of [
         '/projects',

@@ -52,7 +52,7 @@ export interface CliContext {
    */
   withDatabase<T>(
     work: (db: AuraDatabase) => Promise<T>,
-    options?: { create?: boolean; readOnly?: boolean; actor?: string },
+    options?: { create?: boolean; readOnly?: boolean; actor?: string; metrics?: boolean },
   ): Promise<T>
   /**
    * The backup directory: the command's `--dir`, else `AURA_BACKUP_DIR`, else `backupDir` of the
@@ -173,7 +173,7 @@ export function action<Args extends unknown[]>(
           throw usage.notACount(flag === undefined ? 'AURA_BACKUP_KEEP' : '--keep', text)
         return Number(text)
       },
-      async withDatabase(use, { create = false, readOnly = false, actor } = {}) {
+      async withDatabase(use, { create = false, readOnly = false, actor, metrics = false } = {}) {
         const slowQueryMs = environmentNumber('AURA_SLOW_QUERY_MS', 0) ?? config.slowQueryMs
         const tables = await cli.applicationTables()
         const db = await openDatabase({
@@ -184,6 +184,7 @@ export function action<Args extends unknown[]>(
           ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),
           create,
           readOnly,
+          metrics,
           ...(actor === undefined ? {} : { actor }),
           ...(slowQueryMs === undefined ? {} : { slowQueryMs }),
           postgres: postgresOptions(config),

@@ -2,6 +2,7 @@ import { basename } from 'node:path'
 import { listBackups } from '../operations/backup-files.js'
 import { html } from './html.js'
 import { age, bytes, fields, page, table, when, writeForm } from './layout.js'
+import { metricsSection } from './metrics-section.js'
 import { htmlResponse, redirect, type Route, type StudioContext } from './routes.js'
 
 function ok(value: boolean) {
@@ -108,6 +109,8 @@ export const healthRoutes: readonly Route[] = [
         }
         <h2>Verify</h2>
         ${verifySection(ctx)}
+        <h2>This studio's database use</h2>
+        ${metricsSection(ctx.db)}
         <h2>Backups</h2>
         <p>Backups of <code>${database}</code> in <code>${ctx.backupDir}</code></p>
         ${writeForm(ctx, '/health/backup', 'Take a backup')} ${backupProgress(ctx)}

@@ -70,7 +70,8 @@ export function registerStudio(program: Command): void {
               await stopped
               await studio.close()
             },
-            { actor: options.actor ?? DEFAULT_ACTOR },
+            // The health page shows the studio's own statement timings (on SQLite too).
+            { actor: options.actor ?? DEFAULT_ACTOR, metrics: true },
           )
         },
       ),
