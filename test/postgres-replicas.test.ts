@@ -140,6 +140,53 @@ describe.skipIf(unavailable !== null)(
       expect(after.lagMs).not.toBeNull()
     })
 
+    it('before its first commit a process reads from a replica within the lag bound, and not from one past it', async () => {
+      const fresh = await openDatabase({
+        url: primary.url(database),
+        configFile: false,
+        postgres: { replicas: [replica.url(database)], poolSize: 2 },
+      })
+      try {
+        const found = await fresh.projectStates.find({ title: 'ryw-caught-up' })
+        expect(found).toHaveLength(1)
+        expect(fresh.metrics().replicas!.replicas[0]!.reads).toBe(1)
+      } finally {
+        await fresh.close()
+      }
+      // Held back again: another process's commit reaches the replica but is not replayed, so its
+      // lag (time since the last replayed commit) is past a bound of 1 ms.
+      await replica.setApplyDelay('1h')
+      await admin.query('create table lag_probe (id int)')
+      const direct = new pg.Client({ connectionString: replica.url(database) })
+      direct.on('error', () => {})
+      await direct.connect()
+      try {
+        await until(async () => {
+          const result = await direct.query<{ waiting: boolean }>(
+            'select pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() as waiting',
+          )
+          return result.rows[0]?.waiting === true
+        })
+      } finally {
+        await direct.end()
+      }
+      const strict = await openDatabase({
+        url: primary.url(database),
+        configFile: false,
+        postgres: { replicas: [replica.url(database)], poolSize: 2, maxReplicaLagMs: 1 },
+      })
+      try {
+        const found = await strict.projectStates.find({ title: 'ryw-caught-up' })
+        expect(found).toHaveLength(1)
+        const { primaryReads, replicas } = strict.metrics().replicas!
+        expect(primaryReads).toBe(1)
+        expect(replicas[0]!.reads).toBe(0)
+        expect(replicas[0]!.lagMs).toBeGreaterThan(1)
+      } finally {
+        await strict.close()
+      }
+    })
+
     it('writes and units of work never go to the replica', async () => {
       const before = routing()
       const added = await db.projectStates.add({ title: 'writes-primary' })
