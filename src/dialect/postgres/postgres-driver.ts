@@ -186,17 +186,20 @@ export class PostgresAuraDriver implements AuraDriver {
     return observed(this.#observer, query, async () => {
       const connection = await PostgresConnection.take(this.#pool, this.#settings)
       try {
-        const result = await connection.query(this.#names.config(query))
+        let result: pg.QueryResult
+        try {
+          result = await connection.query(this.#names.config(query))
+        } catch (error) {
+          // A statement outside a transaction can simply be prepared again (nothing to roll back).
+          if (!isStalePreparedStatement(error)) throw error
+          this.#names.schemaChanged()
+          result = await connection.query(this.#names.config(query))
+        }
         // A write outside a transaction (a tool's) commits on its own: replicas must see it too.
         if (this.#onCommitLsn && result.command !== 'SELECT') {
           this.#onCommitLsn(await connection.query(LSN_QUERY).then(lsnOf, () => null))
         }
         return toResult<R>(result)
-      } catch (error) {
-        // A statement outside a transaction can simply be prepared again (nothing to roll back).
-        if (!isStalePreparedStatement(error)) throw error
-        this.#names.schemaChanged()
-        return toResult<R>(await connection.query(this.#names.config(query)))
       } finally {
         connection.release()
       }
