@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  checkOpenOptions,
   createDialect,
   defaultDatabaseUrl,
   prepareToOpen,
@@ -343,6 +344,7 @@ export async function openDatabase(explicit: OpenDatabaseOptions = {}): Promise<
   registerTables(options.tables)
   const cipher = loadSecretCipher(options)
   const url = options.url ?? defaultDatabaseUrl()
+  checkOpenOptions(url, options.postgres)
   const create = options.readOnly ? false : (options.create ?? true)
   if (create) await prepareToOpen(url, options.postgres)
   const dialect = createDialect(url, {

@@ -329,6 +329,18 @@ export const usage = {
         'The schema docs need a PostgreSQL server for their PostgreSQL column: pass --postgres ' +
         'postgres://user@host:port/db (only a scratch schema is created there, and dropped).',
     ),
+  replicasNeedPostgres: () =>
+    new UsageError(
+      'Read replicas (postgres.replicas) need a PostgreSQL database URL; SQLite has no replicas.',
+    ),
+  badReplica: (given: unknown) =>
+    new UsageError(
+      `A read replica must be a postgres:// URL; got ${typeof given === 'string' ? `"${redactUrl(given)}"` : String(given)}.`,
+    ),
+  badReplicaLag: (given: unknown) =>
+    new UsageError(
+      `maxReplicaLagMs must be a number of milliseconds above 0; got ${JSON.stringify(given) ?? String(given)}.`,
+    ),
   checkNeedsPostgres: (given: string) =>
     new UsageError(
       `"${redactUrl(given)}" is not a PostgreSQL URL. check --postgres compares on a PostgreSQL ` +

@@ -3,7 +3,14 @@
  */
 /// <reference types="node" preserve="true" />
 export { openDatabase, AuraDatabase, type OpenDatabaseOptions, type TransactionOptions } from './database.js'
-export type { ConnectionMetrics, DatabaseMetrics, PostgresTarget, StatementStats } from './dialect/index.js'
+export type {
+  ConnectionMetrics,
+  DatabaseMetrics,
+  PostgresTarget,
+  ReadRoutingMetrics,
+  ReplicaMetrics,
+  StatementStats,
+} from './dialect/index.js'
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js'
 export {
   AuraDataError,

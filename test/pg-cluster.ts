@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,6 +94,50 @@ export class PgCluster {
   /** `postgres://postgres@127.0.0.1:<port>/<database>`. */
   url(database = 'postgres'): string {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`
+  }
+
+  /**
+   * A streaming replica of this cluster (`pg_basebackup -R`), started on a port of its own.
+   * Its `recovery_min_apply_delay` starts at `applyDelay` (a PostgreSQL interval such as
+   * `'1h'`): commits reach it at once but are replayed only that much later.
+   */
+  async createReplica(applyDelay: string): Promise<PgCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'aura-pgreplica-'))
+    const replica = new PgCluster(dir, await freePort(), this.#bin)
+    if (replica.#asRoot) await run('chown', ['postgres:postgres', dir])
+    await replica.#tool('pg_basebackup', [
+      '-D',
+      replica.#data,
+      '-R',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-U',
+      'postgres',
+      // Not a spread checkpoint: that would wait for most of checkpoint_timeout.
+      '--checkpoint=fast',
+    ])
+    // In postgresql.auto.conf, not on the command line (which would win over a later change).
+    appendFileSync(
+      join(replica.#data, 'postgresql.auto.conf'),
+      `recovery_min_apply_delay = '${applyDelay}'\n`,
+    )
+    await replica.start()
+    return replica
+  }
+
+  /** Changes a replica's `recovery_min_apply_delay` and reloads the configuration. */
+  async setApplyDelay(applyDelay: string): Promise<void> {
+    const file = join(this.#data, 'postgresql.auto.conf')
+    const kept = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => !line.startsWith('recovery_min_apply_delay'))
+    writeFileSync(
+      file,
+      [...kept.filter((line) => line !== ''), `recovery_min_apply_delay = '${applyDelay}'`, ''].join('\n'),
+    )
+    await this.#tool('pg_ctl', ['-D', this.#data, 'reload'])
   }
 
   async start(): Promise<void> {

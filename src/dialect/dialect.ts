@@ -1,6 +1,6 @@
 import type { Driver, Kysely, RawBuilder } from 'kysely'
 import type { ColumnKind } from '../schema/define.js'
-import type { AuraDriver, ErrorMapper, Introspector } from './driver.js'
+import type { AuraConnection, AuraDriver, ErrorMapper, Introspector } from './driver.js'
 import type { StatementStats } from './statement-metrics.js'
 
 /** The dialect names, one token per database everywhere. */
@@ -94,6 +94,12 @@ export interface AuraDialect extends ErrorMapper, Introspector {
   readonly filePath: string | null
   /** Where Aura Data runs its compiled statements and transactions. */
   readonly driver: AuraDriver
+  /**
+   * Where reads outside a unit of work run: with read replicas, one that has replayed this
+   * process's last commit, else the primary; otherwise the driver itself. `kysely` builds
+   * queries that run there (`rowsIn` finds its connection).
+   */
+  readonly reader: { readonly connection: AuraConnection; readonly kysely: Kysely<any> }
   /**
    * A plain Kysely instance over this database (through Kysely's public `Driver` interface),
    * for migrations and tools that build and run queries in one go.
@@ -193,6 +199,30 @@ export interface ConnectionMetrics {
   readonly commitsUnknown: number
 }
 
+/** One read replica, as `db.metrics()` reports it. */
+export interface ReplicaMetrics {
+  /** Its URL, password redacted. */
+  readonly location: string
+  /** Reads it answered. */
+  readonly reads: number
+  /**
+   * Times a read could not use it and went elsewhere: it had not yet replayed this process's
+   * last commit, lagged past `maxReplicaLagMs`, was down, or failed the read.
+   */
+  readonly fallbacks: number
+  /** How far its replay was behind when last asked, in ms (0 when it had replayed all it received); null before. */
+  readonly lagMs: number | null
+  /** It failed to answer when last tried; it is tried again after a few seconds. */
+  readonly down: boolean
+}
+
+/** Where the reads outside a unit of work went, with read replicas configured. */
+export interface ReadRoutingMetrics {
+  /** Reads the primary answered because no replica could. */
+  readonly primaryReads: number
+  readonly replicas: readonly ReplicaMetrics[]
+}
+
 /** What `db.metrics()` returns: the state of the connections and statement timings, without values. */
 export interface DatabaseMetrics {
   readonly dialect: DialectName
@@ -203,6 +233,8 @@ export interface DatabaseMetrics {
    * trip dwarfs the cost); on SQLite only with `openDatabase({ metrics: true })`, else null.
    */
   readonly statements: readonly StatementStats[] | null
+  /** Read routing, present only when read replicas are configured (PostgreSQL `replicas`). */
+  readonly replicas?: ReadRoutingMetrics
 }
 
 /** The outcome of one integrity check, as `aura-db verify` lists it. */

@@ -17,6 +17,8 @@ export type {
   AuraDialect,
   ConnectionMetrics,
   DatabaseMetrics,
+  ReadRoutingMetrics,
+  ReplicaMetrics,
   DialectName,
   SchemaSnapshot,
   ScriptDialect,
@@ -56,6 +58,30 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
   const match = /^sqlite:(?:\/\/)?(.+)$/i.exec(url)
   if (match?.[1]) return { dialect: 'sqlite', path: match[1] }
   throw usage.badUrl(url)
+}
+
+/**
+ * Checks the options of opening `url` that need no connection: read replicas need PostgreSQL
+ * and `postgres://` URLs, a lag bound a positive number. A UsageError before anything opens.
+ */
+export function checkOpenOptions(url: string, postgres: PostgresPoolOptions = {}): void {
+  const { replicas, maxReplicaLagMs } = postgres
+  if (replicas === undefined && maxReplicaLagMs === undefined) return
+  if (parseDatabaseUrl(url).dialect !== 'postgres') throw usage.replicasNeedPostgres()
+  if (replicas !== undefined && !Array.isArray(replicas)) throw usage.badReplica(replicas)
+  for (const replica of replicas ?? []) {
+    if (typeof replica !== 'string' || !/^postgres(ql)?:\/\//i.test(replica)) throw usage.badReplica(replica)
+    try {
+      parsePostgresTarget(replica)
+    } catch {
+      throw usage.badReplica(replica)
+    }
+  }
+  if (
+    maxReplicaLagMs !== undefined &&
+    (typeof maxReplicaLagMs !== 'number' || !Number.isFinite(maxReplicaLagMs) || maxReplicaLagMs <= 0)
+  )
+    throw usage.badReplicaLag(maxReplicaLagMs)
 }
 
 /**

@@ -248,19 +248,22 @@ export class DatabaseSession implements Session {
   async read<T>(fn: (db: Kysely<any>) => Promise<T>): Promise<T> {
     const waiting = this.#guard()
     if (waiting) await waiting
+    // The reader: a read replica that has this process's commits, where there are any.
+    const { kysely } = this.dialect.reader
     try {
-      return await fn(this.dialect.kysely)
+      return await fn(kysely)
     } catch (error) {
       const mapped = this.dialect.mapError(error)
       if (!this.dialect.isRetryable(mapped)) throw mapped
-      return this.#again(() => fn(this.dialect.kysely))
+      return this.#again(() => fn(kysely))
     }
   }
 
   async rows(build: (db: Kysely<any>) => CompiledQuery): Promise<Row[]> {
     const waiting = this.#guard()
     if (waiting) await waiting
-    const run = async () => (await this.dialect.driver.execute<Row>(build(this.dialect.kysely))).rows
+    const { connection, kysely } = this.dialect.reader
+    const run = async () => (await connection.execute<Row>(build(kysely))).rows
     try {
       return await run()
     } catch (error) {

@@ -12,7 +12,7 @@ import type {
   MigrationLock,
   SchemaSnapshot,
 } from '../dialect.js'
-import { kyselyOverDriver } from '../driver.js'
+import { kyselyOn, kyselyOverDriver } from '../driver.js'
 import { QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { StatementMetrics } from '../statement-metrics.js'
 import { PostgresBackup } from './postgres-backup.js'
@@ -20,7 +20,8 @@ import { checkPostgresIntegrity } from './postgres-integrity.js'
 import { PostgresAuraDriver, postgresCompiler } from './postgres-driver.js'
 import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
-import type { PostgresTarget } from './postgres-url.js'
+import { DEFAULT_MAX_REPLICA_LAG_MS, Replica, ReplicaRouter } from './postgres-replicas.js'
+import { parsePostgresTarget, type PostgresTarget } from './postgres-url.js'
 
 /** Advisory-lock key of the migration engine ("AURA" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x41555241
@@ -77,6 +78,14 @@ export interface PostgresPoolOptions {
   readonly pooler?: 'transaction' | false
   /** The server itself in pooler mode (default `AURA_DIRECT_DATABASE_URL`, or `aura_direct=host:port` in the URL). */
   readonly directUrl?: string
+  /**
+   * Streaming replicas (`postgres://` URLs) for reads outside a unit of work. A read goes to
+   * one only when it has replayed this process's last commit, else to the primary; writes and
+   * units always go to the primary. See docs/postgresql.md, "Read replicas".
+   */
+  readonly replicas?: readonly string[]
+  /** A replica further behind than this (ms) is skipped by reads that need no commit of this process; default 10000. */
+  readonly maxReplicaLagMs?: number
 }
 
 /** The default of {@link PostgresPoolOptions.deadlineMs}. */
@@ -117,8 +126,11 @@ export class PostgresAuraDialect implements AuraDialect {
   readonly filePath = null
   readonly driver: PostgresAuraDriver
   readonly kysely: Kysely<any>
+  readonly reader: AuraDialect['reader']
   readonly #options: PostgresOptions
   readonly #pool: pg.Pool
+  readonly #replicaPools: pg.Pool[] = []
+  readonly #router: ReplicaRouter | null
   readonly #statements = new StatementMetrics()
 
   constructor(options: PostgresOptions) {
@@ -127,8 +139,51 @@ export class PostgresAuraDialect implements AuraDialect {
     this.location = redactUrl(target.connectionString)
     const settings = options.pool ?? {}
     const deadlineMs = settings.deadlineMs ?? DEFAULT_DEADLINE_MS
+    const pool = this.#createPool(target.connectionString, deadlineMs)
+    this.#pool = pool
+    const observer = QueryObserver.create('postgres', options.queryLog ?? {}, this.#statements)
+    const driverOptions = {
+      deadlineMs,
+      connectTimeoutMs: settings.connectionTimeoutMs ?? deadlineMs,
+      pooler: target.pooler,
+      observer,
+    }
+    const replicas = (settings.replicas ?? []).map((url) => {
+      const replica = parsePostgresTarget(url)
+      const replicaPool = this.#createPool(replica.connectionString, deadlineMs)
+      this.#replicaPools.push(replicaPool)
+      const driver = new PostgresAuraDriver(replicaPool, { ...driverOptions, pooler: replica.pooler })
+      return new Replica(redactUrl(replica.connectionString), driver)
+    })
+    this.#router =
+      replicas.length === 0
+        ? null
+        : new ReplicaRouter(
+            // Bound late: the router needs the primary's driver, which reports commits to it.
+            { execute: (query) => this.driver.execute(query) },
+            replicas,
+            settings.maxReplicaLagMs ?? DEFAULT_MAX_REPLICA_LAG_MS,
+          )
+    const router = this.#router
+    this.driver = new PostgresAuraDriver(pool, {
+      ...driverOptions,
+      ...(router ? { onCommitLsn: (lsn: string | null) => router.committed(lsn) } : {}),
+    })
+    // Migrations and tools run on a Kysely over the same driver: the same connection handling,
+    // deadlines and query log as every other statement.
+    this.kysely = kyselyOverDriver(postgresCompiler, this.driver)
+    this.reader = router
+      ? { connection: router, kysely: kyselyOn(postgresCompiler, router) }
+      : { connection: this.driver, kysely: this.kysely }
+  }
+
+  /** A pool with Aura Data's connection settings: the primary's, and each replica's. */
+  #createPool(connectionString: string, deadlineMs: number): pg.Pool {
+    const options = this.#options
+    const { target } = options
+    const settings = options.pool ?? {}
     const pool = new pg.Pool({
-      connectionString: target.connectionString,
+      connectionString,
       max: options.max ?? settings.poolSize ?? 10,
       application_name: settings.applicationName ?? 'aura-data',
       // The driver gives up waiting at connectTimeoutMs (a DeadlineError); the pool's own limit,
@@ -155,17 +210,7 @@ export class PostgresAuraDialect implements AuraDialect {
     // pg_terminate_backend, a forced DROP DATABASE while `end()` is still closing it); without a
     // listener that is an uncaught exception. pg has already dropped the client: nothing to do.
     pool.on('error', () => {})
-    this.#pool = pool
-    const observer = QueryObserver.create('postgres', options.queryLog ?? {}, this.#statements)
-    this.driver = new PostgresAuraDriver(pool, {
-      deadlineMs,
-      connectTimeoutMs: settings.connectionTimeoutMs ?? deadlineMs,
-      pooler: target.pooler,
-      observer,
-    })
-    // Migrations and tools run on a Kysely over the same driver: the same connection handling,
-    // deadlines and query log as every other statement.
-    this.kysely = kyselyOverDriver(postgresCompiler, this.driver)
+    return pool
   }
 
   /** The server itself, for what needs a session of its own; a UsageError in pooler mode without one. */
@@ -310,6 +355,7 @@ export class PostgresAuraDialect implements AuraDialect {
       dialect: 'postgres',
       connections: this.driver.connectionMetrics(),
       statements: this.#statements.snapshot(),
+      ...(this.#router ? { replicas: this.#router.metrics() } : {}),
     }
   }
 
@@ -326,6 +372,7 @@ export class PostgresAuraDialect implements AuraDialect {
       return await this.kysely.transaction().execute(work)
     } finally {
       this.driver.schemaChanged()
+      this.#router?.schemaChanged()
     }
   }
 
@@ -335,7 +382,7 @@ export class PostgresAuraDialect implements AuraDialect {
         await sql`drop schema if exists ${sql.id(this.#options.scratchSchema)} cascade`.execute(this.kysely)
       }
     } finally {
-      if (!this.#pool.ended) await this.#pool.end()
+      for (const pool of [this.#pool, ...this.#replicaPools]) if (!pool.ended) await pool.end()
     }
   }
 }

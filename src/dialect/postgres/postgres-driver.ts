@@ -123,6 +123,25 @@ export interface PostgresDriverOptions {
    */
   readonly pooler: boolean
   readonly observer?: QueryObserver | undefined
+  /**
+   * Told the primary's WAL position after each commit of this process (null when it could not
+   * be read), for read replicas to prove they have replayed it (see postgres-replicas.ts).
+   * Unset without replicas: then nothing extra is sent.
+   */
+  readonly onCommitLsn?: ((lsn: string | null) => void) | undefined
+}
+
+/**
+ * The WAL position at or after the end of a commit just answered: the insert position, not
+ * the write position, which with `synchronous_commit = off` may still lie before the commit
+ * record. Other sessions' WAL may put it a little further: then a replica waits a little longer.
+ */
+const LSN_QUERY = 'select pg_current_wal_insert_lsn()::text as lsn'
+
+/** The LSN of an answer to LSN_QUERY. */
+function lsnOf(result: pg.QueryResult): string | null {
+  const lsn: unknown = result.rows[0]?.lsn
+  return typeof lsn === 'string' ? lsn : null
 }
 
 /** Aura Data's driver over a pg pool: statements on any pooled connection, transactions on one. */
@@ -131,6 +150,7 @@ export class PostgresAuraDriver implements AuraDriver {
   readonly #names: StatementNames
   readonly #observer: QueryObserver | undefined
   readonly #settings: ConnectionSettings
+  readonly #onCommitLsn: ((lsn: string | null) => void) | undefined
   /** Connections made since the pool was created. */
   #opened = 0
 
@@ -138,6 +158,7 @@ export class PostgresAuraDriver implements AuraDriver {
     this.#pool = pool
     this.#names = new StatementNames(options.pooler)
     this.#observer = options.observer
+    this.#onCommitLsn = options.onCommitLsn
     this.#settings = {
       deadlineMs: options.deadlineMs,
       connectTimeoutMs: options.connectTimeoutMs,
@@ -165,12 +186,20 @@ export class PostgresAuraDriver implements AuraDriver {
     return observed(this.#observer, query, async () => {
       const connection = await PostgresConnection.take(this.#pool, this.#settings)
       try {
-        return toResult<R>(await connection.query(this.#names.config(query)))
-      } catch (error) {
-        // A statement outside a transaction can simply be prepared again (nothing to roll back).
-        if (!isStalePreparedStatement(error)) throw error
-        this.#names.schemaChanged()
-        return toResult<R>(await connection.query(this.#names.config(query)))
+        let result: pg.QueryResult
+        try {
+          result = await connection.query(this.#names.config(query))
+        } catch (error) {
+          // A statement outside a transaction can simply be prepared again (nothing to roll back).
+          if (!isStalePreparedStatement(error)) throw error
+          this.#names.schemaChanged()
+          result = await connection.query(this.#names.config(query))
+        }
+        // A write outside a transaction (a tool's) commits on its own: replicas must see it too.
+        if (this.#onCommitLsn && result.command !== 'SELECT') {
+          this.#onCommitLsn(await connection.query(LSN_QUERY).then(lsnOf, () => null))
+        }
+        return toResult<R>(result)
       } finally {
         connection.release()
       }
@@ -191,7 +220,7 @@ export class PostgresAuraDriver implements AuraDriver {
       connection.release()
       throw error
     }
-    return new PostgresTransaction(connection, this.#names, this.#observer)
+    return new PostgresTransaction(connection, this.#names, this.#observer, this.#onCommitLsn)
   }
 
   transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
@@ -205,13 +234,20 @@ class PostgresTransaction implements AuraTransaction {
   #kysely: Kysely<any> | undefined
   readonly #names: StatementNames
   readonly #observer: QueryObserver | undefined
+  readonly #onCommitLsn: ((lsn: string | null) => void) | undefined
   /** Statements of {@link defer}, sent with the next statement or the COMMIT. */
   #deferred: CompiledQuery[] = []
 
-  constructor(connection: PostgresConnection, names: StatementNames, observer: QueryObserver | undefined) {
+  constructor(
+    connection: PostgresConnection,
+    names: StatementNames,
+    observer: QueryObserver | undefined,
+    onCommitLsn: ((lsn: string | null) => void) | undefined,
+  ) {
     this.#connection = connection
     this.#names = names
     this.#observer = observer
+    this.#onCommitLsn = onCommitLsn
   }
 
   #open(): PostgresConnection {
@@ -281,13 +317,20 @@ class PostgresTransaction implements AuraTransaction {
     const connection = this.#open()
     const deferred = this.#sendDeferred(connection)
     let result: pg.QueryResult
+    const committing = control(connection, this.#observer, 'commit')
+    // Pipelined right behind the COMMIT, on the same connection: its answer comes with the
+    // COMMIT's, no round trip of its own.
+    const position = this.#onCommitLsn ? connection.query(LSN_QUERY).then(lsnOf, () => null) : undefined
     try {
-      result = await control(connection, this.#observer, 'commit')
+      result = await committing
     } catch (error) {
       await deferred
+      await position
       if (!connection.broken) throw error
       connection.commitUnknown()
       this.#end()
+      // It may have committed: replicas must prove they have everything the primary has now.
+      this.#onCommitLsn?.(null)
       throw new CommitUnknownError(
         'The connection to the PostgreSQL server was lost after COMMIT was sent: the unit may or may not ' +
           'have been committed. Read the data back before repeating it.',
@@ -295,6 +338,7 @@ class PostgresTransaction implements AuraTransaction {
       )
     }
     const failure = await deferred
+    const lsn = await position
     // PostgreSQL completes the COMMIT of an aborted transaction (an earlier statement failed, or
     // a deferred one sent with the COMMIT) with a ROLLBACK tag: nothing was committed, and the
     // transaction is over.
@@ -303,6 +347,7 @@ class PostgresTransaction implements AuraTransaction {
     if (result.command === 'ROLLBACK') {
       throw new Error('PostgreSQL rolled the transaction back at COMMIT: an earlier statement of it failed')
     }
+    this.#onCommitLsn?.(lsn ?? null)
   }
 
   /**

@@ -278,6 +278,8 @@ export class SqliteAuraDialect implements AuraDialect {
   readonly filePath: string | null
   readonly driver: SqliteAuraDriver
   readonly kysely: Kysely<any>
+  /** The one connection: SQLite has no replicas. */
+  readonly reader: AuraDialect['reader']
   readonly handle: Database.Database
   readonly #statements: StatementMetrics | undefined
 
@@ -292,6 +294,7 @@ export class SqliteAuraDialect implements AuraDialect {
       QueryObserver.create('sqlite', options.queryLog ?? {}, this.#statements),
     )
     this.kysely = this.driver.kysely
+    this.reader = { connection: this.driver, kysely: this.kysely }
   }
 
   metrics(): DatabaseMetrics {
