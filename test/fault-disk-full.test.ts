@@ -90,16 +90,18 @@ describe.skipIf(unavailable !== null)('disk full (a real, small file system, fil
       const untilFull = await command(writer, 'write 100000')
       expect(untilFull.at(-1)).toMatch(/^failed /)
       acked.push(...acknowledged(untilFull))
-      // Still full: the same handle keeps failing the same typed way (it is not left locked).
+      // Still full: the same handle is not left locked. Each attempt fails the same typed way,
+      // or commits: a transaction may fit in the WAL frames that the failed one had already
+      // allocated (seen once on an idle machine). Whatever commits is acknowledged and kept.
       const whileFull = await command(writer, 'attempt 3')
-      expect(acknowledged(whileFull)).toEqual([])
+      expect(acknowledged(whileFull).length + failures(whileFull).length).toBe(3)
+      acked.push(...acknowledged(whileFull))
       for (const error of [...failures(untilFull), ...failures(whileFull)]) {
         expect(error).toMatchObject({ name: 'StorageError', aura: true, code: 'AURA_STORAGE' })
         expect(error.message).toMatch(
           /disk holding the database is full.*not committed.*Free some disk space/,
         )
       }
-      expect(failures(whileFull)).toHaveLength(3)
 
       // A fresh process, the disk still full: everything acknowledged, nothing failed, nothing torn.
       expect(await inspect(disk!, url)).toEqual({ numbers: acked, torn: [], failedChecks: [] })
