@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openDatabase } from '../src/index.js'
+import { APP_MIGRATIONS } from '../src/operations/import-ef/legacy-versions.js'
 import { packageRoot } from '../src/paths.js'
 import { LEGACY_DDL } from './legacy-ef-schema.js'
 
@@ -32,16 +33,6 @@ const POSTGRES =
   process.env.AURA_TEST_POSTGRES_URL ??
   'postgres://postgres@127.0.0.1:5432/postgres'
 const SECRET = Buffer.alloc(32, 7).toString('base64')
-const MIGRATIONS = [
-  '20251026005425_InitialCreate',
-  '20251101230642_AddUserSetupTable',
-  '20251102050640_AddProjectStatePersistence',
-  '20251103202216_AddActionLogAndSoftDelete',
-  '20251108184353_AddWizardProjectManagement',
-  '20251109170431_AddSystemConfiguration',
-  '20251121045900_AddCreatedByToConfigurations',
-  '20251122175419_AddMissingDatabaseTables',
-]
 
 const guid = () => randomUUID().toUpperCase()
 const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
@@ -59,7 +50,7 @@ function buildLegacy(file: string, projects: number): void {
   db.pragma('journal_mode = WAL')
   db.exec(LEGACY_DDL)
   const history = db.prepare('insert into "__EFMigrationsHistory" values (?, ?)')
-  for (const m of MIGRATIONS) history.run(m, '8.0.11')
+  for (const m of APP_MIGRATIONS) history.run(m, '8.0.11')
   const project = db.prepare(
     `insert into ProjectStates (Id, Title, Description, Status, CreatedAt, UpdatedAt, CurrentStage, ProgressPercent,
        BriefJson, PlanSpecJson, IsDeleted, CurrentWizardStep) values (?, ?, ?, 'InProgress', ?, ?, 'Rendering', 50, ?, ?, 0, 2)`,
