@@ -99,6 +99,18 @@ for (const d of dialects) {
         expect(line).toMatch(/^aura-data: slow query \d+\.\d ms, \d+ row\(s\)(, failed)?: \S/)
       expect(lines.some((line) => line.includes('aura_migrations'))).toBe(true)
 
+      // A command that binds values: the seed writes titles, descriptions and settings. None of
+      // them may reach stderr, only the statements with their placeholders.
+      const seeded = await runCli(['--json', '--db', target.url, 'seed'], { AURA_SLOW_QUERY_MS: '0' })
+      expect(seeded.code, seeded.stderr).toBe(0)
+      expect(seeded.stderr).toMatch(/insert into "project_states"/i)
+      for (const value of [
+        'Welcome to Aura - Sample Project',
+        'Quick Start Tutorial',
+        'Advanced Features Demo',
+      ])
+        expect(seeded.stderr).not.toContain(value)
+
       const bad = await runCli(['--json', '--db', target.url, 'status'], { AURA_SLOW_QUERY_MS: 'soon' })
       expect(bad.code).toBe(2)
       expect(JSON.parse(bad.stdout).error.message).toContain('AURA_SLOW_QUERY_MS')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ConstraintError, ValidationError } from '../src/index.js'
 import { libraryDialects as dialects } from './dialects.js'
@@ -61,6 +62,34 @@ for (const d of dialects) {
         .catch((e: unknown) => e)
       expect(orphan).toBeInstanceOf(ConstraintError)
       expect((orphan as ConstraintError).constraint).toBe('foreign_key')
+      // SQLite's own text names neither; the library names the table written and its reference.
+      expect((orphan as Error).message).toBe(
+        'scene_states: projectId → project_states.id names a row that does not exist (foreign key); nothing was written.',
+      )
+      expect((orphan as Error).cause).toBeInstanceOf(Error)
+      expect((orphan as Error).cause).not.toBeInstanceOf(ConstraintError)
+    })
+
+    it('names a missing required field as required', async () => {
+      const error = await ctx.db.sceneStates.add({ sceneIndex: 0 } as never).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).message).toBe('scene_states.projectId is required')
+    })
+
+    it('maps a duplicate primary key to ConstraintError kind unique', async () => {
+      const { db } = ctx
+      const content = 'the same content twice'
+      const blob = {
+        contentHash: createHash('sha256').update(content).digest('hex'),
+        content,
+        contentType: 'Brief' as const,
+        sizeBytes: Buffer.byteLength(content),
+      }
+      await db.contentBlobs.add(blob)
+      const dup = await db.contentBlobs.add(blob).catch((e: unknown) => e)
+      expect(dup).toBeInstanceOf(ConstraintError)
+      expect((dup as ConstraintError).constraint).toBe('unique')
+      expect(await db.contentBlobs.count()).toBe(1)
     })
 
     it('returns entities with Date timestamps and real booleans', async () => {

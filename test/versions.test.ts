@@ -417,6 +417,9 @@ for (const d of dialects) {
       const v1Bytes =
         Buffer.byteLength(s.briefJson) + Buffer.byteLength(await contentOf(db, v1.timelineHash!))
       expect(await db.contentBlobs.collectGarbage()).toEqual({ blobs: 2, bytes: v1Bytes })
+      // Each removed blob leaves its own purge entry, naming it.
+      const purges = await db.auditEntries.find({ tableName: 'content_blobs', action: 'purge' })
+      expect(purges.map((e) => e.rowId).sort()).toEqual([...v1Only].sort())
       const remaining = await blobRows(db)
       expect(remaining.size).toBe(5)
       for (const h of v1Only) expect(remaining.has(h)).toBe(false)

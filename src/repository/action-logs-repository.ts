@@ -104,7 +104,7 @@ export class ActionLogsRepository extends Repository<ActionLogsTable> {
    */
   async record(action: NewAction): Promise<ActionLog> {
     const values = this.actionValues(action)
-    return this.session.write((tx) => this.recordIn(tx, values))
+    return this.write((tx) => this.recordIn(tx, values))
   }
 
   /** {@link record} inside `tx`, with validated values. */

@@ -95,7 +95,7 @@ export class ExportHistoryRepository extends Repository<ExportHistoryTable> {
       status: 'Queued',
       progress: 0,
     })
-    return this.session.write((tx) => this.insertIn(tx, values))
+    return this.write((tx) => this.insertIn(tx, values))
   }
 
   /** Queued → InProgress; sets `startedAt`. */

@@ -4,6 +4,7 @@ import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
 import { withInsertAudit, writeAudit, type AuditChanges } from './audit-writer.js'
+import { nameForeignKeyFailure } from './foreign-key-error.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
 import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
@@ -401,7 +402,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
   /** Validates and inserts a row; returns it as stored (id, defaults, audit fields, `rowVersion` 1). */
   async add(entity: InsertOf<T>): Promise<E> {
     const values = validateInsert(this.table, entity)
-    return this.session.write((tx) => this.insertIn(tx, values))
+    return this.write((tx) => this.insertIn(tx, values))
   }
 
   /**
@@ -423,7 +424,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     if (!Array.isArray(entities))
       throw new ValidationError(`${this.table.name}: addRange expects an array of rows`)
     const values = entities.map((e) => validateInsert(this.table, e))
-    return this.session.write((tx) => this.insertManyIn(tx, values))
+    return this.write((tx) => this.insertManyIn(tx, values))
   }
 
   /**
@@ -432,7 +433,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    */
   async update(entity: UpdateOf<T>): Promise<E> {
     const { key, rowVersion, changes } = validateUpdate(this.table, entity)
-    return this.session.write((tx) => this.updateIn(tx, key, rowVersion, changes))
+    return this.write((tx) => this.updateIn(tx, key, rowVersion, changes))
   }
 
   /**
@@ -441,15 +442,30 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    */
   async delete(entityOrId: Key<T> | (Partial<E> & { rowVersion?: number })): Promise<void> {
     const { key, rowVersion } = this.deleteTarget(entityOrId)
-    return this.session.write((tx) => this.deleteIn(tx, key, rowVersion))
+    return this.write((tx) => this.deleteIn(tx, key, rowVersion), 'delete')
   }
 
   /** Deletes several rows in one transaction: all or none. */
   async deleteRange(list: readonly (Key<T> | (Partial<E> & { rowVersion?: number }))[]): Promise<void> {
     const targets = list.map((item) => this.deleteTarget(item))
-    return this.session.write(async (tx) => {
+    return this.write(async (tx) => {
       for (const t of targets) await this.deleteIn(tx, t.key, t.rowVersion)
-    })
+    }, 'delete')
+  }
+
+  /**
+   * Runs `fn` as one write of the session (a transaction of its own, or a step of the unit), a
+   * foreign-key failure reworded to name this table.
+   */
+  protected async write<R>(
+    fn: (tx: TxContext) => Promise<R>,
+    operation: 'write' | 'delete' = 'write',
+  ): Promise<R> {
+    try {
+      return await this.session.write(fn)
+    } catch (error) {
+      throw nameForeignKeyFailure(this.table, operation, error)
+    }
   }
 
   // ---- building blocks for specialised repositories (run inside a transaction) ----
@@ -928,7 +944,7 @@ export class SoftDeleteRepository<T extends TableDef, E extends object = EntityO
   /** Undoes a soft delete; a row that is not deleted is returned unchanged. */
   async restore(id: Key<T>): Promise<E> {
     const key = validateKey(this.table, id)
-    return this.session.write((tx) => this.restoreIn(tx, key))
+    return this.write((tx) => this.restoreIn(tx, key))
   }
 
   async restoreIn(tx: TxContext, key: unknown): Promise<E> {
@@ -953,7 +969,7 @@ export class SoftDeleteRepository<T extends TableDef, E extends object = EntityO
    */
   async purge(id: Key<T>): Promise<void> {
     const key = validateKey(this.table, id)
-    return this.session.write((tx) => this.purgeIn(tx, key))
+    return this.write((tx) => this.purgeIn(tx, key), 'delete')
   }
 
   async purgeIn(tx: TxContext, key: unknown): Promise<void> {

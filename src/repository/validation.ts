@@ -224,7 +224,7 @@ export function validateInsert(table: TableDef, input: unknown): Record<string, 
     out[field] = value
   }
   for (const field of required) {
-    if (out[field] === undefined) checkValue(table, field, fields.get(field)!.schema, undefined)
+    if (out[field] === undefined) fail(table, field, 'is required')
   }
   return out
 }
