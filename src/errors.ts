@@ -348,9 +348,15 @@ export const usage = {
     ),
 }
 
-/** A database URL with any password replaced by `***`, safe to print. */
+/**
+ * A database URL with any password replaced by `***`, safe to print: the one after the user name
+ * (also with an empty user name, and up to the last `@` of the authority, since an unencoded `@`
+ * in a password still reaches the driver) and a `password=` query parameter, which pg reads too.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+):[^@]*@/i, '$1:***@')
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^/?#]*@/i, '$1:***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***')
 }
 
 /** A file name or path safe to print: control characters (NUL included) shown as `\uXXXX`. */

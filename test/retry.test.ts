@@ -1,3 +1,4 @@
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { BusyError, openDatabase } from '../src/index.js'
 import { postgres, sqlite } from './dialects.js'
@@ -38,6 +39,47 @@ describe.skipIf(!postgres.available)('postgres: db.transaction retries deadlocks
       const row = await db.projectStates.getById(p.id)
       expect(row?.rowVersion).toBe(3)
       expect(row?.status).toBe('InProgress')
+    }
+  })
+})
+
+// A serialization failure needs snapshot isolation on PostgreSQL; SQLite serialises writers.
+describe.skipIf(!postgres.available)('postgres: db.transaction retries serialization failures', () => {
+  const ctx = useMigratedDatabase(postgres)
+
+  it('reruns the unit whose update met a concurrent committed update (40001); both changes are kept', async () => {
+    // Every new session of this test's own database runs serializable, so the server itself
+    // raises 40001 for the second of two units that read and then update the same row.
+    const admin = new pg.Client({ connectionString: ctx.target.url })
+    await admin.connect()
+    const name = new URL(ctx.target.url).pathname.slice(1)
+    await admin.query(`alter database "${name}" set default_transaction_isolation = 'serializable'`)
+    await admin.end()
+    const db = await openDatabase({ url: ctx.target.url })
+    try {
+      const project = await db.projectStates.add({ title: 'Shared', description: '' })
+      const bothRead = barrier(2)
+      let calls = 0
+      const append = (label: string) =>
+        db.transaction(async (uow) => {
+          calls++
+          const current = (await uow.projectStates.getById(project.id))!
+          await bothRead()
+          await uow.projectStates.update({
+            id: project.id,
+            rowVersion: current.rowVersion,
+            description: `${current.description ?? ''}${label}`,
+          })
+        })
+      // The barrier counts arrivals, so only the first runs of the two units wait at it: a
+      // rerun passes through at once.
+      await Promise.all([append('a'), append('b')])
+      expect(calls).toBe(3)
+      const row = await db.projectStates.getById(project.id)
+      expect(row?.rowVersion).toBe(3)
+      expect([...(row?.description ?? '')].sort().join('')).toBe('ab')
+    } finally {
+      await db.close()
     }
   })
 })

@@ -159,6 +159,28 @@ for (const d of dialects) {
       expect(new Set(entries.map((e) => e.correlationId)).size).toBe(1)
     })
 
+    it("writes the unit's correlation id on every audit entry: single and multi-row inserts, updates, deletes", async () => {
+      const { db } = ctx
+      const correlationId = 'import-batch-42'
+      const ids = await db.transaction(
+        async (uow) => {
+          const project = await uow.projectStates.add({ title: 'Correlated' })
+          const scenes = await uow.sceneStates.addRange([
+            { projectId: project.id, sceneIndex: 0 },
+            { projectId: project.id, sceneIndex: 1 },
+          ])
+          const updated = await uow.projectStates.update({ ...project, title: 'Correlated, renamed' })
+          await uow.sceneStates.delete(scenes[1]!)
+          return [updated.id, ...scenes.map((s) => s.id)]
+        },
+        { correlationId },
+      )
+      const entries = await db.auditEntries.find({ rowId: { in: ids } })
+      // Scenes have no soft delete: deleting one purges it.
+      expect(entries.map((e) => e.action).sort()).toEqual(['insert', 'insert', 'insert', 'purge', 'update'])
+      for (const entry of entries) expect(entry.correlationId).toBe(correlationId)
+    })
+
     it('validates before any SQL: a bad addRange writes nothing', async () => {
       const { db } = ctx
       const before = await db.projectStates.count()
