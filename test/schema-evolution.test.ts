@@ -428,6 +428,42 @@ for (const d of dialects) {
       },
     )
 
+    it('adding a NOT NULL column without a default: applies to an empty table (SQLite: a rebuild), rolls back exactly; over rows it fails and changes nothing', async () => {
+      const dir = migrationsCopy()
+      cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
+      const tables = edited('templates', { columns: { licence: { nullable: false, maxLength: 40 } } })
+      const added = await addGeneratedMigration(dir, 'RequireLicence', NO_RENAMES, { tables })
+      expect(added.changes).toEqual(['add column templates.licence'])
+      const code = readFileSync(added.file, 'utf8')
+      // SQLite cannot add such a column with ALTER TABLE: the step rebuilds the table.
+      expect(code).toContain('templates__rebuild')
+
+      const db = await database(dir)
+      const previousName = db.migrator.files().at(-2)!.name
+      await db.migrate({ to: previousName })
+      const previous = await schemaOf(db)
+      await db.migrate()
+      const upSchema = await schemaOf(db)
+      expect(upSchema).not.toEqual(previous)
+      expect((await checkSchema(db.migrator.files(), tables)).ok).toBe(true)
+      await db.rollback({ to: previousName })
+      expect(await schemaOf(db)).toEqual(previous)
+
+      // A row without a value for the new column: both databases refuse, the step is undone.
+      const k = db.dialect.kysely
+      await k
+        .insertInto('templates')
+        .values({ name: 'Needs a licence', category: 'x', template_data: '{}' })
+        .execute()
+      const run = await db.migrate().catch((error: unknown) => error)
+      const failure = run instanceof Error ? run : (run as { error?: Error }).error
+      expect(failure).toBeInstanceOf(MigrationError)
+      expect(failure!.message).toContain('RequireLicence')
+      expect(await schemaOf(db)).toEqual(previous)
+      expect((await db.status()).pending).toEqual([added.name])
+      expect(await k.selectFrom('templates').select('name').execute()).toEqual([{ name: 'Needs a licence' }])
+    })
+
     it('a dropped column is marked as data loss, migrate reports it, and its down refuses with a clear error', async () => {
       const dir = migrationsCopy()
       cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
