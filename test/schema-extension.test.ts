@@ -316,6 +316,23 @@ describe('defining an extension', () => {
     expect(() =>
       extendTable(checked, { columns: { y: c.int().nullable() }, checks: { x_positive: 'y > 0' } }),
     ).toThrow(/project_states already has the CHECK x_positive/)
+    // A column's own rules are CHECKs named ck_<table>_<column>: a table CHECK may not take that name.
+    expect(() =>
+      extendTable(projectStatesTable, {
+        columns: { x: c.int().range(1, 5).nullable() },
+        checks: { x: 'x < 4' },
+      }),
+    ).toThrow(/the CHECK x would be named ck_project_states_x, like the CHECKs of the column x/)
+    expect(() =>
+      defineTable({
+        name: 'rated_things',
+        primaryKey: 'id',
+        keyGeneration: 'uuid',
+        features: { audit: false, rowVersion: false, softDelete: false },
+        columns: { id: c.uuid().withDefault(NEW_UUID), stars: c.int().range(1, 5) },
+        checks: { stars: 'stars <> 3' },
+      }),
+    ).toThrow(/rated_things: the CHECK stars would be named ck_rated_things_stars/)
   })
 
   it('keeps the name, key and features, and adds after the base columns', () => {

@@ -256,6 +256,7 @@ export function defineTable<
   addColumns(def.name, columns, byColumn, all)
   const indexes = buildIndexes(def.name, columns, def.indexes ?? [])
   const checks = Object.entries(def.checks ?? {}).map(([name, expression]) => ({ name, expression }))
+  for (const check of checks) assertCheckNameFree(def.name, byColumn, check.name)
   return {
     name: def.name,
     primaryKey: def.primaryKey,
@@ -267,6 +268,19 @@ export function defineTable<
     indexes,
     checks,
     ...(def.fullTextSearch ? { fullTextSearch: def.fullTextSearch.map((p) => columns[p]!.column) } : {}),
+  }
+}
+
+/**
+ * Refuses a table-level CHECK named like a column: both are created as `ck_<table>_<name>`, so
+ * the CHECK a column's rule carries (`oneOf`, `range`, a boolean) and this one would share a
+ * name, which PostgreSQL refuses when the migration runs and SQLite silently allows.
+ */
+function assertCheckNameFree(table: string, byColumn: ReadonlyMap<string, string>, name: string): void {
+  if (byColumn.has(name)) {
+    throw new UsageError(
+      `${table}: the CHECK ${name} would be named ck_${table}_${name}, like the CHECKs of the column ${name}; give it another name.`,
+    )
   }
 }
 
@@ -414,6 +428,7 @@ export function extendTable<B extends TableDef, X extends Columns>(
     if (checks.some((check) => check.name === name)) {
       throw new UsageError(`${base.name} already has the CHECK ${name}; give the extension's another name.`)
     }
+    assertCheckNameFree(base.name, byColumn, name)
     checks.push({ name, expression })
   }
   const indexes = [...base.indexes]
