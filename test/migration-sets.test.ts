@@ -19,6 +19,7 @@ import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   addGeneratedMigration,
+  BackupError,
   checkSchema,
   MigrationError,
   openDatabase,
@@ -333,6 +334,27 @@ export async function down(db) {
       )
     })
 
+    it('verify of a database whose pending package migration sorts before an applied app one: the schema checks pass, the pending one names it', async () => {
+      // After upgrading the package: its newest migration (2026-12) is pending, the app's
+      // RATING (2027) applied. The scratch database verify compares with must apply exactly the
+      // applied ones, not the first N by name.
+      await db.migrator.migrate({ only: [...packageNames.slice(0, -1), NOTES, RATING] })
+      // This handle does not declare the app's tables, so "definitions match migrations" has
+      // its own findings; the checks of the schema against the migrations are what is at stake.
+      const byName = async () => new Map((await verifyDatabase(db)).checks.map((c) => [c.name, c]))
+      const checks = await byName()
+      expect(checks.get('pending migrations')).toEqual({
+        name: 'pending migrations',
+        ok: false,
+        detail: `1 pending: aura-data: ${LAST_PACKAGE}`,
+      })
+      expect(checks.get('migration checksums')?.ok).toBe(true)
+      expect(checks.get('schema matches migrations')).toMatchObject({ ok: true })
+      await db.migrate()
+      expect((await byName()).get('pending migrations')?.ok).toBe(true)
+      expect((await byName()).get('schema matches migrations')?.ok).toBe(true)
+    })
+
     it('an app migration named like a package one is refused before anything runs', async () => {
       const taken = packageNames[1]!
       cpSync(join(ROOT, 'migrations', `${taken}.ts`), join(app, `${taken}.ts`))
@@ -416,6 +438,42 @@ export async function down(db) {
       } finally {
         await after.close()
       }
+    })
+
+    it('restore compares the history set by set: a package migration pending behind applied app ones is accepted; an app migration the code puts between applied ones is refused', async () => {
+      const dir = join(target.dir, 'backups')
+      const db = await openDatabase({ url: target.url, migrationsDir: app })
+      let file: string
+      try {
+        // Merged by name, [..., NOTES, RATING] is not a prefix of the code's [..., NOTES,
+        // LAST_PACKAGE, RATING]; set by set it is.
+        await db.migrator.migrate({ only: [...packageNames.slice(0, -1), NOTES, RATING] })
+        file = (await db.backup({ dir })).file
+      } finally {
+        await db.close()
+      }
+      await restoreDatabase({ url: target.url, file, dir, yes: true, migrationsDir: app })
+      const after = await openDatabase({ url: target.url, migrationsDir: app })
+      try {
+        expect((await after.status()).pending).toEqual([LAST_PACKAGE])
+      } finally {
+        await after.close()
+      }
+
+      // The code now has an app migration between the two the backup applied.
+      const between = '20260601000000_Between'
+      writeFileSync(join(app, `${between}.ts`), APP_MIGRATIONS[NOTES]!.replaceAll('app_notes', 'app_between'))
+      const refused = await restoreDatabase({
+        url: target.url,
+        file,
+        dir,
+        yes: true,
+        migrationsDir: app,
+      }).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(BackupError)
+      expect((refused as Error).message).toContain(
+        `is not a prefix of this code's migrations (found ${RATING} where the code has ${between})`,
+      )
     })
 
     it.skipIf(d.name !== 'postgres')(

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -174,6 +175,26 @@ for (const { d, format, withoutTools } of variants) {
         // The safety backup holds the database as it was before the restore.
         await restoreDatabase({ url: target.url, file: safety[0]!.file, dir, yes: true })
         expect(await dumpAll(target.url, d.name)).toEqual(liveState)
+      },
+    )
+
+    it.runIf(!withoutTools && d.name === 'postgres')(
+      'a restored migration history that differs from the backup, with the same number of rows, is reported',
+      async () => {
+        const error = await restorePausedAtVerify(async () => {
+          // Another process rewrites a history row: every table keeps its row count.
+          const client = new pg.Client({ connectionString: target.url })
+          await client.connect()
+          try {
+            await client.query(
+              `update aura_migrations set name = name || '_Other' where name = (select max(name) from aura_migrations)`,
+            )
+          } finally {
+            await client.end()
+          }
+        })
+        expect(error).toBeInstanceOf(BackupError)
+        expect((error as Error).message).toMatch(/does not match the backup: the migration history differs/)
       },
     )
   })

@@ -209,7 +209,6 @@ async function inspectStaged(tools: DialectBackup, stagedPath: string, file: str
   }
 }
 
-/** The backup's history must be the code's first migrations, in order: a newer schema is refused by name. */
 /**
  * The backup's history (names in name order) must be known to the code and, set by set, a
  * prefix of the code's migrations. Names are unique across sets (`discoverSets` refuses a

@@ -107,6 +107,27 @@ function pendingCheck(status: MigrationStatus): VerifyCheck {
   return { name, ok: false, detail: `${status.pending.length} pending: ${listed}` }
 }
 
+/**
+ * The applied migrations' names in the order they were applied, cut into the runs that one
+ * `migrate({ only })` replays in that order (it applies in the engine's order: set, then name).
+ * `applied` is in the engine's order, which is also the order within one `migrate`, so a stable
+ * sort by time keeps it for equal timestamps. Usually one run; two after a package upgrade
+ * applied a migration that sorts before the application's newest.
+ */
+function applyBatches(applied: MigrationStatus['applied']): string[][] {
+  const position = new Map(applied.map((m, i) => [m.name, i]))
+  const inApplyOrder = [...applied].sort((a, b) => a.appliedAt.getTime() - b.appliedAt.getTime())
+  const batches: string[][] = []
+  let last = Infinity
+  for (const { name } of inApplyOrder) {
+    const at = position.get(name)!
+    if (at < last) batches.push([])
+    batches.at(-1)!.push(name)
+    last = at
+  }
+  return batches
+}
+
 async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<VerifyCheck> {
   const name = 'schema matches migrations'
   const actual = withoutBookkeeping(await db.dialect.introspect())
@@ -118,13 +139,16 @@ async function schemaCheck(db: AuraDatabase, status: MigrationStatus): Promise<V
   } else {
     const scratch = await db.dialect.createScratch()
     try {
-      // Exactly the applied migrations of every set, in apply order: `to: current` would also
-      // apply a pending package migration that sorts before the application's newest.
-      const run = await new Migrator(scratch, { migrationsDir: db.migrator.migrationsDir }).migrate({
-        only: status.applied.map((m) => m.name),
-      })
-      if (run.error) {
-        return { name, ok: false, detail: `cannot compute the expected schema: ${run.error.message}` }
+      // Exactly the applied migrations of every set (`to: current` would also apply a pending
+      // package migration that sorts before the application's newest), in the order they were
+      // applied: a package migration applied after the application's adds its columns after
+      // the application's, and the scratch tables must have the live column order.
+      const migrator = new Migrator(scratch, { migrationsDir: db.migrator.migrationsDir })
+      for (const batch of applyBatches(status.applied)) {
+        const run = await migrator.migrate({ only: batch })
+        if (run.error) {
+          return { name, ok: false, detail: `cannot compute the expected schema: ${run.error.message}` }
+        }
       }
       expected = withoutBookkeeping(await scratch.introspect())
     } finally {
