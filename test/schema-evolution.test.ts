@@ -464,6 +464,44 @@ for (const d of dialects) {
       expect(await k.selectFrom('templates').select('name').execute()).toEqual([{ name: 'Needs a licence' }])
     })
 
+    it('a changed column type converts the values (PostgreSQL: USING a cast) and rolls back to exactly the old type, varchar length included', async () => {
+      const dir = migrationsCopy()
+      cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))
+      // current_stage is varchar(100) on PostgreSQL; a number now.
+      const tables = edited('project_states', {
+        columns: { currentStage: { kind: 'int', maxLength: undefined } },
+      })
+      const added = await addGeneratedMigration(dir, 'StageNumber', NO_RENAMES, { tables })
+      expect(added.changes).toEqual(['alter column project_states.current_stage'])
+      expect(readFileSync(added.file, 'utf8')).toContain(
+        'alter table "project_states" alter column "current_stage" type varchar(100) using "current_stage"::varchar(100)',
+      )
+
+      const db = await database(dir)
+      const previousName = db.migrator.files().at(-2)!.name
+      await db.migrate({ to: previousName })
+      const previous = await schemaOf(db)
+      const k = db.dialect.kysely
+      const id = '6d1a1e7e-0000-4000-8000-000000000003'
+      await k.insertInto('project_states').values({ id, title: 'Staged', current_stage: '7' }).execute()
+      expect((await db.migrate()).error).toBeUndefined()
+      expect((await checkSchema(db.migrator.files(), tables)).ok).toBe(true)
+      const stage = async () =>
+        (await k.selectFrom('project_states').select('current_stage').executeTakeFirstOrThrow()).current_stage
+      expect(await stage()).toBe(7)
+      await db.rollback({ to: previousName })
+      expect(await schemaOf(db)).toEqual(previous)
+      expect(await stage()).toBe('7')
+      if (d.name === 'postgres') {
+        const { rows } = await sql<{
+          type: string
+        }>`select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = 'project_states'::regclass and attname = 'current_stage'`.execute(
+          k,
+        )
+        expect(rows).toEqual([{ type: 'character varying(100)' }])
+      }
+    })
+
     it('a dropped column is marked as data loss, migrate reports it, and its down refuses with a clear error', async () => {
       const dir = migrationsCopy()
       cleanup.push(async () => rmSync(join(dir, '..'), { recursive: true, force: true }))

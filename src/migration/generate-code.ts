@@ -24,28 +24,48 @@ export const SQLITE_NEW_UUID =
 /** ISO-8601 UTC text with milliseconds, so that text order is time order. */
 export const SQLITE_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
 
-/** The column's physical type per dialect, as code. */
-export function renderType(spec: ColumnSpec): string {
+/** The column's physical type on PostgreSQL. */
+export function postgresType(spec: ColumnSpec): string {
   switch (spec.kind) {
     case 'uuid':
-      return `pg ? 'uuid' : 'text'`
+      return 'uuid'
     case 'text':
-      // SQLite ignores declared lengths; validation enforces them there.
-      return spec.maxLength ? `pg ? 'varchar(${spec.maxLength})' : 'text'` : `'text'`
+      return spec.maxLength ? `varchar(${spec.maxLength})` : 'text'
     case 'json':
       // Plain text, not jsonb: content hashes are computed over the exact bytes.
-      return `'text'`
+      return 'text'
     case 'int':
-      return `'integer'`
+      return 'integer'
     case 'bigint':
-      return `pg ? 'bigint' : 'integer'`
+      return 'bigint'
     case 'real':
-      return `pg ? 'double precision' : 'real'`
+      return 'double precision'
     case 'bool':
-      return `pg ? 'boolean' : 'integer'`
+      return 'boolean'
     case 'timestamp':
-      return `pg ? 'timestamptz' : 'text'`
+      return 'timestamptz'
   }
+}
+
+/** The column's declared type on SQLite (which ignores declared lengths; validation enforces them). */
+function sqliteType(spec: ColumnSpec): string {
+  switch (spec.kind) {
+    case 'int':
+    case 'bigint':
+    case 'bool':
+      return 'integer'
+    case 'real':
+      return 'real'
+    default:
+      return 'text'
+  }
+}
+
+/** The column's physical type per dialect, as code. */
+export function renderType(spec: ColumnSpec): string {
+  const pg = postgresType(spec)
+  const sqlite = sqliteType(spec)
+  return pg === sqlite ? str(pg) : `pg ? ${str(pg)} : ${str(sqlite)}`
 }
 
 /** A default as code for `defaultTo`/`setDefault`. */

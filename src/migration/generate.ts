@@ -7,12 +7,13 @@ import {
   renderCreateTable,
   renderDefault,
   renderIndex,
-  renderType,
+  postgresType,
   SQLITE_NEW_UUID,
   SQLITE_NOW,
   str,
   tableChecks,
 } from './generate-code.js'
+import type { PostgresColumnTypes } from './postgres-column-types.js'
 import { type ModelColumn, type ModelIndex, type ModelTable, type SchemaModel } from './schema-model.js'
 
 /** Renames stated on the command line (`--rename table.old=new`, `--rename old_table=new_table`). */
@@ -71,9 +72,12 @@ function defaultFromSqlite(stored: string, spec: ColumnSpec | undefined): string
   return rawSql(stored)
 }
 
-/** PostgreSQL's spelling of a type SQLite reports, when the definitions no longer say. */
+/**
+ * PostgreSQL's spelling of a type SQLite reports, for a column whose PostgreSQL type the
+ * migrations do not tell (created or changed by raw SQL): the usual type that maps to it.
+ */
 const pgTypeFromSqlite = (type: string): string =>
-  ({ INTEGER: `'integer'`, REAL: `'double precision'` })[type] ?? `'text'`
+  ({ INTEGER: 'integer', REAL: 'double precision' })[type] ?? 'text'
 
 /** An index of the model as code, for PostgreSQL (the `down` of a dropped or changed index). */
 function renderModelIndex(table: string, ix: ModelIndex): string {
@@ -129,6 +133,7 @@ export function generateMigration(
   before: SchemaModel,
   after: SchemaModel,
   renames: Renames,
+  oldPostgresTypes?: PostgresColumnTypes,
 ): GeneratedMigration {
   const plan: Plan = { up: [], down: [], changes: [], dataLoss: [], irreversible: [] }
   const oldName = (table: string): string => [...renames.tables].find(([, to]) => to === table)?.[0] ?? table
@@ -164,7 +169,14 @@ export function generateMigration(
       plan.changes.push(`create table ${def.name}`)
       continue
     }
-    alterTable(def, old, after.tables.get(def.name)!, renames.columns.get(def.name) ?? new Map(), plan)
+    alterTable(
+      def,
+      old,
+      after.tables.get(def.name)!,
+      renames.columns.get(def.name) ?? new Map(),
+      plan,
+      oldPostgresTypes?.get(old.name),
+    )
   }
   for (const table of dropped.reverse()) {
     const what = `drop table ${table.name}`
@@ -194,6 +206,7 @@ function alterTable(
   now: ModelTable,
   columnRenames: ReadonlyMap<string, string>,
   plan: Plan,
+  oldPostgresTypes: ReadonlyMap<string, string> | undefined,
 ): void {
   const t = def.name
   for (const [from, to] of columnRenames) {
@@ -204,6 +217,8 @@ function alterTable(
   }
   // Old columns under their new names, so both sides speak of the same column.
   const rename = (column: string): string => columnRenames.get(column) ?? column
+  const oldColumnName = (column: string): string =>
+    [...columnRenames].find(([, to]) => to === column)?.[0] ?? column
   const oldColumns = new Map(old.columns.map((c) => [rename(c.name), { ...c, name: rename(c.name) }]))
   const newColumns = new Map(now.columns.map((c) => [c.name, c]))
   const specOf = (column: string): ColumnSpec | undefined =>
@@ -332,10 +347,15 @@ function alterTable(
     const before = oldColumns.get(c.name)!
     const forward: string[] = []
     const back: string[] = []
-    if (before.type !== c.type) {
-      forward.push(`.alterColumn(${str(c.name)}, (col) => col.setDataType(${renderType(spec)}))`)
-      back.push(`.alterColumn(${str(c.name)}, (col) => col.setDataType(${pgTypeFromSqlite(before.type)}))`)
-    }
+    // PostgreSQL converts between text and numbers only when told how: USING a cast. The down
+    // goes back to the exact type the migrations declared (varchar(100), not text), when known.
+    const retype = (type: string): string =>
+      `await sql.raw(${str(`alter table ${quoteId(t)} alter column ${quoteId(c.name)} type ${type} using ${quoteId(c.name)}::${type}`)}).execute(db)`
+    const retypeUp = before.type !== c.type ? [retype(postgresType(spec))] : []
+    const retypeDown =
+      before.type !== c.type
+        ? [retype(oldPostgresTypes?.get(oldColumnName(c.name)) ?? pgTypeFromSqlite(before.type))]
+        : []
     if (before.notNull !== c.notNull) {
       forward.push(`.alterColumn(${str(c.name)}, (col) => col.${c.notNull ? 'setNotNull' : 'dropNotNull'}())`)
       back.push(
@@ -354,8 +374,8 @@ function alterTable(
           : `.alterColumn(${str(c.name)}, (col) => col.setDefault(${defaultFromSqlite(before.defaultValue, spec)}))`,
       )
     }
-    up.push(...forward.map(alter))
-    down.unshift(...back.map(alter))
+    up.push(...retypeUp, ...forward.map(alter))
+    down.unshift(...retypeDown, ...back.map(alter))
   }
   for (const n of addedChecks) {
     const expression = newChecks.get(n)!

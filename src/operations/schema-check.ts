@@ -5,6 +5,7 @@ import { usage } from '../errors.js'
 import type { TableDef } from '../schema/define.js'
 import { allTables } from '../schema/index.js'
 import { generateMigration, type Renames } from '../migration/generate.js'
+import { postgresColumnTypes } from '../migration/postgres-column-types.js'
 import { addMigration, assertMigrationName, assertOwnMigrationsDir } from '../migration/migration-files.js'
 import { discoverMigrations, type MigrationFile } from '../migration/migration-source.js'
 import {
@@ -138,9 +139,13 @@ export async function addGeneratedMigration(
   assertOwnMigrationsDir(dir)
   const tables = options.tables ?? allTables
   const files = [...(options.before ?? []), ...discoverMigrations(dir)]
-  const [after, before] = await Promise.all([modelOfDefinitions(tables), modelOfMigrations(files)])
+  const [after, before, oldPostgresTypes] = await Promise.all([
+    modelOfDefinitions(tables),
+    modelOfMigrations(files),
+    postgresColumnTypes(files),
+  ])
   // Generate before naming the file: a refusal writes nothing.
-  const generated = generateMigration(name, tables, before, after, renames)
+  const generated = generateMigration(name, tables, before, after, renames, oldPostgresTypes)
   const file = addMigration(dir, name, options.now, () => generated.source)
   return { name: basename(file, '.ts'), file, changes: generated.changes, dataLoss: generated.dataLoss }
 }
