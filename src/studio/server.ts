@@ -65,7 +65,7 @@ export interface StudioOptions {
   readonly db: AuraDatabase
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   readonly port: number
-  /** Enables the write actions: restore a version, undo/redo, take a backup. */
+  /** Enables the write actions: restore a version, undo/redo, take a backup, restore a deleted row, edit a row. */
   readonly write: boolean
   /** Where backups are listed and taken. */
   readonly backupDir: string
