@@ -179,6 +179,33 @@ for (const d of dialects) {
       expect(entries.map((e) => e.actor)).toEqual(['aura-studio'])
     })
 
+    it("restores a deleted row of the application's own table through its repository", async () => {
+      const [, notes] = app.tables
+      const note = await db
+        .table(notes)
+        .add({ projectId: (await db.projectStates.getAll({ limit: 1 }))[0]!.id, body: 'Old note' })
+      await db.table(notes).delete(note)
+      await page.goto(`${studio.origin}/tables/client_notes`)
+      expect(await page.getByRole('link', { name: note.id }).count()).toBe(0)
+      await page.getByLabel('Show deleted').check()
+      await page.getByRole('button', { name: 'Filter' }).click()
+      await page.waitForURL(/deleted=1/)
+      const row = page.locator('tr.deleted', { hasText: note.id })
+      expect(await row.locator('.badge.deleted').textContent()).toBe('deleted')
+      await row.getByRole('link', { name: note.id }).click()
+      expect(await page.locator('.deleted-note').innerText()).toContain('This row was deleted by alice')
+      await page.getByRole('button', { name: 'Restore' }).click()
+      await page.waitForURL(/restored=1/)
+      expect(await page.getByRole('status').textContent()).toContain('Restored')
+      expect((await db.table(notes).getById(note.id))?.body).toBe('Old note')
+      const entries = await db.auditEntries.find({
+        tableName: 'client_notes',
+        rowId: note.id,
+        action: 'restore',
+      })
+      expect(entries.map((e) => e.actor)).toEqual(['aura-studio'])
+    })
+
     it('a stale edit shows the concurrency conflict and writes nothing', async () => {
       const project = (await db.projectStates.find({ title: title(7) }))[0]!
       await page.goto(`${studio.origin}/tables/project_states/rows/${project.id}`)

@@ -17,11 +17,11 @@ const SPECS = [
  * `--write`) the library's restore. Its scenes and versions come back with it.
  */
 function deletedProjectPage(ctx: StudioContext, project: ProjectState): StudioResponse {
-  const body = html`<p class="deleted-note" role="status">
+  const body = html`<div class="deleted-note" role="status">
       <span class="badge deleted">deleted</span> This project was deleted ${when(project.deletedAt)} UTC by
       ${project.deletedBy ?? '—'}. The application no longer sees it, nor its scenes, assets and versions.
       ${writeForm(ctx, `/projects/${project.id}/restore`, 'Restore project', {}, `Restore “${project.title}”?`)}
-    </p>
+    </div>
     <p class="links">
       <a href="${link('/audit', { table: 'project_states', row: project.id })}"
         >Audit trail of this project</a

@@ -93,11 +93,11 @@ async function rowPage(
     ${message ? html`<p class="${message.kind}" role="${message.kind === 'error' ? 'alert' : 'status'}">${message.text}</p>` : null}
     ${
       deleted
-        ? html`<p class="deleted-note">
+        ? html`<div class="deleted-note">
             ${deletedBadge(row)} This row was
             deleted${row.deletedBy ? ` by ${formatValue(row.deletedBy)}` : ''}; the application no longer sees
             it. ${restorable(t) ? writeForm(ctx, `${href}/restore`, 'Restore') : null}
-          </p>`
+          </div>`
         : null
     }
     ${fields(def.fields.map((f) => [f, displayValue(def, f, row[f], DETAIL_CHARS)] as const))}
