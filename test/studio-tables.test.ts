@@ -151,6 +151,10 @@ for (const d of dialects) {
       }
       expect(await db.projectStates.count()).toBe(PROJECTS)
       await shot('refused')
+      // Offset paging is bounded: beyond its last page the list says how to narrow it.
+      const deep = await page.goto(`${studio.origin}/tables/project_states?page=102`)
+      expect(deep!.status()).toBe(400)
+      expect(await page.locator('p.error').textContent()).toContain('the list stops at row 5,000')
     })
 
     it('shows a soft-deleted project only when asked, marked; its page says so; restore writes an audit entry', async () => {

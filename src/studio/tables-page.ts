@@ -22,7 +22,7 @@ export const ROWS_PER_PAGE = 50
  * The deepest row a page may start at. Sorting by any column means OFFSET paging, whose cost
  * grows with the offset; past this a filter or the other sort direction finds a row faster.
  */
-export const MAX_OFFSET = 10_000
+export const MAX_OFFSET = 5_000
 
 /** The filter operators offered, as the library's filter language names them. */
 const OPERATORS = {
@@ -51,8 +51,8 @@ interface Browse {
  * it is a field of the table (ValidationError otherwise), and a value only as the column's type.
  */
 function browseOf(def: TableDef, query: URLSearchParams): Browse {
-  const sort = query.get('sort') ?? ''
-  if (sort) checkedField(def, sort, 'sort')
+  const sort = query.get('sort') || defaultSort(def)
+  checkedField(def, sort, 'sort')
   const dir = query.get('dir') ?? 'asc'
   if (dir !== 'asc' && dir !== 'desc') throw new ValidationError('dir: "asc" or "desc"', 'dir')
   const col = query.get('col') ?? ''
@@ -82,6 +82,16 @@ function browseOf(def: TableDef, query: URLSearchParams): Browse {
   }
 }
 
+/**
+ * Rows are listed in the order they were added unless a column is clicked: `createdAt` where the
+ * table has it, else the key. On SQLite, ordering by a random (UUID) key walks its index and
+ * reads the rows in random order; with a filter on a column without an index that took up to
+ * 330 ms on 100,000 projects, against 35 ms in insertion order (which follows the table's own).
+ */
+function defaultSort(def: TableDef): string {
+  return def.fields.includes('createdAt') ? 'createdAt' : def.primaryKey
+}
+
 /** The filter in the library's language; the value is bound as a parameter by the repository. */
 function whereOf(def: TableDef, browse: Browse): Record<string, unknown> {
   if (!browse.col) return {}
@@ -99,7 +109,7 @@ function queryOf(browse: Browse, changes: Partial<Browse> = {}) {
   const b = { ...browse, ...changes }
   return {
     sort: b.sort,
-    dir: b.sort ? b.dir : '',
+    dir: b.dir,
     col: b.col,
     op: b.col ? b.op : '',
     val: b.col ? b.val : '',
@@ -154,7 +164,7 @@ function sortHeader(def: TableDef, browse: Browse, field: string): Html {
 async function tablePage(ctx: StudioContext, t: BrowsedTable, query: URLSearchParams): Promise<Html> {
   const { def } = t
   const browse = browseOf(def, query)
-  const orderBy = { [browse.sort || def.primaryKey]: browse.sort ? browse.dir : 'asc' }
+  const orderBy = { [browse.sort]: browse.dir }
   // One row more than a page says whether there is a next page, without counting the table.
   const rows = await t.repository.find(whereOf(def, browse), {
     orderBy,
