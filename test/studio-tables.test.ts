@@ -137,6 +137,35 @@ for (const d of dialects) {
       expect(await page.locator('h1').textContent()).toMatch(/^Project \d{3}$/)
     })
 
+    it('templates, exports, assets and content blobs have their pages; a blob shows its hash, size and references', async () => {
+      const project = (await db.projectStates.find({ title: title(3) }))[0]!
+      const brief = JSON.stringify({ topic: 'Blob test', body: 'x'.repeat(5000) })
+      await db.projectStates.update({ id: project.id, rowVersion: project.rowVersion, briefJson: brief })
+      await db.projectVersions.create(project.id, { type: 'Manual', name: 'With a brief' })
+      for (const [nav, table] of [
+        ['Templates', 'templates'],
+        ['Exports', 'export_history'],
+        ['Assets', 'asset_states'],
+        ['Blobs', 'content_blobs'],
+      ] as const) {
+        await page.getByRole('navigation').getByRole('link', { name: nav, exact: true }).click()
+        await page.waitForURL(`**/tables/${table}`)
+        expect(await page.locator('h1').textContent()).toBe(table)
+      }
+      const blob = page.locator('table.rows tbody tr', { hasText: 'Brief' })
+      await blob.locator('a.row-link').click()
+      const value = (label: string) => page.locator(`dt:text-is("${label}") + dd`)
+      expect(await value('contentHash').textContent()).toMatch(/^[0-9a-f]{64}$/)
+      expect(await value('sizeBytes').textContent()).toBe(String(Buffer.byteLength(brief)))
+      expect(await value('referenceCount').textContent()).toBe('1')
+      // Long content is cut, saying how long it is.
+      expect(await value('content').locator('.long').textContent()).toHaveLength(2001)
+      expect(await value('content').locator('.hint').textContent()).toBe(
+        `(${brief.length.toLocaleString('en-US')} characters)`,
+      )
+      await shot('blob')
+    })
+
     it('refuses a column name that is not in the schema, saying which columns there are', async () => {
       for (const query of [
         'sort=title%3B%20drop%20table%20project_states',
