@@ -68,6 +68,7 @@ export const projectRoutes: readonly Route[] = [
             >Audit trail of this project</a
           >
           <a href="${link('/history', { project: project.id })}">Undo/redo history</a>
+          <a href="/tables/project_states/rows/${project.id}">All columns${ctx.write ? ' (edit)' : ''}</a>
         </p>
         ${fields([
           ['Id', html`<code>${project.id}</code>`],

@@ -234,7 +234,8 @@ export const tablesRoutes: readonly Route[] = [
     method: 'GET',
     path: /^\/tables$/,
     async handle(ctx) {
-      const rows = browsedTables(ctx).map(({ def, origin }) => [
+      const tables = browsedTables(ctx)
+      const rows = tables.map(({ def, origin }) => [
         html`<a href="${OWN_PAGES[def.name] ?? `/tables/${def.name}`}" class="table-link">${def.name}</a>`,
         html`<span class="origin ${origin}">${origin}</span>`,
         def.fields.length,
@@ -245,6 +246,15 @@ export const tablesRoutes: readonly Route[] = [
           Every table of the schema the library uses, your application's own and extended ones included. Rows
           are read through the library's repositories.
         </p>
+        ${
+          tables.some((t) => t.origin !== 'built-in')
+            ? null
+            : html`<p class="hint">
+                Your application's tables and columns are listed when the studio is started with its schema
+                module (<code>--schema</code>, <code>AURA_SCHEMA</code> or <code>schema</code> in
+                <code>aura.config.json</code>).
+              </p>`
+        }
         ${table(['Table', 'Origin', 'Columns', 'Key', 'Features'], rows)}`
       return htmlResponse(page(ctx, 'Tables', body))
     },
