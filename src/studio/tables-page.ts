@@ -16,13 +16,13 @@ import {
 } from './table-model.js'
 
 /** Rows per page. */
-export const ROWS_PER_PAGE = 50
+const ROWS_PER_PAGE = 50
 
 /**
  * The deepest row a page may start at. Sorting by any column means OFFSET paging, whose cost
  * grows with the offset; past this a filter or the other sort direction finds a row faster.
  */
-export const MAX_OFFSET = 5_000
+const MAX_OFFSET = 5_000
 
 /** The filter operators offered, as the library's filter language names them. */
 const OPERATORS = {
