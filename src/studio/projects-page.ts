@@ -89,9 +89,9 @@ async function listProjects(
 }
 
 /**
- * Runs a query of this page's own (the keyset list needs SQL the filter language does not
- * spell) with the library's error mapping: a failure reaches the page as a typed error, never
- * as the driver's text.
+ * Runs a query of this page's own (its title search ignores case, which the library's
+ * `contains` does not, and its keyset condition is shaped for the index) with the library's
+ * error mapping: a failure reaches the page as a typed error, never as the driver's text.
  */
 async function libraryErrors<T>(ctx: StudioContext, run: () => Promise<T>): Promise<T> {
   try {
