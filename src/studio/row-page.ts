@@ -101,7 +101,16 @@ async function rowPage(
         : null
     }
     ${fields(def.fields.map((f) => [f, displayValue(def, f, row[f], DETAIL_CHARS)] as const))}
-    ${ctx.write && editable(t) && !deleted ? editForm(ctx, t, row) : null}`
+    ${
+      !ctx.write || deleted
+        ? null
+        : editable(t)
+          ? editForm(ctx, t, row)
+          : html`<p class="hint">
+              ${def.name} rows are not edited here: the table has no row version, so a concurrent change could
+              not be detected.
+            </p>`
+    }`
   return htmlResponse(page(ctx, `${def.name} ${formatValue(key)}`, body), status)
 }
 
