@@ -33,6 +33,13 @@ function allPages(data: StudioData): string[] {
     '/health',
     '/health?verify=1',
     '/er',
+    '/tables',
+    '/tables/project_states',
+    `/tables/project_states/rows/${data.projectId}`,
+    '/tables/audit_entries',
+    '/tables/audit_entries?col=tableName&val=configurations',
+    '/tables/content_blobs',
+    '/tables/templates',
     '/api/backup',
     '/static/studio.js',
     '/static/studio.css',
@@ -221,6 +228,9 @@ for (const d of dialects) {
         '/history/undo',
         '/history/redo',
         '/health/backup',
+        `/projects/${data.projectId}/restore`,
+        `/tables/project_states/rows/${data.projectId}`,
+        `/tables/project_states/rows/${data.projectId}/restore`,
       ]) {
         const res = await studioRequest(readOnly, path, {
           method: 'POST',

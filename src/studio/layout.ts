@@ -3,6 +3,11 @@ import type { StudioContext } from './routes.js'
 
 const NAV = [
   ['/projects', 'Projects'],
+  ['/tables', 'Tables'],
+  ['/tables/templates', 'Templates'],
+  ['/tables/export_history', 'Exports'],
+  ['/tables/asset_states', 'Assets'],
+  ['/tables/content_blobs', 'Blobs'],
   ['/audit', 'Audit trail'],
   ['/history', 'Undo/redo'],
   ['/configuration', 'Configuration'],

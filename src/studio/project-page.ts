@@ -1,7 +1,8 @@
 import { NotFoundError } from '../errors.js'
+import type { ProjectState } from '../schema/project-states.js'
 import { html } from './html.js'
-import { bytes, fields, jsonBlock, link, page, table, when } from './layout.js'
-import { htmlResponse, type Route } from './routes.js'
+import { bytes, fields, jsonBlock, link, page, table, when, writeForm } from './layout.js'
+import { htmlResponse, redirect, type Route, type StudioContext, type StudioResponse } from './routes.js'
 
 /** The spec JSONs of a project, as the page labels them. */
 const SPECS = [
@@ -11,20 +12,63 @@ const SPECS = [
   ['Render', 'renderSpecJson'],
 ] as const
 
+/**
+ * The page of a soft-deleted project: that it is deleted, by whom and when, and (under
+ * `--write`) the library's restore. Its scenes and versions come back with it.
+ */
+function deletedProjectPage(ctx: StudioContext, project: ProjectState): StudioResponse {
+  const body = html`<div class="deleted-note" role="status">
+      <span class="badge deleted">deleted</span> This project was deleted ${when(project.deletedAt)} UTC by
+      ${project.deletedBy ?? '—'}. The application no longer sees it, nor its scenes, assets and versions.
+      ${writeForm(ctx, `/projects/${project.id}/restore`, 'Restore project', {}, `Restore “${project.title}”?`)}
+    </div>
+    <p class="links">
+      <a href="${link('/audit', { table: 'project_states', row: project.id })}"
+        >Audit trail of this project</a
+      >
+      <a href="/tables/project_states/rows/${project.id}">All its columns</a>
+    </p>
+    ${fields([
+      ['Id', html`<code>${project.id}</code>`],
+      ['Status', project.status],
+      ['Description', project.description ?? '—'],
+      ['Updated (UTC)', `${when(project.updatedAt)} by ${project.modifiedBy ?? '—'}`],
+      ['Row version', project.rowVersion],
+    ])}`
+  return htmlResponse(page(ctx, project.title, body))
+}
+
 export const projectRoutes: readonly Route[] = [
+  {
+    method: 'POST',
+    path: /^\/projects\/([^/]+)\/restore$/,
+    writes: true,
+    async handle(ctx, req) {
+      const id = req.params[0]!
+      // The library's restore: the row and its audit entry in one transaction.
+      await ctx.db.projectStates.restore(id)
+      return redirect(`/projects/${id}?restored=1`)
+    },
+  },
   {
     method: 'GET',
     path: /^\/projects\/([^/]+)$/,
     async handle(ctx, req) {
       const id = req.params[0]!
       const project = await ctx.db.projectStates.getWithDetails(id)
-      if (!project) throw new NotFoundError('project_states', id)
-      const body = html`<p class="links">
+      if (!project) {
+        const deleted = await ctx.db.projectStates.getById(id, { includeDeleted: true })
+        if (deleted) return deletedProjectPage(ctx, deleted)
+        throw new NotFoundError('project_states', id)
+      }
+      const body = html`${req.query.has('restored') ? html`<p class="notice">Restored: the project is visible again.</p>` : null}
+        <p class="links">
           <a href="/projects/${project.id}/versions">Versions</a>
           <a href="${link('/audit', { table: 'project_states', row: project.id })}"
             >Audit trail of this project</a
           >
           <a href="${link('/history', { project: project.id })}">Undo/redo history</a>
+          <a href="/tables/project_states/rows/${project.id}">All columns${ctx.write ? ' (edit)' : ''}</a>
         </p>
         ${fields([
           ['Id', html`<code>${project.id}</code>`],

@@ -19,6 +19,8 @@ interface ProjectFilter {
   readonly search: string
   readonly status: string
   readonly category: string
+  /** Include soft-deleted projects (marked as deleted). */
+  readonly deleted: boolean
 }
 
 /** `updatedAt~id` of the last project of a page. */
@@ -52,10 +54,12 @@ async function listProjects(
 ): Promise<{ projects: (ProjectState & { category: string | null })[]; more: boolean }> {
   const { dialect } = ctx.db
   await ctx.db.ready()
-  let query = dialect.kysely
-    .selectFrom('project_states')
-    .selectAll('project_states')
-    .where(dialect.notDeletedCondition('project_states.is_deleted', dialect.encode('bool', false)))
+  let query = dialect.kysely.selectFrom('project_states').selectAll('project_states')
+  if (!filter.deleted) {
+    query = query.where(
+      dialect.notDeletedCondition('project_states.is_deleted', dialect.encode('bool', false)),
+    )
+  }
   if (filter.status) query = query.where('status', '=', filter.status)
   if (filter.category && ctx.projectCategory) query = query.where('category', '=', filter.category)
   if (filter.search) {
@@ -70,11 +74,13 @@ async function listProjects(
       .where('updated_at', '<=', at)
       .where((eb) => eb.or([eb('updated_at', '<', at), eb('id', '<', cursor.id.toLowerCase())]))
   }
-  const rows = await query
-    .orderBy('updated_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .execute()
+  const rows = await libraryErrors(ctx, () =>
+    query
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(PAGE_SIZE + 1)
+      .execute(),
+  )
   const projects = rows.slice(0, PAGE_SIZE).map((row) => ({
     ...ctx.db.projectStates.fromRow(row),
     category: ctx.projectCategory ? ((row.category as string | null) ?? null) : null,
@@ -82,17 +88,32 @@ async function listProjects(
   return { projects, more: rows.length > PAGE_SIZE }
 }
 
+/**
+ * Runs a query of this page's own (its title search ignores case, which the library's
+ * `contains` does not, and its keyset condition is shaped for the index) with the library's
+ * error mapping: a failure reaches the page as a typed error, never as the driver's text.
+ */
+async function libraryErrors<T>(ctx: StudioContext, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw ctx.db.dialect.mapError(error)
+  }
+}
+
 /** The categories in use, for the filter (only where the column exists). */
 async function categories(ctx: StudioContext): Promise<string[]> {
   if (!ctx.projectCategory) return []
-  const rows = await ctx.db.dialect.kysely
-    .selectFrom('project_states')
-    .select('category')
-    .distinct()
-    .where('category', 'is not', null)
-    .orderBy('category')
-    .limit(200)
-    .execute()
+  const rows = await libraryErrors(ctx, () =>
+    ctx.db.dialect.kysely
+      .selectFrom('project_states')
+      .select('category')
+      .distinct()
+      .where('category', 'is not', null)
+      .orderBy('category')
+      .limit(200)
+      .execute(),
+  )
   return rows.map((row) => String(row.category))
 }
 
@@ -117,6 +138,10 @@ function filterForm(ctx: StudioContext, filter: ProjectFilter, known: readonly s
           >`
         : null
     }
+    <label class="check"
+      ><input type="checkbox" name="deleted" value="1" ${filter.deleted ? html`checked` : ''} /> Show
+      deleted</label
+    >
     <button type="submit">Filter</button>
   </form>`
 }
@@ -130,6 +155,7 @@ export const projectsRoutes: readonly Route[] = [
         search: req.query.get('q')?.trim() ?? '',
         status: req.query.get('status') ?? '',
         category: req.query.get('category') ?? '',
+        deleted: req.query.get('deleted') === '1',
       }
       if (filter.status && !(PROJECT_STATUSES as readonly string[]).includes(filter.status)) {
         throw new ValidationError(`status: one of ${PROJECT_STATUSES.join(', ')}`)
@@ -149,7 +175,8 @@ export const projectsRoutes: readonly Route[] = [
         'By',
       ]
       const rows = projects.map((p) => [
-        html`<a href="/projects/${p.id}" class="project-link">${p.title}</a>`,
+        html`<a href="/projects/${p.id}" class="project-link">${p.title}</a>
+          ${p.isDeleted ? html`<span class="badge deleted">deleted</span>` : null}`,
         html`<span class="status ${p.status}">${p.status}</span>`,
         ...(ctx.projectCategory ? [p.category] : []),
         p.currentStage ?? '—',
@@ -158,7 +185,12 @@ export const projectsRoutes: readonly Route[] = [
         p.modifiedBy ?? '—',
       ])
       const last = projects.at(-1)
-      const query = { q: filter.search, status: filter.status, category: filter.category }
+      const query = {
+        q: filter.search,
+        status: filter.status,
+        category: filter.category,
+        deleted: filter.deleted ? '1' : '',
+      }
       const body = html`${filterForm(ctx, filter, known)} ${table(header, rows, 'No projects match.')}
         <p class="paging">
           ${cursor ? html`<a href="${link('/projects', query)}">« First page</a>` : null}

@@ -25,6 +25,8 @@ import { html } from './html.js'
 import { page } from './layout.js'
 import { projectRoutes } from './project-page.js'
 import { projectsRoutes } from './projects-page.js'
+import { rowRoutes } from './row-page.js'
+import { tablesRoutes } from './tables-page.js'
 import type { Route, StudioContext, StudioResponse } from './routes.js'
 import { addressedToStudio, cookieValue, randomSecret, secretMatches, SECURITY_HEADERS } from './security.js'
 import { versionsRoutes } from './versions-page.js'
@@ -38,6 +40,8 @@ const MAX_BODY_BYTES = 64 * 1024
 const ROUTES: readonly Route[] = [
   ...projectsRoutes,
   ...projectRoutes,
+  ...tablesRoutes,
+  ...rowRoutes,
   ...versionsRoutes,
   ...auditRoutes,
   ...historyRoutes,
@@ -61,7 +65,7 @@ export interface StudioOptions {
   readonly db: AuraDatabase
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   readonly port: number
-  /** Enables the write actions: restore a version, undo/redo, take a backup. */
+  /** Enables the write actions: restore a version, undo/redo, take a backup, restore a deleted row, edit a row. */
   readonly write: boolean
   /** Where backups are listed and taken. */
   readonly backupDir: string

@@ -21,10 +21,15 @@ function parsePort(text: string): number {
 export function registerStudio(program: Command): void {
   program
     .command('studio')
-    .description('browse projects, versions, audit trail, undo/redo history and health in a local web page')
+    .description(
+      'browse projects, every table, versions, audit trail, undo/redo history and health in a local web page',
+    )
     .option('--port <n>', 'port on 127.0.0.1 (default: 0, a free port)', '0')
     .option('--open', 'open the page in the default browser')
-    .option('--write', 'enable the write actions: restore a version, undo/redo, take a backup')
+    .option(
+      '--write',
+      'enable the write actions: restore a version, undo/redo, take a backup, restore a deleted row, edit a row',
+    )
     .option(
       '--dir <dir>',
       'backup directory (default: backups/ next to the SQLite file; ./backups for PostgreSQL)',
@@ -55,8 +60,8 @@ export function registerStudio(program: Command): void {
                 cli.out.line(studio.url)
                 cli.out.line(
                   options.write
-                    ? 'Aura Studio is running with writes enabled (restore, undo/redo, backup). Ctrl+C stops it.'
-                    : 'Aura Studio is running read-only (--write enables restore, undo/redo, backup). Ctrl+C stops it.',
+                    ? 'Aura Studio is running with writes enabled (restore, undo/redo, backup, edit rows). Ctrl+C stops it.'
+                    : 'Aura Studio is running read-only (--write enables restore, undo/redo, backup, edit rows). Ctrl+C stops it.',
                 )
               })
               // Listening before the URL is out: whoever reads it may stop the studio at once.
