@@ -109,7 +109,13 @@ export {
   type MigrationSetName,
 } from './migration/migration-sets.js'
 export type { MigrationFile } from './migration/migration-source.js'
-export type { Repositories, TableRepository } from './repository/repositories.js'
+export type {
+  AssetStatesRepository,
+  Repositories,
+  SystemConfigurationRepository,
+  TableRepository,
+  UserSetupsRepository,
+} from './repository/repositories.js'
 export {
   ReadRepository,
   Repository,

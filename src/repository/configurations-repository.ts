@@ -9,7 +9,12 @@ import {
   usage,
   ValidationError,
 } from '../errors.js'
-import { type Configuration, type ConfigurationsTable } from '../schema/configurations.js'
+import {
+  type Configuration,
+  type ConfigurationsTable,
+  type NewConfiguration,
+  type ConfigurationUpdate,
+} from '../schema/configurations.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
 import { DatabaseSession, type Row, type Session, type TxContext } from './session.js'
@@ -105,7 +110,12 @@ function parseValue(valueType: Configuration['valueType'], value: string): Confi
  * plaintext by reads, and written to the audit trail as "[redacted]". Deleting a setting
  * deactivates it; setting it again reactivates it.
  */
-export class ConfigurationsRepository extends Repository<ConfigurationsTable, Configuration> {
+export class ConfigurationsRepository extends Repository<
+  ConfigurationsTable,
+  Configuration,
+  NewConfiguration,
+  ConfigurationUpdate
+> {
   constructor(
     table: ConfigurationsTable,
     session: Session,

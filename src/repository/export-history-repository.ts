@@ -5,6 +5,8 @@ import {
   exportHistoryTable,
   type ExportHistoryEntry,
   type ExportHistoryTable,
+  type NewExportHistoryEntry,
+  type ExportHistoryEntryUpdate,
 } from '../schema/export-history.js'
 import { buildConditions, checkQuery } from './filter.js'
 import { Repository } from './repository.js'
@@ -75,7 +77,12 @@ const ERROR_MESSAGE_MAX = exportHistoryTable.columns.errorMessage.maxLength ?? 1
  * await db.exportHistory.progress(job.id, 40)
  * await db.exportHistory.complete(job.id, { fileSize: 52_428_800, durationSeconds: 120 })
  */
-export class ExportHistoryRepository extends Repository<ExportHistoryTable> {
+export class ExportHistoryRepository extends Repository<
+  ExportHistoryTable,
+  ExportHistoryEntry,
+  NewExportHistoryEntry,
+  ExportHistoryEntryUpdate
+> {
   constructor(table: ExportHistoryTable, session: Session) {
     super(table, session)
   }

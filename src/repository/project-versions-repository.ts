@@ -8,7 +8,12 @@ import { IntegrityError, NotFoundError, ValidationError } from '../errors.js'
 import type { ContentBlob } from '../schema/content-blobs.js'
 import { camelToSnake } from '../schema/define.js'
 import type { ProjectState } from '../schema/project-states.js'
-import { type ProjectVersion, type ProjectVersionsTable } from '../schema/project-versions.js'
+import {
+  type ProjectVersion,
+  type ProjectVersionsTable,
+  type NewProjectVersion,
+  type ProjectVersionUpdate,
+} from '../schema/project-versions.js'
 import type { SceneState } from '../schema/scene-states.js'
 import type { ContentBlobsRepository } from './content-blobs-repository.js'
 import type { ProjectStatesRepository } from './project-states-repository.js'
@@ -108,7 +113,12 @@ export interface PruneAutosavesOptions {
  * Note: `restore(id)` with one argument is the generic undelete of a soft-deleted version;
  * `restore(projectId, versionId)` restores the project to that version.
  */
-export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersionsTable> {
+export class ProjectVersionsRepository extends SoftDeleteRepository<
+  ProjectVersionsTable,
+  ProjectVersion,
+  NewProjectVersion,
+  ProjectVersionUpdate
+> {
   constructor(
     table: ProjectVersionsTable,
     session: Session,

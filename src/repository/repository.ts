@@ -396,11 +396,21 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
  * The generic repository every mutable table has: the reads plus validated, audited,
  * version-checked writes.
  */
-export class Repository<T extends TableDef, E extends object = EntityOf<T>> extends ReadRepository<T, E> {
+/*
+ * `N` and `U` (and `E`) default to the types derived from `T`; the built-in repositories pass
+ * their named types (`NewProjectState`, …), so that signatures, in editors and in the API
+ * reference, name them instead of spelling out the table definition.
+ */
+export class Repository<
+  T extends TableDef,
+  E extends object = EntityOf<T>,
+  N extends object = InsertOf<T>,
+  U extends object = UpdateOf<T>,
+> extends ReadRepository<T, E> {
   // ---- writes --------------------------------------------------------------------------
 
   /** Validates and inserts a row; returns it as stored (id, defaults, audit fields, `rowVersion` 1). */
-  async add(entity: InsertOf<T>): Promise<E> {
+  async add(entity: N): Promise<E> {
     const values = validateInsert(this.table, entity)
     return this.write((tx) => this.insertIn(tx, values))
   }
@@ -420,7 +430,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    *   )
    * })
    */
-  async addRange(entities: readonly InsertOf<T>[]): Promise<E[]> {
+  async addRange(entities: readonly N[]): Promise<E[]> {
     if (!Array.isArray(entities))
       throw new ValidationError(`${this.table.name}: addRange expects an array of rows`)
     const values = entities.map((e) => validateInsert(this.table, e))
@@ -431,7 +441,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * Writes the given fields if the row still has `entity.rowVersion`; increments the version.
    * A changed row is a ConcurrencyError (nothing written), a missing one a NotFoundError.
    */
-  async update(entity: UpdateOf<T>): Promise<E> {
+  async update(entity: U): Promise<E> {
     const { key, rowVersion, changes } = validateUpdate(this.table, entity)
     return this.write((tx) => this.updateIn(tx, key, rowVersion, changes))
   }
@@ -937,10 +947,12 @@ function changedFields(before: Record<string, unknown>, changes: Record<string, 
  * The extra methods of soft-delete tables: `restore` undoes a soft delete, `purge` deletes
  * permanently (the GDPR erasure path) together with the row's audit history.
  */
-export class SoftDeleteRepository<T extends TableDef, E extends object = EntityOf<T>> extends Repository<
-  T,
-  E
-> {
+export class SoftDeleteRepository<
+  T extends TableDef,
+  E extends object = EntityOf<T>,
+  N extends object = InsertOf<T>,
+  U extends object = UpdateOf<T>,
+> extends Repository<T, E, N, U> {
   /** Undoes a soft delete; a row that is not deleted is returned unchanged. */
   async restore(id: Key<T>): Promise<E> {
     const key = validateKey(this.table, id)

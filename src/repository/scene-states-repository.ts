@@ -9,7 +9,12 @@ import {
   untracked,
 } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
-import { type SceneState, type SceneStatesTable } from '../schema/scene-states.js'
+import {
+  type SceneState,
+  type SceneStatesTable,
+  type NewSceneState,
+  type SceneStateUpdate,
+} from '../schema/scene-states.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
 import { txRows, type Session, type TxContext } from './session.js'
@@ -21,7 +26,12 @@ import { validateFieldValue, validateInsert, validateKey } from './validation.js
  * - with `uow.trackActions({ projectId, userId })`, adding, updating, deleting and reordering
  *   scenes of that project is recorded for undo/redo (`actionLogs.undo`).
  */
-export class SceneStatesRepository extends Repository<SceneStatesTable> {
+export class SceneStatesRepository extends Repository<
+  SceneStatesTable,
+  SceneState,
+  NewSceneState,
+  SceneStateUpdate
+> {
   constructor(table: SceneStatesTable, session: Session) {
     super(table, session)
   }
