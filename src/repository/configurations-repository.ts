@@ -249,7 +249,8 @@ export class ConfigurationsRepository extends Repository<
    * Only on the database, not on a unit of work: the key must change only once 1 has committed.
    *
    * @example
-   * await db.configurations.rotateKey(newKeyBase64)
+   * import { randomBytes } from 'node:crypto'
+   * await db.configurations.rotateKey(randomBytes(32).toString('base64'))
    */
   async rotateKey(newKey: SecretKeyInput): Promise<number> {
     if (!(this.session instanceof DatabaseSession)) throw secretErrors.rotationInUnit()

@@ -290,8 +290,9 @@ export class ExportHistoryRepository extends Repository<
    * how many.
    *
    * @example
-   * await db.exportHistory.prune(monthAgo)
-   * await db.exportHistory.prune(yearAgo, { statuses: ['Queued', 'Processing'] })
+   * const day = 24 * 60 * 60 * 1000
+   * await db.exportHistory.prune(new Date(Date.now() - 30 * day))
+   * await db.exportHistory.prune(new Date(Date.now() - 365 * day), { statuses: ['Queued', 'Processing'] })
    */
   async prune(olderThan: Date, options: { statuses?: readonly ExportStatus[] } = {}): Promise<number> {
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
