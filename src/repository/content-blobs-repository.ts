@@ -191,10 +191,7 @@ export class ContentBlobsRepository extends Repository<
   }
 }
 
-function checkBlob(
-  table: ContentBlobsTable,
-  entity: NewContentBlob,
-): NewContentBlob {
+function checkBlob(table: ContentBlobsTable, entity: NewContentBlob): NewContentBlob {
   const values = validateInsert(table, entity) as NewContentBlob
   const key = validateKey(table, values.contentHash)
   if (key !== contentHash(values.content)) {
