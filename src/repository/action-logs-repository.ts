@@ -117,7 +117,10 @@ export class ActionLogsRepository extends Repository<
     return this.write((tx) => this.recordIn(tx, values))
   }
 
-  /** {@link record} inside `tx`, with validated values. */
+  /**
+   * {@link record} inside `tx`, with validated values.
+   * @internal
+   */
   async recordIn(tx: TxContext, values: Record<string, unknown>): Promise<ActionLog> {
     const userId = (values.userId as string | undefined) ?? ''
     const projectId = (values.projectId as string | null | undefined)?.toLowerCase() ?? null

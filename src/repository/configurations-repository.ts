@@ -185,10 +185,12 @@ export class ConfigurationsRepository extends Repository<
     }
   }
 
+  /** @internal */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Configuration> {
     return super.insertIn(tx, this.#stored(values))
   }
 
+  /** @internal */
   override async insertManyIn(
     tx: TxContext,
     rows: readonly Record<string, unknown>[],
@@ -206,7 +208,10 @@ export class ConfigurationsRepository extends Repository<
       : values
   }
 
-  /** Like the generic update, but the stored value is encrypted whenever the row is sensitive. */
+  /**
+   * Like the generic update, but the stored value is encrypted whenever the row is sensitive.
+   * @internal
+   */
   override async updateIn(
     tx: TxContext,
     key: unknown,

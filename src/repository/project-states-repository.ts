@@ -323,7 +323,10 @@ export class ProjectStatesRepository extends SoftDeleteRepository<
     })
   }
 
-  /** Updates the project; recorded as `ProjectUpdate` when the unit tracks this project (`uow.trackActions`). */
+  /**
+   * Updates the project; recorded as `ProjectUpdate` when the unit tracks this project (`uow.trackActions`).
+   * @internal
+   */
   override async updateIn(
     tx: TxContext,
     key: unknown,

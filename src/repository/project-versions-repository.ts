@@ -147,7 +147,10 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<
     return this.session.write((tx) => this.createIn(tx, projectId.toLowerCase(), meta))
   }
 
-  /** {@link create} inside `tx`, with validated metadata. */
+  /**
+   * {@link create} inside `tx`, with validated metadata.
+   * @internal
+   */
   async createIn(tx: TxContext, projectId: string, meta: Record<string, unknown>): Promise<ProjectVersion> {
     const project = this.deps.projects.fromRow(await lockLiveProject(tx, this.session, projectId))
     const scenes = await this.deps.scenes.scenesIn(tx, projectId)
@@ -371,6 +374,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<
    * Changes of a version's name, description, trigger, type or importance. Its content, project
    * and number are immutable (ValidationError, nothing written): a different snapshot is a new
    * version.
+   * @internal
    */
   override async updateIn(
     tx: TxContext,
@@ -392,14 +396,20 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<
     return super.updateIn(tx, key, rowVersion, changes)
   }
 
-  /** Inserts the version row and takes one reference per hash it holds. */
+  /**
+   * Inserts the version row and takes one reference per hash it holds.
+   * @internal
+   */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<ProjectVersion> {
     const version = await super.insertIn(tx, values)
     await adjustReferences(tx, this.session, sortedHashes(versionHashes(toColumns(version))), 1)
     return version
   }
 
-  /** Inserts the version rows, then takes one reference per hash each holds. */
+  /**
+   * Inserts the version rows, then takes one reference per hash each holds.
+   * @internal
+   */
   override async insertManyIn(
     tx: TxContext,
     rows: readonly Record<string, unknown>[],

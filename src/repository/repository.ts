@@ -484,6 +484,7 @@ export class Repository<
    * Inserts validated values with the managed fields filled; writes the audit entry (on
    * PostgreSQL in the same statement). A subclass that overrides it to add behaviour overrides
    * {@link insertManyIn} too: `addRange` inserts through that one.
+   * @internal
    */
   async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<E> {
     return this.#insertOne(tx, values)
@@ -527,6 +528,7 @@ export class Repository<
    * given: on dialects with data-modifying CTEs (PostgreSQL) one multi-row statement, audit
    * entries included, per run of rows that give the same fields; elsewhere one insert per row.
    * It does not call `insertIn`: a subclass that adds to one adds to both.
+   * @internal
    */
   async insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<E[]> {
     const out: E[] = []
@@ -692,7 +694,10 @@ export class Repository<
     }
   }
 
-  /** Applies `changes` (validated entity values) to the row if it still has `rowVersion`. */
+  /**
+   * Applies `changes` (validated entity values) to the row if it still has `rowVersion`.
+   * @internal
+   */
   async updateIn(
     tx: TxContext,
     key: unknown,
@@ -857,7 +862,10 @@ export class Repository<
     return this.fromRow(row)
   }
 
-  /** Soft-deletes (soft-delete tables) or deletes the row, checking `rowVersion` when given. */
+  /**
+   * Soft-deletes (soft-delete tables) or deletes the row, checking `rowVersion` when given.
+   * @internal
+   */
   async deleteIn(tx: TxContext, key: unknown, rowVersion: number | null): Promise<void> {
     const row = await this.currentRow(tx, key)
     this.assertWritable(row, key, rowVersion)
@@ -959,6 +967,7 @@ export class SoftDeleteRepository<
     return this.write((tx) => this.restoreIn(tx, key))
   }
 
+  /** @internal */
   async restoreIn(tx: TxContext, key: unknown): Promise<E> {
     const row = await this.currentRow(tx, key)
     if (!row) throw new NotFoundError(this.table.name, key)
@@ -984,6 +993,7 @@ export class SoftDeleteRepository<
     return this.write((tx) => this.purgeIn(tx, key), 'delete')
   }
 
+  /** @internal */
   async purgeIn(tx: TxContext, key: unknown): Promise<void> {
     const row = await this.currentRow(tx, key)
     if (!row) throw new NotFoundError(this.table.name, key)

@@ -78,7 +78,10 @@ export class SceneStatesRepository extends Repository<
     })
   }
 
-  /** Inserts a scene; recorded as `SceneAdd` when the unit tracks the scene's project. */
+  /**
+   * Inserts a scene; recorded as `SceneAdd` when the unit tracks the scene's project.
+   * @internal
+   */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<SceneState> {
     const scene = await super.insertIn(tx, values)
     // The action is built only when it is recorded: most units track nothing.
@@ -86,7 +89,10 @@ export class SceneStatesRepository extends Repository<
     return scene
   }
 
-  /** Inserts scenes (see `addRange`); each recorded as `SceneAdd` when the unit tracks its project. */
+  /**
+   * Inserts scenes (see `addRange`); each recorded as `SceneAdd` when the unit tracks its project.
+   * @internal
+   */
   override async insertManyIn(
     tx: TxContext,
     rows: readonly Record<string, unknown>[],
@@ -96,7 +102,10 @@ export class SceneStatesRepository extends Repository<
     return scenes
   }
 
-  /** Updates a scene; recorded as `SceneUpdate` when the unit tracks the scene's project. */
+  /**
+   * Updates a scene; recorded as `SceneUpdate` when the unit tracks the scene's project.
+   * @internal
+   */
   override async updateIn(
     tx: TxContext,
     key: unknown,
@@ -110,7 +119,10 @@ export class SceneStatesRepository extends Repository<
     return updated
   }
 
-  /** Deletes a scene; recorded as `SceneDelete` (with the whole scene) when the unit tracks its project. */
+  /**
+   * Deletes a scene; recorded as `SceneDelete` (with the whole scene) when the unit tracks its project.
+   * @internal
+   */
   override async deleteIn(tx: TxContext, key: unknown, rowVersion: number | null): Promise<void> {
     if (!tx.tracking) return super.deleteIn(tx, key, rowVersion)
     const row = await this.currentRow(tx, key)
@@ -121,7 +133,10 @@ export class SceneStatesRepository extends Repository<
     }
   }
 
-  /** The scenes of a project by index, read inside `tx`. */
+  /**
+   * The scenes of a project by index, read inside `tx`.
+   * @internal
+   */
   async scenesIn(tx: TxContext, projectId: string): Promise<SceneState[]> {
     const query = this.session.cache.compile('scene_states:in-order', [projectId], (v) =>
       tx.db
@@ -140,6 +155,7 @@ export class SceneStatesRepository extends Repository<
    * id if that one now belongs to another project's scene). Every change goes through the
    * audited paths; nothing is recorded for undo (the caller records the arrangement as a whole).
    * Returns the scenes by index.
+   * @internal
    */
   async arrangeIn(tx: TxContext, projectId: string, target: readonly TimelineScene[]): Promise<SceneState[]> {
     const quiet = untracked(tx)

@@ -171,14 +171,17 @@ export class TemplatesRepository extends Repository<TemplatesTable, Template, Ne
     return rows.map((row) => this.fromRow(row))
   }
 
+  /** @internal */
   override insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Template> {
     return super.insertIn(tx, withCanonicalTags(values))
   }
 
+  /** @internal */
   override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<Template[]> {
     return super.insertManyIn(tx, rows.map(withCanonicalTags))
   }
 
+  /** @internal */
   override updateIn(
     tx: TxContext,
     key: unknown,
@@ -221,14 +224,17 @@ export class CustomTemplatesRepository extends SoftDeleteRepository<
     return rows.map((row) => this.fromRow(row))
   }
 
+  /** @internal */
   override insertIn(tx: TxContext, values: Record<string, unknown>): Promise<CustomTemplate> {
     return super.insertIn(tx, withCanonicalTags(values))
   }
 
+  /** @internal */
   override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<CustomTemplate[]> {
     return super.insertManyIn(tx, rows.map(withCanonicalTags))
   }
 
+  /** @internal */
   override updateIn(
     tx: TxContext,
     key: unknown,
