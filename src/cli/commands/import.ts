@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { importErrors } from '../../errors.js'
-import { importEfDatabase, type EfImportReport } from '../../operations/import-ef/import-ef.js'
+import { importEfDatabase } from '../../operations/import-ef/import-ef.js'
+import type { EfImportReport } from '../../operations/import-ef/import-report.js'
 import type { Output } from '../output.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'

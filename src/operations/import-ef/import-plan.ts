@@ -1,0 +1,241 @@
+import type { z } from 'zod'
+import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import { importErrors, type ImportProblem } from '../../errors.js'
+import type { ColumnSpec, TableDef } from '../../schema/define.js'
+import { allTables } from '../../schema/index.js'
+import { columnSchema } from '../../repository/validation.js'
+import type { ImportProgress } from './import-progress.js'
+import { READ_ROW } from './legacy-rows.js'
+import { LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
+import { RowReader, type NormalisationCounts } from './legacy-values.js'
+import {
+  compareWithApp,
+  withLaterColumns,
+  type AbsentInLegacy,
+  type LegacyAppVersion,
+} from './legacy-versions.js'
+
+/** A row of the plan: an Aura Data table's fields, as the import will write them. */
+export type Row = Record<string, unknown>
+
+/** One legacy table's rows, converted and checked, to be written into `def`. */
+export interface PlannedTable {
+  readonly legacy: LegacyTableName
+  readonly def: TableDef
+  readonly rows: Row[]
+  skipped: string[]
+}
+
+/** The planned tables, by legacy name (every table but `system_configuration`). */
+export type Plan = Map<LegacyTableName, PlannedTable>
+
+/** The inline content columns of a legacy version, the blob hash field and content type of each. */
+export const VERSION_PARTS = [
+  { column: 'BriefJson', hash: 'briefHash', type: 'Brief' },
+  { column: 'PlanSpecJson', hash: 'planHash', type: 'Plan' },
+  { column: 'VoiceSpecJson', hash: 'voiceHash', type: 'Voice' },
+  { column: 'RenderSpecJson', hash: 'renderHash', type: 'Render' },
+  { column: 'TimelineJson', hash: 'timelineHash', type: 'Timeline' },
+] as const
+
+export const HASH_FIELDS = VERSION_PARTS.map((p) => p.hash)
+
+/** Each planned row's key as the legacy file spells it (upper-case GUIDs), for the problems. */
+const LEGACY_KEY = new WeakMap<Row, string>()
+/** A planned version's inline content as the legacy row held it (BriefJson, …), read once. */
+export const INLINE_CONTENT = new WeakMap<Row, Record<string, unknown>>()
+/** A planned row's key as the legacy file spells it, else `fallback`. */
+export const legacyKey = (row: Row, fallback: unknown): string => LEGACY_KEY.get(row) ?? String(fallback)
+
+/** The child tables whose `projectId` must name a project. */
+const PROJECT_CHILDREN = new Set<LegacyTableName>([
+  'SceneStates',
+  'AssetStates',
+  'RenderCheckpoints',
+  'ProjectVersions',
+])
+
+/**
+ * Steps 2 and 3 of the import: reads every row of the 13 tables (with what an older app version
+ * lacks filled in), converts it and checks each value; problems go to `problems`.
+ */
+export function readPlan(
+  legacy: LegacySqliteFile,
+  absent: readonly AbsentInLegacy[],
+  problems: ImportProblem[],
+  counts: NormalisationCounts,
+  onProgress: ImportProgress,
+): { planned: Plan; system: Row | null; systemRows: number } {
+  const planned: Plan = new Map()
+  const readRows = (name: LegacyTableName): Row[] => {
+    const rows = legacy.rows(name).map((row) => withLaterColumns(name, absent, row))
+    onProgress?.({ phase: 'read', table: name, done: rows.length, total: rows.length })
+    return rows
+  }
+  for (const name of LEGACY_TABLE_NAMES) {
+    if (name === 'system_configuration') continue
+    const def = tableDef(LEGACY_TABLES[name].target)
+    const rows: Row[] = []
+    for (const row of readRows(name)) {
+      const reader = new RowReader(name, String(row[LEGACY_TABLES[name].key]), row, problems, counts)
+      READ_ROW[name](reader)
+      checkValues(def, reader, counts)
+      LEGACY_KEY.set(reader.out, reader.key)
+      if (name === 'ProjectVersions')
+        INLINE_CONTENT.set(
+          reader.out,
+          Object.fromEntries(VERSION_PARTS.map((p) => [p.column, row[p.column]])),
+        )
+      rows.push(reader.out)
+    }
+    planned.set(name, { legacy: name, def, rows, skipped: [] })
+  }
+  const systemRows = readRows('system_configuration')
+  return {
+    planned,
+    system: planSystemConfiguration(systemRows, problems, counts),
+    systemRows: systemRows.length,
+  }
+}
+
+export function tableDef(name: string): TableDef {
+  const def = allTables.find((t) => t.name === name)
+  if (!def) throw new Error(`no table definition for ${name}`)
+  return def as unknown as TableDef
+}
+
+/**
+ * Step 2: the 13 tables with their documented columns, or a wrong-schema ImportError naming the
+ * app version found. A file of an older app version may lack what later migrations added
+ * (see {@link compareWithApp}); that is returned, to be read as the app would have.
+ */
+export function checkSchema(
+  legacy: LegacySqliteFile,
+  file: string,
+  version: LegacyAppVersion,
+): AbsentInLegacy[] {
+  const { absent, problems } = compareWithApp(legacy.tables)
+  if (problems.length > 0) throw importErrors.wrongSchema(file, problems, version.lastMigration)
+  return absent
+}
+
+const validators = new Map<string, z.ZodType>()
+
+/**
+ * Step 3 for one row: each field against the target column's rules (the same zod schemas as
+ * the repositories' writes), so that what is written is what the library itself would accept.
+ * The app's empty text in a JSON column (the C# default `""`) is kept as it is.
+ */
+function checkValues(def: TableDef, reader: RowReader, counts: NormalisationCounts): void {
+  for (const [field, value] of Object.entries(reader.out)) {
+    if (reader.failed.has(field)) continue
+    const spec = (def.columns as Record<string, ColumnSpec>)[field]
+    const column = reader.origin[field] ?? field
+    if (!spec) {
+      if (value !== null && value !== undefined)
+        reader.problem(column, `Aura Data's ${def.name} has no column for it (field ${field})`)
+      delete reader.out[field]
+      continue
+    }
+    if (value === null || value === undefined) {
+      if (!spec.nullable) reader.problem(column, `has no value, and ${def.name}.${spec.column} requires one`)
+      continue
+    }
+    if (spec.kind === 'uuid' && typeof value === 'string' && value !== value.toLowerCase()) {
+      reader.out[field] = value.toLowerCase()
+      counts.guidsLowerCased++
+    }
+    if (spec.kind === 'json' && value === '') continue
+    const key = `${def.name}.${field}`
+    let schema = validators.get(key)
+    if (!schema) {
+      // Row versions and timestamps are managed by the library on its own writes; here they
+      // carry the legacy values, checked by kind like any other value.
+      schema = columnSchema({ ...spec, managed: false })
+      validators.set(key, schema)
+    }
+    const result = schema.safeParse(reader.out[field])
+    if (!result.success) {
+      const message = result.error.issues[0]?.message ?? 'is not accepted'
+      reader.problem(column, `${message} (${def.name}.${spec.column})`)
+    }
+  }
+}
+
+function planSystemConfiguration(
+  rows: Row[],
+  problems: ImportProblem[],
+  counts: NormalisationCounts,
+): Row | null {
+  if (rows.length === 0) return null
+  if (rows.length > 1) {
+    problems.push({
+      table: 'system_configuration',
+      key: null,
+      column: null,
+      reason: `has ${rows.length} rows; Aura Data keeps exactly one (id 1)`,
+    })
+    return null
+  }
+  const reader = new RowReader('system_configuration', String(rows[0]!.id), rows[0]!, problems, counts)
+  reader.integer('legacyId', 'id')
+  reader.bool('isSetupComplete', 'is_setup_complete')
+  reader.text('ffmpegPath', 'ffmpeg_path', true)
+  reader.text('outputDirectory', 'output_directory')
+  reader.timestamp('createdAt', 'created_at')
+  reader.timestamp('updatedAt', 'updated_at', { sentinel: { sameAs: 'createdAt' } })
+  delete reader.out.legacyId
+  checkValues(tableDef('system_configuration'), reader, counts)
+  return reader.out
+}
+
+/** Keys that occur twice in one legacy table once GUIDs are lower-cased. */
+export function checkDuplicateKeys(planned: Plan, problems: ImportProblem[]): void {
+  for (const table of planned.values()) {
+    const seen = new Set<string>()
+    for (const row of table.rows) {
+      const key = String(row[table.def.primaryKey])
+      if (seen.has(key))
+        problems.push({
+          table: table.legacy,
+          key: legacyKey(row, key),
+          column: LEGACY_TABLES[table.legacy].key,
+          reason: 'key occurs twice (GUIDs are compared ignoring case)',
+        })
+      seen.add(key)
+    }
+  }
+}
+
+/** Rows of the project's children that name a project neither the file nor the target has. */
+export function checkProjectReferences(
+  planned: Plan,
+  existing: Map<string, Set<string>>,
+  problems: ImportProblem[],
+): void {
+  const projects = new Set([
+    ...planned.get('ProjectStates')!.rows.map((r) => String(r.id)),
+    ...existing.get('project_states')!,
+  ])
+  for (const name of PROJECT_CHILDREN) {
+    for (const row of planned.get(name)!.rows) {
+      if (typeof row.projectId === 'string' && !projects.has(row.projectId))
+        problems.push({
+          table: name,
+          key: legacyKey(row, row.id),
+          column: 'ProjectId',
+          reason: `names project ${row.projectId}, which does not exist`,
+        })
+    }
+  }
+}
+
+/** The app's history has no sequence; its order is the timestamps' (ties by id), after any already there. */
+export function assignActionSequences(planned: Plan, after: number): void {
+  const actions = [...planned.get('ActionLogs')!.rows].sort((a, b) => {
+    const ta = a.timestamp instanceof Date ? a.timestamp.getTime() : 0
+    const tb = b.timestamp instanceof Date ? b.timestamp.getTime() : 0
+    return ta - tb || String(a.id).localeCompare(String(b.id))
+  })
+  actions.forEach((row, i) => (row.sequence = after + i + 1))
+}
