@@ -52,7 +52,11 @@ export type {
   IntrospectedTable,
 } from './dialect/dialect.js'
 export { importEfDatabase, type EfImportOptions } from './operations/import-ef/import-ef.js'
-export type { EfImportReport, EfImportTable } from './operations/import-ef/import-report.js'
+export type {
+  EfImportDifference,
+  EfImportReport,
+  EfImportTable,
+} from './operations/import-ef/import-report.js'
 export type { SourceFiles } from './operations/import-ef/source-files.js'
 export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
 export type { AbsentInLegacy, LegacyAppVersion } from './operations/import-ef/legacy-versions.js'

@@ -4,7 +4,7 @@ import type { AuraDatabase } from '../../database.js'
 import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { openLegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { importErrors, type ImportProblem } from '../../errors.js'
-import { skipExistingKeys } from './import-merge.js'
+import { findDifferences, skipExistingKeys } from './import-merge.js'
 import {
   assignActionSequences,
   checkDuplicateKeys,
@@ -28,8 +28,13 @@ import { planVersionContent, recountReferences } from './version-content.js'
 export interface EfImportOptions {
   /** Read, check and report everything, write nothing. */
   readonly dryRun?: boolean
-  /** Import into a database that already holds data: rows whose key is there are skipped (reported). */
-  readonly merge?: boolean
+  /**
+   * Import into a database that already holds data. `true`: rows whose key is there are not
+   * written; those whose values differ are reported (`differences`). `'update'`: those differing
+   * rows are updated through the repositories (validation, audit entries, row versions), in the
+   * import's transaction.
+   */
+  readonly merge?: boolean | 'update'
   /**
    * Refuse what Aura Data would otherwise repair: a scene index taken twice in one project is a
    * problem instead of a move after the project's last index.
@@ -104,7 +109,8 @@ async function importFrom(
   source: SourceFiles,
   options: EfImportOptions,
 ): Promise<EfImportReport> {
-  const merge = options.merge === true
+  const merge = options.merge === true || options.merge === 'update'
+  const update = options.merge === 'update'
   const dryRun = options.dryRun === true
   const history = legacy.rows(EF_HISTORY_TABLE)
   const appVersion = appVersionOf(history)
@@ -122,9 +128,11 @@ async function importFrom(
   checkDuplicateKeys(planned, problems)
   skipExistingKeys(planned, existing)
   checkProjectReferences(planned, existing, problems)
+  const taken = merge ? await takenSceneIndexes(db) : new Map<string, Set<number>>()
+  const differences = merge ? await findDifferences(db, planned, update, taken, problems) : []
   const sceneIndexMoves = repairSceneIndexes(
     planned.get('SceneStates')!.rows,
-    merge ? await takenSceneIndexes(db) : new Map(),
+    taken,
     { strict: options.strict === true, legacyKey: (row) => legacyKey(row, row.id) },
     problems,
   )
@@ -148,18 +156,28 @@ async function importFrom(
     ok: problems.length === 0,
     dryRun,
     merge,
+    mergeUpdate: update,
     source,
     sourceUnchanged: true,
     target: db.dialect.location,
     tables: [...planned.values()]
-      .map((t) => ({
-        legacy: t.legacy,
-        target: t.def.name,
-        rows: legacy.tables.get(t.legacy)?.rowCount ?? 0,
-        imported: t.rows.length,
-        skipped: t.skipped.length,
-        skippedKeys: t.skipped.slice(0, 20),
-      }))
+      .map((t) => {
+        const differing = differences.filter((d) => d.table === t)
+        const updated = new Set(update ? differing.map((d) => d.key) : [])
+        const skipped = t.existing
+          .map((row) => String(row[t.def.primaryKey]))
+          .filter((key) => !updated.has(key))
+        return {
+          legacy: t.legacy,
+          target: t.def.name,
+          rows: legacy.tables.get(t.legacy)?.rowCount ?? 0,
+          imported: t.rows.length,
+          skipped: skipped.length,
+          skippedKeys: skipped.slice(0, 20),
+          differing: differing.length,
+          updated: updated.size,
+        }
+      })
       .concat([
         {
           legacy: 'system_configuration',
@@ -168,6 +186,8 @@ async function importFrom(
           imported: system && !merge ? 1 : 0,
           skipped: system && merge ? 1 : 0,
           skippedKeys: system && merge ? ['1'] : [],
+          differing: 0,
+          updated: 0,
         },
       ]),
     notImported: [...legacy.tables.values()]
@@ -181,6 +201,7 @@ async function importFrom(
     blobsFromInlineContent: inline,
     encryptedValues: sensitive.length,
     sceneIndexMoves,
+    differences: differences.map((d) => d.report),
     problems,
     auditEntryId: null,
   }
@@ -190,6 +211,13 @@ async function importFrom(
   if (problems.length > 0) throw importErrors.values(problems)
 
   for (const row of sensitive) row.value = db.configurations.encryptValue(String(row.key), String(row.value))
-  const auditEntryId = await write(db, planned, merge ? null : system, referencesAdded, report, options)
+  const auditEntryId = await write(db, {
+    planned,
+    system: merge ? null : system,
+    referencesAdded,
+    updates: update ? differences : [],
+    report,
+    options,
+  })
   return { ...report, auditEntryId }
 }

@@ -23,7 +23,10 @@ export interface PlannedTable {
   readonly legacy: LegacyTableName
   readonly def: TableDef
   readonly rows: Row[]
-  skipped: string[]
+  /** `merge`: the rows whose key the target already has (not written unless they differ and are updated). */
+  readonly existing: Row[]
+  /** Each field's legacy column, to name it in the report. */
+  readonly columns: Map<string, string>
 }
 
 /** The planned tables, by legacy name (every table but `system_configuration`). */
@@ -76,6 +79,7 @@ export function readPlan(
     if (name === 'system_configuration') continue
     const def = tableDef(LEGACY_TABLES[name].target)
     const rows: Row[] = []
+    const columns = new Map<string, string>()
     for (const row of readRows(name)) {
       const reader = new RowReader(name, String(row[LEGACY_TABLES[name].key]), row, problems, counts)
       READ_ROW[name](reader)
@@ -87,8 +91,10 @@ export function readPlan(
           Object.fromEntries(VERSION_PARTS.map((p) => [p.column, row[p.column]])),
         )
       rows.push(reader.out)
+      if (columns.size === 0)
+        for (const [field, column] of Object.entries(reader.origin)) columns.set(field, column)
     }
-    planned.set(name, { legacy: name, def, rows, skipped: [] })
+    planned.set(name, { legacy: name, def, rows, existing: [], columns })
   }
   const systemRows = readRows('system_configuration')
   return {

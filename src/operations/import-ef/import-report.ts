@@ -12,10 +12,32 @@ export interface EfImportTable {
   readonly rows: number
   /** Rows written (or, on a dry run, that would be written). */
   readonly imported: number
-  /** Rows skipped because their key is already in the target (`merge` only). */
+  /**
+   * Rows not written because their key is already in the target (`merge` only): identical rows,
+   * and differing rows unless `merge: 'update'` took them.
+   */
   readonly skipped: number
   /** Up to 20 of the skipped keys. */
   readonly skippedKeys: readonly string[]
+  /** Rows whose key is in the target with other values (`merge` only; each in `differences`). */
+  readonly differing: number
+  /** Differing rows updated through the repository (`merge: 'update'`; on a dry run: to update). */
+  readonly updated: number
+}
+
+/**
+ * A legacy row whose key the target already has (`merge`) with values that differ from the
+ * target's row: the app changed it after the first import (or it was edited in Aura Data).
+ */
+export interface EfImportDifference {
+  /** The legacy table. */
+  readonly table: string
+  /** The row's key as the legacy file spells it. */
+  readonly key: string
+  /** The legacy columns whose values differ. */
+  readonly columns: readonly string[]
+  /** Taken through the repository's update (`merge: 'update'`); else the target's row is kept. */
+  readonly updated: boolean
 }
 
 /** What an import did (or, on a dry run, would do). `aura-db import ef --json` prints exactly this. */
@@ -24,6 +46,8 @@ export interface EfImportReport {
   readonly ok: boolean
   readonly dryRun: boolean
   readonly merge: boolean
+  /** `merge: 'update'`: differing rows are updated from the legacy file. */
+  readonly mergeUpdate: boolean
   /** The legacy file and its companions, hashed before reading. */
   readonly source: SourceFiles
   /** Hashed again after the import: the same bytes (the legacy file was never changed). */
@@ -55,6 +79,8 @@ export interface EfImportReport {
   readonly encryptedValues: number
   /** Scenes whose index was already taken in their project, moved after its last index (not with `strict`). */
   readonly sceneIndexMoves: readonly SceneIndexMove[]
+  /** Every legacy row whose key the target has with other values (`merge` only), per table and key. */
+  readonly differences: readonly EfImportDifference[]
   /** Why the import was refused: every value that cannot be carried over (empty when ok). */
   readonly problems: readonly ImportProblem[]
   /** The `audit_entries` id of the import (null on a dry run or a refusal). */

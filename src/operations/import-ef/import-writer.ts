@@ -1,9 +1,10 @@
 import { userInfo } from 'node:os'
 import type { Kysely } from 'kysely'
 import type { AuraDatabase } from '../../database.js'
-import { ImportError } from '../../errors.js'
+import { AuraDataError } from '../../errors.js'
 import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import type { EfImportOptions } from './import-ef.js'
+import { applyDifferences, type PlannedDifference } from './import-merge.js'
 import { tableDef, type Plan, type Row } from './import-plan.js'
 import { inPhase } from './import-progress.js'
 import type { EfImportReport } from './import-report.js'
@@ -12,35 +13,50 @@ import type { LegacyTableName } from './legacy-schema.js'
 /** Rows per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
 const MAX_PARAMETERS = 30_000
 
-/** Step 4: every row in one transaction on the target; returns the audit entry's id. */
-export async function write(
-  db: AuraDatabase,
-  planned: Plan,
-  system: Row | null,
-  referencesAdded: ReadonlyMap<string, number>,
-  report: EfImportReport,
-  options: EfImportOptions,
-): Promise<number> {
+/** What {@link write} writes. */
+export interface ImportWrite {
+  readonly planned: Plan
+  /** The legacy `system_configuration` row (not under `merge`). */
+  readonly system: Row | null
+  /** References that versions written now add to blobs already in the target (`merge`). */
+  readonly referencesAdded: ReadonlyMap<string, number>
+  /** Differing rows to update through the repositories (`merge: 'update'`). */
+  readonly updates: readonly PlannedDifference[]
+  readonly report: EfImportReport
+  readonly options: EfImportOptions
+}
+
+/** The tables in an order in which every row's references are written before it. */
+const ORDER: readonly LegacyTableName[] = [
+  'ProjectStates',
+  'ContentBlobs',
+  'SceneStates',
+  'AssetStates',
+  'RenderCheckpoints',
+  'ProjectVersions',
+  'user_setup',
+  'Configurations',
+  'templates',
+  'custom_templates',
+  'export_history',
+  'ActionLogs',
+]
+
+/**
+ * Step 4: every row in one unit of work on the target (one transaction); returns the audit
+ * entry's id. New rows are inserted as the legacy file has them (their times and actors);
+ * differing rows (`merge: 'update'`) go through the repositories like any edit, with their own
+ * audit entries under the import's correlation id.
+ */
+export async function write(db: AuraDatabase, work: ImportWrite): Promise<number> {
+  const { planned, system, referencesAdded, updates, report, options } = work
   const dialect = db.dialect
-  const order: LegacyTableName[] = [
-    'ProjectStates',
-    'ContentBlobs',
-    'SceneStates',
-    'AssetStates',
-    'RenderCheckpoints',
-    'ProjectVersions',
-    'user_setup',
-    'Configurations',
-    'templates',
-    'custom_templates',
-    'export_history',
-    'ActionLogs',
-  ]
   const actor = options.actor ?? db.defaultActor ?? userInfo().username
   try {
-    const trx = await dialect.kysely.startTransaction().execute()
+    const uow = await db.beginUnitOfWork({ actor })
     try {
-      for (const name of order) {
+      const trx = uow.txContext().db
+      for (const name of ORDER) {
         const table = planned.get(name)!
         await insertRows(trx, db, table.def, table.rows, (done) =>
           options.onProgress?.({ phase: 'write', table: name, done, total: table.rows.length }),
@@ -60,6 +76,9 @@ export async function write(
           .where('id', '=', 1)
           .execute()
       }
+      await applyDifferences(uow, updates, (table, done, total) =>
+        options.onProgress?.({ phase: 'write', table, done, total }),
+      )
       const inserted = await trx
         .insertInto('audit_entries')
         .values({
@@ -74,21 +93,24 @@ export async function write(
             skipped: Object.fromEntries(
               report.tables.filter((t) => t.skipped > 0).map((t) => [t.target, t.skipped]),
             ),
+            updated: Object.fromEntries(
+              report.tables.filter((t) => t.updated > 0).map((t) => [t.target, t.updated]),
+            ),
             merge: report.merge,
             sceneIndexMoves: report.sceneIndexMoves,
           }),
-          correlation_id: null,
+          correlation_id: uow.correlationId,
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await inPhase(options.onProgress, 'commit', report.target, () => trx.commit().execute())
+      await inPhase(options.onProgress, 'commit', report.target, () => uow.commit())
       return Number(inserted.id)
     } catch (error) {
-      if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute()
+      if (uow.isActive) await uow.rollback()
       throw error
     }
   } catch (error) {
-    if (error instanceof ImportError) throw error
+    if (error instanceof AuraDataError) throw error
     throw dialect.mapError(error)
   }
 }

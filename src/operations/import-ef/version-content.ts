@@ -4,6 +4,21 @@ import type { ImportProblem } from '../../errors.js'
 import type { EfImportReport } from './import-report.js'
 import { HASH_FIELDS, INLINE_CONTENT, legacyKey, VERSION_PARTS, type Plan, type Row } from './import-plan.js'
 
+/**
+ * The content hashes a legacy version has in Aura Data, set on the planned row: the hash column
+ * lower-cased, else the hash of its inline content (as {@link planVersionContent} writes them).
+ * For a version already in the target (`merge`), to compare it with the row there.
+ */
+export function setVersionHashes(version: Row): void {
+  const inline = INLINE_CONTENT.get(version)!
+  for (const part of VERSION_PARTS) {
+    const stored = version[part.hash]
+    const content = inline[part.column]
+    if (typeof stored === 'string') version[part.hash] = stored.toLowerCase()
+    else if (typeof content === 'string') version[part.hash] = contentHash(content)
+  }
+}
+
 /** The blobs made from a version's inline content (they had no legacy count to compare). */
 const FROM_INLINE = new WeakSet<Row>()
 
