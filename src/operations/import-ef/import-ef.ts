@@ -4,7 +4,7 @@ import type { AuraDatabase } from '../../database.js'
 import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { openLegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { importErrors, type ImportProblem } from '../../errors.js'
-import { findDifferences, skipExistingKeys } from './import-merge.js'
+import { findDifferences } from './import-merge.js'
 import {
   assignActionSequences,
   checkDuplicateKeys,
@@ -60,13 +60,15 @@ export interface EfImportOptions {
  * Imports the database of the .NET Aura Video Studio app (an EF Core `aura.db`, docs/importing.md)
  * into `db`, a migrated database that is empty (or, with `merge`, holds data already).
  *
- * 1. Hashes the legacy file (and its `-wal`/`-shm`), then reads a private copy of it: the file
- *    itself is never opened by SQLite, so not even its WAL state changes.
+ * 1. Hashes the legacy file (and its `-wal`/`-shm`) in chunks, then reads a private copy of it:
+ *    the file itself is never opened by SQLite, so not even its WAL state changes. The copy
+ *    leaves the disk once open (see `openLegacySqliteFile`).
  * 2. Checks the 13 tables and their columns; anything else in the file is listed as not imported.
- * 3. Converts every row (upper-case GUIDs, EF timestamps, the `0001-01-01` sentinel, 0/1
+ * 3. Streams every row (upper-case GUIDs, EF timestamps, the `0001-01-01` sentinel, 0/1
  *    booleans) and checks every value against the target's rules. Any value that cannot be
  *    carried over is a problem naming table, key and column; with problems nothing is written.
- * 4. Writes every row in ONE transaction (all or nothing), with the original timestamps and
+ * 4. Writes every row in ONE transaction (all or nothing), in multi-row batches, the long text
+ *    the plan left out read again from the copy, with the original timestamps and
  *    actors, recomputes the blobs' reference counts and adds one `audit_entries` row for the
  *    import (who, when, the source's SHA-256).
  *
@@ -118,15 +120,20 @@ async function importFrom(
 
   const problems: ImportProblem[] = []
   const counts = emptyCounts()
-  const { planned, system, systemRows } = readPlan(legacy, absent, problems, counts, options.onProgress)
-
   const existing = await existingKeys(db)
   const nonEmpty = [...existing].filter(([, keys]) => keys.size > 0).map(([t]) => t)
   if (nonEmpty.length > 0 && !merge) throw importErrors.targetNotEmpty(nonEmpty)
+  const { planned, system, systemRows } = readPlan(
+    legacy,
+    absent,
+    existing,
+    problems,
+    counts,
+    options.onProgress,
+  )
 
   options.onProgress?.({ phase: 'plan', table: basename(source.file), done: 0, total: 1 })
   checkDuplicateKeys(planned, problems)
-  skipExistingKeys(planned, existing)
   checkProjectReferences(planned, existing, problems)
   const taken = merge ? await takenSceneIndexes(db) : new Map<string, Set<number>>()
   const differences = merge ? await findDifferences(db, planned, update, taken, problems) : []
@@ -205,13 +212,13 @@ async function importFrom(
     problems,
     auditEntryId: null,
   }
-  // Everything is read: the private copy (the app's API keys in plaintext) goes before the writing.
-  legacy.close()
   if (dryRun) return report
   if (problems.length > 0) throw importErrors.values(problems)
 
   for (const row of sensitive) row.value = db.configurations.encryptValue(String(row.key), String(row.value))
   const auditEntryId = await write(db, {
+    legacy,
+    absent,
     planned,
     system: merge ? null : system,
     referencesAdded,

@@ -39,23 +39,6 @@ export interface PlannedDifference {
   readonly report: EfImportDifference
 }
 
-/**
- * `merge`: takes out of the plan every row whose key the target already has, keeping it in
- * `table.existing` to be compared; the rest is what will be written.
- */
-export function skipExistingKeys(planned: Plan, existing: ReadonlyMap<string, ReadonlySet<string>>): void {
-  for (const table of planned.values()) {
-    const keys = existing.get(table.def.name)!
-    const pk = table.def.primaryKey
-    const kept = table.rows.filter((row) => {
-      if (!keys.has(String(row[pk]))) return true
-      table.existing.push(row)
-      return false
-    })
-    table.rows.splice(0, table.rows.length, ...kept)
-  }
-}
-
 /** The repository of a target table: `project_states` → `projectStates`. */
 export function repositoryOf(repositories: Repositories, table: string): Repositories[keyof Repositories] {
   const name = table.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Repositories

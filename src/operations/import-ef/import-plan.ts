@@ -7,7 +7,8 @@ import { columnSchema } from '../../repository/validation.js'
 import type { ImportProgress } from './import-progress.js'
 import { READ_ROW } from './legacy-rows.js'
 import { LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
-import { RowReader, type NormalisationCounts } from './legacy-values.js'
+import { emptyCounts, RowReader, type NormalisationCounts } from './legacy-values.js'
+import { contentHash } from '../../domain/content-hash.js'
 import {
   compareWithApp,
   withLaterColumns,
@@ -27,6 +28,8 @@ export interface PlannedTable {
   readonly existing: Row[]
   /** Each field's legacy column, to name it in the report. */
   readonly columns: Map<string, string>
+  /** Fields some planned rows lack: their long text is read again when writing (see {@link fillRows}). */
+  readonly reread: Set<string>
 }
 
 /** The planned tables, by legacy name (every table but `system_configuration`). */
@@ -45,8 +48,11 @@ export const HASH_FIELDS = VERSION_PARTS.map((p) => p.hash)
 
 /** Each planned row's key as the legacy file spells it (upper-case GUIDs), for the problems. */
 const LEGACY_KEY = new WeakMap<Row, string>()
-/** A planned version's inline content as the legacy row held it (BriefJson, …), read once. */
-export const INLINE_CONTENT = new WeakMap<Row, Record<string, unknown>>()
+/** Inline content of a legacy version: the hash and size of its text, else the value (not text). */
+export type InlineContent = { readonly hash: string; readonly bytes: number } | unknown
+
+/** A planned version's inline content as the legacy row held it (BriefJson, …), by column. */
+export const INLINE_CONTENT = new WeakMap<Row, Record<string, InlineContent>>()
 /** A planned row's key as the legacy file spells it, else `fallback`. */
 export const legacyKey = (row: Row, fallback: unknown): string => LEGACY_KEY.get(row) ?? String(fallback)
 
@@ -58,49 +64,172 @@ const PROJECT_CHILDREN = new Set<LegacyTableName>([
   'ProjectVersions',
 ])
 
+/** Rows between two read progress events. */
+const PROGRESS_EVERY = 5_000
+
 /**
- * Steps 2 and 3 of the import: reads every row of the 13 tables (with what an older app version
- * lacks filled in), converts it and checks each value; problems go to `problems`.
+ * Text longer than this is not kept in the plan: the writing reads it again from the file
+ * ({@link fillRow}), so that the plan's memory does not grow with the content (JSON documents,
+ * blobs, scripts). Configurations are kept whole: their sensitive values are encrypted in the plan.
+ */
+const KEPT_TEXT = 256
+
+/** The row id of each planned row in its legacy table, to read its long text again. */
+const LEGACY_ROWID = new WeakMap<Row, number>()
+
+/** One legacy row converted to its Aura Data fields; `problems` and `counts` take what it found. */
+export function convertRow(
+  name: Exclude<LegacyTableName, 'system_configuration'>,
+  def: TableDef,
+  row: Record<string, unknown>,
+  problems: ImportProblem[],
+  counts: NormalisationCounts,
+): RowReader {
+  const reader = new RowReader(name, String(row[LEGACY_TABLES[name].key]), row, problems, counts)
+  READ_ROW[name](reader)
+  checkValues(def, reader, counts)
+  return reader
+}
+
+/**
+ * Steps 2 and 3 of the import, streaming: reads every row of the 13 tables (with what an older
+ * app version lacks filled in), converts it and checks each value; problems go to `problems`.
+ * A row whose key the target has (`existing`, a merge) is kept whole in `existing`, to be
+ * compared; every other row is planned without its long text ({@link KEPT_TEXT}).
  */
 export function readPlan(
   legacy: LegacySqliteFile,
   absent: readonly AbsentInLegacy[],
+  existing: ReadonlyMap<string, ReadonlySet<string>>,
   problems: ImportProblem[],
   counts: NormalisationCounts,
   onProgress: ImportProgress,
 ): { planned: Plan; system: Row | null; systemRows: number } {
   const planned: Plan = new Map()
-  const readRows = (name: LegacyTableName): Row[] => {
-    const rows = legacy.rows(name).map((row) => withLaterColumns(name, absent, row))
-    onProgress?.({ phase: 'read', table: name, done: rows.length, total: rows.length })
-    return rows
-  }
   for (const name of LEGACY_TABLE_NAMES) {
     if (name === 'system_configuration') continue
     const def = tableDef(LEGACY_TABLES[name].target)
-    const rows: Row[] = []
-    const columns = new Map<string, string>()
-    for (const row of readRows(name)) {
-      const reader = new RowReader(name, String(row[LEGACY_TABLES[name].key]), row, problems, counts)
-      READ_ROW[name](reader)
-      checkValues(def, reader, counts)
-      LEGACY_KEY.set(reader.out, reader.key)
-      if (name === 'ProjectVersions')
-        INLINE_CONTENT.set(
-          reader.out,
-          Object.fromEntries(VERSION_PARTS.map((p) => [p.column, row[p.column]])),
-        )
-      rows.push(reader.out)
-      if (columns.size === 0)
-        for (const [field, column] of Object.entries(reader.origin)) columns.set(field, column)
+    const table: PlannedTable = {
+      legacy: name,
+      def,
+      rows: [],
+      existing: [],
+      columns: new Map(),
+      reread: new Set(),
     }
-    planned.set(name, { legacy: name, def, rows, existing: [], columns })
+    const keys = existing.get(def.name)!
+    const total = legacy.tables.get(name)?.rowCount ?? 0
+    let done = 0
+    for (const { rowid, row } of legacy.iterate(name)) {
+      const reader = convertRow(name, def, withLaterColumns(name, absent, row), problems, counts)
+      const out = reader.out
+      LEGACY_KEY.set(out, reader.key)
+      if (table.columns.size === 0)
+        for (const [field, column] of Object.entries(reader.origin)) table.columns.set(field, column)
+      if (name === 'ProjectVersions') INLINE_CONTENT.set(out, inlineContent(row))
+      if (name === 'ContentBlobs') checkBlob(out, problems)
+      if (keys.has(String(out[def.primaryKey]))) table.existing.push(out)
+      else {
+        if (name !== 'Configurations')
+          for (const [field, value] of Object.entries(out))
+            if (typeof value === 'string' && value.length > KEPT_TEXT) {
+              delete out[field]
+              table.reread.add(field)
+            }
+        LEGACY_ROWID.set(out, rowid)
+        table.rows.push(out)
+      }
+      if (++done % PROGRESS_EVERY === 0) onProgress?.({ phase: 'read', table: name, done, total })
+    }
+    onProgress?.({ phase: 'read', table: name, done, total: done })
+    planned.set(name, table)
   }
-  const systemRows = readRows('system_configuration')
+  const systemRows = legacy
+    .rows('system_configuration')
+    .map((row) => withLaterColumns('system_configuration', absent, row))
+  onProgress?.({
+    phase: 'read',
+    table: 'system_configuration',
+    done: systemRows.length,
+    total: systemRows.length,
+  })
   return {
     planned,
     system: planSystemConfiguration(systemRows, problems, counts),
     systemRows: systemRows.length,
+  }
+}
+
+/** A version's inline content by column: the hash and UTF-8 size of text, else the value as it is. */
+function inlineContent(row: Record<string, unknown>): Record<string, InlineContent> {
+  const out: Record<string, InlineContent> = {}
+  for (const part of VERSION_PARTS) {
+    const value = row[part.column]
+    out[part.column] =
+      typeof value === 'string'
+        ? { hash: contentHash(value), bytes: Buffer.byteLength(value, 'utf8') }
+        : value
+  }
+  return out
+}
+
+/** A blob's content must hash to its key and have its size in UTF-8 bytes. */
+function checkBlob(blob: Row, problems: ImportProblem[]): void {
+  const content = blob.content
+  if (typeof content !== 'string') return
+  const actual = contentHash(content)
+  if (actual !== blob.contentHash)
+    problems.push({
+      table: 'ContentBlobs',
+      key: String(blob.contentHash),
+      column: 'ContentHash',
+      reason: `is not the SHA-256 of the content (${actual})`,
+    })
+  const bytes = Buffer.byteLength(content, 'utf8')
+  if (typeof blob.sizeBytes === 'number' && bytes !== blob.sizeBytes)
+    problems.push({
+      table: 'ContentBlobs',
+      key: String(blob.contentHash),
+      column: 'SizeBytes',
+      reason: `is ${blob.sizeBytes}, but the content has ${bytes} UTF-8 bytes`,
+    })
+}
+
+/** Where a blob made from a version's inline content reads it: the version's row and column. */
+export const INLINE_SOURCE = new WeakMap<Row, { rowid: number; column: string }>()
+
+/** The legacy row id of a planned row (see {@link readPlan}). */
+export const legacyRowid = (row: Row): number | undefined => LEGACY_ROWID.get(row)
+
+/**
+ * The rows of `table` to write, whole: each planned row with the long text the plan left out read
+ * again from the legacy file (in row id order, one pass over the table), a blob made from inline
+ * content with that content. Yields them in the plan's order.
+ */
+export function* fillRows(
+  legacy: LegacySqliteFile,
+  table: PlannedTable,
+  absent: readonly AbsentInLegacy[],
+): Generator<Row> {
+  const name = table.legacy as Exclude<LegacyTableName, 'system_configuration'>
+  const fromFile = table.rows.filter((row) => LEGACY_ROWID.has(row))
+  if (table.reread.size === 0) yield* fromFile
+  else {
+    let next = 0
+    for (const { rowid, row } of legacy.iterate(name)) {
+      if (next >= fromFile.length) break
+      const plannedRow = fromFile[next]!
+      if (LEGACY_ROWID.get(plannedRow) !== rowid) continue
+      next++
+      const full = convertRow(name, table.def, withLaterColumns(name, absent, row), [], emptyCounts()).out
+      const out = { ...plannedRow }
+      for (const field of table.reread) if (!(field in out)) out[field] = full[field]
+      yield out
+    }
+  }
+  for (const row of table.rows) {
+    const source = INLINE_SOURCE.get(row)
+    if (source) yield { ...row, content: legacy.valueAt('ProjectVersions', source.rowid, source.column) }
   }
 }
 
@@ -199,7 +328,7 @@ function planSystemConfiguration(
 export function checkDuplicateKeys(planned: Plan, problems: ImportProblem[]): void {
   for (const table of planned.values()) {
     const seen = new Set<string>()
-    for (const row of table.rows) {
+    for (const row of [...table.rows, ...table.existing]) {
       const key = String(row[table.def.primaryKey])
       if (seen.has(key))
         problems.push({

@@ -1,20 +1,28 @@
 import { userInfo } from 'node:os'
-import type { Kysely } from 'kysely'
+import { CompiledQuery } from 'kysely'
+import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import type { TxContext } from '../../repository/session.js'
 import type { AuraDatabase } from '../../database.js'
 import { AuraDataError } from '../../errors.js'
 import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import type { EfImportOptions } from './import-ef.js'
 import { applyDifferences, type PlannedDifference } from './import-merge.js'
-import { tableDef, type Plan, type Row } from './import-plan.js'
+import { fillRows, tableDef, type Plan, type Row } from './import-plan.js'
+import type { AbsentInLegacy } from './legacy-versions.js'
 import { inPhase } from './import-progress.js'
 import type { EfImportReport } from './import-report.js'
 import type { LegacyTableName } from './legacy-schema.js'
 
-/** Rows per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
+/** Values per INSERT: under both databases' limits on bound parameters (SQLite 32,766). */
 const MAX_PARAMETERS = 30_000
+/** Rows per INSERT at most: a batch of long rows (blobs, versions) stays a few MB. */
+const ROWS_PER_STATEMENT = 500
 
 /** What {@link write} writes. */
 export interface ImportWrite {
+  /** The legacy file, for the long text the plan does not keep (see `fillRows`). */
+  readonly legacy: LegacySqliteFile
+  readonly absent: readonly AbsentInLegacy[]
   readonly planned: Plan
   /** The legacy `system_configuration` row (not under `merge`). */
   readonly system: Row | null
@@ -49,16 +57,17 @@ const ORDER: readonly LegacyTableName[] = [
  * audit entries under the import's correlation id.
  */
 export async function write(db: AuraDatabase, work: ImportWrite): Promise<number> {
-  const { planned, system, referencesAdded, updates, report, options } = work
+  const { legacy, absent, planned, system, referencesAdded, updates, report, options } = work
   const dialect = db.dialect
   const actor = options.actor ?? db.defaultActor ?? userInfo().username
   try {
     const uow = await db.beginUnitOfWork({ actor })
     try {
-      const trx = uow.txContext().db
+      const tx = uow.txContext()
+      const trx = tx.db
       for (const name of ORDER) {
         const table = planned.get(name)!
-        await insertRows(trx, db, table.def, table.rows, (done) =>
+        await insertRows(tx, db, table.def, fillRows(legacy, table, absent), (done) =>
           options.onProgress?.({ phase: 'write', table: name, done, total: table.rows.length }),
         )
       }
@@ -125,19 +134,52 @@ function encodeRow(db: AuraDatabase, def: TableDef, row: Row): Row {
   return out
 }
 
+/**
+ * Inserts the rows of one table, `perStatement` rows to a multi-row INSERT. The statement is
+ * compiled once per table and row count (Kysely builds it, with the dialect's placeholders),
+ * then run again with each batch's values: building a statement of thousands of values per batch
+ * would cost more than running it.
+ */
 async function insertRows(
-  trx: Kysely<any>,
+  tx: TxContext,
   db: AuraDatabase,
   def: TableDef,
-  rows: readonly Row[],
+  rows: Iterable<Row>,
   progress: (done: number) => void,
 ): Promise<void> {
-  if (rows.length === 0) return
-  const columns = Object.keys(def.columns).length
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns))
-  for (let i = 0; i < rows.length; i += perStatement) {
-    const chunk = rows.slice(i, i + perStatement).map((row) => encodeRow(db, def, row))
-    await trx.insertInto(def.name).values(chunk).execute()
-    progress(Math.min(rows.length, i + perStatement))
+  const specs = def.columns as Record<string, ColumnSpec>
+  let fields: string[] | null = null
+  const compiled = new Map<number, string>()
+  const perStatement = Math.max(
+    1,
+    Math.min(ROWS_PER_STATEMENT, Math.floor(MAX_PARAMETERS / Object.keys(specs).length)),
+  )
+  let batch: Row[] = []
+  let done = 0
+  const flush = async () => {
+    if (batch.length === 0) return
+    fields ??= Object.keys(specs).filter((field) => field in batch[0]!)
+    const columns = fields.map((field) => specs[field]!.column)
+    let text = compiled.get(batch.length)
+    if (text === undefined) {
+      const template = Object.fromEntries(columns.map((column) => [column, null]))
+      text = tx.db
+        .insertInto(def.name)
+        .values(batch.map(() => template))
+        .compile().sql
+      compiled.set(batch.length, text)
+    }
+    const parameters: unknown[] = []
+    for (const row of batch)
+      for (const field of fields) parameters.push(db.dialect.encode(specs[field]!.kind, row[field]))
+    await tx.conn.execute(CompiledQuery.raw(text, parameters))
+    done += batch.length
+    batch = []
+    progress(done)
   }
+  for (const row of rows) {
+    batch.push(row)
+    if (batch.length >= perStatement) await flush()
+  }
+  await flush()
 }

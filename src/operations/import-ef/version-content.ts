@@ -1,8 +1,22 @@
 import { InvalidUtf8Text } from '../../dialect/sqlite/sqlite-legacy-file.js'
-import { contentHash } from '../../domain/content-hash.js'
 import type { ImportProblem } from '../../errors.js'
 import type { EfImportReport } from './import-report.js'
-import { HASH_FIELDS, INLINE_CONTENT, legacyKey, VERSION_PARTS, type Plan, type Row } from './import-plan.js'
+import {
+  HASH_FIELDS,
+  INLINE_CONTENT,
+  INLINE_SOURCE,
+  legacyKey,
+  legacyRowid,
+  VERSION_PARTS,
+  type InlineContent,
+  type Plan,
+  type Row,
+} from './import-plan.js'
+
+/** Inline content that is text: its hash and UTF-8 size (see `INLINE_CONTENT`). */
+function isText(inline: InlineContent): inline is { hash: string; bytes: number } {
+  return typeof inline === 'object' && inline !== null && 'hash' in inline && 'bytes' in inline
+}
 
 /**
  * The content hashes a legacy version has in Aura Data, set on the planned row: the hash column
@@ -15,7 +29,7 @@ export function setVersionHashes(version: Row): void {
     const stored = version[part.hash]
     const content = inline[part.column]
     if (typeof stored === 'string') version[part.hash] = stored.toLowerCase()
-    else if (typeof content === 'string') version[part.hash] = contentHash(content)
+    else if (isText(content)) version[part.hash] = content.hash
   }
 }
 
@@ -25,8 +39,8 @@ const FROM_INLINE = new WeakSet<Row>()
 /**
  * The legacy versions hold their content inline (BriefJson, …) and, in later rows, also as a
  * blob (BriefHash). Aura Data keeps it once, in a blob: inline content must hash to the hash
- * column when both are set; inline content without a blob becomes one. Returns how many blobs
- * were made that way.
+ * column when both are set; inline content without a blob becomes one (its content read from
+ * the version's row when written). Returns how many blobs were made that way.
  */
 export function planVersionContent(
   planned: Plan,
@@ -35,24 +49,12 @@ export function planVersionContent(
 ): number {
   const blobs = planned.get('ContentBlobs')!
   const known = new Set([...blobs.rows.map((b) => String(b.contentHash)), ...existing.get('content_blobs')!])
-  for (const blob of blobs.rows) {
-    const content = blob.content
-    if (typeof content !== 'string') continue
-    const actual = contentHash(content)
-    if (actual !== blob.contentHash)
-      problems.push({
-        table: 'ContentBlobs',
-        key: String(blob.contentHash),
-        column: 'ContentHash',
-        reason: `is not the SHA-256 of the content (${actual})`,
-      })
-  }
   let made = 0
   for (const version of planned.get('ProjectVersions')!.rows) {
     const row = INLINE_CONTENT.get(version)!
     for (const part of VERSION_PARTS) {
       const inline = row[part.column]
-      if (inline !== null && typeof inline !== 'string') {
+      if (inline !== null && inline !== undefined && !isText(inline)) {
         problems.push({
           table: 'ProjectVersions',
           key: legacyKey(version, version.id),
@@ -66,8 +68,8 @@ export function planVersionContent(
       }
       const stored = typeof version[part.hash] === 'string' ? String(version[part.hash]).toLowerCase() : null
       if (stored !== null) version[part.hash] = stored
-      if (typeof inline === 'string') {
-        const hash = contentHash(inline)
+      if (isText(inline)) {
+        const hash = inline.hash
         if (stored !== null && stored !== hash) {
           problems.push({
             table: 'ProjectVersions',
@@ -83,9 +85,8 @@ export function planVersionContent(
           made++
           const blob: Row = {
             contentHash: hash,
-            content: inline,
             contentType: part.type,
-            sizeBytes: Buffer.byteLength(inline, 'utf8'),
+            sizeBytes: inline.bytes,
             referenceCount: 0,
             lastReferencedAt: version.createdAt,
             createdAt: version.createdAt,
@@ -94,6 +95,7 @@ export function planVersionContent(
             modifiedBy: null,
           }
           FROM_INLINE.add(blob)
+          INLINE_SOURCE.set(blob, { rowid: legacyRowid(version)!, column: part.column })
           blobs.rows.push(blob)
         }
       } else if (stored !== null && !known.has(stored)) {
@@ -104,18 +106,6 @@ export function planVersionContent(
           reason: `names content blob ${stored}, which does not exist`,
         })
       }
-    }
-  }
-  for (const blob of blobs.rows) {
-    if (typeof blob.content === 'string' && typeof blob.sizeBytes === 'number') {
-      const bytes = Buffer.byteLength(blob.content, 'utf8')
-      if (bytes !== blob.sizeBytes)
-        problems.push({
-          table: 'ContentBlobs',
-          key: String(blob.contentHash),
-          column: 'SizeBytes',
-          reason: `is ${blob.sizeBytes}, but the content has ${bytes} UTF-8 bytes`,
-        })
     }
   }
   return made
