@@ -28,8 +28,6 @@ export interface PlannedTable {
   readonly existing: Row[]
   /** Each field's legacy column, to name it in the report. */
   readonly columns: Map<string, string>
-  /** Fields some planned rows lack: their long text is read again when writing (see {@link fillRows}). */
-  readonly reread: Set<string>
 }
 
 /** The planned tables, by legacy name (every table but `system_configuration`). */
@@ -68,11 +66,21 @@ const PROJECT_CHILDREN = new Set<LegacyTableName>([
 const PROGRESS_EVERY = 5_000
 
 /**
- * Text longer than this is not kept in the plan: the writing reads it again from the file
- * ({@link fillRow}), so that the plan's memory does not grow with the content (JSON documents,
- * blobs, scripts). Configurations are kept whole: their sensitive values are encrypted in the plan.
+ * The fields the plan keeps of a row it will write (besides the key): what the checks across
+ * rows read (references, scene indexes, content hashes, soft deletes, times) and what the plan
+ * changes (scene index, hashes, reference count, sequence). Everything else is read again from
+ * the file while writing ({@link fillRows}), so that the plan's memory grows with the number of
+ * rows, not with their content. Configurations (few, their sensitive values encrypted in the
+ * plan) are kept whole.
  */
-const KEPT_TEXT = 256
+const PLAN_FIELDS: Partial<Record<LegacyTableName, readonly string[]>> = {
+  SceneStates: ['projectId', 'sceneIndex'],
+  AssetStates: ['projectId'],
+  RenderCheckpoints: ['projectId'],
+  ProjectVersions: ['projectId', 'isDeleted', 'createdAt', 'createdBy', ...VERSION_PARTS.map((p) => p.hash)],
+  ContentBlobs: ['referenceCount'],
+  ActionLogs: ['timestamp'],
+}
 
 /** The row id of each planned row in its legacy table, to read its long text again. */
 const LEGACY_ROWID = new WeakMap<Row, number>()
@@ -95,7 +103,7 @@ export function convertRow(
  * Steps 2 and 3 of the import, streaming: reads every row of the 13 tables (with what an older
  * app version lacks filled in), converts it and checks each value; problems go to `problems`.
  * A row whose key the target has (`existing`, a merge) is kept whole in `existing`, to be
- * compared; every other row is planned without its long text ({@link KEPT_TEXT}).
+ * compared; every other row is planned with only the fields the plan needs ({@link PLAN_FIELDS}).
  */
 export function readPlan(
   legacy: LegacySqliteFile,
@@ -115,27 +123,24 @@ export function readPlan(
       rows: [],
       existing: [],
       columns: new Map(),
-      reread: new Set(),
     }
     const keys = existing.get(def.name)!
     const total = legacy.tables.get(name)?.rowCount ?? 0
+    const kept = name === 'Configurations' ? null : [def.primaryKey, ...(PLAN_FIELDS[name] ?? [])]
     let done = 0
     for (const { rowid, row } of legacy.iterate(name)) {
       const reader = convertRow(name, def, withLaterColumns(name, absent, row), problems, counts)
-      const out = reader.out
-      LEGACY_KEY.set(out, reader.key)
       if (table.columns.size === 0)
         for (const [field, column] of Object.entries(reader.origin)) table.columns.set(field, column)
+      if (name === 'ContentBlobs') checkBlob(reader.out, problems)
+      const whole = keys.has(String(reader.out[def.primaryKey]))
+      // A new object rather than deleted fields: an object with deleted properties keeps a
+      // dictionary of them in V8, as large as the row was.
+      const out = whole || kept === null ? reader.out : pick(reader.out, kept)
+      LEGACY_KEY.set(out, reader.key)
       if (name === 'ProjectVersions') INLINE_CONTENT.set(out, inlineContent(row))
-      if (name === 'ContentBlobs') checkBlob(out, problems)
-      if (keys.has(String(out[def.primaryKey]))) table.existing.push(out)
+      if (whole) table.existing.push(out)
       else {
-        if (name !== 'Configurations')
-          for (const [field, value] of Object.entries(out))
-            if (typeof value === 'string' && value.length > KEPT_TEXT) {
-              delete out[field]
-              table.reread.add(field)
-            }
         LEGACY_ROWID.set(out, rowid)
         table.rows.push(out)
       }
@@ -158,6 +163,13 @@ export function readPlan(
     system: planSystemConfiguration(systemRows, problems, counts),
     systemRows: systemRows.length,
   }
+}
+
+/** The given fields of a row (those it has). */
+function pick(row: Row, fields: readonly string[]): Row {
+  const out: Row = {}
+  for (const field of fields) if (field in row) out[field] = row[field]
+  return out
 }
 
 /** A version's inline content by column: the hash and UTF-8 size of text, else the value as it is. */
@@ -202,9 +214,10 @@ export const INLINE_SOURCE = new WeakMap<Row, { rowid: number; column: string }>
 export const legacyRowid = (row: Row): number | undefined => LEGACY_ROWID.get(row)
 
 /**
- * The rows of `table` to write, whole: each planned row with the long text the plan left out read
- * again from the legacy file (in row id order, one pass over the table), a blob made from inline
- * content with that content. Yields them in the plan's order.
+ * The rows of `table` to write, whole: the legacy table read again (in row id order, one pass),
+ * each row converted again and its planned fields (what the plan decided) laid over it; a blob
+ * made from inline content with that content. Yields them in the plan's order. The conversion
+ * was checked in the first pass; here it only lower-cases GUIDs again, as the checks did.
  */
 export function* fillRows(
   legacy: LegacySqliteFile,
@@ -213,18 +226,23 @@ export function* fillRows(
 ): Generator<Row> {
   const name = table.legacy as Exclude<LegacyTableName, 'system_configuration'>
   const fromFile = table.rows.filter((row) => LEGACY_ROWID.has(row))
-  if (table.reread.size === 0) yield* fromFile
-  else {
+  if (name === 'Configurations') yield* fromFile
+  else if (fromFile.length > 0) {
+    const columns = table.def.columns as Record<string, ColumnSpec>
     let next = 0
     for (const { rowid, row } of legacy.iterate(name)) {
-      if (next >= fromFile.length) break
-      const plannedRow = fromFile[next]!
-      if (LEGACY_ROWID.get(plannedRow) !== rowid) continue
-      next++
-      const full = convertRow(name, table.def, withLaterColumns(name, absent, row), [], emptyCounts()).out
-      const out = { ...plannedRow }
-      for (const field of table.reread) if (!(field in out)) out[field] = full[field]
-      yield out
+      const planned = fromFile[next]!
+      if (LEGACY_ROWID.get(planned) !== rowid) continue
+      const reader = new RowReader(name, '', withLaterColumns(name, absent, row), [], emptyCounts())
+      READ_ROW[name](reader)
+      const out = reader.out
+      for (const [field, value] of Object.entries(out)) {
+        const spec = columns[field]
+        if (!spec) delete out[field]
+        else if (spec.kind === 'uuid' && typeof value === 'string') out[field] = value.toLowerCase()
+      }
+      yield Object.assign(out, planned)
+      if (++next === fromFile.length) break
     }
   }
   for (const row of table.rows) {
