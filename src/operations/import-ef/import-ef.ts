@@ -48,6 +48,7 @@ export interface EfImportOptions {
      * `hash` (the source, before and after), `copy` (the snapshot and its integrity check),
      * `read` and `write` (per table), `plan` (keys, references, blobs), `commit`. A phase without
      * rows reports done 0 of 1 when it starts and 1 of 1 when it ends; `table` then names the file.
+     * In between, `hash` reports the bytes of the file hashed so far (of its size).
      */
     phase: 'hash' | 'copy' | 'read' | 'plan' | 'write' | 'commit'
     table: string
@@ -89,7 +90,10 @@ export async function importEfDatabase(
   const file = resolve(legacyFile)
   if (!existsSync(file)) throw importErrors.missingFile(file)
   const name = basename(file)
-  const source = inPhase(options.onProgress, 'hash', name, () => hashSource(file))
+  // The file's bytes hashed so far, between the phase's 0 of 1 and 1 of 1 (a large file takes seconds).
+  const hashed = (done: number, total: number) =>
+    options.onProgress?.({ phase: 'hash', table: name, done: Math.min(done, total - 1), total })
+  const source = inPhase(options.onProgress, 'hash', name, () => hashSource(file, hashed))
   const legacy = inPhase(options.onProgress, 'copy', name, () => openLegacySqliteFile(file))
   let report: EfImportReport
   try {
@@ -97,7 +101,7 @@ export async function importEfDatabase(
   } finally {
     legacy.close()
   }
-  const after = inPhase(options.onProgress, 'hash', name, () => hashSource(file))
+  const after = inPhase(options.onProgress, 'hash', name, () => hashSource(file, hashed))
   const sourceUnchanged =
     after.sha256 === source.sha256 &&
     after.walSha256 === source.walSha256 &&

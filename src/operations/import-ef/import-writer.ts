@@ -156,6 +156,7 @@ async function insertRows(
   )
   let batch: Row[] = []
   let done = 0
+  let inFlight: Promise<unknown> | undefined
   const flush = async () => {
     if (batch.length === 0) return
     fields ??= Object.keys(specs).filter((field) => field in batch[0]!)
@@ -172,14 +173,22 @@ async function insertRows(
     const parameters: unknown[] = []
     for (const row of batch)
       for (const field of fields) parameters.push(db.dialect.encode(specs[field]!.kind, row[field]))
-    await tx.conn.execute(CompiledQuery.raw(text, parameters))
+    const sent = tx.conn.execute(CompiledQuery.raw(text, parameters))
+    // Answered when the previous batch is awaited; a failure of this one then is no unhandled rejection.
+    sent.catch(() => {})
+    // One batch in flight: on PostgreSQL (pipeline mode) the next batch is read and encoded
+    // while the server inserts this one.
+    if (inFlight) await inFlight
+    inFlight = sent
+    progress(done)
     done += batch.length
     batch = []
-    progress(done)
   }
   for (const row of rows) {
     batch.push(row)
     if (batch.length >= perStatement) await flush()
   }
   await flush()
+  if (inFlight) await inFlight
+  progress(done)
 }
