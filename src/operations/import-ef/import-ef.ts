@@ -5,14 +5,8 @@ import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.j
 import { openLegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { importErrors, type ImportProblem } from '../../errors.js'
 import { findDifferences } from './import-merge.js'
-import {
-  assignActionSequences,
-  checkDuplicateKeys,
-  checkProjectReferences,
-  checkSchema,
-  legacyKey,
-  readPlan,
-} from './import-plan.js'
+import { checkSchema, legacyKey, readPlan } from './import-plan.js'
+import { assignActionSequences, checkDuplicateKeys, checkProjectReferences } from './plan-checks.js'
 import { inPhase } from './import-progress.js'
 import type { EfImportReport } from './import-report.js'
 import { write } from './import-writer.js'

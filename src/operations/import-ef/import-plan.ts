@@ -7,7 +7,7 @@ import { columnSchema } from '../../repository/validation.js'
 import type { ImportProgress } from './import-progress.js'
 import { READ_ROW } from './legacy-rows.js'
 import { LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
-import { emptyCounts, RowReader, type NormalisationCounts } from './legacy-values.js'
+import { RowReader, type NormalisationCounts } from './legacy-values.js'
 import { contentHash } from '../../domain/content-hash.js'
 import {
   compareWithApp,
@@ -54,14 +54,6 @@ export const INLINE_CONTENT = new WeakMap<Row, Record<string, InlineContent>>()
 /** A planned row's key as the legacy file spells it, else `fallback`. */
 export const legacyKey = (row: Row, fallback: unknown): string => LEGACY_KEY.get(row) ?? String(fallback)
 
-/** The child tables whose `projectId` must name a project. */
-const PROJECT_CHILDREN = new Set<LegacyTableName>([
-  'SceneStates',
-  'AssetStates',
-  'RenderCheckpoints',
-  'ProjectVersions',
-])
-
 /** Rows between two read progress events. */
 const PROGRESS_EVERY = 5_000
 
@@ -69,7 +61,7 @@ const PROGRESS_EVERY = 5_000
  * The fields the plan keeps of a row it will write (besides the key): what the checks across
  * rows read (references, scene indexes, content hashes, soft deletes, times) and what the plan
  * changes (scene index, hashes, reference count, sequence). Everything else is read again from
- * the file while writing ({@link fillRows}), so that the plan's memory grows with the number of
+ * the file while writing (`fillRows`), so that the plan's memory grows with the number of
  * rows, not with their content. Configurations (few, their sensitive values encrypted in the
  * plan) are kept whole.
  */
@@ -213,44 +205,6 @@ export const INLINE_SOURCE = new WeakMap<Row, { rowid: number; column: string }>
 /** The legacy row id of a planned row (see {@link readPlan}). */
 export const legacyRowid = (row: Row): number | undefined => LEGACY_ROWID.get(row)
 
-/**
- * The rows of `table` to write, whole: the legacy table read again (in row id order, one pass),
- * each row converted again and its planned fields (what the plan decided) laid over it; a blob
- * made from inline content with that content. Yields them in the plan's order. The conversion
- * was checked in the first pass; here it only lower-cases GUIDs again, as the checks did.
- */
-export function* fillRows(
-  legacy: LegacySqliteFile,
-  table: PlannedTable,
-  absent: readonly AbsentInLegacy[],
-): Generator<Row> {
-  const name = table.legacy as Exclude<LegacyTableName, 'system_configuration'>
-  const fromFile = table.rows.filter((row) => LEGACY_ROWID.has(row))
-  if (name === 'Configurations') yield* fromFile
-  else if (fromFile.length > 0) {
-    const columns = table.def.columns as Record<string, ColumnSpec>
-    let next = 0
-    for (const { rowid, row } of legacy.iterate(name)) {
-      const planned = fromFile[next]!
-      if (LEGACY_ROWID.get(planned) !== rowid) continue
-      const reader = new RowReader(name, '', withLaterColumns(name, absent, row), [], emptyCounts())
-      READ_ROW[name](reader)
-      const out = reader.out
-      for (const [field, value] of Object.entries(out)) {
-        const spec = columns[field]
-        if (!spec) delete out[field]
-        else if (spec.kind === 'uuid' && typeof value === 'string') out[field] = value.toLowerCase()
-      }
-      yield Object.assign(out, planned)
-      if (++next === fromFile.length) break
-    }
-  }
-  for (const row of table.rows) {
-    const source = INLINE_SOURCE.get(row)
-    if (source) yield { ...row, content: legacy.valueAt('ProjectVersions', source.rowid, source.column) }
-  }
-}
-
 export function tableDef(name: string): TableDef {
   const def = allTables.find((t) => t.name === name)
   if (!def) throw new Error(`no table definition for ${name}`)
@@ -340,55 +294,4 @@ function planSystemConfiguration(
   delete reader.out.legacyId
   checkValues(tableDef('system_configuration'), reader, counts)
   return reader.out
-}
-
-/** Keys that occur twice in one legacy table once GUIDs are lower-cased. */
-export function checkDuplicateKeys(planned: Plan, problems: ImportProblem[]): void {
-  for (const table of planned.values()) {
-    const seen = new Set<string>()
-    for (const row of [...table.rows, ...table.existing]) {
-      const key = String(row[table.def.primaryKey])
-      if (seen.has(key))
-        problems.push({
-          table: table.legacy,
-          key: legacyKey(row, key),
-          column: LEGACY_TABLES[table.legacy].key,
-          reason: 'key occurs twice (GUIDs are compared ignoring case)',
-        })
-      seen.add(key)
-    }
-  }
-}
-
-/** Rows of the project's children that name a project neither the file nor the target has. */
-export function checkProjectReferences(
-  planned: Plan,
-  existing: Map<string, Set<string>>,
-  problems: ImportProblem[],
-): void {
-  const projects = new Set([
-    ...planned.get('ProjectStates')!.rows.map((r) => String(r.id)),
-    ...existing.get('project_states')!,
-  ])
-  for (const name of PROJECT_CHILDREN) {
-    for (const row of planned.get(name)!.rows) {
-      if (typeof row.projectId === 'string' && !projects.has(row.projectId))
-        problems.push({
-          table: name,
-          key: legacyKey(row, row.id),
-          column: 'ProjectId',
-          reason: `names project ${row.projectId}, which does not exist`,
-        })
-    }
-  }
-}
-
-/** The app's history has no sequence; its order is the timestamps' (ties by id), after any already there. */
-export function assignActionSequences(planned: Plan, after: number): void {
-  const actions = [...planned.get('ActionLogs')!.rows].sort((a, b) => {
-    const ta = a.timestamp instanceof Date ? a.timestamp.getTime() : 0
-    const tb = b.timestamp instanceof Date ? b.timestamp.getTime() : 0
-    return ta - tb || String(a.id).localeCompare(String(b.id))
-  })
-  actions.forEach((row, i) => (row.sequence = after + i + 1))
 }
