@@ -86,6 +86,23 @@ for (const d of dialects) {
       expect(readdirSync(tmp)).toEqual([])
     })
 
+    it('an import killed while writing (rows of a table inserted) leaves nothing written; the next one imports', async () => {
+      const file = join(target.dir, 'legacy-aura.db')
+      buildLegacyDatabase(file)
+      const killed = runNode(
+        `import { importEfDatabase, openDatabase } from ${JSON.stringify(LIBRARY)}
+         const db = await openDatabase({ url: ${JSON.stringify(target.url)}, secretKey: ${JSON.stringify(SECRET)} })
+         await importEfDatabase(db, ${JSON.stringify(file)}, { onProgress: (p) => { if (p.phase === 'write' && p.done > 0) process.kill(process.pid, 'SIGKILL') } })`,
+        { TMPDIR: tmp },
+      )
+      expect(await killed.done).toBe('SIGKILL')
+      expect(await db.projectStates.count({}, { includeDeleted: true })).toBe(0)
+      expect(await db.auditEntries.count({ action: 'import' })).toBe(0)
+      const report = await importEfDatabase(db, file)
+      expect(report.ok).toBe(true)
+      expect(await db.projectStates.count({}, { includeDeleted: true })).toBe(3)
+    })
+
     it('imports a consistent snapshot while the app writes to the file in WAL mode', async () => {
       const file = join(target.dir, 'legacy-aura.db')
       buildLegacyDatabase(file)
