@@ -62,8 +62,8 @@ export interface EfImportOptions {
  * 3. Streams every row (upper-case GUIDs, EF timestamps, the `0001-01-01` sentinel, 0/1
  *    booleans) and checks every value against the target's rules. Any value that cannot be
  *    carried over is a problem naming table, key and column; with problems nothing is written.
- * 4. Writes every row in ONE transaction (all or nothing), in multi-row batches, the long text
- *    the plan left out read again from the copy, with the original timestamps and
+ * 4. Writes every row in ONE transaction (all or nothing), in multi-row batches, each row read
+ *    again from the copy (the plan keeps only what its checks need), with the original timestamps and
  *    actors, recomputes the blobs' reference counts and adds one `audit_entries` row for the
  *    import (who, when, the source's SHA-256).
  *

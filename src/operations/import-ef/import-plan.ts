@@ -74,7 +74,7 @@ const PLAN_FIELDS: Partial<Record<LegacyTableName, readonly string[]>> = {
   ActionLogs: ['timestamp'],
 }
 
-/** The row id of each planned row in its legacy table, to read its long text again. */
+/** The row id of each planned row in its legacy table, to read the row again when writing. */
 const LEGACY_ROWID = new WeakMap<Row, number>()
 
 /** One legacy row converted to its Aura Data fields; `problems` and `counts` take what it found. */

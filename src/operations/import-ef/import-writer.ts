@@ -21,7 +21,7 @@ const ROWS_PER_STATEMENT = 500
 
 /** What {@link write} writes. */
 export interface ImportWrite {
-  /** The legacy file, for the long text the plan does not keep (see `fillRows`). */
+  /** The legacy file, read again for the fields the plan does not keep (see `fillRows`). */
   readonly legacy: LegacySqliteFile
   readonly absent: readonly AbsentInLegacy[]
   readonly planned: Plan
