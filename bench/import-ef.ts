@@ -104,21 +104,46 @@ function buildLegacy(file: string, projects: number): void {
   db.close()
 }
 
+/** What a child import reports: its time, peak RSS and the time spent in each phase. */
+interface ChildImport {
+  ms: number
+  peakRssMb: number
+  phases: Record<string, number>
+}
+
 /** Runs the import in a child process (its RSS is the import's alone); returns its time and peak RSS. */
-function importInChild(url: string, legacy: string): { ms: number; peakRssMb: number } {
+function importInChild(url: string, legacy: string): ChildImport {
   const source = `
     import { importEfDatabase, openDatabase } from ${JSON.stringify(LIBRARY)}
     const db = await openDatabase({ url: ${JSON.stringify(url)}, secretKey: ${JSON.stringify(SECRET)} })
     const start = performance.now()
-    const report = await importEfDatabase(db, ${JSON.stringify(legacy)})
+    const phases = {}
+    let phase = null
+    let since = start
+    const report = await importEfDatabase(db, ${JSON.stringify(legacy)}, {
+      onProgress: (p) => {
+        if (p.phase === phase) return
+        const now = performance.now()
+        if (phase) phases[phase] = (phases[phase] ?? 0) + now - since
+        phase = p.phase
+        since = now
+      },
+    })
     const ms = performance.now() - start
+    phases[phase] = (phases[phase] ?? 0) + performance.now() - since
     await db.close()
     if (!report.ok) throw new Error('import refused')
-    console.log(JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024 }))`
+    console.log(JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024, phases }))`
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' })
   if (child.status !== 0) throw new Error(`import failed: ${child.stderr}`)
-  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; peakRssMb: number }
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ChildImport
 }
+
+/** Each phase's share of an import, e.g. `hash 410, copy 620, read 2100, …` (ms). */
+const phasesOf = (child: ChildImport) =>
+  Object.entries(child.phases)
+    .map(([phase, ms]) => `${phase} ${ms.toFixed(0)}`)
+    .join(', ')
 
 async function migrated(url: string): Promise<void> {
   const db = await openDatabase({ url, migrate: true })
@@ -172,7 +197,8 @@ async function main(): Promise<void> {
       const sqlite = importInChild(target, legacy)
       console.log(
         `sqlite   ${projects} projects, ${mb.toFixed(0)} MB: import ${sqlite.ms.toFixed(0)} ms, VACUUM INTO ${vacuumMs.toFixed(0)} ms, ` +
-          `ratio ${(sqlite.ms / vacuumMs).toFixed(2)}; peak RSS ${sqlite.peakRssMb.toFixed(0)} MB (${(sqlite.peakRssMb / mb).toFixed(2)}× the file)`,
+          `ratio ${(sqlite.ms / vacuumMs).toFixed(2)}; peak RSS ${sqlite.peakRssMb.toFixed(0)} MB (${(sqlite.peakRssMb / mb).toFixed(2)}× the file)\n` +
+          `         phases (ms): ${phasesOf(sqlite)}`,
       )
 
       if (withPostgres) {
@@ -191,7 +217,8 @@ async function main(): Promise<void> {
           const copyMs = copyBaseline(urls[0]!, urls[1]!, dir, TABLES)
           console.log(
             `postgres ${projects} projects, ${mb.toFixed(0)} MB: import ${postgres.ms.toFixed(0)} ms, COPY ${copyMs.toFixed(0)} ms, ` +
-              `ratio ${(postgres.ms / copyMs).toFixed(2)}; peak RSS ${postgres.peakRssMb.toFixed(0)} MB (${(postgres.peakRssMb / mb).toFixed(2)}× the file)`,
+              `ratio ${(postgres.ms / copyMs).toFixed(2)}; peak RSS ${postgres.peakRssMb.toFixed(0)} MB (${(postgres.peakRssMb / mb).toFixed(2)}× the file)\n` +
+              `         phases (ms): ${phasesOf(postgres)}`,
           )
         } finally {
           for (const n of names) await admin.query(`drop database if exists ${n} with (force)`)

@@ -249,6 +249,10 @@ export function toAuraDataError(
 
 /** Named factories for usage errors, so their wording (and the hint how to fix them) lives here. */
 export const usage = {
+  badMergeMode: (given: string) =>
+    new UsageError(
+      `--merge takes no value (keep the target's rows) or "update" (update differing rows from the legacy file); got ${JSON.stringify(given)}.`,
+    ),
   badRetries: (given: unknown) =>
     new UsageError(
       `retries must be a whole number from 0 up; got ${JSON.stringify(given) ?? String(given)}.`,

@@ -51,13 +51,13 @@ export type {
   IntrospectedIndex,
   IntrospectedTable,
 } from './dialect/dialect.js'
-export {
-  importEfDatabase,
-  type EfImportOptions,
-  type EfImportReport,
-  type EfImportTable,
-  type SourceFiles,
-} from './operations/import-ef/import-ef.js'
+export { importEfDatabase, type EfImportOptions } from './operations/import-ef/import-ef.js'
+export type {
+  EfImportDifference,
+  EfImportReport,
+  EfImportTable,
+} from './operations/import-ef/import-report.js'
+export type { SourceFiles } from './operations/import-ef/source-files.js'
 export type { NormalisationCounts } from './operations/import-ef/legacy-values.js'
 export type { AbsentInLegacy, LegacyAppVersion } from './operations/import-ef/legacy-versions.js'
 export type { SceneIndexMove } from './operations/import-ef/scene-indexes.js'

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -198,16 +199,20 @@ for (const d of dialects) {
       expect((await db.sceneStates.getById('ADDED000-0000-4000-8000-000000000001'))?.sceneIndex).toBe(2)
     })
 
-    it('reports each phase, not only the tables: hash, copy, read, plan, write, commit, hash', async () => {
+    it('reports each phase, not only the tables: hash (by bytes), copy, read, plan, write, commit, hash', async () => {
       const file = join(target.dir, 'phases.db')
       buildLegacyDatabase(file)
       const phases: string[] = []
+      const hashed: number[] = []
       await importEfDatabase(db, file, {
         onProgress: (p) => {
           if (phases.at(-1) !== p.phase) phases.push(p.phase)
+          if (p.phase === 'hash' && p.total > 1) hashed.push(p.total)
         },
       })
       expect(phases).toEqual(['hash', 'copy', 'read', 'plan', 'write', 'commit', 'hash'])
+      // Hashing reports the bytes hashed of the file's size, before and after.
+      expect(new Set(hashed)).toEqual(new Set([statSync(file).size]))
     })
 
     it('a merge adding versions of a blob already there raises its reference count; verify agrees', async () => {

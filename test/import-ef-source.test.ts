@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -55,11 +55,12 @@ for (const d of dialects) {
       await target?.drop()
     })
 
-    it('a killed import leaves a private copy that the next import removes; none is kept while writing', async () => {
+    it('a killed import leaves no private copy on disk, one killed while copying is removed by the next; none while writing', async () => {
       const file = join(target.dir, 'legacy-aura.db')
       buildLegacyDatabase(file)
-      // Killed (as by kill -9) while reading its tables: after the copy was made (the hash and
-      // copy phases report progress too, so the first event is too early), before any cleanup.
+      // Killed (as by kill -9) while reading its tables: after the copy was made and opened (the
+      // hash and copy phases report progress too, so the first event is too early). The copy
+      // left the disk when it was opened; the kernel freed it with the process.
       const killed = runNode(
         `import { importEfDatabase, openDatabase } from ${JSON.stringify(LIBRARY)}
          const db = await openDatabase({ url: ${JSON.stringify(target.url)}, secretKey: ${JSON.stringify(SECRET)} })
@@ -67,6 +68,10 @@ for (const d of dialects) {
         { TMPDIR: tmp },
       )
       expect(await killed.done).toBe('SIGKILL')
+      expect(copiesOf(tmp, killed.child.pid!)).toEqual([])
+      // Killed while copying (before the copy is opened): its directory stays, for the next import.
+      mkdirSync(join(tmp, `aura-legacy-${killed.child.pid!}-Xy12Ab`))
+      copyFileSync(file, join(tmp, `aura-legacy-${killed.child.pid!}-Xy12Ab`, 'legacy.db'))
       expect(copiesOf(tmp, killed.child.pid!)).toHaveLength(1)
 
       const copiesWhileWriting: string[][] = []
@@ -79,6 +84,23 @@ for (const d of dialects) {
       expect(copiesWhileWriting.length).toBeGreaterThan(0)
       expect(copiesWhileWriting.flat()).toEqual([])
       expect(readdirSync(tmp)).toEqual([])
+    })
+
+    it('an import killed while writing (rows of a table inserted) leaves nothing written; the next one imports', async () => {
+      const file = join(target.dir, 'legacy-aura.db')
+      buildLegacyDatabase(file)
+      const killed = runNode(
+        `import { importEfDatabase, openDatabase } from ${JSON.stringify(LIBRARY)}
+         const db = await openDatabase({ url: ${JSON.stringify(target.url)}, secretKey: ${JSON.stringify(SECRET)} })
+         await importEfDatabase(db, ${JSON.stringify(file)}, { onProgress: (p) => { if (p.phase === 'write' && p.done > 0) process.kill(process.pid, 'SIGKILL') } })`,
+        { TMPDIR: tmp },
+      )
+      expect(await killed.done).toBe('SIGKILL')
+      expect(await db.projectStates.count({}, { includeDeleted: true })).toBe(0)
+      expect(await db.auditEntries.count({ action: 'import' })).toBe(0)
+      const report = await importEfDatabase(db, file)
+      expect(report.ok).toBe(true)
+      expect(await db.projectStates.count({}, { includeDeleted: true })).toBe(3)
     })
 
     it('imports a consistent snapshot while the app writes to the file in WAL mode', async () => {

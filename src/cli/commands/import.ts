@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { importErrors } from '../../errors.js'
-import { importEfDatabase, type EfImportReport } from '../../operations/import-ef/import-ef.js'
+import { importErrors, usage } from '../../errors.js'
+import { importEfDatabase } from '../../operations/import-ef/import-ef.js'
+import type { EfImportReport } from '../../operations/import-ef/import-report.js'
 import type { Output } from '../output.js'
 import { action } from '../program.js'
 import { Progress } from '../progress.js'
@@ -56,6 +57,10 @@ export function printImport(out: Output, report: EfImportReport): void {
     out.line(
       `moved in ${m.table}: ${m.key} of project ${m.projectId}, index ${m.oldIndex} → ${m.newIndex} (the index was taken)`,
     )
+  for (const d of report.differences)
+    out.line(
+      `${d.updated ? (report.dryRun ? 'to update' : 'updated') : 'differs (kept as it is here)'} in ${d.table}: ${d.key} (${d.columns.join(', ')})`,
+    )
   for (const t of report.tables.filter((t) => t.skipped > 0)) {
     out.line(
       `skipped in ${t.legacy} (already there): ${t.skippedKeys.join(', ')}${t.skipped > t.skippedKeys.length ? ', …' : ''}`,
@@ -73,7 +78,7 @@ export function printImport(out: Output, report: EfImportReport): void {
 }
 
 /**
- * `aura-db import ef LEGACY_FILE [--dry-run] [--merge] [--strict]`: imports the .NET app's aura.db into
+ * `aura-db import ef LEGACY_FILE [--dry-run] [--merge[=update]] [--strict]`: imports the .NET app's aura.db into
  * the database of `--db` (importing.md). `--json`: the report ({@link EfImportReport}).
  */
 export function registerImport(program: Command): void {
@@ -86,17 +91,26 @@ export function registerImport(program: Command): void {
       "import the .NET Aura app's aura.db (EF Core, SQLite) into --db, in one transaction; the legacy file is only read",
     )
     .option('--dry-run', 'read and check everything, print the full report, write nothing')
-    .option('--merge', 'import into a database that holds data: skip rows whose key is already there')
+    .option(
+      '--merge [mode]',
+      'import into a database that holds data: rows whose key is already there are not written, those that differ are reported; --merge=update updates them (audited)',
+    )
     .option('--strict', 'refuse what would otherwise be repaired and reported (a scene index taken twice)')
     .action(
       action(
-        async (cli, legacyFile: string, options: { dryRun?: boolean; merge?: boolean; strict?: boolean }) => {
+        async (
+          cli,
+          legacyFile: string,
+          options: { dryRun?: boolean; merge?: boolean | string; strict?: boolean },
+        ) => {
+          if (typeof options.merge === 'string' && options.merge !== 'update')
+            throw usage.badMergeMode(options.merge)
           const report = await cli.withDatabase(async (db) => {
             const progress = new Progress('Importing')
             try {
               return await importEfDatabase(db, legacyFile, {
                 dryRun: options.dryRun === true,
-                merge: options.merge === true,
+                merge: options.merge === 'update' ? 'update' : options.merge === true,
                 strict: options.strict === true,
                 onProgress: (p) => progress.update(`${p.phase} ${p.table}`, p.done, p.total),
               })

@@ -17,9 +17,17 @@ export interface LegacySqliteFile {
   readonly tables: ReadonlyMap<string, LegacyTableInfo>
   /**
    * Every row of `table`, column name → value as SQLite stores it (TEXT, INTEGER, REAL, BLOB,
-   * NULL); TEXT whose bytes are not UTF-8 is an {@link InvalidUtf8Text}.
+   * NULL); TEXT whose bytes are not UTF-8 is an {@link InvalidUtf8Text}. For small tables.
    */
   rows(table: string): Record<string, unknown>[]
+  /**
+   * The rows of `table` one at a time, in row id order (the order they were inserted in), each
+   * with its row id: memory stays flat whatever the table's size. Values as in {@link rows}.
+   * Nothing else may be read from the file until the iteration ends.
+   */
+  iterate(table: string): IterableIterator<{ rowid: number; row: Record<string, unknown> }>
+  /** One value of one row, by row id (as {@link iterate} gave it). */
+  valueAt(table: string, rowid: number, column: string): unknown
   /** Closes the copy and removes it (the copy holds the app's plaintext secrets); again: nothing. */
   close(): void
 }
@@ -49,7 +57,9 @@ const ROWID = '__aura_rowid'
  * the app writes ({@link copySnapshot}), into a private directory, and only the copy is opened.
  * Copies that killed imports left behind are removed first ({@link removeStaleLegacyCopies}). Opening the original even read-only is not enough: a WAL-mode database opened
  * by SQLite gets a `-shm` created or rewritten beside it, and the last connection to close
- * checkpoints the WAL into the file. The copy's `-shm` is rebuilt from its `-wal`.
+ * checkpoints the WAL into the file. The copy's `-shm` is rebuilt from its `-wal`. Once the copy
+ * is checked, its `-wal` is written back into it and its directory removed while it stays open
+ * (except on Windows, where an open file cannot be removed: there `close()` removes it).
  *
  * A file that is not a SQLite database, or is damaged (truncated, corrupt pages), is an
  * ImportError before anything is returned.
@@ -70,6 +80,7 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
   const dir = makeLegacyCopyDir()
   const copy = join(dir, 'legacy.db')
   let handle: Database.Database | undefined
+  let lookup: Database.Database | undefined
   try {
     if (!copySnapshot(file, copy)) throw importErrors.keepsChanging(file)
     handle = new Database(copy, { fileMustExist: true })
@@ -90,42 +101,64 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
       const rowCount = Number(handle.prepare(`select count(*) from ${quoted}`).pluck().get())
       tables.set(name, { name, columns, rowCount })
     }
+    // The copy leaves the disk now: its pages are written back from the -wal (rollback journal
+    // mode) and the directory removed while this connection keeps the file open. On POSIX the
+    // data stays readable through the open descriptor and is freed when it closes, even if the
+    // process is killed: no plaintext copy of the app's secrets outlives the import.
+    handle.pragma('journal_mode = DELETE')
+    // better-sqlite3 runs no other statement on a connection while one iterates: lookups during
+    // an iteration (a value's bytes, valueAt) go through a second connection.
+    lookup = new Database(copy, { readonly: true, fileMustExist: true })
+    if (process.platform !== 'win32') rmSync(dir, { recursive: true, force: true })
     const db = handle
+    const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
+    /** The row with each TEXT that is not UTF-8 as an InvalidUtf8Text (see {@link InvalidUtf8Text}). */
+    const checked = (table: string, rowid: unknown, row: Record<string, unknown>) => {
+      for (const [column, value] of Object.entries(row)) {
+        // U+FFFD is where the driver replaced bytes that are not UTF-8, or a real U+FFFD:
+        // the stored bytes tell which.
+        if (typeof value !== 'string' || !value.includes('\uFFFD')) continue
+        const bytes = lookup!
+          .prepare(`select cast(${quote(column)} as blob) from ${quote(table)} where _rowid_ = ?`)
+          .pluck()
+          .get(rowid) as Buffer
+        if (!bytes.equals(Buffer.from(value, 'utf8'))) row[column] = new InvalidUtf8Text(bytes)
+      }
+      return row
+    }
+    function* iterate(table: string): IterableIterator<{ rowid: number; row: Record<string, unknown> }> {
+      if (!tables.has(table)) return
+      // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
+      const statement = db
+        .prepare(`select _rowid_ as "${ROWID}", * from ${quote(table)} order by _rowid_`)
+        .safeIntegers(true)
+      for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
+        const rowid = row[ROWID]
+        delete row[ROWID]
+        yield { rowid: Number(rowid), row: checked(table, rowid, row) }
+      }
+    }
     return {
       tables,
-      rows(table) {
-        if (!tables.has(table)) return []
-        const quoted = `"${table.replaceAll('"', '""')}"`
-        // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
-        const rows = db
-          .prepare(`select _rowid_ as "${ROWID}", * from ${quoted}`)
+      rows: (table) => [...iterate(table)].map((r) => r.row),
+      iterate,
+      valueAt(table, rowid, column) {
+        const value = lookup!
+          .prepare(`select ${quote(column)} from ${quote(table)} where _rowid_ = ?`)
           .safeIntegers(true)
-          .all() as Record<string, unknown>[]
-        for (const row of rows) {
-          const rowid = row[ROWID]
-          delete row[ROWID]
-          for (const [column, value] of Object.entries(row)) {
-            // U+FFFD is where the driver replaced bytes that are not UTF-8, or a real U+FFFD:
-            // the stored bytes tell which.
-            if (typeof value !== 'string' || !value.includes('\uFFFD')) continue
-            const bytes = db
-              .prepare(
-                `select cast("${column.replaceAll('"', '""')}" as blob) from ${quoted} where _rowid_ = ?`,
-              )
-              .pluck()
-              .get(rowid) as Buffer
-            if (!bytes.equals(Buffer.from(value, 'utf8'))) row[column] = new InvalidUtf8Text(bytes)
-          }
-        }
-        return rows
+          .pluck()
+          .get(rowid)
+        return checked(table, rowid, { [column]: value })[column]
       },
       close() {
         if (db.open) db.close()
+        if (lookup?.open) lookup.close()
         rmSync(dir, { recursive: true, force: true })
       },
     }
   } catch (error) {
     handle?.close()
+    lookup?.close()
     rmSync(dir, { recursive: true, force: true })
     if (error instanceof Error && 'code' in error) {
       const code = String((error as { code: unknown }).code)

@@ -1,0 +1,45 @@
+import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import type { ColumnSpec } from '../../schema/define.js'
+import { INLINE_SOURCE, legacyRowid, type PlannedTable, type Row } from './import-plan.js'
+import { READ_ROW } from './legacy-rows.js'
+import type { LegacyTableName } from './legacy-schema.js'
+import { emptyCounts, RowReader } from './legacy-values.js'
+import { withLaterColumns, type AbsentInLegacy } from './legacy-versions.js'
+
+/**
+ * The rows of `table` to write, whole: the legacy table read again (in row id order, one pass),
+ * each row converted again and its planned fields (what the plan decided) laid over it; a blob
+ * made from inline content with that content. Yields them in the plan's order. The conversion
+ * was checked in the first pass; here it only lower-cases GUIDs again, as the checks did.
+ */
+export function* fillRows(
+  legacy: LegacySqliteFile,
+  table: PlannedTable,
+  absent: readonly AbsentInLegacy[],
+): Generator<Row> {
+  const name = table.legacy as Exclude<LegacyTableName, 'system_configuration'>
+  const fromFile = table.rows.filter((row) => legacyRowid(row) !== undefined)
+  if (name === 'Configurations') yield* fromFile
+  else if (fromFile.length > 0) {
+    const columns = table.def.columns as Record<string, ColumnSpec>
+    let next = 0
+    for (const { rowid, row } of legacy.iterate(name)) {
+      const planned = fromFile[next]!
+      if (legacyRowid(planned) !== rowid) continue
+      const reader = new RowReader(name, '', withLaterColumns(name, absent, row), [], emptyCounts())
+      READ_ROW[name](reader)
+      const out = reader.out
+      for (const [field, value] of Object.entries(out)) {
+        const spec = columns[field]
+        if (!spec) delete out[field]
+        else if (spec.kind === 'uuid' && typeof value === 'string') out[field] = value.toLowerCase()
+      }
+      yield Object.assign(out, planned)
+      if (++next === fromFile.length) break
+    }
+  }
+  for (const row of table.rows) {
+    const source = INLINE_SOURCE.get(row)
+    if (source) yield { ...row, content: legacy.valueAt('ProjectVersions', source.rowid, source.column) }
+  }
+}
