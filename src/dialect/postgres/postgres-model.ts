@@ -5,7 +5,7 @@ import type {
   ModelIndex,
   SchemaModel,
   ScratchModel,
-} from '../../migration/schema-model.js'
+} from '../schema-model.js'
 import type { AuraDialect } from '../dialect.js'
 import { postgresColumns, postgresConstraints } from './postgres-introspect.js'
 
