@@ -128,7 +128,7 @@ export type {
 } from './repository/render-checkpoints-repository.js'
 export type { AuditEntriesRepository } from './repository/audit-entries-repository.js'
 export type { ConfigValue, SetOptions } from './repository/configurations-repository.js'
-export type { ConfigurationsRepository, ValueCipher } from './repository/configurations-repository.js'
+export type { ConfigurationsRepository } from './repository/configurations-repository.js'
 export type {
   CustomTemplatesRepository,
   TemplatesRepository,
@@ -142,7 +142,13 @@ export {
   type ExportResult,
   type ExportStatus,
 } from './repository/export-history-repository.js'
-export { SecretCipher, secretKeyId, type SecretKeyInput, type SecretKeyOptions } from './domain/secrets.js'
+export {
+  SecretCipher,
+  secretKeyId,
+  type SecretKeyInput,
+  type SecretKeyOptions,
+  type ValueCipher,
+} from './domain/secrets.js'
 export {
   defaultSettings,
   SEED_PROFILES,
