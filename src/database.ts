@@ -11,7 +11,7 @@ import {
 } from './dialect/index.js'
 import { configuredOptions } from './config.js'
 import { loadSecretCipher, type SecretKeyInput, type ValueCipher } from './domain/secrets.js'
-import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
+import { seedDatabase, type SeedProfile, type SeedResult } from './operations/seed.js'
 import { MigrationError, usage, UsageError } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'

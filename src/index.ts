@@ -156,7 +156,7 @@ export {
   type DefaultSetting,
   type SeedProfile,
   type SeedResult,
-} from './domain/seed.js'
+} from './operations/seed.js'
 export type { ContentBlobsRepository, GarbageCollection } from './repository/content-blobs-repository.js'
 export type {
   CreateVersionOptions,
