@@ -102,13 +102,8 @@ export {
   type MigrationStatus,
   type MigratorOptions,
 } from './migration/migrator.js'
-export {
-  FIRST_PACKAGE_MIGRATION,
-  migrationSets,
-  type MigrationSet,
-  type MigrationSetName,
-} from './migration/migration-sets.js'
-export type { MigrationFile } from './migration/migration-source.js'
+export { FIRST_PACKAGE_MIGRATION, migrationSets, type MigrationSet } from './migration/migration-sets.js'
+export type { MigrationFile, MigrationSetName } from './migration/migration-source.js'
 export type { Repositories, TableRepository } from './repository/repositories.js'
 export {
   ReadRepository,
