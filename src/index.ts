@@ -50,7 +50,7 @@ export type {
   IntrospectedForeignKey,
   IntrospectedIndex,
   IntrospectedTable,
-} from './dialect/dialect.js'
+} from './dialect/introspector.js'
 export {
   importEfDatabase,
   type EfImportOptions,

@@ -1,6 +1,6 @@
 import { blobReferenceCheck } from './blob-reference-check.js'
 import type { AuraDatabase } from '../database.js'
-import type { IntrospectedTable, SchemaSnapshot } from '../dialect/dialect.js'
+import type { IntrospectedTable, SchemaSnapshot } from '../dialect/introspector.js'
 import { contentHash } from '../domain/content-hash.js'
 import { BOOKKEEPING_TABLES, Migrator, type MigrationStatus } from '../migration/migrator.js'
 import { checkSchema } from './schema-check.js'
