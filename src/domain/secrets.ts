@@ -14,7 +14,7 @@ export interface SecretKeyOptions {
 }
 
 /**
- * Encrypts and decrypts sensitive configuration values (`SecretCipher` below).
+ * Encrypts and decrypts sensitive configuration values (`SecretCipher` implements it).
  * `context` is the configuration key: a value only decrypts under the key it was stored at.
  */
 export interface ValueCipher {
