@@ -165,7 +165,19 @@ export class AuraDatabase {
    * transaction; `uow.table(definition)` shares a unit's. An unregistered table is a UsageError.
    *
    * @example
-   * const notes = db.table(clientNotesTable)
+   * // Declared by the application, and registered with openDatabase({ tables: [clientNotes] }).
+   * const clientNotes = defineTable({
+   *   name: 'client_notes',
+   *   primaryKey: 'id',
+   *   keyGeneration: 'uuid',
+   *   features: { audit: true, rowVersion: true, softDelete: false },
+   *   columns: {
+   *     id: c.uuid().withDefault(NEW_UUID),
+   *     projectId: c.uuid().references('project_states', 'id', 'cascade'),
+   *     body: c.text(500),
+   *   },
+   * })
+   * const notes = db.table(clientNotes)
    * await notes.add({ projectId: project.id, body: 'Call back on Monday' })
    */
   table<T extends TableDef>(definition: T): TableRepository<T> {

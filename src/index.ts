@@ -104,7 +104,13 @@ export {
 } from './migration/migrator.js'
 export { FIRST_PACKAGE_MIGRATION, migrationSets, type MigrationSet } from './migration/migration-sets.js'
 export type { MigrationFile, MigrationSetName } from './migration/migration-source.js'
-export type { Repositories, TableRepository } from './repository/repositories.js'
+export type {
+  AssetStatesRepository,
+  Repositories,
+  SystemConfigurationRepository,
+  TableRepository,
+  UserSetupsRepository,
+} from './repository/repositories.js'
 export {
   ReadRepository,
   Repository,

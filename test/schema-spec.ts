@@ -190,7 +190,7 @@ export function expectSpecSchema(
   expect(Object.keys(SPEC_INDEXES).sort()).toEqual(allTables.map((t) => t.name).sort())
   for (const def of allTables) {
     const table = live.tables.find((t) => t.name === def.name)!
-    const expectedColumns = Object.values(def.columns)
+    const expectedColumns = Object.values(def.columns as Record<string, ColumnSpec>)
       .filter((spec) => stage === 'latest' || !LATER_COLUMNS[def.name]?.includes(spec.column))
       .map((spec) => ({
         name: spec.column,

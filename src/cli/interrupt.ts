@@ -10,10 +10,7 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
  * 128 + the signal's number. Node's default (exit at once, silently) would leave a full-size
  * temporary file behind until the next run. Returns the function that removes the handlers
  * once the operation is over.
- *
- * @example
- * const done = onInterrupt(() => 'Backup interrupted: no backup was written.')
- * try { await work() } finally { done() }
+ * Call it before the work starts and the returned function in a `finally` after it.
  */
 export function onInterrupt(cleanUp: (signal: NodeJS.Signals) => string): () => void {
   const listener = (signal: NodeJS.Signals) => {

@@ -4,11 +4,8 @@ const REDRAW_MS = 100
 /**
  * A one-line progress display for long work (backup, restore) on stderr, shown only when stderr
  * is a terminal: piped output and `--json` documents never contain it.
- *
- * @example
- * const progress = new Progress('Backing up')
- * await db.backup({ onProgress: (p) => progress.update(p.phase, p.done, p.total) })
- * progress.finish()
+ * The commands feed it from the `onProgress` events of the library's calls and call `finish()` at
+ * the end.
  */
 export class Progress {
   readonly #label: string

@@ -106,6 +106,7 @@ export function loadSecretCipher(
  * decrypts values of either (by their key id) until the rotation settles.
  *
  * @example
+ * import { randomBytes } from 'node:crypto'
  * const cipher = new SecretCipher(randomBytes(32))
  * const stored = cipher.encrypt('sk-live-123', 'Providers.OpenAiKey')
  * cipher.decrypt(stored, 'Providers.OpenAiKey') // 'sk-live-123'

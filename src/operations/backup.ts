@@ -82,9 +82,7 @@ function validateKeep(keep: unknown, fallback: number): number {
  * 5. only then applies retention: keeps the newest `keep` regular backups of this database (the
  *    manifest's `source`; other databases' backups in the same directory are left alone).
  * A failure at any step removes the temporary file and deletes nothing else.
- *
- * @example
- * const { file } = await createBackup(db.dialect, { keep: 5 })
+ * What `db.backup()` and `aura-db backup` run.
  */
 export async function createBackup(dialect: AuraDialect, options: BackupOptions = {}): Promise<BackupResult> {
   const keep = validateKeep(options.keep, DEFAULT_KEEP)

@@ -63,10 +63,7 @@ const DIALECTS: readonly DialectName[] = ['sqlite', 'postgres']
  * no scratch names, every list in a fixed order, so the committed files can be diffed.
  * PostgreSQL is required rather than skipped: a reference without its PostgreSQL column would
  * differ between machines with and without a server.
- *
- * @example
- * const docs = await generateSchemaDocs({ postgresUrl: 'postgres://postgres@127.0.0.1:5432/test' })
- * writeSchemaDocs('docs', docs)
+ * What `aura-db docs --postgres URL` runs, before `writeSchemaDocs` writes the result.
  */
 export async function generateSchemaDocs(options: SchemaDocsOptions): Promise<SchemaDocs> {
   if (parseDatabaseUrl(options.postgresUrl).dialect !== 'postgres') {

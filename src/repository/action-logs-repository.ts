@@ -14,7 +14,12 @@ import {
   type SceneStatePayload,
 } from '../domain/undo-actions.js'
 import { ConcurrencyError, ValidationError } from '../errors.js'
-import { type ActionLog, type ActionLogsTable } from '../schema/action-logs.js'
+import {
+  type ActionLog,
+  type ActionLogsTable,
+  type NewActionLog,
+  type ActionLogUpdate,
+} from '../schema/action-logs.js'
 import type { TableDef } from '../schema/define.js'
 import { projectStatesTable } from '../schema/project-states.js'
 import { sceneStatesTable } from '../schema/scene-states.js'
@@ -82,7 +87,12 @@ type Direction = 'undo' | 'redo'
  *   but not undone or redone by the library: that is a ValidationError, nothing changes.
  * - Actions whose `expiresAt` has passed are neither undone nor redone; `expire()` marks them.
  */
-export class ActionLogsRepository extends Repository<ActionLogsTable> {
+export class ActionLogsRepository extends Repository<
+  ActionLogsTable,
+  ActionLog,
+  NewActionLog,
+  ActionLogUpdate
+> {
   constructor(
     table: ActionLogsTable,
     session: Session,
@@ -106,7 +116,10 @@ export class ActionLogsRepository extends Repository<ActionLogsTable> {
     return this.write((tx) => this.recordIn(tx, values))
   }
 
-  /** {@link record} inside `tx`, with validated values. */
+  /**
+   * {@link record} inside `tx`, with validated values.
+   * @internal
+   */
   async recordIn(tx: TxContext, values: Record<string, unknown>): Promise<ActionLog> {
     const userId = (values.userId as string | undefined) ?? ''
     const projectId = (values.projectId as string | null | undefined)?.toLowerCase() ?? null

@@ -7,7 +7,7 @@ import type { Session } from './session.js'
  * The audit trail, read-only: entries are written by the library in the transaction of the
  * change they record, and never edited.
  */
-export class AuditEntriesRepository extends ReadRepository<AuditEntriesTable> {
+export class AuditEntriesRepository extends ReadRepository<AuditEntriesTable, AuditEntry> {
   constructor(table: AuditEntriesTable, session: Session) {
     super(table, session)
   }

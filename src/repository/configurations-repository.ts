@@ -9,7 +9,12 @@ import {
   usage,
   ValidationError,
 } from '../errors.js'
-import { type Configuration, type ConfigurationsTable } from '../schema/configurations.js'
+import {
+  type Configuration,
+  type ConfigurationsTable,
+  type NewConfiguration,
+  type ConfigurationUpdate,
+} from '../schema/configurations.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
 import { DatabaseSession, type Row, type Session, type TxContext } from './session.js'
@@ -86,7 +91,12 @@ function parseValue(valueType: Configuration['valueType'], value: string): Confi
  * plaintext by reads, and written to the audit trail as "[redacted]". Deleting a setting
  * deactivates it; setting it again reactivates it.
  */
-export class ConfigurationsRepository extends Repository<ConfigurationsTable, Configuration> {
+export class ConfigurationsRepository extends Repository<
+  ConfigurationsTable,
+  Configuration,
+  NewConfiguration,
+  ConfigurationUpdate
+> {
   constructor(
     table: ConfigurationsTable,
     session: Session,
@@ -156,10 +166,12 @@ export class ConfigurationsRepository extends Repository<ConfigurationsTable, Co
     }
   }
 
+  /** @internal */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Configuration> {
     return super.insertIn(tx, this.#stored(values))
   }
 
+  /** @internal */
   override async insertManyIn(
     tx: TxContext,
     rows: readonly Record<string, unknown>[],
@@ -177,7 +189,10 @@ export class ConfigurationsRepository extends Repository<ConfigurationsTable, Co
       : values
   }
 
-  /** Like the generic update, but the stored value is encrypted whenever the row is sensitive. */
+  /**
+   * Like the generic update, but the stored value is encrypted whenever the row is sensitive.
+   * @internal
+   */
   override async updateIn(
     tx: TxContext,
     key: unknown,
@@ -220,7 +235,8 @@ export class ConfigurationsRepository extends Repository<ConfigurationsTable, Co
    * Only on the database, not on a unit of work: the key must change only once 1 has committed.
    *
    * @example
-   * await db.configurations.rotateKey(newKeyBase64)
+   * import { randomBytes } from 'node:crypto'
+   * await db.configurations.rotateKey(randomBytes(32).toString('base64'))
    */
   async rotateKey(newKey: SecretKeyInput): Promise<number> {
     if (!(this.session instanceof DatabaseSession)) throw secretErrors.rotationInUnit()

@@ -2,8 +2,12 @@ import type { CompiledQuery } from 'kysely'
 import { contentHash, utf8Size, verifyContent } from '../domain/content-hash.js'
 import { VERSION_HASH_COLUMNS } from './blob-references.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
-import type { InsertOf, UpdateOf } from '../schema/define.js'
-import { type ContentBlob, type ContentBlobsTable } from '../schema/content-blobs.js'
+import {
+  type ContentBlob,
+  type ContentBlobsTable,
+  type NewContentBlob,
+  type ContentBlobUpdate,
+} from '../schema/content-blobs.js'
 import { Repository } from './repository.js'
 import { txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey } from './validation.js'
@@ -34,7 +38,12 @@ const STORE_ATTEMPTS = 5
  *   rows that point at the blob (see `src/repository/blob-references.ts`). Callers cannot set it.
  * - Blobs are immutable: `update` is refused. `add` checks the key is the content's hash.
  */
-export class ContentBlobsRepository extends Repository<ContentBlobsTable> {
+export class ContentBlobsRepository extends Repository<
+  ContentBlobsTable,
+  ContentBlob,
+  NewContentBlob,
+  ContentBlobUpdate
+> {
   constructor(table: ContentBlobsTable, session: Session) {
     super(table, session)
   }
@@ -66,17 +75,17 @@ export class ContentBlobsRepository extends Repository<ContentBlobsTable> {
    * size; `referenceCount` is ignored (a new blob has no references until a version
    * points at it).
    */
-  override async add(entity: InsertOf<ContentBlobsTable>): Promise<ContentBlob> {
+  override async add(entity: NewContentBlob): Promise<ContentBlob> {
     return super.add(checkBlob(this.table, entity))
   }
 
   /** Inserts several blobs in one transaction; each is checked like in {@link add}. */
-  override async addRange(entities: readonly InsertOf<ContentBlobsTable>[]): Promise<ContentBlob[]> {
+  override async addRange(entities: readonly NewContentBlob[]): Promise<ContentBlob[]> {
     return super.addRange(entities.map((entity) => checkBlob(this.table, entity)))
   }
 
   /** Refused: content blobs are immutable (a changed content is a different blob). */
-  override async update(_entity: UpdateOf<ContentBlobsTable>): Promise<ContentBlob> {
+  override async update(_entity: ContentBlobUpdate): Promise<ContentBlob> {
     throw new ValidationError('content_blobs are immutable: store the changed content as a new blob')
   }
 
@@ -182,11 +191,8 @@ export class ContentBlobsRepository extends Repository<ContentBlobsTable> {
   }
 }
 
-function checkBlob(
-  table: ContentBlobsTable,
-  entity: InsertOf<ContentBlobsTable>,
-): InsertOf<ContentBlobsTable> {
-  const values = validateInsert(table, entity) as InsertOf<ContentBlobsTable>
+function checkBlob(table: ContentBlobsTable, entity: NewContentBlob): NewContentBlob {
+  const values = validateInsert(table, entity) as NewContentBlob
   const key = validateKey(table, values.contentHash)
   if (key !== contentHash(values.content)) {
     throw new ValidationError(
@@ -198,5 +204,5 @@ function checkBlob(
     throw new ValidationError('content_blobs.sizeBytes must be the UTF-8 byte count of content', 'sizeBytes')
   }
   const { referenceCount: _ignored, ...rest } = values
-  return rest as InsertOf<ContentBlobsTable>
+  return rest as NewContentBlob
 }

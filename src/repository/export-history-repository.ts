@@ -5,6 +5,8 @@ import {
   exportHistoryTable,
   type ExportHistoryEntry,
   type ExportHistoryTable,
+  type NewExportHistoryEntry,
+  type ExportHistoryEntryUpdate,
 } from '../schema/export-history.js'
 import { buildConditions, checkQuery } from './filter.js'
 import { Repository } from './repository.js'
@@ -75,7 +77,12 @@ const ERROR_MESSAGE_MAX = exportHistoryTable.columns.errorMessage.maxLength ?? 1
  * await db.exportHistory.progress(job.id, 40)
  * await db.exportHistory.complete(job.id, { fileSize: 52_428_800, durationSeconds: 120 })
  */
-export class ExportHistoryRepository extends Repository<ExportHistoryTable> {
+export class ExportHistoryRepository extends Repository<
+  ExportHistoryTable,
+  ExportHistoryEntry,
+  NewExportHistoryEntry,
+  ExportHistoryEntryUpdate
+> {
   constructor(table: ExportHistoryTable, session: Session) {
     super(table, session)
   }
@@ -283,8 +290,9 @@ export class ExportHistoryRepository extends Repository<ExportHistoryTable> {
    * how many.
    *
    * @example
-   * await db.exportHistory.prune(monthAgo)
-   * await db.exportHistory.prune(yearAgo, { statuses: ['Queued', 'Processing'] })
+   * const day = 24 * 60 * 60 * 1000
+   * await db.exportHistory.prune(new Date(Date.now() - 30 * day))
+   * await db.exportHistory.prune(new Date(Date.now() - 365 * day), { statuses: ['Queued', 'Processing'] })
    */
   async prune(olderThan: Date, options: { statuses?: readonly ExportStatus[] } = {}): Promise<number> {
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {

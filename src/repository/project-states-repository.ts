@@ -4,7 +4,12 @@ import { lockLiveProject } from './project-lock.js'
 import { projectUpdateAction } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import type { AssetState } from '../schema/asset-states.js'
-import { type ProjectState, type ProjectStatesTable } from '../schema/project-states.js'
+import {
+  type ProjectState,
+  type ProjectStatesTable,
+  type NewProjectState,
+  type ProjectStateUpdate,
+} from '../schema/project-states.js'
 import type { RenderCheckpoint } from '../schema/render-checkpoints.js'
 import type { SceneState } from '../schema/scene-states.js'
 import type { Repository } from './repository.js'
@@ -39,7 +44,12 @@ const COPIED_LATER_FIELDS = ['category', 'tags', 'templateId', 'thumbnailPath'] 
 const CHILD_TABLES = ['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'] as const
 
 /** The repository of `project_states`, with the specialised queries of the original design. */
-export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesTable> {
+export class ProjectStatesRepository extends SoftDeleteRepository<
+  ProjectStatesTable,
+  ProjectState,
+  NewProjectState,
+  ProjectStateUpdate
+> {
   constructor(
     table: ProjectStatesTable,
     session: Session,
@@ -313,7 +323,10 @@ export class ProjectStatesRepository extends SoftDeleteRepository<ProjectStatesT
     })
   }
 
-  /** Updates the project; recorded as `ProjectUpdate` when the unit tracks this project (`uow.trackActions`). */
+  /**
+   * Updates the project; recorded as `ProjectUpdate` when the unit tracks this project (`uow.trackActions`).
+   * @internal
+   */
   override async updateIn(
     tx: TxContext,
     key: unknown,

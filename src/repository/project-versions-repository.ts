@@ -7,7 +7,12 @@ import { IntegrityError, NotFoundError, ValidationError } from '../errors.js'
 import type { ContentBlob } from '../schema/content-blobs.js'
 import { camelToSnake } from '../schema/define.js'
 import type { ProjectState } from '../schema/project-states.js'
-import { type ProjectVersion, type ProjectVersionsTable } from '../schema/project-versions.js'
+import {
+  type ProjectVersion,
+  type ProjectVersionsTable,
+  type NewProjectVersion,
+  type ProjectVersionUpdate,
+} from '../schema/project-versions.js'
 import type { SceneState } from '../schema/scene-states.js'
 import type { ContentBlobsRepository } from './content-blobs-repository.js'
 import type { ProjectStatesRepository } from './project-states-repository.js'
@@ -107,7 +112,12 @@ export interface PruneAutosavesOptions {
  * Note: `restore(id)` with one argument is the generic undelete of a soft-deleted version;
  * `restore(projectId, versionId)` restores the project to that version.
  */
-export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersionsTable> {
+export class ProjectVersionsRepository extends SoftDeleteRepository<
+  ProjectVersionsTable,
+  ProjectVersion,
+  NewProjectVersion,
+  ProjectVersionUpdate
+> {
   constructor(
     table: ProjectVersionsTable,
     session: Session,
@@ -136,7 +146,10 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersi
     return this.session.write((tx) => this.createIn(tx, projectId.toLowerCase(), meta))
   }
 
-  /** {@link create} inside `tx`, with validated metadata. */
+  /**
+   * {@link create} inside `tx`, with validated metadata.
+   * @internal
+   */
   async createIn(tx: TxContext, projectId: string, meta: Record<string, unknown>): Promise<ProjectVersion> {
     const project = this.deps.projects.fromRow(await lockLiveProject(tx, this.session, projectId))
     const scenes = await this.deps.scenes.scenesIn(tx, projectId)
@@ -360,6 +373,7 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersi
    * Changes of a version's name, description, trigger, type or importance. Its content, project
    * and number are immutable (ValidationError, nothing written): a different snapshot is a new
    * version.
+   * @internal
    */
   override async updateIn(
     tx: TxContext,
@@ -381,14 +395,20 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<ProjectVersi
     return super.updateIn(tx, key, rowVersion, changes)
   }
 
-  /** Inserts the version row and takes one reference per hash it holds. */
+  /**
+   * Inserts the version row and takes one reference per hash it holds.
+   * @internal
+   */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<ProjectVersion> {
     const version = await super.insertIn(tx, values)
     await adjustReferences(tx, this.session, sortedHashes(versionHashes(toColumns(version))), 1)
     return version
   }
 
-  /** Inserts the version rows, then takes one reference per hash each holds. */
+  /**
+   * Inserts the version rows, then takes one reference per hash each holds.
+   * @internal
+   */
   override async insertManyIn(
     tx: TxContext,
     rows: readonly Record<string, unknown>[],

@@ -1,6 +1,11 @@
 import { exactJson } from '../domain/exact-json.js'
 import { ValidationError } from '../errors.js'
-import { type RenderCheckpoint, type RenderCheckpointsTable } from '../schema/render-checkpoints.js'
+import {
+  type RenderCheckpoint,
+  type RenderCheckpointsTable,
+  type NewRenderCheckpoint,
+  type RenderCheckpointUpdate,
+} from '../schema/render-checkpoints.js'
 import { Repository } from './repository.js'
 import type { Session } from './session.js'
 import { validateInsert, validateKey } from './validation.js'
@@ -15,7 +20,12 @@ export interface CheckpointProgress {
 }
 
 /** The repository of `render_checkpoints`: resumable render progress per project and stage. */
-export class RenderCheckpointsRepository extends Repository<RenderCheckpointsTable> {
+export class RenderCheckpointsRepository extends Repository<
+  RenderCheckpointsTable,
+  RenderCheckpoint,
+  NewRenderCheckpoint,
+  RenderCheckpointUpdate
+> {
   constructor(table: RenderCheckpointsTable, session: Session) {
     super(table, session)
   }

@@ -1,7 +1,13 @@
 import type { ValueCipher } from '../domain/secrets.js'
 import { UsageError } from '../errors.js'
 import { actionLogsTable } from '../schema/action-logs.js'
-import { assetStatesTable, type AssetStatesTable } from '../schema/asset-states.js'
+import {
+  assetStatesTable,
+  type AssetState,
+  type AssetStateUpdate,
+  type AssetStatesTable,
+  type NewAssetState,
+} from '../schema/asset-states.js'
 import { auditEntriesTable } from '../schema/audit-entries.js'
 import { configurationsTable } from '../schema/configurations.js'
 import { contentBlobsTable } from '../schema/content-blobs.js'
@@ -12,9 +18,21 @@ import { projectStatesTable } from '../schema/project-states.js'
 import { projectVersionsTable } from '../schema/project-versions.js'
 import { renderCheckpointsTable } from '../schema/render-checkpoints.js'
 import { sceneStatesTable } from '../schema/scene-states.js'
-import { systemConfigurationTable, type SystemConfigurationTable } from '../schema/system-configuration.js'
+import {
+  systemConfigurationTable,
+  type NewSystemConfiguration,
+  type SystemConfiguration,
+  type SystemConfigurationTable,
+  type SystemConfigurationUpdate,
+} from '../schema/system-configuration.js'
 import { templatesTable } from '../schema/templates.js'
-import { userSetupsTable, type UserSetupsTable } from '../schema/user-setups.js'
+import {
+  userSetupsTable,
+  type NewUserSetup,
+  type UserSetup,
+  type UserSetupUpdate,
+  type UserSetupsTable,
+} from '../schema/user-setups.js'
 import { ActionLogsRepository, type ActionApplier } from './action-logs-repository.js'
 import { AuditEntriesRepository } from './audit-entries-repository.js'
 import { ConfigurationsRepository } from './configurations-repository.js'
@@ -28,11 +46,23 @@ import { SceneStatesRepository } from './scene-states-repository.js'
 import type { Session } from './session.js'
 import { CustomTemplatesRepository, TemplatesRepository } from './templates-repository.js'
 
+/** The repository of `asset_states`: the generic one, typed with the table's entity types. */
+export type AssetStatesRepository = Repository<AssetStatesTable, AssetState, NewAssetState, AssetStateUpdate>
+/** The repository of `user_setups`: the generic one, typed with the table's entity types. */
+export type UserSetupsRepository = Repository<UserSetupsTable, UserSetup, NewUserSetup, UserSetupUpdate>
+/** The repository of `system_configuration`: the generic one, typed with the table's entity types. */
+export type SystemConfigurationRepository = Repository<
+  SystemConfigurationTable,
+  SystemConfiguration,
+  NewSystemConfiguration,
+  SystemConfigurationUpdate
+>
+
 /** The 14 repositories, the same on the database and on a unit of work. */
 export interface Repositories {
   readonly projectStates: ProjectStatesRepository
   readonly sceneStates: SceneStatesRepository
-  readonly assetStates: Repository<AssetStatesTable>
+  readonly assetStates: AssetStatesRepository
   readonly renderCheckpoints: RenderCheckpointsRepository
   readonly projectVersions: ProjectVersionsRepository
   readonly contentBlobs: ContentBlobsRepository
@@ -40,8 +70,8 @@ export interface Repositories {
   readonly templates: TemplatesRepository
   readonly customTemplates: CustomTemplatesRepository
   readonly exportHistory: ExportHistoryRepository
-  readonly userSetups: Repository<UserSetupsTable>
-  readonly systemConfiguration: Repository<SystemConfigurationTable>
+  readonly userSetups: UserSetupsRepository
+  readonly systemConfiguration: SystemConfigurationRepository
   readonly actionLogs: ActionLogsRepository
   readonly auditEntries: AuditEntriesRepository
 }
@@ -108,7 +138,7 @@ const BUILT_IN: ReadonlyMap<string, keyof Repositories> = new Map([
 export class LazyRepositories implements Repositories {
   #projectStates?: ProjectStatesRepository
   #sceneStates?: SceneStatesRepository
-  #assetStates?: Repository<AssetStatesTable>
+  #assetStates?: AssetStatesRepository
   #renderCheckpoints?: RenderCheckpointsRepository
   #projectVersions?: ProjectVersionsRepository
   #contentBlobs?: ContentBlobsRepository
@@ -116,8 +146,8 @@ export class LazyRepositories implements Repositories {
   #templates?: TemplatesRepository
   #customTemplates?: CustomTemplatesRepository
   #exportHistory?: ExportHistoryRepository
-  #userSetups?: Repository<UserSetupsTable>
-  #systemConfiguration?: Repository<SystemConfigurationTable>
+  #userSetups?: UserSetupsRepository
+  #systemConfiguration?: SystemConfigurationRepository
   #actionLogs?: ActionLogsRepository
   #auditEntries?: AuditEntriesRepository
   readonly #tables = new Map<TableDef, Repository<TableDef>>()
@@ -172,7 +202,7 @@ export class LazyRepositories implements Repositories {
   get sceneStates(): SceneStatesRepository {
     return (this.#sceneStates ??= new SceneStatesRepository(this.#definition(sceneStatesTable), this.session))
   }
-  get assetStates(): Repository<AssetStatesTable> {
+  get assetStates(): AssetStatesRepository {
     return (this.#assetStates ??= new Repository(this.#definition(assetStatesTable), this.session))
   }
   get renderCheckpoints(): RenderCheckpointsRepository {
@@ -220,10 +250,10 @@ export class LazyRepositories implements Repositories {
       this.session,
     ))
   }
-  get userSetups(): Repository<UserSetupsTable> {
+  get userSetups(): UserSetupsRepository {
     return (this.#userSetups ??= new Repository(this.#definition(userSetupsTable), this.session))
   }
-  get systemConfiguration(): Repository<SystemConfigurationTable> {
+  get systemConfiguration(): SystemConfigurationRepository {
     return (this.#systemConfiguration ??= new Repository(
       this.#definition(systemConfigurationTable),
       this.session,

@@ -396,11 +396,21 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
  * The generic repository every mutable table has: the reads plus validated, audited,
  * version-checked writes.
  */
-export class Repository<T extends TableDef, E extends object = EntityOf<T>> extends ReadRepository<T, E> {
+/*
+ * `N` and `U` (and `E`) default to the types derived from `T`; the built-in repositories pass
+ * their named types (`NewProjectState`, …), so that signatures, in editors and in the API
+ * reference, name them instead of spelling out the table definition.
+ */
+export class Repository<
+  T extends TableDef,
+  E extends object = EntityOf<T>,
+  N extends object = InsertOf<T>,
+  U extends object = UpdateOf<T>,
+> extends ReadRepository<T, E> {
   // ---- writes --------------------------------------------------------------------------
 
   /** Validates and inserts a row; returns it as stored (id, defaults, audit fields, `rowVersion` 1). */
-  async add(entity: InsertOf<T>): Promise<E> {
+  async add(entity: N): Promise<E> {
     const values = validateInsert(this.table, entity)
     return this.write((tx) => this.insertIn(tx, values))
   }
@@ -420,7 +430,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    *   )
    * })
    */
-  async addRange(entities: readonly InsertOf<T>[]): Promise<E[]> {
+  async addRange(entities: readonly N[]): Promise<E[]> {
     if (!Array.isArray(entities))
       throw new ValidationError(`${this.table.name}: addRange expects an array of rows`)
     const values = entities.map((e) => validateInsert(this.table, e))
@@ -431,7 +441,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * Writes the given fields if the row still has `entity.rowVersion`; increments the version.
    * A changed row is a ConcurrencyError (nothing written), a missing one a NotFoundError.
    */
-  async update(entity: UpdateOf<T>): Promise<E> {
+  async update(entity: U): Promise<E> {
     const { key, rowVersion, changes } = validateUpdate(this.table, entity)
     return this.write((tx) => this.updateIn(tx, key, rowVersion, changes))
   }
@@ -474,6 +484,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * Inserts validated values with the managed fields filled; writes the audit entry (on
    * PostgreSQL in the same statement). A subclass that overrides it to add behaviour overrides
    * {@link insertManyIn} too: `addRange` inserts through that one.
+   * @internal
    */
   async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<E> {
     return this.#insertOne(tx, values)
@@ -517,6 +528,7 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
    * given: on dialects with data-modifying CTEs (PostgreSQL) one multi-row statement, audit
    * entries included, per run of rows that give the same fields; elsewhere one insert per row.
    * It does not call `insertIn`: a subclass that adds to one adds to both.
+   * @internal
    */
   async insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<E[]> {
     const out: E[] = []
@@ -682,7 +694,10 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     }
   }
 
-  /** Applies `changes` (validated entity values) to the row if it still has `rowVersion`. */
+  /**
+   * Applies `changes` (validated entity values) to the row if it still has `rowVersion`.
+   * @internal
+   */
   async updateIn(
     tx: TxContext,
     key: unknown,
@@ -847,7 +862,10 @@ export class Repository<T extends TableDef, E extends object = EntityOf<T>> exte
     return this.fromRow(row)
   }
 
-  /** Soft-deletes (soft-delete tables) or deletes the row, checking `rowVersion` when given. */
+  /**
+   * Soft-deletes (soft-delete tables) or deletes the row, checking `rowVersion` when given.
+   * @internal
+   */
   async deleteIn(tx: TxContext, key: unknown, rowVersion: number | null): Promise<void> {
     const row = await this.currentRow(tx, key)
     this.assertWritable(row, key, rowVersion)
@@ -937,16 +955,19 @@ function changedFields(before: Record<string, unknown>, changes: Record<string, 
  * The extra methods of soft-delete tables: `restore` undoes a soft delete, `purge` deletes
  * permanently (the GDPR erasure path) together with the row's audit history.
  */
-export class SoftDeleteRepository<T extends TableDef, E extends object = EntityOf<T>> extends Repository<
-  T,
-  E
-> {
+export class SoftDeleteRepository<
+  T extends TableDef,
+  E extends object = EntityOf<T>,
+  N extends object = InsertOf<T>,
+  U extends object = UpdateOf<T>,
+> extends Repository<T, E, N, U> {
   /** Undoes a soft delete; a row that is not deleted is returned unchanged. */
   async restore(id: Key<T>): Promise<E> {
     const key = validateKey(this.table, id)
     return this.write((tx) => this.restoreIn(tx, key))
   }
 
+  /** @internal */
   async restoreIn(tx: TxContext, key: unknown): Promise<E> {
     const row = await this.currentRow(tx, key)
     if (!row) throw new NotFoundError(this.table.name, key)
@@ -972,6 +993,7 @@ export class SoftDeleteRepository<T extends TableDef, E extends object = EntityO
     return this.write((tx) => this.purgeIn(tx, key), 'delete')
   }
 
+  /** @internal */
   async purgeIn(tx: TxContext, key: unknown): Promise<void> {
     const row = await this.currentRow(tx, key)
     if (!row) throw new NotFoundError(this.table.name, key)

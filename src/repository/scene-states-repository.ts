@@ -7,7 +7,12 @@ import {
   sceneUpdateAction,
 } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
-import { type SceneState, type SceneStatesTable } from '../schema/scene-states.js'
+import {
+  type SceneState,
+  type SceneStatesTable,
+  type NewSceneState,
+  type SceneStateUpdate,
+} from '../schema/scene-states.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
 import { trackEdit, txRows, untracked, type Session, type TxContext } from './session.js'
@@ -19,7 +24,12 @@ import { validateFieldValue, validateInsert, validateKey } from './validation.js
  * - with `uow.trackActions({ projectId, userId })`, adding, updating, deleting and reordering
  *   scenes of that project is recorded for undo/redo (`actionLogs.undo`).
  */
-export class SceneStatesRepository extends Repository<SceneStatesTable> {
+export class SceneStatesRepository extends Repository<
+  SceneStatesTable,
+  SceneState,
+  NewSceneState,
+  SceneStateUpdate
+> {
   constructor(table: SceneStatesTable, session: Session) {
     super(table, session)
   }
@@ -66,7 +76,10 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     })
   }
 
-  /** Inserts a scene; recorded as `SceneAdd` when the unit tracks the scene's project. */
+  /**
+   * Inserts a scene; recorded as `SceneAdd` when the unit tracks the scene's project.
+   * @internal
+   */
   override async insertIn(tx: TxContext, values: Record<string, unknown>): Promise<SceneState> {
     const scene = await super.insertIn(tx, values)
     // The action is built only when it is recorded: most units track nothing.
@@ -74,7 +87,10 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     return scene
   }
 
-  /** Inserts scenes (see `addRange`); each recorded as `SceneAdd` when the unit tracks its project. */
+  /**
+   * Inserts scenes (see `addRange`); each recorded as `SceneAdd` when the unit tracks its project.
+   * @internal
+   */
   override async insertManyIn(
     tx: TxContext,
     rows: readonly Record<string, unknown>[],
@@ -84,7 +100,10 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     return scenes
   }
 
-  /** Updates a scene; recorded as `SceneUpdate` when the unit tracks the scene's project. */
+  /**
+   * Updates a scene; recorded as `SceneUpdate` when the unit tracks the scene's project.
+   * @internal
+   */
   override async updateIn(
     tx: TxContext,
     key: unknown,
@@ -98,7 +117,10 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     return updated
   }
 
-  /** Deletes a scene; recorded as `SceneDelete` (with the whole scene) when the unit tracks its project. */
+  /**
+   * Deletes a scene; recorded as `SceneDelete` (with the whole scene) when the unit tracks its project.
+   * @internal
+   */
   override async deleteIn(tx: TxContext, key: unknown, rowVersion: number | null): Promise<void> {
     if (!tx.tracking) return super.deleteIn(tx, key, rowVersion)
     const row = await this.currentRow(tx, key)
@@ -109,7 +131,10 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
     }
   }
 
-  /** The scenes of a project by index, read inside `tx`. */
+  /**
+   * The scenes of a project by index, read inside `tx`.
+   * @internal
+   */
   async scenesIn(tx: TxContext, projectId: string): Promise<SceneState[]> {
     const query = this.session.cache.compile('scene_states:in-order', [projectId], (v) =>
       tx.db
@@ -128,6 +153,7 @@ export class SceneStatesRepository extends Repository<SceneStatesTable> {
    * id if that one now belongs to another project's scene). Every change goes through the
    * audited paths; nothing is recorded for undo (the caller records the arrangement as a whole).
    * Returns the scenes by index.
+   * @internal
    */
   async arrangeIn(tx: TxContext, projectId: string, target: readonly TimelineScene[]): Promise<SceneState[]> {
     const quiet = untracked(tx)

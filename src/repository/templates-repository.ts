@@ -3,9 +3,17 @@ import {
   customTemplatesTable,
   type CustomTemplate,
   type CustomTemplatesTable,
+  type NewCustomTemplate,
+  type CustomTemplateUpdate,
 } from '../schema/custom-templates.js'
 import type { TableDef } from '../schema/define.js'
-import { templatesTable, type Template, type TemplatesTable } from '../schema/templates.js'
+import {
+  templatesTable,
+  type Template,
+  type TemplatesTable,
+  type NewTemplate,
+  type TemplateUpdate,
+} from '../schema/templates.js'
 import { Repository, SoftDeleteRepository } from './repository.js'
 import type { Row, Session, TxContext } from './session.js'
 import { validateFieldValue, validateTextOperand } from './validation.js'
@@ -140,7 +148,7 @@ async function runSearch(
  * The repository of `templates` (system and community templates): the generic operations plus
  * `search`. Tags are stored canonical (each trimmed, joined by plain commas) whatever the input.
  */
-export class TemplatesRepository extends Repository<TemplatesTable> {
+export class TemplatesRepository extends Repository<TemplatesTable, Template, NewTemplate, TemplateUpdate> {
   constructor(table: TemplatesTable, session: Session) {
     super(table, session)
   }
@@ -163,14 +171,17 @@ export class TemplatesRepository extends Repository<TemplatesTable> {
     return rows.map((row) => this.fromRow(row))
   }
 
+  /** @internal */
   override insertIn(tx: TxContext, values: Record<string, unknown>): Promise<Template> {
     return super.insertIn(tx, withCanonicalTags(values))
   }
 
+  /** @internal */
   override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<Template[]> {
     return super.insertManyIn(tx, rows.map(withCanonicalTags))
   }
 
+  /** @internal */
   override updateIn(
     tx: TxContext,
     key: unknown,
@@ -185,7 +196,12 @@ export class TemplatesRepository extends Repository<TemplatesTable> {
  * The repository of `custom_templates` (a user's own templates; soft delete): the generic
  * operations plus `search`. Tags are stored canonical, as for system templates.
  */
-export class CustomTemplatesRepository extends SoftDeleteRepository<CustomTemplatesTable> {
+export class CustomTemplatesRepository extends SoftDeleteRepository<
+  CustomTemplatesTable,
+  CustomTemplate,
+  NewCustomTemplate,
+  CustomTemplateUpdate
+> {
   constructor(table: CustomTemplatesTable, session: Session) {
     super(table, session)
   }
@@ -208,14 +224,17 @@ export class CustomTemplatesRepository extends SoftDeleteRepository<CustomTempla
     return rows.map((row) => this.fromRow(row))
   }
 
+  /** @internal */
   override insertIn(tx: TxContext, values: Record<string, unknown>): Promise<CustomTemplate> {
     return super.insertIn(tx, withCanonicalTags(values))
   }
 
+  /** @internal */
   override insertManyIn(tx: TxContext, rows: readonly Record<string, unknown>[]): Promise<CustomTemplate[]> {
     return super.insertManyIn(tx, rows.map(withCanonicalTags))
   }
 
+  /** @internal */
   override updateIn(
     tx: TxContext,
     key: unknown,

@@ -58,6 +58,18 @@ export const actionLogsTable = defineTable({
 /** The definition of `action_logs` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type ActionLogsTable = ResolvedTable<'action_logs', typeof actionLogsTable>
 
+/**
+ * A row of `action_logs` as the repositories return it.
+ * @interface
+ */
 export type ActionLog = EntityOf<ActionLogsTable>
+/**
+ * What `add` takes for a row of `action_logs`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewActionLog = InsertOf<ActionLogsTable>
+/**
+ * What `update` takes for a row of `action_logs`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type ActionLogUpdate = UpdateOf<ActionLogsTable>

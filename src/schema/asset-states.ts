@@ -31,6 +31,18 @@ export const assetStatesTable = defineTable({
 /** The definition of `asset_states` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type AssetStatesTable = ResolvedTable<'asset_states', typeof assetStatesTable>
 
+/**
+ * A row of `asset_states` as the repositories return it.
+ * @interface
+ */
 export type AssetState = EntityOf<AssetStatesTable>
+/**
+ * What `add` takes for a row of `asset_states`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewAssetState = InsertOf<AssetStatesTable>
+/**
+ * What `update` takes for a row of `asset_states`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type AssetStateUpdate = UpdateOf<AssetStatesTable>

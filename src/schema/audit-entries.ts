@@ -28,6 +28,18 @@ export const auditEntriesTable = defineTable({
 /** The definition of `audit_entries` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type AuditEntriesTable = ResolvedTable<'audit_entries', typeof auditEntriesTable>
 
+/**
+ * A row of `audit_entries` as the repositories return it.
+ * @interface
+ */
 export type AuditEntry = EntityOf<AuditEntriesTable>
+/**
+ * What `add` takes for a row of `audit_entries`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewAuditEntry = InsertOf<AuditEntriesTable>
+/**
+ * What `update` takes for a row of `audit_entries`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type AuditEntryUpdate = UpdateOf<AuditEntriesTable>

@@ -43,5 +43,13 @@ export type Configuration = Omit<EntityOf<ConfigurationsTable>, 'value'> & {
   readonly value: EntityOf<ConfigurationsTable>['value'] | null
   readonly valueError?: AuraDataError
 }
+/**
+ * What `add` takes for a row of `configurations`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewConfiguration = InsertOf<ConfigurationsTable>
+/**
+ * What `update` takes for a row of `configurations`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type ConfigurationUpdate = UpdateOf<ConfigurationsTable>

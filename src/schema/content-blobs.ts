@@ -33,6 +33,18 @@ export const contentBlobsTable = defineTable({
 /** The definition of `content_blobs` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type ContentBlobsTable = ResolvedTable<'content_blobs', typeof contentBlobsTable>
 
+/**
+ * A row of `content_blobs` as the repositories return it.
+ * @interface
+ */
 export type ContentBlob = EntityOf<ContentBlobsTable>
+/**
+ * What `add` takes for a row of `content_blobs`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewContentBlob = InsertOf<ContentBlobsTable>
+/**
+ * What `update` takes for a row of `content_blobs`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type ContentBlobUpdate = UpdateOf<ContentBlobsTable>

@@ -41,6 +41,18 @@ export const customTemplatesTable = defineTable({
 /** The definition of `custom_templates` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type CustomTemplatesTable = ResolvedTable<'custom_templates', typeof customTemplatesTable>
 
+/**
+ * A row of `custom_templates` as the repositories return it.
+ * @interface
+ */
 export type CustomTemplate = EntityOf<CustomTemplatesTable>
+/**
+ * What `add` takes for a row of `custom_templates`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewCustomTemplate = InsertOf<CustomTemplatesTable>
+/**
+ * What `update` takes for a row of `custom_templates`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type CustomTemplateUpdate = UpdateOf<CustomTemplatesTable>

@@ -52,6 +52,18 @@ export const exportHistoryTable = defineTable({
 /** The definition of `export_history` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type ExportHistoryTable = ResolvedTable<'export_history', typeof exportHistoryTable>
 
+/**
+ * A row of `export_history` as the repositories return it.
+ * @interface
+ */
 export type ExportHistoryEntry = EntityOf<ExportHistoryTable>
+/**
+ * What `add` takes for a row of `export_history`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewExportHistoryEntry = InsertOf<ExportHistoryTable>
+/**
+ * What `update` takes for a row of `export_history`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type ExportHistoryEntryUpdate = UpdateOf<ExportHistoryTable>

@@ -1,4 +1,5 @@
 import { actionLogsTable } from './action-logs.js'
+import type { TableDef } from './define.js'
 import { assetStatesTable } from './asset-states.js'
 import { auditEntriesTable } from './audit-entries.js'
 import { configurationsTable } from './configurations.js'
@@ -146,9 +147,10 @@ export {
 
 /**
  * Every table, in foreign-key-safe creation order (a table comes after the tables it
- * references); drop in reverse.
+ * references); drop in reverse. Typed as plain definitions: each table's own type is its
+ * constant's (`projectStatesTable`, …).
  */
-export const allTables = [
+export const allTables: readonly TableDef[] = [
   projectStatesTable,
   contentBlobsTable,
   sceneStatesTable,
@@ -163,6 +165,4 @@ export const allTables = [
   exportHistoryTable,
   actionLogsTable,
   auditEntriesTable,
-] as const
-
-export type AnyTable = (typeof allTables)[number]
+]

@@ -63,6 +63,18 @@ export const projectStatesTable = defineTable({
 /** The definition of `project_states` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type ProjectStatesTable = ResolvedTable<'project_states', typeof projectStatesTable>
 
+/**
+ * A row of `project_states` as the repositories return it.
+ * @interface
+ */
 export type ProjectState = EntityOf<ProjectStatesTable>
+/**
+ * What `add` takes for a row of `project_states`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewProjectState = InsertOf<ProjectStatesTable>
+/**
+ * What `update` takes for a row of `project_states`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type ProjectStateUpdate = UpdateOf<ProjectStatesTable>

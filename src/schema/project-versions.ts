@@ -47,6 +47,18 @@ export const projectVersionsTable = defineTable({
 /** The definition of `project_versions` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type ProjectVersionsTable = ResolvedTable<'project_versions', typeof projectVersionsTable>
 
+/**
+ * A row of `project_versions` as the repositories return it.
+ * @interface
+ */
 export type ProjectVersion = EntityOf<ProjectVersionsTable>
+/**
+ * What `add` takes for a row of `project_versions`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewProjectVersion = InsertOf<ProjectVersionsTable>
+/**
+ * What `update` takes for a row of `project_versions`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type ProjectVersionUpdate = UpdateOf<ProjectVersionsTable>

@@ -37,6 +37,18 @@ export const renderCheckpointsTable = defineTable({
 /** The definition of `render_checkpoints` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type RenderCheckpointsTable = ResolvedTable<'render_checkpoints', typeof renderCheckpointsTable>
 
+/**
+ * A row of `render_checkpoints` as the repositories return it.
+ * @interface
+ */
 export type RenderCheckpoint = EntityOf<RenderCheckpointsTable>
+/**
+ * What `add` takes for a row of `render_checkpoints`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewRenderCheckpoint = InsertOf<RenderCheckpointsTable>
+/**
+ * What `update` takes for a row of `render_checkpoints`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type RenderCheckpointUpdate = UpdateOf<RenderCheckpointsTable>

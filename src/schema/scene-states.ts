@@ -30,6 +30,18 @@ export const sceneStatesTable = defineTable({
 /** The definition of `scene_states` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type SceneStatesTable = ResolvedTable<'scene_states', typeof sceneStatesTable>
 
+/**
+ * A row of `scene_states` as the repositories return it.
+ * @interface
+ */
 export type SceneState = EntityOf<SceneStatesTable>
+/**
+ * What `add` takes for a row of `scene_states`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewSceneState = InsertOf<SceneStatesTable>
+/**
+ * What `update` takes for a row of `scene_states`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type SceneStateUpdate = UpdateOf<SceneStatesTable>

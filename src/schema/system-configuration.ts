@@ -17,6 +17,18 @@ export const systemConfigurationTable = defineTable({
 /** The definition of `system_configuration` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type SystemConfigurationTable = ResolvedTable<'system_configuration', typeof systemConfigurationTable>
 
+/**
+ * A row of `system_configuration` as the repositories return it.
+ * @interface
+ */
 export type SystemConfiguration = EntityOf<SystemConfigurationTable>
+/**
+ * What `add` takes for a row of `system_configuration`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewSystemConfiguration = InsertOf<SystemConfigurationTable>
+/**
+ * What `update` takes for a row of `system_configuration`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type SystemConfigurationUpdate = UpdateOf<SystemConfigurationTable>

@@ -38,6 +38,18 @@ export const templatesTable = defineTable({
 /** The definition of `templates` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type TemplatesTable = ResolvedTable<'templates', typeof templatesTable>
 
+/**
+ * A row of `templates` as the repositories return it.
+ * @interface
+ */
 export type Template = EntityOf<TemplatesTable>
+/**
+ * What `add` takes for a row of `templates`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewTemplate = InsertOf<TemplatesTable>
+/**
+ * What `update` takes for a row of `templates`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type TemplateUpdate = UpdateOf<TemplatesTable>

@@ -30,6 +30,18 @@ export const userSetupsTable = defineTable({
 /** The definition of `user_setups` the types use: the application's extension when it declares one (`AuraTableExtensions`). */
 export type UserSetupsTable = ResolvedTable<'user_setups', typeof userSetupsTable>
 
+/**
+ * A row of `user_setups` as the repositories return it.
+ * @interface
+ */
 export type UserSetup = EntityOf<UserSetupsTable>
+/**
+ * What `add` takes for a row of `user_setups`: the required fields, and the optional ones.
+ * @interface
+ */
 export type NewUserSetup = InsertOf<UserSetupsTable>
+/**
+ * What `update` takes for a row of `user_setups`: the key and `rowVersion`, and the fields to change.
+ * @interface
+ */
 export type UserSetupUpdate = UpdateOf<UserSetupsTable>

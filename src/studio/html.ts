@@ -44,9 +44,7 @@ function render(value: HtmlValue): string {
 /**
  * A template tag for markup: the literal parts are trusted (they are in the source), every
  * interpolation is escaped.
- *
- * @example
- * html`<td>${project.title}</td>` // a title "<script>" renders as the text &lt;script&gt;
+ * With it, `<td>${project.title}</td>` renders a title `<script>` as the text `&lt;script&gt;`.
  */
 export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): Html {
   let out = strings[0]!

@@ -93,10 +93,7 @@ export interface Studio {
  *    CSRF token; it goes through the library (validation, audit, concurrency checks);
  * 4. every response carries a strict Content-Security-Policy and no CORS headers; every value
  *    on a page is HTML-escaped (src/studio/html.ts).
- *
- * @example
- * const studio = await startStudio({ db, port: 0, write: false, backupDir: './backups' })
- * console.log(studio.url)
+ * `aura-db studio` starts it; the tests start it with `port: 0` and read `url`.
  */
 export async function startStudio(options: StudioOptions): Promise<Studio> {
   const { db } = options
