@@ -1,4 +1,5 @@
 import { ESLint, type Linter } from 'eslint'
+import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 
@@ -106,6 +107,18 @@ describe('cycle rule', () => {
 })
 
 describe('the real src/', () => {
+  it('places every file and folder of src/ in a layer', async () => {
+    const config = (await eslint.calculateConfigForFile(`${ROOT}src/index.ts`)) as {
+      rules: Record<string, [unknown, { zones: { target: string | string[]; from: string | string[] }[] }]>
+    }
+    const zones = config.rules['import-x/no-restricted-paths']![1].zones
+    const placed = new Set(zones.flatMap((zone) => [zone.target, zone.from].flat()))
+    const unplaced = readdirSync(`${ROOT}src`)
+      .map((entry) => `src/${entry}`)
+      .filter((entry) => !placed.has(entry))
+    expect(unplaced, 'add them to LAYERS in eslint.config.js and to ARCHITECTURE.md').toEqual([])
+  })
+
   it('has no layer or cycle problem', async () => {
     const results = await eslint.lintFiles(['src'])
     const problems = results.flatMap((r) =>
