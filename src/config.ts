@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
-import { environmentValue } from './cli/environment.js'
 import { UsageError } from './errors.js'
 
 /** The file `aura-db` and `openDatabase` read from the working directory when neither `--config` / `configFile` nor `AURA_CONFIG` names one. */
@@ -118,4 +117,10 @@ export function configuredOptions<
     ...(slowQueryMs === undefined ? {} : { slowQueryMs }),
     ...(postgres === undefined ? {} : { postgres }),
   }
+}
+
+/** The value of an environment variable (the CLI's and the library's), `undefined` when unset or empty. */
+export function environmentValue(name: string): string | undefined {
+  const value = process.env[name]
+  return value === undefined || value === '' ? undefined : value
 }

@@ -10,15 +10,14 @@ import {
   type QueryLogOptions,
 } from './dialect/index.js'
 import { configuredOptions } from './config.js'
-import { loadSecretCipher, type SecretKeyInput } from './domain/secrets.js'
-import { seedDatabase, type SeedProfile, type SeedResult } from './domain/seed.js'
+import { loadSecretCipher, type SecretKeyInput, type ValueCipher } from './domain/secrets.js'
+import { seedDatabase, type SeedProfile, type SeedResult } from './operations/seed.js'
 import { MigrationError, usage, UsageError } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
 import type { TableDef } from './schema/define.js'
 import { registerTables, schemaTables } from './schema/registry.js'
 import type { ActionApplier } from './repository/action-logs-repository.js'
-import type { ValueCipher } from './repository/configurations-repository.js'
 import { createRepositories, type Repositories, type TableRepository } from './repository/repositories.js'
 import {
   DatabaseSession,

@@ -50,7 +50,7 @@ export type {
   IntrospectedForeignKey,
   IntrospectedIndex,
   IntrospectedTable,
-} from './dialect/dialect.js'
+} from './dialect/introspector.js'
 export { importEfDatabase, type EfImportOptions } from './operations/import-ef/import-ef.js'
 export type {
   EfImportDifference,
@@ -102,13 +102,8 @@ export {
   type MigrationStatus,
   type MigratorOptions,
 } from './migration/migrator.js'
-export {
-  FIRST_PACKAGE_MIGRATION,
-  migrationSets,
-  type MigrationSet,
-  type MigrationSetName,
-} from './migration/migration-sets.js'
-export type { MigrationFile } from './migration/migration-source.js'
+export { FIRST_PACKAGE_MIGRATION, migrationSets, type MigrationSet } from './migration/migration-sets.js'
+export type { MigrationFile, MigrationSetName } from './migration/migration-source.js'
 export type {
   AssetStatesRepository,
   Repositories,
@@ -134,7 +129,7 @@ export type {
 } from './repository/render-checkpoints-repository.js'
 export type { AuditEntriesRepository } from './repository/audit-entries-repository.js'
 export type { ConfigValue, SetOptions } from './repository/configurations-repository.js'
-export type { ConfigurationsRepository, ValueCipher } from './repository/configurations-repository.js'
+export type { ConfigurationsRepository } from './repository/configurations-repository.js'
 export type {
   CustomTemplatesRepository,
   TemplatesRepository,
@@ -148,7 +143,13 @@ export {
   type ExportResult,
   type ExportStatus,
 } from './repository/export-history-repository.js'
-export { SecretCipher, secretKeyId, type SecretKeyInput, type SecretKeyOptions } from './domain/secrets.js'
+export {
+  SecretCipher,
+  secretKeyId,
+  type SecretKeyInput,
+  type SecretKeyOptions,
+  type ValueCipher,
+} from './domain/secrets.js'
 export {
   defaultSettings,
   SEED_PROFILES,
@@ -156,7 +157,7 @@ export {
   type DefaultSetting,
   type SeedProfile,
   type SeedResult,
-} from './domain/seed.js'
+} from './operations/seed.js'
 export type { ContentBlobsRepository, GarbageCollection } from './repository/content-blobs-repository.js'
 export type {
   CreateVersionOptions,

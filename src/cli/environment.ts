@@ -202,9 +202,3 @@ export function environmentTable(): string {
   )
   return ['| variable | read by | meaning | when unset |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
-
-/** The value of a variable the CLI reads, `undefined` when unset or empty. */
-export function environmentValue(name: string): string | undefined {
-  const value = process.env[name]
-  return value === undefined || value === '' ? undefined : value
-}

@@ -1,6 +1,7 @@
 import type { Driver, Kysely, RawBuilder } from 'kysely'
 import type { ColumnKind } from '../schema/define.js'
-import type { AuraConnection, AuraDriver, ErrorMapper, Introspector } from './driver.js'
+import type { AuraConnection, AuraDriver, ErrorMapper } from './driver.js'
+import type { Introspector } from './introspector.js'
 import type { StatementStats } from './statement-metrics.js'
 
 /** The dialect names, one token per database everywhere. */
@@ -29,47 +30,6 @@ export interface DialectCapabilities {
    * round trip. SQLite allows only SELECT there; a statement is a function call there anyway.
    */
   readonly writableCte: boolean
-}
-
-/** A column as the live database reports it, normalised for comparison. */
-export interface IntrospectedColumn {
-  readonly name: string
-  /** Physical type as the database spells it (`TEXT`, `character varying(500)`, …). */
-  readonly type: string
-  readonly nullable: boolean
-  readonly defaultValue: string | null
-  readonly primaryKey: boolean
-}
-
-export interface IntrospectedIndex {
-  readonly name: string
-  readonly columns: readonly string[]
-  readonly unique: boolean
-}
-
-export interface IntrospectedForeignKey {
-  readonly columns: readonly string[]
-  readonly referencedTable: string
-  readonly referencedColumns: readonly string[]
-  readonly onDelete: string
-}
-
-export interface IntrospectedTable {
-  readonly name: string
-  readonly columns: readonly IntrospectedColumn[]
-  readonly indexes: readonly IntrospectedIndex[]
-  readonly foreignKeys: readonly IntrospectedForeignKey[]
-  readonly checks: readonly string[]
-  /**
-   * Set for a table that is not a table of its own: a SQLite virtual table (FTS5) or one of the
-   * shadow tables that hold its data (`<name>_data`, `_idx`, `_docsize`, `_config`).
-   */
-  readonly role?: 'virtual' | 'shadow'
-}
-
-/** The live schema: user tables sorted by name, each with columns in order and indexes sorted by name. */
-export interface SchemaSnapshot {
-  readonly tables: readonly IntrospectedTable[]
 }
 
 /** Holds the migration lock until released; see docs/migrations.md, "How the engine works". */

@@ -7,7 +7,6 @@ import {
   type QueryResult,
 } from 'kysely'
 import type { AuraDataError } from '../errors.js'
-import type { SchemaSnapshot } from './dialect.js'
 
 /** A row as the driver returns it: snake_case columns, driver values. */
 export type DriverRow = Record<string, unknown>
@@ -63,13 +62,6 @@ export interface ErrorMapper {
   mapError(error: unknown): AuraDataError
   /** A transient failure that a whole transaction may simply be retried on (PostgreSQL 40001, 40P01). */
   isRetryable(error: unknown): boolean
-}
-
-/** Reads the live schema. */
-export interface Introspector {
-  /** Whether a table of this name exists (in the current schema on PostgreSQL). */
-  hasTable(name: string): Promise<boolean>
-  introspect(): Promise<SchemaSnapshot>
 }
 
 /** `begin`, `work`, then commit, or roll back when `work` (or the commit) throws. */

@@ -20,10 +20,10 @@ export type {
   ReadRoutingMetrics,
   ReplicaMetrics,
   DialectName,
-  SchemaSnapshot,
   ScriptDialect,
   ScriptMigration,
 } from './dialect.js'
+export type { SchemaSnapshot } from './introspector.js'
 export type { StatementStats } from './statement-metrics.js'
 export type { PostgresTarget } from './postgres/postgres-url.js'
 export type {

@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { secretErrors } from '../errors.js'
-import type { ValueCipher } from '../repository/configurations-repository.js'
 
 /** A secret key: its 32 bytes, or those bytes as standard base64 text. */
 export type SecretKeyInput = Uint8Array | string
@@ -12,6 +11,25 @@ export interface SecretKeyOptions {
   readonly secretKey?: SecretKeyInput
   /** A file holding the key: its base64 text, or exactly the 32 raw bytes. */
   readonly secretKeyFile?: string
+}
+
+/**
+ * Encrypts and decrypts sensitive configuration values (`SecretCipher` implements it).
+ * `context` is the configuration key: a value only decrypts under the key it was stored at.
+ */
+export interface ValueCipher {
+  /** The id of the key new values are encrypted with (stored in each value). */
+  readonly keyId: string
+  encrypt(plaintext: string, context: string): string
+  /** Throws IntegrityError when the value was tampered with or the key is wrong. */
+  decrypt(stored: string, context: string): string
+  /** The key id a stored value names, or null when it is not an encrypted value. */
+  keyIdOf(stored: string): string | null
+  /** A cipher over another key (the target of a rotation); UsageError when the key is unusable. */
+  forKey(key: SecretKeyInput): ValueCipher
+  /** Encrypts with `next`'s key from now on; values under the current key stay readable until `forgetPrevious`. */
+  adopt(next: ValueCipher): void
+  forgetPrevious(): void
 }
 
 const KEY_BYTES = 32

@@ -3,7 +3,6 @@ import { ValidationError } from '../errors.js'
 import type { TableDef } from '../schema/define.js'
 import type { ProjectState } from '../schema/project-states.js'
 import type { SceneState } from '../schema/scene-states.js'
-import type { TrackedAction, TxContext } from '../repository/session.js'
 
 /**
  * The action types whose undo and redo the library applies itself. Their payloads describe the
@@ -33,6 +32,15 @@ export const INVERSE_ACTION_TYPES: Readonly<Record<BuiltInActionType, BuiltInAct
   SceneUpdate: 'SceneUpdate',
   SceneDelete: 'SceneAdd',
   SceneReorder: 'SceneReorder',
+}
+
+/** One built-in edit, described well enough to apply it again or invert it. */
+export interface TrackedAction {
+  readonly actionType: string
+  readonly description: string
+  readonly affectedIds: readonly string[]
+  readonly payload: unknown
+  readonly inversePayload: unknown
 }
 
 /** A value as stored in a payload: JSON, timestamps as ISO-8601 text. */
@@ -261,22 +269,4 @@ export function sceneReorderAction(
     payload: { projectId, order: after } satisfies SceneOrderPayload,
     inversePayload: { projectId, order: before } satisfies SceneOrderPayload,
   }
-}
-
-/**
- * Records `action` when the unit tracks actions (`uow.trackActions`) for the project the edit
- * belongs to; edits of other projects are not part of that project's undo history.
- */
-export async function trackEdit(
-  tx: TxContext,
-  projectId: string,
-  action: TrackedAction | null,
-): Promise<void> {
-  if (!tx.tracking || action === null || tx.tracking.projectId !== projectId.toLowerCase()) return
-  await tx.tracking.record(tx, action)
-}
-
-/** The same transaction without tracking: writes that undo, redo or restore must not record themselves. */
-export function untracked(tx: TxContext): TxContext {
-  return tx.tracking === null ? tx : { ...tx, tracking: null }
 }

@@ -14,7 +14,7 @@ import {
   tableChecks,
 } from './generate-code.js'
 import type { PostgresColumnTypes } from './postgres-column-types.js'
-import { type ModelColumn, type ModelIndex, type ModelTable, type SchemaModel } from './schema-model.js'
+import type { ModelColumn, ModelIndex, ModelTable, SchemaModel } from '../dialect/schema-model.js'
 
 /** Renames stated on the command line (`--rename table.old=new`, `--rename old_table=new_table`). */
 export interface Renames {

@@ -2,13 +2,7 @@ import { existsSync, realpathSync } from 'node:fs'
 import { join, resolve, sep } from 'node:path'
 import { MigrationError, UsageError } from '../errors.js'
 import { defaultMigrationsDir } from '../paths.js'
-import { discoverMigrations, type MigrationFile } from './migration-source.js'
-
-/**
- * The set a migration belongs to, recorded beside it in the history (`aura_migrations.migration_set`):
- * `aura-data`, the migrations the package ships, or `app`, the application's own.
- */
-export type MigrationSetName = 'aura-data' | 'app'
+import { discoverMigrations, type MigrationFile, type MigrationSetName } from './migration-source.js'
 
 /** The package's shipped migrations. */
 export const PACKAGE_SET: MigrationSetName = 'aura-data'

@@ -5,7 +5,6 @@ import { pathToFileURL } from 'node:url'
 import type { Kysely, sql } from 'kysely'
 import { MigrationError, usage } from '../errors.js'
 import { packageRoot } from '../paths.js'
-import type { MigrationSetName } from './migration-sets.js'
 
 /**
  * A migration file name: `<yyyyMMddHHmmss>_<Name>.ts`, or `.js` / `.mjs` for a migration an
@@ -30,6 +29,12 @@ export interface MigrationModule {
   /** What a generated migration's `up` loses (dropped tables and columns), printed by `migrate`. */
   readonly dataLoss?: readonly string[]
 }
+
+/**
+ * The set a migration belongs to, recorded beside it in the history (`aura_migrations.migration_set`):
+ * `aura-data`, the migrations the package ships, or `app`, the application's own.
+ */
+export type MigrationSetName = 'aura-data' | 'app'
 
 /** A migration file found on disk. */
 export interface MigrationFile {

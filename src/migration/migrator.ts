@@ -14,9 +14,8 @@ import {
   PACKAGE_SET,
   setRank,
   type MigrationSet,
-  type MigrationSetName,
 } from './migration-sets.js'
-import { loadMigration, type MigrationFile } from './migration-source.js'
+import { loadMigration, type MigrationFile, type MigrationSetName } from './migration-source.js'
 
 /** The history table owned by the engine. */
 export const HISTORY_TABLE = 'aura_migrations'

@@ -15,8 +15,8 @@ import {
   SQLITE_MODEL,
   type ModelTarget,
   type SchemaDifference,
-  type SchemaModel,
 } from '../migration/schema-model.js'
+import type { SchemaModel } from '../dialect/schema-model.js'
 
 /** What `aura-db check` found. */
 export interface SchemaCheckReport {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { IntrospectedColumn, IntrospectedTable } from '../dialect/dialect.js'
+import type { IntrospectedColumn, IntrospectedTable } from '../dialect/introspector.js'
 import {
   createDialect,
   DIALECT_TITLES,

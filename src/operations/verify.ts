@@ -1,8 +1,9 @@
-import { blobReferenceCheck } from './blob-reference-check.js'
+import { sql } from 'kysely'
 import type { AuraDatabase } from '../database.js'
-import type { IntrospectedTable, SchemaSnapshot } from '../dialect/dialect.js'
+import type { IntrospectedTable, SchemaSnapshot } from '../dialect/introspector.js'
 import { contentHash } from '../domain/content-hash.js'
 import { BOOKKEEPING_TABLES, Migrator, type MigrationStatus } from '../migration/migrator.js'
+import { VERSION_HASH_COLUMNS } from '../repository/blob-references.js'
 import { checkSchema } from './schema-check.js'
 
 /** One line of a verification report. */
@@ -306,5 +307,36 @@ async function blobHashCheck(db: AuraDatabase): Promise<VerifyCheck> {
     name,
     ok: false,
     detail: `${mismatches.length} of ${checked} blob(s) do not match: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+  }
+}
+
+/**
+ * Every content blob's `reference_count` must be the number of live (not soft-deleted) version
+ * references to it, as the library keeps it (src/repository/blob-references.ts). A count too low makes
+ * the deletion of the last versions fail the column's CHECK, and garbage collection remove a blob
+ * still in use; a count too high keeps garbage. Each wrong count is named.
+ */
+async function blobReferenceCheck(db: AuraDatabase): Promise<VerifyCheck> {
+  const name = 'content blob reference counts'
+  if (!(await db.dialect.hasTable('content_blobs')) || !(await db.dialect.hasTable('project_versions')))
+    return { name, ok: true, detail: 'no content_blobs or project_versions table' }
+  const live = db.dialect.encode('bool', false)
+  const references = VERSION_HASH_COLUMNS.map(
+    (column) =>
+      sql`(select count(*) from project_versions v where v.is_deleted = ${live} and v.${sql.ref(column)} = b.content_hash)`,
+  )
+  const result = await sql<{ content_hash: string; reference_count: unknown; actual: unknown }>`
+    select b.content_hash, b.reference_count, ${sql.join(references, sql` + `)} as actual from content_blobs b`.execute(
+    db.dialect.kysely,
+  )
+  const wrong = result.rows.filter((r) => Number(r.reference_count) !== Number(r.actual))
+  if (wrong.length === 0) return { name, ok: true, detail: `${result.rows.length} blob(s) counted right` }
+  const shown = wrong
+    .slice(0, MAX_DIFFERENCES)
+    .map((r) => `${r.content_hash}: ${String(r.reference_count)}, live references ${String(r.actual)}`)
+  return {
+    name,
+    ok: false,
+    detail: `${wrong.length} of ${result.rows.length} blob(s) have a wrong reference count: ${shown.join('; ')}${wrong.length > MAX_DIFFERENCES ? `; and ${wrong.length - MAX_DIFFERENCES} more` : ''}`,
   }
 }

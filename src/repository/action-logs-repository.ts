@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { exactJson } from '../domain/exact-json.js'
-import { lockGlobal, lockLiveProject, lockProject } from '../domain/project-lock.js'
+import { lockGlobal, lockLiveProject, lockProject } from './project-lock.js'
 import {
   BUILT_IN_ACTION_TYPES,
   fromPayloadValue,
@@ -8,7 +8,6 @@ import {
   isBuiltInActionType,
   matchesPayloadValue,
   parseActionPayloads,
-  untracked,
   type PayloadValue,
   type ProjectFieldsPayload,
   type SceneOrderPayload,
@@ -27,7 +26,7 @@ import { sceneStatesTable } from '../schema/scene-states.js'
 import type { ProjectStatesRepository } from './project-states-repository.js'
 import { Repository } from './repository.js'
 import type { SceneStatesRepository } from './scene-states-repository.js'
-import type { ActionTracking, Session, TxContext } from './session.js'
+import { untracked, type ActionTracking, type Session, type TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey, validateUpdate } from './validation.js'
 
 /** One undo or redo of an action of a registered type (see `registerApplier`). */

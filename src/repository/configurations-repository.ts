@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { exactJson } from '../domain/exact-json.js'
-import type { SecretKeyInput } from '../domain/secrets.js'
+import type { SecretKeyInput, ValueCipher } from '../domain/secrets.js'
 import {
   AuraDataError,
   ConcurrencyError,
@@ -19,25 +19,6 @@ import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
 import { DatabaseSession, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateUpdate } from './validation.js'
-
-/**
- * Encrypts and decrypts sensitive configuration values (`SecretCipher` in `src/domain/secrets.ts`).
- * `context` is the configuration key: a value only decrypts under the key it was stored at.
- */
-export interface ValueCipher {
-  /** The id of the key new values are encrypted with (stored in each value). */
-  readonly keyId: string
-  encrypt(plaintext: string, context: string): string
-  /** Throws IntegrityError when the value was tampered with or the key is wrong. */
-  decrypt(stored: string, context: string): string
-  /** The key id a stored value names, or null when it is not an encrypted value. */
-  keyIdOf(stored: string): string | null
-  /** A cipher over another key (the target of a rotation); UsageError when the key is unusable. */
-  forKey(key: SecretKeyInput): ValueCipher
-  /** Encrypts with `next`'s key from now on; values under the current key stay readable until `forgetPrevious`. */
-  adopt(next: ValueCipher): void
-  forgetPrevious(): void
-}
 
 /** A setting's value as `getValue` returns it. */
 export type ConfigValue =

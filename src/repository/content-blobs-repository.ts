@@ -1,6 +1,6 @@
 import type { CompiledQuery } from 'kysely'
 import { contentHash, utf8Size, verifyContent } from '../domain/content-hash.js'
-import { VERSION_HASH_COLUMNS } from '../domain/blob-references.js'
+import { VERSION_HASH_COLUMNS } from './blob-references.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import {
   type ContentBlob,
@@ -35,7 +35,7 @@ const STORE_ATTEMPTS = 5
  * - Every read verifies the SHA-256 of the content against its key; a mismatch is an
  *   IntegrityError, never wrong content (`getById`, `find`, `getContent` alike).
  * - `reference_count` is kept by the library: it counts the live (not soft-deleted) version
- *   rows that point at the blob (see `src/domain/blob-references.ts`). Callers cannot set it.
+ *   rows that point at the blob (see `src/repository/blob-references.ts`). Callers cannot set it.
  * - Blobs are immutable: `update` is refused. `add` checks the key is the content's hash.
  */
 export class ContentBlobsRepository extends Repository<

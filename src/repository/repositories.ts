@@ -1,3 +1,4 @@
+import type { ValueCipher } from '../domain/secrets.js'
 import { UsageError } from '../errors.js'
 import { actionLogsTable } from '../schema/action-logs.js'
 import {
@@ -34,7 +35,7 @@ import {
 } from '../schema/user-setups.js'
 import { ActionLogsRepository, type ActionApplier } from './action-logs-repository.js'
 import { AuditEntriesRepository } from './audit-entries-repository.js'
-import { ConfigurationsRepository, type ValueCipher } from './configurations-repository.js'
+import { ConfigurationsRepository } from './configurations-repository.js'
 import { ContentBlobsRepository } from './content-blobs-repository.js'
 import { ExportHistoryRepository } from './export-history-repository.js'
 import { ProjectStatesRepository } from './project-states-repository.js'

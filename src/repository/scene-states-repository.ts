@@ -1,12 +1,10 @@
-import { lockLiveProject } from '../domain/project-lock.js'
+import { lockLiveProject } from './project-lock.js'
 import { TIMELINE_FIELDS, type TimelineScene } from '../domain/timeline.js'
 import {
   sceneAddAction,
   sceneDeleteAction,
   sceneReorderAction,
   sceneUpdateAction,
-  trackEdit,
-  untracked,
 } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import {
@@ -17,7 +15,7 @@ import {
 } from '../schema/scene-states.js'
 import type { AuditChanges } from './audit-writer.js'
 import { Repository } from './repository.js'
-import { txRows, type Session, type TxContext } from './session.js'
+import { trackEdit, txRows, untracked, type Session, type TxContext } from './session.js'
 import { validateFieldValue, validateInsert, validateKey } from './validation.js'
 
 /**

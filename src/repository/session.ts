@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
 import { connectionOf, type AuraTransaction } from '../dialect/driver.js'
+import type { TrackedAction } from '../domain/undo-actions.js'
 import { UsageError } from '../errors.js'
 
 /** A row as the driver returns it: snake_case columns, driver values. */
@@ -32,13 +33,22 @@ export interface ActionTracking {
   record(tx: TxContext, action: TrackedAction): Promise<void>
 }
 
-/** One built-in edit, described well enough to apply it again or invert it. */
-export interface TrackedAction {
-  readonly actionType: string
-  readonly description: string
-  readonly affectedIds: readonly string[]
-  readonly payload: unknown
-  readonly inversePayload: unknown
+/**
+ * Records `action` when the unit tracks actions (`uow.trackActions`) for the project the edit
+ * belongs to; edits of other projects are not part of that project's undo history.
+ */
+export async function trackEdit(
+  tx: TxContext,
+  projectId: string,
+  action: TrackedAction | null,
+): Promise<void> {
+  if (!tx.tracking || action === null || tx.tracking.projectId !== projectId.toLowerCase()) return
+  await tx.tracking.record(tx, action)
+}
+
+/** The same transaction without tracking: writes that undo, redo or restore must not record themselves. */
+export function untracked(tx: TxContext): TxContext {
+  return tx.tracking === null ? tx : { ...tx, tracking: null }
 }
 
 interface CachedShape {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander'
 import { createDatabaseIfMissing } from '../../dialect/index.js'
-import { SEED_PROFILES, type SeedProfile } from '../../domain/seed.js'
+import { SEED_PROFILES, type SeedProfile } from '../../operations/seed.js'
 import { printRun, refuseOnDrift, runDocument } from '../migration-report.js'
 import { action } from '../program.js'
 import { printSeed } from './seed.js'

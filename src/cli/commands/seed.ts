@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander'
-import { SEED_PROFILES, type SeedProfile, type SeedResult } from '../../domain/seed.js'
+import { SEED_PROFILES, type SeedProfile, type SeedResult } from '../../operations/seed.js'
 import type { Output } from '../output.js'
 import { action } from '../program.js'
 

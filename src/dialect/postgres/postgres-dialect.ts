@@ -10,8 +10,8 @@ import type {
   DialectBackup,
   IntegrityCheckResult,
   MigrationLock,
-  SchemaSnapshot,
 } from '../dialect.js'
+import type { SchemaSnapshot } from '../introspector.js'
 import { kyselyOn, kyselyOverDriver } from '../driver.js'
 import { QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { StatementMetrics } from '../statement-metrics.js'

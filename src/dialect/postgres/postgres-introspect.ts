@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import type { IntrospectedTable, SchemaSnapshot } from '../dialect.js'
+import type { IntrospectedTable, SchemaSnapshot } from '../introspector.js'
 
 /** A column of the current schema's tables, as the catalogs spell it. */
 export interface PostgresColumnRow {

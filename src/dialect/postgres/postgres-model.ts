@@ -1,11 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import type {
-  ModelColumn,
-  ModelForeignKey,
-  ModelIndex,
-  SchemaModel,
-  ScratchModel,
-} from '../../migration/schema-model.js'
+import type { ModelColumn, ModelForeignKey, ModelIndex, SchemaModel, ScratchModel } from '../schema-model.js'
 import type { AuraDialect } from '../dialect.js'
 import { postgresColumns, postgresConstraints } from './postgres-introspect.js'
 

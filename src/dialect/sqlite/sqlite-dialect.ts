@@ -17,8 +17,8 @@ import type {
   DialectBackup,
   IntegrityCheckResult,
   MigrationLock,
-  SchemaSnapshot,
 } from '../dialect.js'
+import type { SchemaSnapshot } from '../introspector.js'
 import { QueryObserver, type QueryLogOptions } from '../query-log.js'
 import { StatementMetrics } from '../statement-metrics.js'
 import { SqliteBackup } from './sqlite-backup.js'

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3'
-import type { IntrospectedTable, SchemaSnapshot } from '../dialect.js'
+import type { IntrospectedTable, SchemaSnapshot } from '../introspector.js'
 
 /** Quotes an identifier for SQLite (pragmas take no parameters). */
 export function quoteId(name: string): string {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { quoteId, sqliteColumns } from './sqlite-introspect.js'
-import type { ModelIndex, ModelTable, SchemaModel, ScratchModel } from '../../migration/schema-model.js'
+import type { ModelIndex, ModelTable, SchemaModel, ScratchModel } from '../schema-model.js'
 
 /** Reads the model of every ordinary table (not FTS5 virtual/shadow tables, not the engine's bookkeeping). */
 export function readSqliteModel(db: Database.Database, ignore: readonly string[] = []): SchemaModel {

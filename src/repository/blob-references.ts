@@ -1,4 +1,4 @@
-import { txRows, type Session, type TxContext } from '../repository/session.js'
+import { txRows, type Session, type TxContext } from './session.js'
 
 /** The columns of `project_versions` that reference `content_blobs`. */
 export const VERSION_HASH_COLUMNS = [

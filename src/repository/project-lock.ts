@@ -1,6 +1,6 @@
 import type { AuraDialect } from '../dialect/index.js'
 import { NotFoundError } from '../errors.js'
-import { txRows, type Row, type Session, type TxContext } from '../repository/session.js'
+import { txRows, type Row, type Session, type TxContext } from './session.js'
 
 /**
  * Reads the project row inside `tx` and, where writers run concurrently (PostgreSQL), locks it

@@ -1,13 +1,12 @@
 import os from 'node:os'
 import path from 'node:path'
-import type { AuraDatabase } from '../database.js'
 import { ConstraintError } from '../errors.js'
 import type { ConfigValue } from '../repository/configurations-repository.js'
 import type { NewCustomTemplate } from '../schema/custom-templates.js'
 import type { NewExportHistoryEntry } from '../schema/export-history.js'
 import type { NewProjectState } from '../schema/project-states.js'
 import type { NewTemplate } from '../schema/templates.js'
-import type { UnitOfWork } from '../unit-of-work.js'
+import type { UnitOfWork, UnitOfWorkOptions } from '../unit-of-work.js'
 
 /** The tables `seed` writes to, in the order it fills them. */
 export const SEEDED_TABLES = [
@@ -282,6 +281,12 @@ export function defaultSettings(home: string = os.homedir(), tmp: string = os.tm
   ]
 }
 
+/** What seeding needs of an open database (`AuraDatabase` is one): units of work and its actor. */
+export interface SeedTarget {
+  readonly defaultActor: string | null
+  transaction<T>(fn: (uow: UnitOfWork) => Promise<T>, options: UnitOfWorkOptions): Promise<T>
+}
+
 /**
  * Inserts the development seed data in one unit of work, each row
  * only when it is absent (fixed ids; configuration keys and the `default` user setup by key), so
@@ -289,7 +294,7 @@ export function defaultSettings(home: string = os.homedir(), tmp: string = os.tm
  * inserted the same rows first makes this one retry once, finding them.
  */
 export async function seedDatabase(
-  db: AuraDatabase,
+  db: SeedTarget,
   profile: SeedProfile = 'development',
 ): Promise<SeedResult> {
   const run = () => db.transaction((uow) => seedUnit(uow, profile), { actor: db.defaultActor ?? 'aura-seed' })
