@@ -461,9 +461,12 @@ export function buildLegacyDatabase(
   return null
 }
 
-/** SHA-256 of the file and of its -wal and -shm (null where absent). */
+/**
+ * SHA-256 of the file and of its -wal (null where absent): the data. Not the -shm, SQLite's
+ * shared-memory index, where the import's read lock takes a read mark as any reader does.
+ */
 export function legacyHashes(file: string): (string | null)[] {
-  return ['', '-wal', '-shm'].map((suffix) =>
+  return ['', '-wal'].map((suffix) =>
     existsSync(file + suffix)
       ? createHash('sha256')
           .update(readFileSync(file + suffix))

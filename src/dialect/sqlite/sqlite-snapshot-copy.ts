@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import {
   closeSync,
   copyFileSync,
@@ -93,6 +94,38 @@ export function makeLegacyCopyDir(): string {
  * Returns false when that happened on every attempt.
  */
 export function copySnapshot(file: string, copy: string): boolean {
+  const reader = holdSnapshot(file)
+  try {
+    return copyUntilConsistent(file, copy)
+  } finally {
+    reader?.close()
+  }
+}
+
+/**
+ * A read transaction on the app's file while it is in WAL mode (its `-wal` and `-shm` exist, so
+ * this opens no new file beside it): SQLite restarts the `-wal` only when no reader uses it, so
+ * while this is held the copy is not torn and the first attempt succeeds, however busy the app
+ * is. A checkpoint may still copy frames into the file meanwhile; they are in the copied `-wal`
+ * too. Without a `-wal` there is nothing to hold (and opening would create one): null.
+ */
+function holdSnapshot(file: string): Database.Database | null {
+  if (!existsSync(`${file}-wal`) || !existsSync(`${file}-shm`)) return null
+  let db: Database.Database | undefined
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+    db.exec('begin')
+    db.prepare('select count(*) from sqlite_schema').get()
+    return db
+  } catch {
+    // Unreadable as SQLite (the checks after the copy name why) or the app just closed it:
+    // the copy falls back to retrying torn attempts.
+    db?.close()
+    return null
+  }
+}
+
+function copyUntilConsistent(file: string, copy: string): boolean {
   for (let attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
     const before = snapshotMark(file)
     rmSync(`${copy}-wal`, { force: true })

@@ -55,9 +55,10 @@ export interface EfImportOptions {
  * Imports the database of the .NET Aura Video Studio app (an EF Core `aura.db`, docs/importing.md)
  * into `db`, a migrated database that is empty (or, with `merge`, holds data already).
  *
- * 1. Hashes the legacy file (and its `-wal`/`-shm`) in chunks, then reads a private copy of it:
- *    the file itself is never opened by SQLite, so not even its WAL state changes. The copy
- *    leaves the disk once open (see `openLegacySqliteFile`).
+ * 1. Hashes the legacy file (and its `-wal`/`-shm`) in chunks, then reads a private copy of it,
+ *    taken under a read-only read transaction on the file when it is in WAL mode (one snapshot
+ *    while the app writes; nothing is written to the file or its `-wal`). The copy leaves the
+ *    disk once open (see `openLegacySqliteFile`).
  * 2. Checks the 13 tables and their columns; anything else in the file is listed as not imported.
  * 3. Streams every row (upper-case GUIDs, EF timestamps, the `0001-01-01` sentinel, 0/1
  *    booleans) and checks every value against the target's rules. Any value that cannot be
@@ -96,10 +97,9 @@ export async function importEfDatabase(
     legacy.close()
   }
   const after = inPhase(options.onProgress, 'hash', name, () => hashSource(file, hashed))
-  const sourceUnchanged =
-    after.sha256 === source.sha256 &&
-    after.walSha256 === source.walSha256 &&
-    after.shmSha256 === source.shmSha256
+  // The -shm is SQLite's shared-memory index, not data: every reader, the snapshot's read lock
+  // included, updates it.
+  const sourceUnchanged = after.sha256 === source.sha256 && after.walSha256 === source.walSha256
   return { ...report, sourceUnchanged }
 }
 
