@@ -216,7 +216,7 @@ export function libraryOperations(context: SuiteContext): Omit<BenchOperation, '
       kind: 'write',
       library: (i) => {
         const { projectId, versionId } = restoreOf(i, restoreTargets)
-        return db.projectVersions.restore(projectId, versionId)
+        return db.projectVersions.revertTo(projectId, versionId)
       },
     },
     {

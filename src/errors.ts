@@ -253,6 +253,10 @@ export const usage = {
     new UsageError(
       `--merge takes no value (keep the target's rows) or "update" (update differing rows from the legacy file); got ${JSON.stringify(given)}.`,
     ),
+  versionRestoreRenamed: () =>
+    new UsageError(
+      'projectVersions.restore takes one id (it undoes the soft delete of a version). To take a project back to a version, call projectVersions.revertTo(projectId, versionId).',
+    ),
   badRetries: (given: unknown) =>
     new UsageError(
       `retries must be a whole number from 0 up; got ${JSON.stringify(given) ?? String(given)}.`,

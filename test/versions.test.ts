@@ -274,7 +274,7 @@ for (const d of dialects) {
       const scenesBefore = await scenesOf(db, p.id)
       expect(scenesBefore).not.toEqual(scenesAt3)
 
-      const result = await db.projectVersions.restore(p.id, v3.id)
+      const result = await db.projectVersions.revertTo(p.id, v3.id)
       expect(await specsOf(db, p.id)).toEqual(specsAt3)
       expect(await scenesOf(db, p.id)).toEqual(scenesAt3)
       expect(result.scenes.map((s) => s.id)).toEqual(scenesAt3.map((s) => s.id))
@@ -297,8 +297,14 @@ for (const d of dialects) {
         expect.arrayContaining(['briefJson', 'renderSpecJson']),
       )
 
+      // restore keeps its one meaning: two arguments are refused, never read as a soft-delete undo.
+      const twoArguments = db.projectVersions.restore as unknown as (a: string, b: string) => Promise<unknown>
+      await expect(twoArguments.call(db.projectVersions, p.id, v3.id)).rejects.toThrow(
+        /call projectVersions\.revertTo\(projectId, versionId\)/,
+      )
+
       // And the state before the restore comes back from the RestorePoint.
-      await db.projectVersions.restore(p.id, result.restorePoint.id)
+      await db.projectVersions.revertTo(p.id, result.restorePoint.id)
       expect(await specsOf(db, p.id)).toEqual(specsBefore)
       expect(await scenesOf(db, p.id)).toEqual(scenesBefore)
       await expectExactCounts(db)
@@ -334,7 +340,7 @@ for (const d of dialects) {
         const project = (await db.projectStates.getById(p.id))!
         await db.projectStates.update({ ...project, briefJson: JSON.stringify({ edited: true }) })
         const edited = await specsOf(db, p.id)
-        await expect(db.projectVersions.restore(p.id, v.id)).rejects.toBeInstanceOf(IntegrityError)
+        await expect(db.projectVersions.revertTo(p.id, v.id)).rejects.toBeInstanceOf(IntegrityError)
         expect(await db.projectVersions.count({ projectId: p.id })).toBe(versionsBefore)
         expect(await specsOf(db, p.id)).toEqual(edited)
         expect(edited).not.toEqual(specsBefore)

@@ -3,7 +3,7 @@ import { adjustReferences, versionHashes } from './blob-references.js'
 import { contentHash, verifyContent } from '../domain/content-hash.js'
 import { lockLiveProject } from './project-lock.js'
 import { canonicalTimeline, parseTimeline, type TimelineScene } from '../domain/timeline.js'
-import { IntegrityError, NotFoundError, ValidationError } from '../errors.js'
+import { IntegrityError, NotFoundError, usage, ValidationError } from '../errors.js'
 import type { ContentBlob } from '../schema/content-blobs.js'
 import { camelToSnake } from '../schema/define.js'
 import type { ProjectState } from '../schema/project-states.js'
@@ -109,8 +109,8 @@ export interface PruneAutosavesOptions {
  * does the same for its versions). `contentBlobs.collectGarbage()` then removes what nothing
  * references.
  *
- * Note: `restore(id)` with one argument is the generic undelete of a soft-deleted version;
- * `restore(projectId, versionId)` restores the project to that version.
+ * `restore(id)` is the generic undelete of a soft-deleted version; `revertTo(projectId,
+ * versionId)` takes the project back to a version.
  */
 export class ProjectVersionsRepository extends SoftDeleteRepository<
   ProjectVersionsTable,
@@ -187,9 +187,18 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<
   }
 
   /**
-   * Without `versionId`: undoes the soft delete of version `id` (the generic `restore`).
-   *
-   * With `versionId`: restores project `projectId` to that version, in one transaction:
+   * Undoes the soft delete of version `id`, as `restore` does on every soft-delete table. To take
+   * a project back to a version, see {@link revertTo}.
+   */
+  override async restore(id: string): Promise<ProjectVersion> {
+    // Before revertTo had its own name, restore(projectId, versionId) took a project back to a
+    // version; a JavaScript caller still passing two arguments must not undo a soft delete.
+    if (arguments.length > 1) throw usage.versionRestoreRenamed()
+    return super.restore(id)
+  }
+
+  /**
+   * Takes project `projectId` back to version `versionId`, in one transaction:
    * 1. reads and verifies the version's content (IntegrityError before anything is written);
    * 2. creates a `RestorePoint` version of the current state;
    * 3. writes the version's four specs into the project (an audited update);
@@ -197,18 +206,12 @@ export class ProjectVersionsRepository extends SoftDeleteRepository<
    *    updated in place or re-inserted with their ids (audited).
    *
    * @example
-   * const { restorePoint } = await db.projectVersions.restore(projectId, v3.id)
+   * const { restorePoint } = await db.projectVersions.revertTo(projectId, v3.id)
    */
-  override restore(id: string): Promise<ProjectVersion>
-  override restore(projectId: string, versionId: string): Promise<VersionRestore>
-  override async restore(
-    idOrProjectId: string,
-    versionId?: string,
-  ): Promise<ProjectVersion | VersionRestore> {
-    if (versionId === undefined) return super.restore(idOrProjectId)
-    validateFieldValue(this.table, 'projectId', idOrProjectId)
+  async revertTo(projectId: string, versionId: string): Promise<VersionRestore> {
+    validateFieldValue(this.table, 'projectId', projectId)
     const vid = validateKey(this.table, versionId) as string
-    const pid = idOrProjectId.toLowerCase()
+    const pid = projectId.toLowerCase()
     return this.session.write(async (outer) => {
       const tx = untracked(outer)
       const dialect = this.session.dialect

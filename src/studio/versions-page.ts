@@ -108,7 +108,7 @@ export const versionsRoutes: readonly Route[] = [
     writes: true,
     async handle(ctx, req) {
       const [projectId, versionId] = req.params as [string, string]
-      const { restorePoint } = await ctx.db.projectVersions.restore(projectId, versionId)
+      const { restorePoint } = await ctx.db.projectVersions.revertTo(projectId, versionId)
       return redirect(
         link(`/projects/${projectId.toLowerCase()}/versions`, {
           restored: versionId,
