@@ -130,6 +130,11 @@ const BUILT_IN: ReadonlyMap<string, keyof Repositories> = new Map([
   [auditEntriesTable.name, 'auditEntries'],
 ])
 
+/** The name of a built-in table's repository (`project_states` → `projectStates`), or undefined for any other table. */
+export function builtInRepositoryName(table: string): keyof Repositories | undefined {
+  return BUILT_IN.get(table)
+}
+
 /**
  * The repositories over one session, each built on first use. A unit of work has its own
  * session, so its own repositories, and most units use two or three of the fourteen: building

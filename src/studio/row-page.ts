@@ -165,20 +165,9 @@ export const rowRoutes: readonly Route[] = [
         } as never)
       } catch (error) {
         // Shown on the row's page, as it is now: what was refused and what the row holds.
-        if (error instanceof ConcurrencyError) {
-          const text = `Not saved: ${describeError(error).message}`
-          return rowPage(ctx, t, key, { kind: 'error', text }, 409)
-        }
-        if (error instanceof ValidationError) {
-          return rowPage(
-            ctx,
-            t,
-            key,
-            { kind: 'error', text: `Not saved: ${describeError(error).message}` },
-            400,
-          )
-        }
-        throw error
+        if (!(error instanceof ConcurrencyError || error instanceof ValidationError)) throw error
+        const text = `Not saved: ${describeError(error).message}`
+        return rowPage(ctx, t, key, { kind: 'error', text }, error instanceof ConcurrencyError ? 409 : 400)
       }
       return redirect(`${rowHref(def.name, key)}?saved=1`)
     },

@@ -1,4 +1,4 @@
-import { REPOSITORY_NAMES } from '../repository/repositories.js'
+import { builtInRepositoryName } from '../repository/repositories.js'
 import { Repository, SoftDeleteRepository, type ReadRepository } from '../repository/repository.js'
 import { NotFoundError, ValidationError } from '../errors.js'
 import { allTables } from '../schema/index.js'
@@ -30,21 +30,16 @@ export const OWN_PAGES: Readonly<Record<string, string>> = { configurations: '/c
  * repository the library reads and writes it through. Nothing is taken from the request.
  */
 export function browsedTables(ctx: StudioContext): BrowsedTable[] {
-  const builtIn = new Map<string, AnyRead>()
-  for (const name of REPOSITORY_NAMES) {
-    const repository = ctx.db[name] as unknown as AnyRead
-    builtIn.set(repository.table.name, repository)
-  }
   return ctx.db.schemaTables().map((def): BrowsedTable => {
-    const repository = builtIn.get(def.name)
-    if (repository) {
-      return {
-        def,
-        repository,
-        origin: repository.table === BUILT_IN.get(def.name) ? 'built-in' : 'extended',
-      }
+    const name = builtInRepositoryName(def.name)
+    if (name === undefined) {
+      return { def, repository: ctx.db.table(def) as unknown as AnyRead, origin: 'application' }
     }
-    return { def, repository: ctx.db.table(def) as unknown as AnyRead, origin: 'application' }
+    return {
+      def,
+      repository: ctx.db[name] as unknown as AnyRead,
+      origin: def === BUILT_IN.get(def.name) ? 'built-in' : 'extended',
+    }
   })
 }
 

@@ -1,6 +1,6 @@
 import type { AuraDatabase } from '../../database.js'
 import type { ImportProblem } from '../../errors.js'
-import type { Repositories } from '../../repository/repositories.js'
+import { builtInRepositoryName, type Repositories } from '../../repository/repositories.js'
 import type { ColumnSpec } from '../../schema/define.js'
 import { legacyKey, type Plan, type PlannedTable, type Row } from './import-plan.js'
 import type { EfImportDifference } from './import-report.js'
@@ -39,10 +39,9 @@ export interface PlannedDifference {
   readonly report: EfImportDifference
 }
 
-/** The repository of a target table: `project_states` → `projectStates`. */
-export function repositoryOf(repositories: Repositories, table: string): Repositories[keyof Repositories] {
-  const name = table.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Repositories
-  return repositories[name]
+/** The repository of a target table (every table the import writes is a built-in one). */
+function repositoryOf(repositories: Repositories, table: string): Repositories[keyof Repositories] {
+  return repositories[builtInRepositoryName(table)!]
 }
 
 /**
