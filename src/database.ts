@@ -19,6 +19,7 @@ import type { TableDef } from './schema/define.js'
 import { registerTables, schemaTables } from './schema/registry.js'
 import type { ActionApplier } from './repository/action-logs-repository.js'
 import { createRepositories, type Repositories, type TableRepository } from './repository/repositories.js'
+import { ChangeFeed } from './repository/change-feed.js'
 import {
   DatabaseSession,
   DEFAULT_RETRIES,
@@ -121,6 +122,11 @@ export class AuraDatabase {
   readonly migrator: Migrator
   readonly defaultActor: string | null
   readonly #cache = new QueryCache()
+  /**
+   * The rows each unit of work (and each db-level write) changed, delivered to subscribers after
+   * it commits, in commit order: see {@link ChangeFeed}.
+   */
+  readonly changes = new ChangeFeed()
   readonly #cipher: ValueCipher | null
   /** Undo/redo appliers of the app's own action types (`db.actionLogs.registerApplier`). */
   readonly #appliers = new Map<string, ActionApplier>()
@@ -143,7 +149,13 @@ export class AuraDatabase {
       dialect,
       options.migrationsDir ? { migrationsDir: options.migrationsDir } : {},
     )
-    const session = new DatabaseSession(dialect, this.#cache, this.defaultActor, () => this.ready())
+    const session = new DatabaseSession(
+      dialect,
+      this.#cache,
+      this.defaultActor,
+      () => this.ready(),
+      this.changes,
+    )
     const { table, ...repositories } = createRepositories(session, this.#repositoryOptions())
     Object.assign(this, repositories)
     this.#table = table
@@ -224,7 +236,14 @@ export class AuraDatabase {
     // on SQLite (until the busy timeout) and escape its atomicity on PostgreSQL.
     if (insideTransaction()) throw usage.nestedUnitOfWork()
     await this.ready()
-    return UnitOfWork.begin(this.dialect, this.#cache, this.defaultActor, options, this.#repositoryOptions())
+    return UnitOfWork.begin(
+      this.dialect,
+      this.#cache,
+      this.changes,
+      this.defaultActor,
+      options,
+      this.#repositoryOptions(),
+    )
   }
 
   /**
@@ -329,6 +348,9 @@ export class AuraDatabase {
 
   /** Closes the connection(s). Further use is a UsageError. */
   async close(): Promise<void> {
+    if (this.#closed) return
+    // Subscribers get the units that committed before the close, and may still read meanwhile.
+    await this.changes.settled()
     if (this.#closed) return
     this.#closed = true
     await this.dialect.close()

@@ -118,6 +118,15 @@ export {
   type ReadOptions,
 } from './repository/repository.js'
 export type { OrderBy, QueryOptions, Where } from './repository/filter.js'
+export type { AuditChanges } from './repository/audit-writer.js'
+export type {
+  ChangeFeed,
+  ChangeListener,
+  CommittedChanges,
+  RowAction,
+  RowChange,
+  SubscribeOptions,
+} from './repository/change-feed.js'
 export type {
   IncompleteOptions,
   ProjectStatesRepository,

@@ -11,6 +11,7 @@ import {
 } from './repository/repositories.js'
 import type { TableDef } from './schema/define.js'
 import type { TrackActionsOptions } from './repository/action-logs-repository.js'
+import type { ChangeFeed, RowChange } from './repository/change-feed.js'
 import {
   txContextOf,
   type ActionTracking,
@@ -56,6 +57,9 @@ export class UnitOfWork {
   readonly #trx: AuraTransaction
   readonly #dialect: AuraDialect
   readonly #context: { now: Date; actor: string | null; tracking: ActionTracking | null }
+  readonly #feed: ChangeFeed
+  /** The unit's row changes, published when it commits; null while the feed has no subscriber. */
+  readonly #changes: RowChange[] | null
   #state: State = 'active'
   #failure: unknown = null
 
@@ -63,12 +67,15 @@ export class UnitOfWork {
     trx: AuraTransaction,
     dialect: AuraDialect,
     cache: QueryCache,
+    feed: ChangeFeed,
     actor: string | null,
     options: UnitOfWorkOptions,
     repositoryOptions: RepositoryOptions,
   ) {
     this.#trx = trx
     this.#dialect = dialect
+    this.#feed = feed
+    this.#changes = feed.collector()
     this.correlationId = options.correlationId ?? randomUUID()
     this.#context = { now: new Date(), actor, tracking: null }
     // Arrow functions: the session's methods act on this unit, whoever calls them.
@@ -119,6 +126,7 @@ export class UnitOfWork {
   static async begin(
     dialect: AuraDialect,
     cache: QueryCache,
+    feed: ChangeFeed,
     defaultActor: string | null,
     options: UnitOfWorkOptions,
     repositoryOptions: RepositoryOptions,
@@ -130,7 +138,7 @@ export class UnitOfWork {
       throw dialect.mapError(error)
     }
     const actor = options.actor === undefined ? defaultActor : options.actor
-    return new UnitOfWork(trx, dialect, cache, actor, options, repositoryOptions)
+    return new UnitOfWork(trx, dialect, cache, feed, actor, options, repositoryOptions)
   }
 
   /**
@@ -139,7 +147,7 @@ export class UnitOfWork {
    */
   txContext(): TxContext {
     const { now, actor, tracking } = this.#context
-    return txContextOf(this.#trx, now, actor, this.correlationId, tracking)
+    return txContextOf(this.#trx, now, actor, this.correlationId, tracking, this.#changes)
   }
 
   /** @internal Sets where built-in edits are recorded for undo/redo. */
@@ -186,6 +194,10 @@ export class UnitOfWork {
       this.#state = 'rolled back'
       await this.#trx.rollback().catch(() => {})
       throw this.#dialect.mapError(error)
+    }
+    if (this.#changes) {
+      const { now, actor } = this.#context
+      this.#feed.publish({ correlationId: this.correlationId, actor, at: now, changes: this.#changes })
     }
   }
 

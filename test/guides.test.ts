@@ -14,7 +14,7 @@ import {
 } from './doc-examples.js'
 
 /** The guides in docs/ whose TypeScript blocks, read in order, are one program. */
-const GUIDES = ['versions', 'undo-redo', 'templates', 'export-history'] as const
+const GUIDES = ['versions', 'undo-redo', 'templates', 'export-history', 'change-feed'] as const
 
 for (const d of dialects) {
   describe.skipIf(!d.available)(`${d.label}: guides in docs/`, () => {

@@ -219,7 +219,7 @@ export class ConfigurationsRepository extends Repository<
     set.modifiedBy = tx.actor
     const updated = await this.writeRow(tx, key, Number(row.row_version), set)
     if (sensitive && before.isSensitive !== true) await this.#redactHistory(tx, key as string)
-    await this.audit(tx, 'update', key, this.redact(before, changed))
+    await this.recordWrite(tx, 'update', key, this.redact(before, changed), updated)
     return updated
   }
 
@@ -282,7 +282,9 @@ export class ConfigurationsRepository extends Repository<
       if (Number(result.numUpdatedRows) !== 1) {
         throw new ConcurrencyError(this.table.name, key, Number(row.row_version), null)
       }
-      await this.audit(tx, 'update', key, { value: [REDACTED, REDACTED] })
+      await this.recordWrite(tx, 'update', key, { value: [REDACTED, REDACTED] }, null, {
+        rowVersion: Number(row.row_version) + 1,
+      })
       count++
     }
     return count
@@ -310,6 +312,10 @@ export class ConfigurationsRepository extends Repository<
         .where('id', '=', entry.id)
         .execute()
     }
+  }
+
+  protected override feedRow(row: Configuration): Record<string, unknown> {
+    return row.isSensitive ? { ...row, value: REDACTED } : row
   }
 
   protected override redact(before: Record<string, unknown>, changes: AuditChanges): AuditChanges {

@@ -123,7 +123,7 @@ export class ContentBlobsRepository extends Repository<
       let bytes = 0
       for (const row of deleted) {
         bytes += Number(row.size_bytes)
-        await this.audit(tx, 'purge', row.content_hash, null)
+        await this.recordWrite(tx, 'purge', row.content_hash, null, null)
       }
       return { blobs: deleted.length, bytes }
     })
@@ -177,7 +177,7 @@ export class ContentBlobsRepository extends Repository<
       )
       const inserted = (await this.#rows(tx, insert))[0]
       if (inserted) {
-        await this.audit(tx, 'insert', hash, null)
+        await this.recordWrite(tx, 'insert', hash, null, null)
         return { hash, sizeBytes }
       }
     }

@@ -4,6 +4,7 @@ import type { AuraDialect } from '../dialect/index.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
 import { withInsertAudit, writeAudit, type AuditChanges } from './audit-writer.js'
+import type { RowAction } from './change-feed.js'
 import { nameForeignKeyFailure } from './foreign-key-error.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
 import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
@@ -61,6 +62,7 @@ function rowMapper(dialect: AuraDialect, table: TableDef): RowMapper {
 }
 
 const INCLUDE_DELETED = { includeDeleted: true } as const
+const NO_OPTIONS = {} as const
 
 /** Where the value of an inserted column comes from. */
 const enum Source {
@@ -519,7 +521,9 @@ export class Repository<
     const row = (await txRows(tx, query))[0]
     if (!row) throw new NotFoundError('project_states', project)
     const entity = this.fromRow(row)
-    if (!this.#auditsInStatement()) await this.audit(tx, 'insert', this.keyOf(entity), null)
+    await this.recordWrite(tx, 'insert', this.keyOf(entity), null, entity, {
+      auditWritten: this.#auditsInStatement(),
+    })
     return entity
   }
 
@@ -592,11 +596,16 @@ export class Repository<
     })
     const byKey = new Map<unknown, Row>()
     for (const row of await txRows(tx, query)) byKey.set(row[this.keyColumn], row)
-    return rows.map((values, r) => {
+    const entities = rows.map((values, r) => {
       const row = byKey.get(keys[r])
       if (!row) throw new NotFoundError('project_states', values.projectId)
       return this.fromRow(row)
     })
+    // The statement wrote the audit entries; the feed records the rows in the order given.
+    for (const entity of entities) {
+      await this.recordWrite(tx, 'insert', this.keyOf(entity), null, entity, { auditWritten: true })
+    }
+    return entities
   }
 
   /** The parameters of the insert of one row by `plan`: given values, key, stamps (`now`, encoded), actor, … */
@@ -719,7 +728,7 @@ export class Repository<
     if (f.audit) set.updatedAt = tx.now
     if (f.audit === true) set.modifiedBy = tx.actor
     const updated = await this.writeRow(tx, key, rowVersion, set)
-    await this.audit(tx, 'update', key, this.redact(before, changed))
+    await this.recordWrite(tx, 'update', key, this.redact(before, changed), updated)
     return updated
   }
 
@@ -819,8 +828,9 @@ export class Repository<
     const changed = changedFields(before, changes)
     if (Object.keys(changed).length === 0) return before as E
     if (!written) return undefined
-    await this.audit(tx, 'update', key, this.redact(before, changed))
-    return this.fromRow(written)
+    const updated = this.fromRow(written)
+    await this.recordWrite(tx, 'update', key, this.redact(before, changed), updated)
+    return updated
   }
 
   /**
@@ -870,7 +880,7 @@ export class Repository<
     const row = await this.currentRow(tx, key)
     this.assertWritable(row, key, rowVersion)
     if (this.table.features.softDelete) {
-      await this.writeRow(tx, key, Number(row.row_version), {
+      const deleted = await this.writeRow(tx, key, Number(row.row_version), {
         isDeleted: true,
         deletedAt: tx.now,
         deletedBy: tx.actor,
@@ -878,12 +888,12 @@ export class Repository<
         modifiedBy: tx.actor,
       })
       await this.afterSoftDelete(tx, row)
-      await this.audit(tx, 'soft_delete', key, null)
+      await this.recordWrite(tx, 'soft_delete', key, null, deleted)
       return
     }
     await this.beforePurge(tx, row)
     await this.hardDelete(tx, key)
-    await this.audit(tx, 'purge', key, null)
+    await this.recordWrite(tx, 'purge', key, null, null)
   }
 
   protected async hardDelete(tx: TxContext, key: unknown): Promise<void> {
@@ -900,15 +910,42 @@ export class Repository<
   /** Hook: runs before a row is deleted permanently, in the same transaction. */
   protected async beforePurge(_tx: TxContext, _row: Row): Promise<void> {}
 
-  /** Writes the audit entry of a change to this table (not for the audit table itself). */
-  protected async audit(
+  /**
+   * The last step of every write of a row, whichever method made it: the row's audit entry (not
+   * for the audit table itself, nor when the insert statement wrote it: `auditWritten`) and,
+   * while the change feed has subscribers, its change (`changes` as the audit trail has them,
+   * `row` as the write left it, or null when it is gone or was not read back; `rowVersion` when
+   * the row was not read back but its version is known).
+   */
+  protected async recordWrite(
     tx: TxContext,
-    action: 'insert' | 'update' | 'soft_delete' | 'restore' | 'purge',
+    action: RowAction,
     key: unknown,
     changes: AuditChanges | null,
+    row: E | null,
+    options: { readonly auditWritten?: boolean; readonly rowVersion?: number } = NO_OPTIONS,
   ): Promise<void> {
     if (this.table.name === 'audit_entries') return
-    return writeAudit(this.session, tx, this.table.name, String(key), action, changes)
+    if (tx.changes) {
+      const after = row === null ? null : this.feedRow(row)
+      const version = after?.rowVersion ?? options.rowVersion
+      tx.changes.push({
+        table: this.table.name,
+        key: String(key),
+        action,
+        changes: changes ?? {},
+        row: after,
+        rowVersion: typeof version === 'number' ? version : null,
+      })
+    }
+    if (options.auditWritten !== true) {
+      await writeAudit(this.session, tx, this.table.name, String(key), action, changes)
+    }
+  }
+
+  /** A row as the change feed shows it: a subclass replaces what must not leave the repository. */
+  protected feedRow(row: E): Record<string, unknown> {
+    return row as Record<string, unknown>
   }
 
   /** Changes as they may appear in the audit trail (sensitive values replaced). */
@@ -980,7 +1017,7 @@ export class SoftDeleteRepository<
       modifiedBy: tx.actor,
     })
     await this.afterRestore(tx, row)
-    await this.audit(tx, 'restore', key, null)
+    await this.recordWrite(tx, 'restore', key, null, restored)
     return restored
   }
 
@@ -1000,7 +1037,7 @@ export class SoftDeleteRepository<
     await this.beforePurge(tx, row)
     await this.eraseHistory(tx, key)
     await this.hardDelete(tx, key)
-    await this.audit(tx, 'purge', key, null)
+    await this.recordWrite(tx, 'purge', key, null, null)
   }
 
   /** Deletes the audit entries of the row (subclasses add those of its children). */

@@ -186,8 +186,8 @@ export class SceneStatesRepository extends Repository<
       if (Object.keys(set).length === 0) continue
       set.updatedAt = quiet.now
       set.modifiedBy = quiet.actor
-      await this.writeRow(quiet, t.id, before.rowVersion, set)
-      await this.audit(quiet, 'update', t.id, changes)
+      const updated = await this.writeRow(quiet, t.id, before.rowVersion, set)
+      await this.recordWrite(quiet, 'update', t.id, changes, updated)
     }
     for (const t of target) {
       if (byId.has(t.id)) continue

@@ -5,6 +5,7 @@ import type { AuraDialect } from '../dialect/index.js'
 import { connectionOf, type AuraTransaction } from '../dialect/driver.js'
 import type { TrackedAction } from '../domain/undo-actions.js'
 import { UsageError } from '../errors.js'
+import type { ChangeFeed, RowChange } from './change-feed.js'
 
 /** A row as the driver returns it: snake_case columns, driver values. */
 export type Row = Record<string, unknown>
@@ -23,6 +24,8 @@ export interface TxContext {
   readonly correlationId: string | null
   /** Undo/redo tracking of built-in edits, when the unit asked for it (see `uow.trackActions`). */
   readonly tracking: ActionTracking | null
+  /** Where the transaction's row changes go for the change feed; null while nobody subscribes. */
+  readonly changes: RowChange[] | null
 }
 
 /** Where built-in edits are recorded for undo/redo (`uow.trackActions({ projectId, userId })`). */
@@ -163,6 +166,7 @@ export function txContextOf(
   actor: string | null,
   correlationId: string | null,
   tracking: ActionTracking | null,
+  changes: RowChange[] | null,
 ): TxContext {
   return {
     conn: trx,
@@ -174,6 +178,7 @@ export function txContextOf(
     actor,
     correlationId,
     tracking,
+    changes,
   }
 }
 
@@ -223,6 +228,7 @@ export class DatabaseSession implements Session {
     readonly defaultActor: string | null,
     /** Resolves when the database is open and fully migrated; rejects with the reason otherwise. */
     readonly ready: () => Promise<void>,
+    readonly feed: ChangeFeed,
   ) {}
 
   /** The `ready()` promise last seen resolved: while `ready()` returns it, there is nothing to wait for. */
@@ -286,17 +292,27 @@ export class DatabaseSession implements Session {
   async write<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
     const waiting = this.#guard()
     if (waiting) await waiting
-    const run = () =>
-      this.dialect.driver.transaction((trx) =>
-        fn(txContextOf(trx, new Date(), this.defaultActor, null, null)),
-      )
     try {
-      return await run()
+      return await this.#commitRun(fn)
     } catch (error) {
       const mapped = this.dialect.mapError(error)
       if (!this.dialect.isRetryable(mapped)) throw mapped
-      return this.#again(run)
+      return this.#again(() => this.#commitRun(fn))
     }
+  }
+
+  /** One run of a db-level write in a transaction of its own; its changes published once it committed. */
+  async #commitRun<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
+    // Each run collects its own changes: only those of the run that committed are published.
+    const changes = this.feed.collector()
+    let now = new Date()
+    const result = await this.dialect.driver.transaction((trx) => {
+      // The clock is read once the transaction holds its connection (and SQLite's write lock).
+      now = new Date()
+      return fn(txContextOf(trx, now, this.defaultActor, null, null, changes))
+    })
+    if (changes) this.feed.publish({ correlationId: null, actor: this.defaultActor, at: now, changes })
+    return result
   }
 
   /**
