@@ -93,6 +93,17 @@ export default tseslint.config(
               from: ['src/cli', 'src/studio'],
               message: 'The library entry does not ship the CLI or the studio.',
             },
+            {
+              // The rest of the code reaches a database through the seam's roles (dialect.ts,
+              // driver.ts, …, and index.ts, which creates a dialect from a URL), never through one
+              // database's own files. The EF importer reads the .NET app's SQLite file, whatever
+              // the target, with the legacy-file reader.
+              target: LAYERS.flatMap((layer) => (layer.name === 'dialect' ? [] : layer.paths)),
+              from: ['src/dialect/sqlite', 'src/dialect/postgres'],
+              except: ['./sqlite-legacy-file.ts'],
+              message:
+                'Only src/dialect/ may import the files of one database (sqlite/, postgres/); use the seam: AuraDialect and the dialect/*.ts roles.',
+            },
           ],
         },
       ],

@@ -124,7 +124,7 @@ export function postgresStatement(sql: string): string {
 
 /**
  * PostgreSQL's forms of the library's writes that have no SQLite twin: data-modifying CTEs
- * (`capabilities.writableCte`), so they are written here in `$n` form directly.
+ * (`dialect.writableCte`), so they are written here in `$n` form directly.
  */
 export const POSTGRES = {
   /**

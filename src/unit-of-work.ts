@@ -186,7 +186,13 @@ export class UnitOfWork {
     }
     this.#state = 'committed'
     try {
-      await this.#trx.commit()
+      if (this.#changes) {
+        const { now, actor } = this.#context
+        const unit = { correlationId: this.correlationId, actor, at: now, changes: this.#changes }
+        await this.#feed.commit(this.#trx, unit, !this.#dialect.capabilities.singleWriter)
+      } else {
+        await this.#trx.commit()
+      }
     } catch (error) {
       // A COMMIT the database refused (disk full, I/O error, serialization failure) may leave
       // the transaction open (SQLite keeps it for a retry), and the connection stays taken until
@@ -194,10 +200,6 @@ export class UnitOfWork {
       this.#state = 'rolled back'
       await this.#trx.rollback().catch(() => {})
       throw this.#dialect.mapError(error)
-    }
-    if (this.#changes) {
-      const { now, actor } = this.#context
-      this.#feed.publish({ correlationId: this.correlationId, actor, at: now, changes: this.#changes })
     }
   }
 

@@ -63,6 +63,20 @@ describe('layer rules', () => {
     expect(problems.map((p) => p.ruleId)).toEqual(['import-x/no-restricted-paths'])
   })
 
+  it('outside src/dialect/ no file imports one database’s files; the EF importer may read the legacy file', async () => {
+    const problems = await architectureProblems(
+      'src/repository/example.ts',
+      "import { postgresWritableCte } from '../dialect/postgres/postgres-writable-cte.js'\nexport const c = postgresWritableCte\n",
+    )
+    expect(problems.map((p) => p.ruleId)).toEqual(['import-x/no-restricted-paths'])
+    expect(problems[0]?.message).toContain('Only src/dialect/ may import the files of one database')
+    const legacy = await architectureProblems(
+      'src/operations/import-ef/example.ts',
+      "import { openLegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'\nexport const o = openLegacySqliteFile\n",
+    )
+    expect(legacy).toEqual([])
+  })
+
   it('a higher layer importing a lower one passes: repository/ may import domain/ and dialect/', async () => {
     const problems = await architectureProblems(
       'src/repository/example.ts',

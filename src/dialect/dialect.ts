@@ -1,8 +1,9 @@
-import type { Driver, Kysely, RawBuilder } from 'kysely'
-import type { ColumnKind } from '../schema/define.js'
+import type { Driver, Kysely } from 'kysely'
 import type { AuraConnection, AuraDriver, ErrorMapper } from './driver.js'
 import type { Introspector } from './introspector.js'
+import type { ScratchModel } from './schema-model.js'
 import type { StatementStats } from './statement-metrics.js'
+import type { DialectSql } from './sql-generation.js'
 
 /** The dialect names, one token per database everywhere. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -24,12 +25,19 @@ export interface DialectCapabilities {
    * cannot go stale, so row locks (`FOR UPDATE`) are neither needed nor supported.
    */
   readonly singleWriter: boolean
+}
+
+/** Where a model is built: fresh scratch databases of one dialect (and server). */
+export interface ModelTarget {
+  readonly dialect: DialectName
+  open(): ScratchModel | Promise<ScratchModel>
   /**
-   * A statement can write in its WITH clause (PostgreSQL's data-modifying CTEs), so a row and its
-   * audit entries, or an update and the read of the row it replaces, go in one statement: one
-   * round trip. SQLite allows only SELECT there; a statement is a function call there anyway.
+   * Where a table's full-text search lives in this dialect's schema, when it is an index that a
+   * hand-written migration creates and the definitions only name (`fullTextSearch`): that
+   * index's name (PostgreSQL's GIN expression index). Null where search lives in tables of its
+   * own (SQLite FTS5), which models leave out.
    */
-  readonly writableCte: boolean
+  searchIndexName(table: string): string | null
 }
 
 /** Holds the migration lock until released; see docs/migrations.md, "How the engine works". */
@@ -38,20 +46,10 @@ export interface MigrationLock {
 }
 
 /**
- * The seam between Aura Data and one database. Everything that differs between SQLite and
- * PostgreSQL lives behind this interface, in `src/dialect/<name>/`; the rest of the code base
- * is dialect-free. It gathers the roles, each in the same file of every dialect's folder:
- * the driver (`<name>-driver.ts`: statements and transactions), the error mapper
- * (`<name>-errors.ts`), the introspector (`<name>-introspect.ts`) and the backup
- * (`<name>-backup.ts`), besides the SQL fragments and value codecs below.
+ * How Aura Data reaches one database: its connections and transactions (the driver), the
+ * Kysely instances that build and run queries there, scratch databases, the migration lock.
  */
-export interface AuraDialect extends ErrorMapper, Introspector {
-  readonly name: DialectName
-  readonly capabilities: DialectCapabilities
-  /** Where the database is, safe to print (no password). */
-  readonly location: string
-  /** The SQLite file path (absolute), or null for PostgreSQL and in-memory databases. */
-  readonly filePath: string | null
+export interface DialectConnection {
   /** Where Aura Data runs its compiled statements and transactions. */
   readonly driver: AuraDriver
   /**
@@ -65,50 +63,6 @@ export interface AuraDialect extends ErrorMapper, Introspector {
    * for migrations and tools that build and run queries in one go.
    */
   readonly kysely: Kysely<any>
-  /** The physical column type of a logical type (see `ColumnKind`). */
-  columnType(kind: ColumnKind, maxLength?: number): string
-  /** Converts an entity value of a logical type to the value the driver stores. */
-  encode(kind: ColumnKind, value: unknown): unknown
-  /** Converts a value the driver returned to the entity value of a logical type. */
-  decode(kind: ColumnKind, value: unknown): unknown
-  /**
-   * The conversion `decode` applies to driver values of `kind`, or null where the driver's value
-   * already is the entity value (null and undefined both read as null). Row mappers call it per
-   * column instead of `decode`, which decides by kind on every value.
-   */
-  decoderOf(kind: ColumnKind): ((value: unknown) => unknown) | null
-  /**
-   * The default soft-delete condition of reads, `<column> = <flag>` (the flag is a parameter);
-   * a dialect may spell it so that its planner does not pick the flag's index for it.
-   */
-  notDeletedCondition(column: string, flag: unknown): RawBuilder<boolean>
-  /**
-   * The one driver value that carries a whole `in` list of encoded values (see {@link inList}).
-   */
-  encodeList(kind: ColumnKind, values: readonly unknown[]): unknown
-  /**
-   * `column` equals one element of `list` (from {@link encodeList}), a single parameter: a list
-   * of any length has one SQL text, costs linear time, and never meets the databases' limits on
-   * bound parameters (SQLite 32,766; PostgreSQL 65,535 in the wire protocol).
-   */
-  inList(column: string, kind: ColumnKind, list: unknown): RawBuilder<boolean>
-  /**
-   * A case-sensitive, literal (no wildcards) text match: `column` contains / starts with the
-   * parameter. Both dialects' LIKE treat `%`/`_` as wildcards and differ in case sensitivity.
-   */
-  literalMatch(op: 'contains' | 'startsWith', column: string, value: unknown): RawBuilder<boolean>
-  /**
-   * The text condition of template search: every one of `words` (letters and digits only, at
-   * least one) starts a word of the row's name or description, case-insensitively. Uses the
-   * full-text index of the TemplateSearch migration (SQLite FTS5, PostgreSQL tsvector).
-   */
-  templateTextMatch(table: 'templates' | 'custom_templates', words: readonly string[]): RawBuilder<boolean>
-  /**
-   * Whether the comma-separated list in `column` has `tag` as one whole element, ignoring the
-   * case of A–Z (only those, so that both databases agree). `tag` comes trimmed, without commas,
-   * with A–Z already lower-cased; the list is stored canonical (elements trimmed).
-   */
-  tagListMatch(column: string, tag: string): RawBuilder<boolean>
   /**
    * A new, empty database of the same dialect and server (SQLite: in memory; PostgreSQL: a fresh
    * schema in the same database), to compute what the migrations produce. Its `close()`
@@ -128,6 +82,32 @@ export interface AuraDialect extends ErrorMapper, Introspector {
    * and is rolled back. PostgreSQL alters tables in place and checks constraints as it goes.
    */
   migrationTransaction<T>(work: (trx: Kysely<any>) => Promise<T>): Promise<T>
+  /** The connections' state and the statement timings collected so far. */
+  metrics(): DatabaseMetrics
+  close(): Promise<void>
+}
+
+/**
+ * The seam between Aura Data and one database. Everything that differs between SQLite and
+ * PostgreSQL lives behind this interface, in `src/dialect/<name>/`; the rest of the code base
+ * is dialect-free. It is made of roles, each an interface of its own and the same file in every
+ * dialect's folder: the connection ({@link DialectConnection}; `<name>-driver.ts`: statements
+ * and transactions), the SQL it speaks ({@link DialectSql}: value codecs, SQL fragments,
+ * data-modifying CTEs), the error mapper (`<name>-errors.ts`), the introspector
+ * (`<name>-introspect.ts`) and the backup (`<name>-backup.ts`).
+ */
+export interface AuraDialect extends DialectConnection, DialectSql, ErrorMapper, Introspector {
+  readonly name: DialectName
+  readonly capabilities: DialectCapabilities
+  /** Where the database is, safe to print (no password). */
+  readonly location: string
+  /** The SQLite file path (absolute), or null for PostgreSQL and in-memory databases. */
+  readonly filePath: string | null
+  /**
+   * Scratch databases of this dialect (and server) to build schema models in: what `aura-db
+   * check` and `verify` compare the definitions and the migrations on.
+   */
+  readonly schemaModel: ModelTarget
   /** The backup and restore mechanics of this database (see `createBackup` and `restoreDatabase`). */
   backups(): DialectBackup
   /**
@@ -135,9 +115,6 @@ export interface AuraDialect extends ErrorMapper, Introspector {
    * `foreign_key_check`; PostgreSQL: every foreign key re-checked), one result per check.
    */
   checkIntegrity(): Promise<readonly IntegrityCheckResult[]>
-  /** The connections' state and the statement timings collected so far. */
-  metrics(): DatabaseMetrics
-  close(): Promise<void>
 }
 
 /** The connections of a PostgreSQL pool, as `db.metrics()` reports them. */

@@ -64,16 +64,20 @@ export interface ErrorMapper {
   isRetryable(error: unknown): boolean
 }
 
-/** `begin`, `work`, then commit, or roll back when `work` (or the commit) throws. */
+/**
+ * `begin`, `work`, then commit (by `commit`, when the caller commits its own way), or roll back
+ * when `work` (or the commit) throws.
+ */
 export async function runInTransaction<T>(
   driver: Pick<AuraDriver, 'begin'>,
   work: (tx: AuraTransaction) => Promise<T>,
+  commit: (tx: AuraTransaction) => Promise<void> = (tx) => tx.commit(),
 ): Promise<T> {
   const tx = await driver.begin()
   let result: T
   try {
     result = await work(tx)
-    await tx.commit()
+    await commit(tx)
   } catch (error) {
     // As Kysely's own `transaction()`: a failed COMMIT is rolled back too, which releases the
     // connection (a COMMIT that SQLite refused leaves the transaction open).

@@ -11,19 +11,23 @@ import { SqliteBackup } from './sqlite/sqlite-backup.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 
 export { DIALECT_TITLES } from './dialect.js'
+export { SQLITE_MODEL } from './sqlite/sqlite-model.js'
 export type { PostgresPoolOptions } from './postgres/postgres-dialect.js'
 export type { QueryLogEvent, QueryLogOptions } from './query-log.js'
 export type {
   AuraDialect,
   ConnectionMetrics,
+  DialectConnection,
   DatabaseMetrics,
   ReadRoutingMetrics,
   ReplicaMetrics,
   DialectName,
+  ModelTarget,
   ScriptDialect,
   ScriptMigration,
 } from './dialect.js'
 export type { SchemaSnapshot } from './introspector.js'
+export type { DialectSql } from './sql-generation.js'
 export type { StatementStats } from './statement-metrics.js'
 export type { PostgresTarget } from './postgres/postgres-url.js'
 export type {

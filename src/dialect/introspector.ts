@@ -43,5 +43,7 @@ export interface SchemaSnapshot {
 export interface Introspector {
   /** Whether a table of this name exists (in the current schema on PostgreSQL). */
   hasTable(name: string): Promise<boolean>
+  /** The names of a table's columns, in order; empty when there is no such table. */
+  columnNames(table: string): Promise<string[]>
   introspect(): Promise<SchemaSnapshot>
 }

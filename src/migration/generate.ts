@@ -1,5 +1,5 @@
 import type { ColumnSpec, TableDef } from '../schema/define.js'
-import { quoteId } from '../dialect/sqlite/sqlite-introspect.js'
+import { quoteIdentifier } from '../dialect/sql-identifier.js'
 import { UsageError } from '../errors.js'
 import {
   rawSql,
@@ -111,7 +111,7 @@ const fkKey = (fk: ModelTable['foreignKeys'][number]): string =>
 
 /** The CREATE TABLE SQLite stored, under another name (the new table of a rebuild). */
 function renameCreate(createSql: string, as: string): string {
-  return createSql.replace(/^(\s*create\s+table\s+)("(?:[^"]|"")*"|\S+)/i, `$1${quoteId(as)}`)
+  return createSql.replace(/^(\s*create\s+table\s+)("(?:[^"]|"")*"|\S+)/i, `$1${quoteIdentifier(as)}`)
 }
 
 interface Plan {
@@ -350,7 +350,7 @@ function alterTable(
     // PostgreSQL converts between text and numbers only when told how: USING a cast. The down
     // goes back to the exact type the migrations declared (varchar(100), not text), when known.
     const retype = (type: string): string =>
-      `await sql.raw(${str(`alter table ${quoteId(t)} alter column ${quoteId(c.name)} type ${type} using ${quoteId(c.name)}::${type}`)}).execute(db)`
+      `await sql.raw(${str(`alter table ${quoteIdentifier(t)} alter column ${quoteIdentifier(c.name)} type ${type} using ${quoteIdentifier(c.name)}::${type}`)}).execute(db)`
     const retypeUp = before.type !== c.type ? [retype(postgresType(spec))] : []
     const retypeDown =
       before.type !== c.type
@@ -420,7 +420,7 @@ function alterTable(
     .filter((c) => oldColumns.has(c.name))
     .map((c) => [c.name, [...columnRenames].find(([, to]) => to === c.name)?.[0] ?? c.name] as const)
   const copy = (into: string, intoColumns: readonly string[], fromColumns: readonly string[]): string =>
-    `await sql\`insert into ${quoteId(into)} (${intoColumns.map(quoteId).join(', ')}) select ${fromColumns.map(quoteId).join(', ')} from ${quoteId(t)}\`.execute(db)`
+    `await sql\`insert into ${quoteIdentifier(into)} (${intoColumns.map(quoteIdentifier).join(', ')}) select ${fromColumns.map(quoteIdentifier).join(', ')} from ${quoteIdentifier(t)}\`.execute(db)`
   const swap = [
     `await db.schema.dropTable(${str(t)}).execute()`,
     `await db.schema.alterTable(${str(tmp)}).renameTo(${str(t)}).execute()`,

@@ -360,13 +360,7 @@ export class Migrator {
   }
 
   async #historyHasSetColumn(): Promise<boolean> {
-    const query =
-      this.#dialect.name === 'sqlite'
-        ? sql<{ name: string }>`select name from pragma_table_info(${HISTORY_TABLE})`
-        : sql<{ name: string }>`select column_name as name from information_schema.columns
-            where table_schema = current_schema() and table_name = ${HISTORY_TABLE}`
-    const { rows } = await query.execute(this.#db)
-    return rows.some((row) => row.name === 'migration_set')
+    return (await this.#dialect.columnNames(HISTORY_TABLE)).includes('migration_set')
   }
 
   async #run(steps: readonly MigrationFile[], direction: 'up' | 'down'): Promise<MigrationRun> {

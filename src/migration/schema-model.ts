@@ -1,25 +1,10 @@
 import { sql, type Kysely } from 'kysely'
 import { UsageError } from '../errors.js'
-import type {
-  ModelColumn,
-  ModelForeignKey,
-  ModelIndex,
-  SchemaModel,
-  ScratchModel,
-} from '../dialect/schema-model.js'
-import { openScratchSqlite } from '../dialect/sqlite/sqlite-model.js'
+import type { ModelColumn, ModelForeignKey, ModelIndex, SchemaModel } from '../dialect/schema-model.js'
+import { SQLITE_MODEL, type ModelTarget } from '../dialect/index.js'
 import type { TableDef } from '../schema/define.js'
 import { loadMigration, type MigrationFile } from './migration-source.js'
 import { renderCreateTable, renderIndex } from './generate-code.js'
-
-/** Where a model is built: a fresh scratch database of one dialect. */
-export interface ModelTarget {
-  readonly dialect: 'sqlite' | 'postgres'
-  open(): ScratchModel | Promise<ScratchModel>
-}
-
-/** The in-memory SQLite scratch database: what `check` and `add` use when no server is named. */
-export const SQLITE_MODEL: ModelTarget = { dialect: 'sqlite', open: openScratchSqlite }
 
 /** The schema `files` produce: each migration's `up`, in order, on a scratch database. */
 export async function modelOfMigrations(

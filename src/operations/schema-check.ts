@@ -1,6 +1,12 @@
 import { basename } from 'node:path'
-import { openScratchPostgres } from '../dialect/postgres/postgres-model.js'
-import { createDialect, parseDatabaseUrl, type AuraDialect, type DialectName } from '../dialect/index.js'
+import {
+  createDialect,
+  parseDatabaseUrl,
+  SQLITE_MODEL,
+  type AuraDialect,
+  type DialectName,
+  type ModelTarget,
+} from '../dialect/index.js'
 import { usage } from '../errors.js'
 import type { TableDef } from '../schema/define.js'
 import { allTables } from '../schema/index.js'
@@ -12,8 +18,6 @@ import {
   compareModels,
   modelOfDefinitions,
   modelOfMigrations,
-  SQLITE_MODEL,
-  type ModelTarget,
   type SchemaDifference,
 } from '../migration/schema-model.js'
 import type { SchemaModel } from '../dialect/schema-model.js'
@@ -34,9 +38,12 @@ export interface SchemaCheckOptions {
    * database), in scratch schemas dropped afterwards: a migration may do something on one
    * dialect only (`ctx.dialect`), which SQLite cannot show.
    */
-  readonly postgres?: string | AuraDialect
-  /** Compare on an in-memory SQLite database (default true; `verify` of a PostgreSQL database compares there only). */
-  readonly sqlite?: boolean
+  readonly postgres?: string
+  /**
+   * Compare on this open database's dialect only (`verify`): scratch databases of its kind, on
+   * its server; instead of in-memory SQLite and `postgres`.
+   */
+  readonly on?: AuraDialect
 }
 
 /**
@@ -49,16 +56,15 @@ export async function checkSchema(
   tables: readonly TableDef[] = allTables,
   options: SchemaCheckOptions = {},
 ): Promise<SchemaCheckReport> {
-  const { postgres } = options
-  if (typeof postgres === 'string' && parseDatabaseUrl(postgres).dialect !== 'postgres')
+  const { postgres, on } = options
+  if (on) return compareOn([on.schemaModel], files, tables)
+  if (postgres !== undefined && parseDatabaseUrl(postgres).dialect !== 'postgres')
     throw usage.checkNeedsPostgres(postgres)
-  const server = typeof postgres === 'string' ? createDialect(postgres) : postgres
+  const server = postgres === undefined ? undefined : createDialect(postgres)
   try {
-    const targets: ModelTarget[] = options.sqlite === false ? [] : [SQLITE_MODEL]
-    if (server) targets.push({ dialect: 'postgres', open: () => openScratchPostgres(server) })
-    return await compareOn(targets, files, tables)
+    return await compareOn(server ? [SQLITE_MODEL, server.schemaModel] : [SQLITE_MODEL], files, tables)
   } finally {
-    if (typeof postgres === 'string') await server?.close()
+    await server?.close()
   }
 }
 
@@ -74,10 +80,7 @@ async function compareOn(
       modelOfDefinitions(tables, target),
       modelOfMigrations(files, target),
     ])
-    const { model, missing } =
-      target.dialect === 'postgres'
-        ? withoutSearchIndexes(tables, migrated)
-        : { model: migrated, missing: [] }
+    const { model, missing } = withoutSearchIndexes(tables, migrated, target)
     const found = [...missing, ...compareModels(defined, model)]
     differences.push(...found.map((d) => ({ ...d, dialect: target.dialect })))
   }
@@ -90,21 +93,22 @@ async function compareOn(
 }
 
 /**
- * On PostgreSQL a table's full-text search is a GIN expression index `ix_<table>_search`, which a
- * hand-written migration creates and the definitions only name (`fullTextSearch`): the migrated
- * model without those indexes, to compare with the definitions', and a difference for each one
- * that is missing.
+ * Where the target's full-text search is an index that a hand-written migration creates and the
+ * definitions only name (`fullTextSearch`; PostgreSQL's GIN expression index): the migrated model
+ * without those indexes, to compare with the definitions', and a difference for each one that is
+ * missing. Elsewhere the model as it is.
  */
 function withoutSearchIndexes(
   tables: readonly TableDef[],
   migrated: SchemaModel,
+  target: ModelTarget,
 ): { model: SchemaModel; missing: SchemaDifference[] } {
   const missing: SchemaDifference[] = []
   const model = new Map(migrated.tables)
   for (const def of tables) {
     const table = migrated.tables.get(def.name)
-    if (!def.fullTextSearch || !table) continue
-    const name = `ix_${def.name}_search`
+    const name = table && def.fullTextSearch ? target.searchIndexName(def.name) : null
+    if (!def.fullTextSearch || !table || name === null) continue
     const indexes = table.indexes.filter((ix) => ix.name !== name)
     if (indexes.length === table.indexes.length)
       missing.push({

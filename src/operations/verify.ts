@@ -78,11 +78,7 @@ function checksumCheck(status: MigrationStatus): VerifyCheck {
 async function definitionsCheck(db: AuraDatabase): Promise<VerifyCheck> {
   const name = 'definitions match migrations'
   // Compared on the database's own dialect: on PostgreSQL in scratch schemas, as the replay check's.
-  const report = await checkSchema(
-    db.migrator.files(),
-    db.schemaTables(),
-    db.dialect.name === 'postgres' ? { postgres: db.dialect, sqlite: false } : {},
-  )
+  const report = await checkSchema(db.migrator.files(), db.schemaTables(), { on: db.dialect })
   if (report.ok)
     return {
       name,

@@ -1,4 +1,3 @@
-import type { CompiledQuery } from 'kysely'
 import type { Session, TxContext } from './session.js'
 
 /** `{ field: [old, new] }` of an update. */
@@ -55,27 +54,4 @@ export async function writeAudit(
     }),
   )
   await tx.conn.defer(query)
-}
-
-/**
- * `query`, an `INSERT … RETURNING *`, with the `insert` audit entry of every row it returns
- * written by the same statement, for dialects with `capabilities.writableCte`:
- * `WITH w AS (<query>), a AS (INSERT INTO audit_entries … SELECT … FROM w) SELECT * FROM w`.
- * `audit` fills occurred_at, actor, table_name and correlation_id (the parameters after the
- * query's); each entry holds what {@link writeAudit} writes for an insert (the key as text, no
- * changes). A row the statement did not insert gets none.
- */
-export function withInsertAudit(
-  query: CompiledQuery,
-  keyColumn: string,
-  audit: readonly [unknown, unknown, unknown, unknown],
-): CompiledQuery {
-  const n = query.parameters.length
-  return {
-    ...query,
-    sql:
-      `with "w" as (${query.sql}), "a" as (insert into "audit_entries" ("occurred_at", "actor", "table_name", "row_id", "action", "changes_json", "correlation_id") ` +
-      `select $${n + 1}, $${n + 2}, $${n + 3}, cast("w"."${keyColumn}" as text), 'insert', null, $${n + 4} from "w") select * from "w"`,
-    parameters: [...query.parameters, ...audit],
-  }
 }

@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Expression, SqlBool } from 'kysely'
-import type { AuraDialect } from '../dialect/index.js'
+import type { DialectSql } from '../dialect/index.js'
 import { ValidationError } from '../errors.js'
 import type { ColumnKind, ColumnSpec, TableDef } from '../schema/define.js'
 import { validateFieldValue, validateTextOperand } from './validation.js'
@@ -90,7 +90,7 @@ export const MAX_PAGING = Number.MAX_SAFE_INTEGER
  */
 export function checkQuery(
   table: TableDef,
-  dialect: AuraDialect,
+  dialect: DialectSql,
   where: Record<string, unknown> | undefined,
   options: QueryOptions<any> = {},
 ): CheckedQuery {
@@ -140,7 +140,7 @@ export function checkQuery(
  */
 function collectConditions(
   table: TableDef,
-  dialect: AuraDialect,
+  dialect: DialectSql,
   where: Record<string, unknown>,
   field: (name: string) => ColumnSpec,
   conditions: Condition[],
@@ -245,7 +245,7 @@ function checkCount(table: TableDef, name: string, value: number | undefined): n
  */
 export function buildConditions(
   eb: ExpressionBuilder<any, any>,
-  dialect: AuraDialect,
+  dialect: DialectSql,
   query: CheckedQuery,
   v: (i: number) => unknown,
   table: string,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
+import type { WritableCte } from '../dialect/writable-cte.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
-import { withInsertAudit, writeAudit, type AuditChanges } from './audit-writer.js'
+import { writeAudit, type AuditChanges } from './audit-writer.js'
 import type { RowAction } from './change-feed.js'
 import { nameForeignKeyFailure } from './foreign-key-error.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
@@ -639,12 +640,13 @@ export class Repository<
 
   /** Whether this table's inserts write their audit entries in the insert statement itself. */
   #auditsInStatement(): boolean {
-    return this.session.dialect.capabilities.writableCte && this.table.name !== 'audit_entries'
+    return this.session.dialect.writableCte !== null && this.table.name !== 'audit_entries'
   }
 
   /**
    * The compiled insert `build` makes, through the query cache; where the dialect can, with the
-   * audit entries of its rows in the same statement (`withInsertAudit`), that form cached too.
+   * audit entries of its rows in the same statement (`writableCte.withInsertAudit`), that form
+   * cached too.
    */
   #compileInsert(
     tx: TxContext,
@@ -652,12 +654,15 @@ export class Repository<
     params: unknown[],
     build: (v: (i: number) => any) => Compilable,
   ): CompiledQuery {
-    if (!this.#auditsInStatement()) return this.session.cache.compile(key, params, build)
+    const cte = this.#auditsInStatement() ? this.session.dialect.writableCte : null
+    if (!cte) return this.session.cache.compile(key, params, build)
     const n = params.length
     params.push(this.session.dialect.encode('timestamp', tx.now), tx.actor, this.table.name, tx.correlationId)
     return this.session.cache.compile(`${key}:audited`, params, (v) => {
       const insert = build(v).compile()
-      return { compile: () => withInsertAudit(insert, this.keyColumn, [v(n), v(n + 1), v(n + 2), v(n + 3)]) }
+      return {
+        compile: () => cte.withInsertAudit(insert, this.keyColumn, [v(n), v(n + 1), v(n + 2), v(n + 3)]),
+      }
     })
   }
 
@@ -713,8 +718,9 @@ export class Repository<
     rowVersion: number | null,
     changes: Record<string, unknown>,
   ): Promise<E> {
-    if (this.session.dialect.capabilities.writableCte && Object.keys(changes).length > 0) {
-      const written = await this.#readAndWrite(tx, key, rowVersion, changes)
+    const cte = this.session.dialect.writableCte
+    if (cte && Object.keys(changes).length > 0) {
+      const written = await this.#readAndWrite(cte, tx, key, rowVersion, changes)
       if (written) return written
     }
     const row = await this.currentRow(tx, key)
@@ -744,6 +750,7 @@ export class Repository<
    * database have found no difference where `sameValue` finds one.
    */
   async #readAndWrite(
+    cte: WritableCte,
     tx: TxContext,
     key: unknown,
     rowVersion: number | null,
@@ -768,13 +775,8 @@ export class Repository<
         const at = fields.length + managed.length
         const current = (field: string) => sql.ref(`old.${this.table.columns[field]!.column}`)
         /** Whether the given value of field i differs from the row's, as `sameValue` compares them. */
-        const differs = (i: number) => {
-          const kind = this.table.columns[fields[i]!]!.kind
-          if (kind === 'timestamp')
-            return sql`date_trunc('milliseconds', ${current(fields[i]!)}) is distinct from ${v(i)}`
-          if (kind === 'uuid') return sql`cast(${current(fields[i]!)} as text) is distinct from ${v(i)}`
-          return sql`${current(fields[i]!)} is distinct from ${v(i)}`
-        }
+        const differs = (i: number) =>
+          cte.differs(this.table.columns[fields[i]!]!.kind, current(fields[i]!), v(i))
         const set: Record<string, unknown> = {}
         fields.forEach((field, i) => {
           const column = this.table.columns[field]!.column

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type { AuraDialect } from '../dialect/index.js'
-import { connectionOf, type AuraTransaction } from '../dialect/driver.js'
+import { connectionOf, runInTransaction, type AuraTransaction } from '../dialect/driver.js'
 import type { TrackedAction } from '../domain/undo-actions.js'
 import { UsageError } from '../errors.js'
 import type { ChangeFeed, RowChange } from './change-feed.js'
@@ -305,14 +305,27 @@ export class DatabaseSession implements Session {
   async #commitRun<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
     // Each run collects its own changes: only those of the run that committed are published.
     const changes = this.feed.collector()
+    const { driver, capabilities } = this.dialect
+    if (!changes) {
+      return driver.transaction((trx) =>
+        fn(txContextOf(trx, new Date(), this.defaultActor, null, null, null)),
+      )
+    }
     let now = new Date()
-    const result = await this.dialect.driver.transaction((trx) => {
-      // The clock is read once the transaction holds its connection (and SQLite's write lock).
-      now = new Date()
-      return fn(txContextOf(trx, now, this.defaultActor, null, null, changes))
-    })
-    if (changes) this.feed.publish({ correlationId: null, actor: this.defaultActor, at: now, changes })
-    return result
+    return runInTransaction(
+      driver,
+      (trx) => {
+        // The clock is read once the transaction holds its connection (and SQLite's write lock).
+        now = new Date()
+        return fn(txContextOf(trx, now, this.defaultActor, null, null, changes))
+      },
+      (trx) =>
+        this.feed.commit(
+          trx,
+          { correlationId: null, actor: this.defaultActor, at: now, changes },
+          !capabilities.singleWriter,
+        ),
+    )
   }
 
   /**

@@ -134,7 +134,7 @@ async function runSearch(
     if (criteria.category !== undefined) query = query.where(`${t}.category`, '=', criteria.category)
     if (criteria.subCategory !== undefined)
       query = query.where(`${t}.sub_category`, '=', criteria.subCategory)
-    if (criteria.words.length > 0) query = query.where(dialect.templateTextMatch(t, criteria.words))
+    if (criteria.words.length > 0) query = query.where(dialect.fullTextMatch(table, criteria.words))
     if (criteria.tags.length > 0) {
       const tags = criteria.tags
       query = query.where((eb) => eb.or(tags.map((tag) => dialect.tagListMatch(`${t}.tags`, tag))))

@@ -1,9 +1,11 @@
+import { postgresModelTarget } from './postgres-model.js'
+import { postgresWritableCte } from './postgres-writable-cte.js'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { MigrationError, redactUrl, toAuraDataError, usage, type AuraDataError } from '../../errors.js'
-import type { ColumnKind } from '../../schema/define.js'
+import type { ColumnKind, TableDef } from '../../schema/define.js'
 import type {
   AuraDialect,
   DatabaseMetrics,
@@ -120,8 +122,9 @@ export class PostgresAuraDialect implements AuraDialect {
     advisoryLock: true,
     fileBased: false,
     singleWriter: false,
-    writableCte: true,
   }
+  readonly writableCte = postgresWritableCte
+  readonly schemaModel = postgresModelTarget(this)
   readonly location: string
   readonly filePath = null
   readonly driver: PostgresAuraDriver
@@ -277,11 +280,14 @@ export class PostgresAuraDialect implements AuraDialect {
    * (`word:*`), joined with `&`; words hold only letters and digits, so tsquery syntax in the
    * user's text is never interpreted.
    */
-  templateTextMatch(table: 'templates' | 'custom_templates', words: readonly string[]): RawBuilder<boolean> {
+  fullTextMatch(table: TableDef, words: readonly string[]): RawBuilder<boolean> {
     const query = words.map((word) => `${word}:*`).join(' & ')
-    const name = sql.ref(`${table}.name`)
-    const description = sql.ref(`${table}.description`)
-    return sql<boolean>`to_tsvector('simple', regexp_replace(${name} || ' ' || ${description}, '[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', ${query})`
+    // The very expression of the index (`c1 || ' ' || c2 …`), or the planner cannot use it.
+    const text = sql.join(
+      (table.fullTextSearch ?? []).map((column: string) => sql.ref(`${table.name}.${column}`)),
+      sql` || ' ' || `,
+    )
+    return sql<boolean>`to_tsvector('simple', regexp_replace(${text}, '[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', ${query})`
   }
 
   /** `translate` folds A–Z only, as SQLite's `lower()` does (PostgreSQL's `lower()` folds more). */
@@ -294,6 +300,14 @@ export class PostgresAuraDialect implements AuraDialect {
       this.kysely,
     )
     return result.rows[0]?.exists === true
+  }
+
+  async columnNames(table: string): Promise<string[]> {
+    const { rows } = await sql<{ name: string }>`select column_name as name from information_schema.columns
+      where table_schema = current_schema() and table_name = ${table} order by ordinal_position`.execute(
+      this.kysely,
+    )
+    return rows.map((row) => row.name)
   }
 
   introspect(): Promise<SchemaSnapshot> {

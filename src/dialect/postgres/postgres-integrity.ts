@@ -1,12 +1,9 @@
 import { sql, type Kysely } from 'kysely'
 import type { IntegrityCheckResult } from '../dialect.js'
+import { quoteIdentifier } from '../sql-identifier.js'
 
 /** How many problems a check's detail spells out. */
 const PROBLEMS_SHOWN = 10
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
 
 /**
  * PostgreSQL checks structure and constraints as it writes; what can still go wrong is a foreign

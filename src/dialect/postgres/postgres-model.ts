@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import type { ModelColumn, ModelForeignKey, ModelIndex, SchemaModel, ScratchModel } from '../schema-model.js'
-import type { AuraDialect } from '../dialect.js'
+import type { AuraDialect, ModelTarget } from '../dialect.js'
 import { postgresColumns, postgresConstraints } from './postgres-introspect.js'
 
 /**
@@ -104,4 +104,14 @@ function checkBody(definition: string): string {
 export async function openScratchPostgres(server: AuraDialect): Promise<ScratchModel> {
   const scratch = await server.createScratch()
   return { db: scratch.kysely, read: () => readPostgresModel(scratch.kysely), close: () => scratch.close() }
+}
+
+/** Scratch schemas on `server`, dropped afterwards: the model target of a PostgreSQL database. */
+export function postgresModelTarget(server: AuraDialect): ModelTarget {
+  return {
+    dialect: 'postgres',
+    open: () => openScratchPostgres(server),
+    // The TemplateSearch migration's GIN expression index over the searched columns.
+    searchIndexName: (table) => `ix_${table}_search`,
+  }
 }

@@ -1,3 +1,4 @@
+import { SQLITE_MODEL } from './sqlite-model.js'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
@@ -10,7 +11,7 @@ import {
   usage,
   type AuraDataError,
 } from '../../errors.js'
-import type { ColumnKind } from '../../schema/define.js'
+import type { ColumnKind, TableDef } from '../../schema/define.js'
 import type {
   AuraDialect,
   DatabaseMetrics,
@@ -273,7 +274,9 @@ function decodeBool(value: unknown): boolean | null {
 /** The SQLite side of the dialect seam. */
 export class SqliteAuraDialect implements AuraDialect {
   readonly name = 'sqlite' as const
-  readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true, writableCte: false }
+  readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true }
+  readonly writableCte = null
+  readonly schemaModel = SQLITE_MODEL
   readonly location: string
   readonly filePath: string | null
   readonly driver: SqliteAuraDriver
@@ -378,10 +381,10 @@ export class SqliteAuraDialect implements AuraDialect {
    * Each word becomes a quoted prefix term (`"word"*`), so FTS5 query syntax (`OR`, `NEAR`,
    * `-`, `*`) in the user's text is never interpreted; terms separated by spaces must all match.
    */
-  templateTextMatch(table: 'templates' | 'custom_templates', words: readonly string[]): RawBuilder<boolean> {
-    const fts = sql.table(`${table}_fts`)
+  fullTextMatch(table: TableDef, words: readonly string[]): RawBuilder<boolean> {
+    const fts = sql.table(`${table.name}_fts`)
     const query = words.map((word) => `"${word.replace(/"/g, '""')}"*`).join(' ')
-    return sql<boolean>`${sql.ref(`${table}.rowid`)} in (select rowid from ${fts} where ${fts} match ${query})`
+    return sql<boolean>`${sql.ref(`${table.name}.rowid`)} in (select rowid from ${fts} where ${fts} match ${query})`
   }
 
   /** SQLite's `lower()` folds A–Z only, which is exactly the contract. */
@@ -394,6 +397,11 @@ export class SqliteAuraDialect implements AuraDialect {
       this.handle.prepare(`select 1 from sqlite_schema where type = 'table' and name = ?`).get(name) !==
       undefined
     )
+  }
+
+  async columnNames(table: string): Promise<string[]> {
+    const rows = this.handle.prepare('select name from pragma_table_info(?)').all(table) as { name: string }[]
+    return rows.map((row) => row.name)
   }
 
   async introspect(): Promise<SchemaSnapshot> {

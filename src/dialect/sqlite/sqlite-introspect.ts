@@ -1,17 +1,14 @@
 import type { Database } from 'better-sqlite3'
 import type { IntrospectedTable, SchemaSnapshot } from '../introspector.js'
-
-/** Quotes an identifier for SQLite (pragmas take no parameters). */
-export function quoteId(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
-}
+import { quoteIdentifier } from '../sql-identifier.js'
 
 /** The columns of `table` as `pragma table_info` reports them, physical type in upper case. */
 export function sqliteColumns(
   db: Database,
   table: string,
 ): { name: string; type: string; notNull: boolean; defaultValue: string | null; primaryKey: boolean }[] {
-  const rows = db.prepare(`pragma table_info(${quoteId(table)})`).all() as {
+  // Quoted, not bound: pragmas take no parameters.
+  const rows = db.prepare(`pragma table_info(${quoteIdentifier(table)})`).all() as {
     name: string
     type: string
     notnull: number
@@ -49,7 +46,7 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
   return {
     tables: tables.map(({ name, sql }): IntrospectedTable => {
       const role = roles.get(name)
-      const quoted = quoteId(name)
+      const quoted = quoteIdentifier(name)
       const columns = sqliteColumns(db, name).map(({ notNull, ...col }) => ({ ...col, nullable: !notNull }))
       const indexes = (
         db.prepare(`pragma index_list(${quoted})`).all() as { name: string; unique: number; origin: string }[]
@@ -59,9 +56,9 @@ export function introspectSqlite(db: Database): SchemaSnapshot {
         .map((ix) => ({
           name: ix.name,
           unique: ix.unique === 1,
-          columns: (db.prepare(`pragma index_info(${quoteId(ix.name)})`).all() as { name: string }[]).map(
-            (c) => c.name,
-          ),
+          columns: (
+            db.prepare(`pragma index_info(${quoteIdentifier(ix.name)})`).all() as { name: string }[]
+          ).map((c) => c.name),
         }))
         .sort((a, b) => a.name.localeCompare(b.name))
       const fkRows = db.prepare(`pragma foreign_key_list(${quoted})`).all() as {

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
-import { quoteId, sqliteColumns } from './sqlite-introspect.js'
+import { quoteIdentifier } from '../sql-identifier.js'
+import { sqliteColumns } from './sqlite-introspect.js'
+import type { ModelTarget } from '../dialect.js'
 import type { ModelIndex, ModelTable, SchemaModel, ScratchModel } from '../schema-model.js'
 
 /** Reads the model of every ordinary table (not FTS5 virtual/shadow tables, not the engine's bookkeeping). */
@@ -22,7 +24,7 @@ export function readSqliteModel(db: Database.Database, ignore: readonly string[]
   for (const row of rows) {
     if (row.type !== 'table' || row.name.startsWith('sqlite_') || special.has(row.name)) continue
     if (ignore.includes(row.name)) continue
-    const quoted = quoteId(row.name)
+    const quoted = quoteIdentifier(row.name)
     const columns = sqliteColumns(db, row.name)
     const indexes = (
       db.prepare(`pragma index_list(${quoted})`).all() as {
@@ -36,7 +38,7 @@ export function readSqliteModel(db: Database.Database, ignore: readonly string[]
       .map((ix): ModelIndex => {
         const stored = rows.find((r) => r.type === 'index' && r.name === ix.name)?.sql ?? ''
         const keys = (
-          db.prepare(`pragma index_xinfo(${quoteId(ix.name)})`).all() as {
+          db.prepare(`pragma index_xinfo(${quoteIdentifier(ix.name)})`).all() as {
             name: string | null
             desc: number
             key: number
@@ -132,4 +134,15 @@ export function openScratchSqlite(): ScratchModel {
   raw.pragma('foreign_keys = off')
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: raw }) })
   return { db, read: () => readSqliteModel(raw), close: () => db.destroy() }
+}
+
+/**
+ * The in-memory SQLite scratch database: the model target of every SQLite database (nothing of
+ * the file is needed) and what `check` and `add` use when no server is named. Full-text search
+ * lives in FTS5 tables, which models leave out.
+ */
+export const SQLITE_MODEL: ModelTarget = {
+  dialect: 'sqlite',
+  open: openScratchSqlite,
+  searchIndexName: () => null,
 }
