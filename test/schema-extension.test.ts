@@ -15,6 +15,7 @@ import {
   c,
   checkSchema,
   ConcurrencyError,
+  NotFoundError,
   defineTable,
   extendTable,
   NEW_UUID,
@@ -248,6 +249,30 @@ for (const d of dialects) {
       expect(history.map((e) => e.action)).toEqual(['insert', 'update', 'soft_delete', 'restore'])
       await notes.purge(note.id)
       expect(await notes.getById(note.id, { includeDeleted: true })).toBeNull()
+    })
+
+    it("treats an application table whose rows belong to a project (cascade) as the project's children", async () => {
+      const notes = db.table(clientNotes)
+      const p = await extended(db).add({ title: 'Owner' })
+      const note = await notes.add({ projectId: p.id, body: 'kept with the project' })
+      await extended(db).delete(p.id)
+      // Invisible while the project is soft-deleted, and nothing can be added to it.
+      expect(await notes.getById(note.id)).toBeNull()
+      expect(await notes.count({ projectId: p.id })).toBe(0)
+      await expect(notes.add({ projectId: p.id, body: 'too late' })).rejects.toBeInstanceOf(NotFoundError)
+      await expect(
+        notes.addRange([
+          { projectId: p.id, body: 'one' },
+          { projectId: p.id, body: 'two' },
+        ]),
+      ).rejects.toBeInstanceOf(NotFoundError)
+      await extended(db).restore(p.id)
+      expect((await notes.getById(note.id))?.body).toBe('kept with the project')
+      // Purging the project erases the note's audit history with it.
+      expect(await db.auditEntries.history('client_notes', note.id)).not.toEqual([])
+      await extended(db).purge(p.id)
+      expect(await notes.getById(note.id, { includeDeleted: true })).toBeNull()
+      expect(await db.auditEntries.history('client_notes', note.id)).toEqual([])
     })
 
     it('refuses a table that is not registered, and a built-in one, through db.table', () => {

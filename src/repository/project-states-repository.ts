@@ -4,6 +4,8 @@ import { lockLiveProject } from './project-lock.js'
 import { projectUpdateAction } from '../domain/undo-actions.js'
 import { ValidationError } from '../errors.js'
 import type { AssetState } from '../schema/asset-states.js'
+import type { TableDef } from '../schema/define.js'
+import { projectOwnershipOf } from '../schema/project-ownership.js'
 import {
   type ProjectState,
   type ProjectStatesTable,
@@ -40,9 +42,6 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Cancelled'])
 /** Fields of the app's later ProjectStates columns that a duplicate keeps, where the schema has them. */
 const COPIED_LATER_FIELDS = ['category', 'tags', 'templateId', 'thumbnailPath'] as const
 
-/** Children whose rows (and audit history) go with a purged project. */
-const CHILD_TABLES = ['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'] as const
-
 /** The repository of `project_states`, with the specialised queries of the original design. */
 export class ProjectStatesRepository extends SoftDeleteRepository<
   ProjectStatesTable,
@@ -58,6 +57,11 @@ export class ProjectStatesRepository extends SoftDeleteRepository<
       assets: Repository<any, AssetState>
       checkpoints: Repository<any, RenderCheckpoint>
     },
+    /**
+     * The tables whose rows belong to a project (`projectOwnershipOf`), the application's
+     * included: their rows, and their audit history, go with a purged project.
+     */
+    private readonly childTables: readonly TableDef[],
   ) {
     super(table, session)
   }
@@ -354,10 +358,10 @@ export class ProjectStatesRepository extends SoftDeleteRepository<
   /** The project's history and that of every child row, and its undo/redo log, are erased too. */
   protected override async eraseHistory(tx: TxContext, key: unknown): Promise<void> {
     await super.eraseHistory(tx, key)
-    for (const child of CHILD_TABLES) {
+    for (const child of this.childTables) {
       await tx.db
         .deleteFrom('audit_entries')
-        .where('table_name', '=', child)
+        .where('table_name', '=', child.name)
         .where('row_id', 'in', childIds(tx, child, key))
         .execute()
     }
@@ -371,7 +375,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<
    * titles and scripts. Runs before the rows cascade away, while their ids can still be read.
    */
   private async eraseActionLog(tx: TxContext, key: unknown): Promise<void> {
-    const named = CHILD_TABLES.reduce(
+    const named = this.childTables.reduce(
       (ids, child) => ids.unionAll(childIds(tx, child, key)),
       tx.db.selectNoFrom(sql<string>`cast(${key} as text)`.as('id')),
     )
@@ -424,12 +428,14 @@ const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 /** Ids per statement when erasing a list of rows (well below both databases' parameter limits). */
 const ERASE_BATCH = 500
 
-/** `select cast(id as text) as id from <child> where project_id = key`. */
-function childIds(tx: TxContext, child: (typeof CHILD_TABLES)[number], key: unknown) {
+/** `select cast(<key> as text) as id from <child> where <project column> = key`. */
+function childIds(tx: TxContext, child: TableDef, key: unknown) {
+  const { column } = projectOwnershipOf(child)!
+  const primaryKey = child.columns[child.primaryKey]!.column
   return tx.db
-    .selectFrom(child)
-    .select(sql<string>`cast(id as text)`.as('id'))
-    .where('project_id', '=', key)
+    .selectFrom(child.name)
+    .select(sql<string>`cast(${sql.ref(primaryKey)} as text)`.as('id'))
+    .where(column, '=', key)
 }
 
 function cutoff(olderThanMs: number): Date {

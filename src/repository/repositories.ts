@@ -13,6 +13,8 @@ import { configurationsTable } from '../schema/configurations.js'
 import { contentBlobsTable } from '../schema/content-blobs.js'
 import { customTemplatesTable } from '../schema/custom-templates.js'
 import type { ColsOf, TableDef } from '../schema/define.js'
+import { projectOwnershipOf } from '../schema/project-ownership.js'
+import { schemaTables } from '../schema/registry.js'
 import { exportHistoryTable } from '../schema/export-history.js'
 import { projectStatesTable } from '../schema/project-states.js'
 import { projectVersionsTable } from '../schema/project-versions.js'
@@ -202,6 +204,7 @@ export class LazyRepositories implements Repositories {
         assets: this.assetStates,
         checkpoints: this.renderCheckpoints,
       },
+      schemaTables(this.options.tables).filter((table) => projectOwnershipOf(table) !== null),
     ))
   }
   get sceneStates(): SceneStatesRepository {

@@ -4,21 +4,13 @@ import type { AuraDialect } from '../dialect/index.js'
 import type { WritableCte } from '../dialect/writable-cte.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
+import { projectOwnershipOf, type ProjectOwnership } from '../schema/project-ownership.js'
 import { writeAudit, type AuditChanges } from './audit-writer.js'
 import type { RowAction } from './change-feed.js'
 import { nameForeignKeyFailure } from './foreign-key-error.js'
 import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
 import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
-
-/** Tables whose rows belong to a project and disappear from reads while it is soft-deleted. */
-const PROJECT_CHILDREN = new Set(['scene_states', 'asset_states', 'render_checkpoints', 'project_versions'])
-
-/**
- * The project children inserted through `insertIn`: adding one to a soft-deleted project is a
- * NotFoundError. (Project versions are written under `lockLiveProject`, which checks the same.)
- */
-const LIVE_PARENT = new Set(['scene_states', 'asset_states', 'render_checkpoints'])
 
 /**
  * Per table, the first column of its index on live rows (QueryPlansAtScale migration:
@@ -167,6 +159,8 @@ type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
 export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> {
   readonly #map: RowMapper
   protected readonly keyColumn: string
+  /** How the table's rows belong to a project (see `projectOwnershipOf`), or null. */
+  protected readonly projectOwner: ProjectOwnership | null
 
   constructor(
     readonly table: T,
@@ -175,6 +169,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     // Every unit of work builds its repositories: what depends only on the table is made once.
     this.#map = rowMapper(session.dialect, table)
     this.keyColumn = table.columns[table.primaryKey]!.column
+    this.projectOwner = projectOwnershipOf(table)
     this.columnNames = table.fields.map((field) => table.columns[field]!.column)
   }
 
@@ -351,7 +346,7 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
     const values: unknown[] = []
     const no = this.session.dialect.encode('bool', false)
     if (this.table.features.softDelete && !this.#liveIndexServes(checked)) values.push(no)
-    if (PROJECT_CHILDREN.has(this.table.name)) values.push(no)
+    if (this.projectOwner) values.push(no)
     return values
   }
 
@@ -379,14 +374,14 @@ export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> 
           : this.session.dialect.notDeletedCondition(column, v(next++)),
       )
     }
-    if (PROJECT_CHILDREN.has(this.table.name)) {
+    if (this.projectOwner) {
       const flag = v(next++)
       expressions.push(
         eb.exists(
           eb
             .selectFrom('project_states as parent')
             .select(eb.lit(1).as('one'))
-            .whereRef('parent.id', '=', `${this.table.name}.project_id`)
+            .whereRef('parent.id', '=', `${this.table.name}.${this.projectOwner.column}`)
             .where('parent.is_deleted', '=', flag),
         ),
       )
@@ -503,7 +498,7 @@ export class Repository<
       values,
       plan.stamped ? dialect.encode('timestamp', tx.now) : null,
     )
-    const project = LIVE_PARENT.has(this.table.name) ? values.projectId : undefined
+    const project = this.projectOwner ? values[this.projectOwner.field] : undefined
     const query =
       project === undefined
         ? this.#compileInsert(tx, plan.cacheKey, params, (v) =>
@@ -569,12 +564,12 @@ export class Repository<
       keys.push(row[plan.fields.indexOf(this.table.primaryKey)])
       params.push(...row)
     }
-    const live = LIVE_PARENT.has(this.table.name)
-    if (live) params.push(dialect.encode('bool', true))
+    const owner = this.projectOwner
+    if (owner) params.push(dialect.encode('bool', true))
     const columns = plan.fields.map((field) => this.table.columns[field]!.column)
     const query = this.#compileInsert(tx, `${plan.cacheKey}:rows:${rows.length}`, params, (v) => {
       const insert = tx.db.insertInto(this.table.name)
-      if (!live) {
+      if (!owner) {
         return insert
           .values(
             rows.map((_, r) => Object.fromEntries(columns.map((column, i) => [column, v(r * width + i)]))),
@@ -591,7 +586,7 @@ export class Repository<
       return insert
         .columns(columns)
         .expression(
-          sql`select * from (values ${sql.join(tuples)}) as "v"(${sql.join(columns.map((c) => sql.id(c)))}) where not exists (select 1 from project_states where id = "v"."project_id" and is_deleted = ${v(rows.length * width)})`,
+          sql`select * from (values ${sql.join(tuples)}) as "v"(${sql.join(columns.map((c) => sql.id(c)))}) where not exists (select 1 from project_states where id = ${sql.ref(`v.${owner.column}`)} and is_deleted = ${v(rows.length * width)})`,
         )
         .returning(this.columnNames)
     })
@@ -599,7 +594,7 @@ export class Repository<
     for (const row of await txRows(tx, query)) byKey.set(row[this.keyColumn], row)
     const entities = rows.map((values, r) => {
       const row = byKey.get(keys[r])
-      if (!row) throw new NotFoundError('project_states', values.projectId)
+      if (!row) throw new NotFoundError('project_states', owner ? values[owner.field] : undefined)
       return this.fromRow(row)
     })
     // The statement wrote the audit entries; the feed records the rows in the order given.
