@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'AURA_CONNECTION_LOST',
   'AURA_DEADLINE',
   'AURA_COMMIT_UNKNOWN',
+  'AURA_ACCESS_DENIED',
   'AURA_DATABASE',
 ] as const
 
@@ -210,6 +211,17 @@ export class ImportError extends AuraDataError {
   constructor(message: string, problems: readonly ImportProblem[] = []) {
     super('AURA_IMPORT', message)
     this.problems = problems
+  }
+}
+
+/**
+ * The database role this connection logs in as may not do this (PostgreSQL 42501): it lacks the
+ * privilege on the table, or row-level security hides the row or refuses the new one (on a sync
+ * hub: the role is not a member of the project, or a read-only one). Nothing was written.
+ */
+export class AccessDeniedError extends AuraDataError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AURA_ACCESS_DENIED', message, options)
   }
 }
 

@@ -25,6 +25,7 @@ export {
   DeadlineError,
   ERROR_CODES,
   ImportError,
+  AccessDeniedError,
   IntegrityError,
   MigrationError,
   NotFoundError,
@@ -62,6 +63,15 @@ export type { NormalisationCounts } from './operations/import-ef/legacy-values.j
 export type { AbsentInLegacy, LegacyAppVersion } from './operations/import-ef/legacy-versions.js'
 export type { SceneIndexMove } from './operations/import-ef/scene-indexes.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
+export {
+  grantHubAccess,
+  hubMembers,
+  initHub,
+  revokeHubAccess,
+  type HubGrantOptions,
+  type HubScope,
+} from './operations/hub.js'
+export type { HubAccess, HubMember, HubSetup } from './dialect/index.js'
 export {
   addGeneratedMigration,
   checkSchema,

@@ -7,6 +7,7 @@ import { registerBackup } from './commands/backup.js'
 import { registerBackups } from './commands/backups.js'
 import { registerCheck } from './commands/check.js'
 import { registerDocs } from './commands/docs.js'
+import { registerHub } from './commands/hub.js'
 import { registerImport } from './commands/import.js'
 import { registerInit } from './commands/init.js'
 import { registerList } from './commands/list.js'
@@ -40,5 +41,6 @@ registerBackups(program)
 registerRestore(program)
 registerDocs(program)
 registerStudio(program)
+registerHub(program)
 
 await runProgram(program, process.argv)

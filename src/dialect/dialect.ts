@@ -1,5 +1,6 @@
 import type { Driver, Kysely } from 'kysely'
 import type { AuraConnection, AuraDriver, ErrorMapper } from './driver.js'
+import type { HubAdministration } from './hub.js'
 import type { Introspector } from './introspector.js'
 import type { ScratchModel } from './schema-model.js'
 import type { StatementStats } from './statement-metrics.js'
@@ -108,6 +109,8 @@ export interface AuraDialect extends DialectConnection, DialectSql, ErrorMapper,
    * check` and `verify` compare the definitions and the migrations on.
    */
   readonly schemaModel: ModelTarget
+  /** The administration of a team hub (sync), where the database can be one (PostgreSQL). */
+  readonly hub: HubAdministration | null
   /** The backup and restore mechanics of this database (see `createBackup` and `restoreDatabase`). */
   backups(): DialectBackup
   /**

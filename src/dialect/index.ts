@@ -11,7 +11,7 @@ import { SqliteBackup } from './sqlite/sqlite-backup.js'
 import { sqliteScriptDialect } from './sqlite/sqlite-script.js'
 
 export { DIALECT_TITLES } from './dialect.js'
-export { SQLITE_MODEL } from './sqlite/sqlite-model.js'
+export { SQLITE_MODEL } from './sqlite/sqlite-model-target.js'
 export type { PostgresPoolOptions } from './postgres/postgres-dialect.js'
 export type { QueryLogEvent, QueryLogOptions } from './query-log.js'
 export type {
@@ -27,6 +27,7 @@ export type {
   ScriptMigration,
 } from './dialect.js'
 export type { SchemaSnapshot } from './introspector.js'
+export type { HubAccess, HubAdministration, HubMember, HubSetup } from './hub.js'
 export type { DialectSql } from './sql-generation.js'
 export type { StatementStats } from './statement-metrics.js'
 export type { PostgresTarget } from './postgres/postgres-url.js'

@@ -1,3 +1,4 @@
+import { PostgresHub } from './postgres-hub.js'
 import { postgresModelTarget } from './postgres-model.js'
 import { postgresWritableCte } from './postgres-writable-cte.js'
 import { randomBytes } from 'node:crypto'
@@ -125,6 +126,7 @@ export class PostgresAuraDialect implements AuraDialect {
   }
   readonly writableCte = postgresWritableCte
   readonly schemaModel = postgresModelTarget(this)
+  readonly hub: PostgresHub
   readonly location: string
   readonly filePath = null
   readonly driver: PostgresAuraDriver
@@ -175,6 +177,7 @@ export class PostgresAuraDialect implements AuraDialect {
     // Migrations and tools run on a Kysely over the same driver: the same connection handling,
     // deadlines and query log as every other statement.
     this.kysely = kyselyOverDriver(postgresCompiler, this.driver)
+    this.hub = new PostgresHub(this.kysely)
     this.reader = router
       ? { connection: router, kysely: kyselyOn(postgresCompiler, router) }
       : { connection: this.driver, kysely: this.kysely }

@@ -1,4 +1,5 @@
 import {
+  AccessDeniedError,
   AuraDataError,
   BusyError,
   ConnectionLostError,
@@ -54,6 +55,11 @@ export function mapPostgresError(error: unknown): AuraDataError | undefined {
         {
           cause: error,
         },
+      )
+    case '42501':
+      return new AccessDeniedError(
+        'The database role may not do this: it lacks the privilege, or row-level security refused the row (on a sync hub: not a member of the project, or read-only).',
+        { cause: error },
       )
     case '53100':
       return storageErrors.diskFull(error)

@@ -1,4 +1,4 @@
-import { SQLITE_MODEL } from './sqlite-model.js'
+import { SQLITE_MODEL } from './sqlite-model-target.js'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
@@ -277,6 +277,7 @@ export class SqliteAuraDialect implements AuraDialect {
   readonly capabilities = { advisoryLock: false, fileBased: true, singleWriter: true }
   readonly writableCte = null
   readonly schemaModel = SQLITE_MODEL
+  readonly hub = null
   readonly location: string
   readonly filePath: string | null
   readonly driver: SqliteAuraDriver

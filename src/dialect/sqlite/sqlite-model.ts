@@ -2,7 +2,6 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { quoteIdentifier } from '../sql-identifier.js'
 import { sqliteColumns } from './sqlite-introspect.js'
-import type { ModelTarget } from '../dialect.js'
 import type { ModelIndex, ModelTable, SchemaModel, ScratchModel } from '../schema-model.js'
 
 /** Reads the model of every ordinary table (not FTS5 virtual/shadow tables, not the engine's bookkeeping). */
@@ -134,15 +133,4 @@ export function openScratchSqlite(): ScratchModel {
   raw.pragma('foreign_keys = off')
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: raw }) })
   return { db, read: () => readSqliteModel(raw), close: () => db.destroy() }
-}
-
-/**
- * The in-memory SQLite scratch database: the model target of every SQLite database (nothing of
- * the file is needed) and what `check` and `add` use when no server is named. Full-text search
- * lives in FTS5 tables, which models leave out.
- */
-export const SQLITE_MODEL: ModelTarget = {
-  dialect: 'sqlite',
-  open: openScratchSqlite,
-  searchIndexName: () => null,
 }

@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
+import type { HubAccess, HubAdministration, HubMember, HubSetup } from '../hub.js'
+
+/** Who may see and change which project: one row per grant. */
+const MEMBERS = 'aura_hub_members'
+/** Which roles stored which content blob (a blob is readable by them, or through a visible version). */
+const BLOB_OWNERS = 'aura_hub_blob_owners'
+
+/** Tables whose rows belong to a project: a member sees and changes those of its projects. */
+const PROJECT_TABLES = ['scene_states', 'asset_states', 'project_versions'] as const
+/** Tables every member shares (custom templates), writable by members with write access somewhere. */
+const TEAM_TABLES = ['custom_templates'] as const
+/** The columns of a version that name content blobs. */
+const VERSION_HASH_COLUMNS = [
+  'brief_hash',
+  'plan_hash',
+  'voice_hash',
+  'render_hash',
+  'timeline_hash',
+] as const
+
+const q = (name: string): RawBuilder<unknown> => sql.id(name)
+
+/**
+ * The editors' group role of a hub database: one per database, since roles are the server's. A
+ * database name too long for a role name (63 bytes) is replaced by a digest of it.
+ */
+function editorsRoleOf(database: string): string {
+  const name = `aura_hub_${database}`
+  if (Buffer.byteLength(name) <= 63) return name
+  return `aura_hub_${createHash('sha256').update(database).digest('hex').slice(0, 40)}`
+}
+
+/**
+ * The policy functions, `security definer` so that policies can read the membership table,
+ * which no member may read. They are VOLATILE on purpose: a project's creator becomes its member
+ * (the trigger below) within the very INSERT whose RETURNING the read policy then checks, and a
+ * STABLE function would see the data as of the statement's start, without that member.
+ */
+function policyFunctions(schema: string, editors: string): RawBuilder<unknown>[] {
+  const fn = (name: string, args: string, body: string) =>
+    sql.raw(
+      `create or replace function ${name}(${args}) returns boolean language sql volatile security definer ` +
+        `set search_path = ${quoteSql(schema)} as $aura$ ${body} $aura$`,
+    )
+  const member = `select 1 from ${MEMBERS} m where m.role_name = session_user`
+  return [
+    fn(
+      'aura_hub_can_read',
+      'p uuid',
+      `select exists (${member} and (m.project_id is null or m.project_id = p))`,
+    ),
+    fn(
+      'aura_hub_can_write',
+      'p uuid',
+      `select exists (${member} and m.access = 'write' and (m.project_id is null or m.project_id = p))`,
+    ),
+    fn('aura_hub_is_member', '', `select exists (${member})`),
+    fn('aura_hub_is_writer', '', `select exists (${member} and m.access = 'write')`),
+    // The creator of a project becomes its member with write access, unless it may write every
+    // project already; the owner's own inserts (session_user = the definer) make no member.
+    sql.raw(
+      `create or replace function aura_hub_project_created() returns trigger language plpgsql security definer ` +
+        `set search_path = ${quoteSql(schema)} as $aura$ begin ` +
+        `if session_user <> current_user and not exists (${member} and m.project_id is null and m.access = 'write') then ` +
+        `insert into ${MEMBERS} (role_name, project_id, access, granted_by) values (session_user, new.id, 'write', session_user) on conflict do nothing; ` +
+        `end if; return new; end $aura$`,
+    ),
+    sql.raw(
+      `create or replace function aura_hub_blob_stored() returns trigger language plpgsql security definer ` +
+        `set search_path = ${quoteSql(schema)} as $aura$ begin ` +
+        `if session_user <> current_user then ` +
+        `insert into ${BLOB_OWNERS} (content_hash, role_name) values (new.content_hash, session_user) on conflict do nothing; ` +
+        `end if; return new; end $aura$`,
+    ),
+    sql`revoke all on function aura_hub_can_read(uuid), aura_hub_can_write(uuid), aura_hub_is_member(), aura_hub_is_writer() from public`,
+    sql`grant execute on function aura_hub_can_read(uuid), aura_hub_can_write(uuid), aura_hub_is_member(), aura_hub_is_writer() to ${q(editors)}`,
+  ]
+}
+
+/** A string as an SQL literal (for the text of DDL, which takes no parameters). */
+function quoteSql(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+/** One policy per command on `table`, replacing any earlier one of the same name. */
+function policies(
+  table: string,
+  rules: { select: string; insert: string; update: string; delete: string },
+): RawBuilder<unknown>[] {
+  const statements: RawBuilder<unknown>[] = [sql`alter table ${q(table)} enable row level security`]
+  for (const command of ['select', 'insert', 'update', 'delete'] as const) {
+    const name = `aura_hub_${command}`
+    statements.push(sql`drop policy if exists ${q(name)} on ${q(table)}`)
+    const rule = rules[command]
+    const clause =
+      command === 'insert'
+        ? `with check (${rule})`
+        : command === 'update'
+          ? `using (${rule}) with check (${rule})`
+          : `using (${rule})`
+    statements.push(sql.raw(`create policy ${name} on "${table}" for ${command} ${clause}`))
+  }
+  return statements
+}
+
+/** The PostgreSQL side of {@link HubAdministration}. */
+export class PostgresHub implements HubAdministration {
+  constructor(private readonly kysely: Kysely<any>) {}
+
+  async #editorsRole(db: Kysely<any> = this.kysely): Promise<string> {
+    const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(db)
+    return editorsRoleOf(rows[0]!.name)
+  }
+
+  async init(): Promise<HubSetup> {
+    return this.kysely.transaction().execute(async (trx) => {
+      // Two inits at once would race on CREATE ROLE and the policies.
+      await sql`select pg_advisory_xact_lock(hashtext('aura_hub_init'))`.execute(trx)
+      const editors = await this.#editorsRole(trx)
+      const { rows } = await sql<{ schema: string; database: string }>`
+        select current_schema() as schema, current_database() as database`.execute(trx)
+      const { schema, database } = rows[0]!
+      if (!(await this.roleExists(editors, trx))) await sql`create role ${q(editors)} nologin`.execute(trx)
+      const statements: RawBuilder<unknown>[] = [
+        sql.raw(`create table if not exists ${MEMBERS} (
+          role_name text not null,
+          project_id uuid references project_states (id) on delete cascade deferrable initially deferred,
+          access varchar(5) not null check (access in ('read', 'write')),
+          granted_by text not null default session_user,
+          granted_at timestamptz not null default now(),
+          constraint ux_${MEMBERS} unique nulls not distinct (role_name, project_id))`),
+        sql.raw(`create table if not exists ${BLOB_OWNERS} (
+          content_hash varchar(64) not null,
+          role_name text not null,
+          primary key (content_hash, role_name))`),
+        sql.raw(`revoke all on ${MEMBERS}, ${BLOB_OWNERS} from public`),
+        ...policyFunctions(schema, editors),
+        sql`revoke connect on database ${q(database)} from public`,
+        sql`grant connect on database ${q(database)} to ${q(editors)}`,
+        sql`grant usage on schema ${q(schema)} to ${q(editors)}`,
+        sql.raw(
+          `grant select, insert, update, delete on project_states, ${[...PROJECT_TABLES, ...TEAM_TABLES, 'content_blobs'].join(', ')} to "${editors}"`,
+        ),
+        // Every write of the library appends its audit entry; members write the trail, never read it.
+        sql`grant insert on audit_entries to ${q(editors)}`,
+        // Opening a database reads which migrations it has.
+        sql`grant select on aura_migrations to ${q(editors)}`,
+        ...policies('project_states', {
+          select: 'aura_hub_can_read(id)',
+          insert: 'aura_hub_is_member()',
+          update: 'aura_hub_can_write(id)',
+          delete: 'aura_hub_can_write(id)',
+        }),
+        ...PROJECT_TABLES.flatMap((table) =>
+          policies(table, {
+            select: 'aura_hub_can_read(project_id)',
+            insert: 'aura_hub_can_write(project_id)',
+            update: 'aura_hub_can_write(project_id)',
+            delete: 'aura_hub_can_write(project_id)',
+          }),
+        ),
+        ...TEAM_TABLES.flatMap((table) =>
+          policies(table, {
+            select: 'aura_hub_is_member()',
+            insert: 'aura_hub_is_writer()',
+            update: 'aura_hub_is_writer()',
+            delete: 'aura_hub_is_writer()',
+          }),
+        ),
+        ...policies('content_blobs', {
+          // Readable by the roles that stored it, and through any version the role may read
+          // (the subquery is itself under project_versions' policy).
+          select: `aura_hub_is_member() and (exists (select 1 from ${BLOB_OWNERS} o where o.content_hash = content_blobs.content_hash and o.role_name = session_user) or exists (select 1 from project_versions v where ${VERSION_HASH_COLUMNS.map((c) => `v.${c} = content_blobs.content_hash`).join(' or ')}))`,
+          insert: 'aura_hub_is_writer()',
+          update: 'aura_hub_is_writer()',
+          delete: 'aura_hub_is_writer()',
+        }),
+        sql`alter table audit_entries enable row level security`,
+        sql`drop policy if exists aura_hub_insert on audit_entries`,
+        sql`create policy aura_hub_insert on audit_entries for insert with check (aura_hub_is_member())`,
+        sql`create or replace trigger aura_hub_project_created before insert on project_states for each row execute function aura_hub_project_created()`,
+        sql`create or replace trigger aura_hub_blob_stored before insert on content_blobs for each row execute function aura_hub_blob_stored()`,
+      ]
+      for (const statement of statements) await statement.execute(trx)
+      return {
+        editorsRole: editors,
+        sharedTables: ['project_states', ...PROJECT_TABLES, 'content_blobs', ...TEAM_TABLES],
+      }
+    })
+  }
+
+  async isInitialised(): Promise<boolean> {
+    const { rows } = await sql<{
+      found: boolean
+    }>`select to_regclass(${MEMBERS}) is not null as found`.execute(this.kysely)
+    return rows[0]?.found === true
+  }
+
+  async roleExists(role: string, db: Kysely<any> = this.kysely): Promise<boolean> {
+    const { rows } = await sql<{ found: boolean }>`
+      select exists (select 1 from pg_roles where rolname = ${role}) as found`.execute(db)
+    return rows[0]?.found === true
+  }
+
+  async grant(role: string, projectId: string | null, access: HubAccess): Promise<void> {
+    await this.kysely.transaction().execute(async (trx) => {
+      const editors = await this.#editorsRole(trx)
+      await sql`
+        insert into ${q(MEMBERS)} (role_name, project_id, access, granted_by)
+        values (${role}, ${projectId}, ${access}, session_user)
+        on conflict (role_name, project_id) do update set access = excluded.access,
+          granted_by = excluded.granted_by, granted_at = now()`.execute(trx)
+      await sql`grant ${q(editors)} to ${q(role)}`.execute(trx)
+    })
+  }
+
+  async revoke(role: string, projectId: string | null): Promise<boolean> {
+    return this.kysely.transaction().execute(async (trx) => {
+      const editors = await this.#editorsRole(trx)
+      const removed = await sql`
+        delete from ${q(MEMBERS)} where role_name = ${role} and project_id is not distinct from ${projectId}`.execute(
+        trx,
+      )
+      const { rows } = await sql<{ left: boolean }>`
+        select exists (select 1 from ${q(MEMBERS)} where role_name = ${role}) as left`.execute(trx)
+      if (!rows[0]?.left) await sql`revoke ${q(editors)} from ${q(role)}`.execute(trx)
+      return Number(removed.numAffectedRows ?? 0n) > 0
+    })
+  }
+
+  async members(): Promise<HubMember[]> {
+    const { rows } = await sql<{
+      role_name: string
+      project_id: string | null
+      access: HubAccess
+      granted_by: string
+      granted_at: Date
+    }>`select role_name, project_id, access, granted_by, granted_at from ${q(MEMBERS)}
+       order by role_name, project_id nulls first`.execute(this.kysely)
+    return rows.map((row) => ({
+      role: row.role_name,
+      projectId: row.project_id,
+      access: row.access,
+      grantedBy: row.granted_by,
+      grantedAt: row.granted_at instanceof Date ? row.granted_at : new Date(row.granted_at),
+    }))
+  }
+}
