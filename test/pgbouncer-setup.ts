@@ -16,6 +16,8 @@ const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((path) => e
  */
 export default async function setup(project: TestProject): Promise<() => void> {
   let port = 0
+  let authFile = ''
+  let pidFile = ''
   let stop = () => {}
   if (!PGBOUNCER) {
     const message = 'PgBouncer is not installed (apt-get install pgbouncer)'
@@ -29,7 +31,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
     const dir = mkdtempSync(join(tmpdir(), 'aura-pgbouncer-'))
     chmodSync(dir, 0o777)
     port = await freePort()
-    writeFileSync(join(dir, 'users.txt'), `"${decodeURIComponent(server.username || 'postgres')}" ""\n`)
+    authFile = join(dir, 'users.txt')
+    pidFile = join(dir, 'pgbouncer.pid')
+    writeFileSync(authFile, `"${decodeURIComponent(server.username || 'postgres')}" ""\n`)
     writeFileSync(
       join(dir, 'pgbouncer.ini'),
       [
@@ -45,6 +49,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
         'max_client_conn = 1000',
         'default_pool_size = 20',
         'server_reset_query =',
+        // After a login the server refused (a role without CONNECT, in the hub's tests), PgBouncer
+        // waits this long before it tries that user again, holding its clients meanwhile (15 s).
+        'server_login_retry = 1',
         `logfile = ${join(dir, 'pgbouncer.log')}`,
         `pidfile = ${join(dir, 'pgbouncer.pid')}`,
         '',
@@ -67,11 +74,17 @@ export default async function setup(project: TestProject): Promise<() => void> {
     }
   }
   project.provide('pgbouncerPort', port)
+  project.provide('pgbouncerAuthFile', authFile)
+  project.provide('pgbouncerPidFile', pidFile)
   return stop
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgbouncerPort: number
+    /** The users PgBouncer lets in (trust); a test that logs in as roles of its own adds them here. */
+    pgbouncerAuthFile: string
+    /** PgBouncer's pid file: SIGHUP makes it read the users file again. */
+    pgbouncerPidFile: string
   }
 }

@@ -217,17 +217,34 @@ export class PostgresHub implements HubAdministration {
   }
 
   async revoke(role: string, projectId: string | null): Promise<boolean> {
-    return this.kysely.transaction().execute(async (trx) => {
+    const { removed, left } = await this.kysely.transaction().execute(async (trx) => {
       const editors = await this.#editorsRole(trx)
-      const removed = await sql`
+      const deleted = await sql`
         delete from ${q(MEMBERS)} where role_name = ${role} and project_id is not distinct from ${projectId}`.execute(
         trx,
       )
       const { rows } = await sql<{ left: boolean }>`
         select exists (select 1 from ${q(MEMBERS)} where role_name = ${role}) as left`.execute(trx)
       if (!rows[0]?.left) await sql`revoke ${q(editors)} from ${q(role)}`.execute(trx)
-      return Number(removed.numAffectedRows ?? 0n) > 0
+      return { removed: Number(deleted.numAffectedRows ?? 0n) > 0, left: rows[0]?.left === true }
     })
+    // CONNECT is checked only when a session starts, and a pooler (PgBouncer) keeps the role's
+    // server sessions open for reuse: end them, so that the next one is refused. Row-level
+    // security already hides every project from them, statement by statement.
+    if (!left) await this.#endSessions(role)
+    return removed
+  }
+
+  /**
+   * Ends `role`'s sessions on this database. The owner needs the right to (superuser, or
+   * membership in pg_signal_backend); without it the sessions stay until they close, unable to
+   * read anything: that is not the revoke's failure.
+   */
+  async #endSessions(role: string): Promise<void> {
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where usename = ${role} and datname = current_database() and pid <> pg_backend_pid()`
+      .execute(this.kysely)
+      .catch(() => {})
   }
 
   async members(): Promise<HubMember[]> {
