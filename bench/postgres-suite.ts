@@ -387,8 +387,8 @@ const PQ = {
   insertScenes: POSTGRES.insertWithAudit(POSTGRES.insertScenes(10), 91),
   updateTitle: POSTGRES.readAndUpdate('project_states', ['title'], true, true),
   updateSpecs: POSTGRES.readAndUpdate('project_states', Object.values(SPEC_COLUMNS), false, true),
-  insertAutosave: POSTGRES.insertWithAudit(numbered(SQL.insertAutosave), 16),
-  insertRestorePoint: POSTGRES.insertWithAudit(numbered(SQL.insertRestorePoint), 18),
+  insertAutosave: POSTGRES.insertWithAudit(numbered(SQL.insertAutosave), 18),
+  insertRestorePoint: POSTGRES.insertWithAudit(numbered(SQL.insertRestorePoint), 20),
 }
 
 async function one(trx: RawTransaction, text: string, values: unknown[]): Promise<SqlRow | undefined> {
@@ -458,6 +458,9 @@ async function createVersion(
     ACTOR,
     1,
     false,
+    // The library refuses a version of a soft-deleted project inside the insert itself.
+    projectId,
+    true,
     // The version's audit entry, written by the insert itself.
     now,
     ACTOR,

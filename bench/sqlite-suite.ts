@@ -365,6 +365,9 @@ class RawVersions {
       ACTOR,
       1,
       0,
+      // The library refuses a version of a soft-deleted project inside the insert itself.
+      projectId,
+      1,
     ) as SqlRow
     this.#s.audit!.run(now, ACTOR, 'project_versions', version.id, 'insert', null, null)
     const counts = new Map<string, number>()

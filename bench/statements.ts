@@ -62,10 +62,10 @@ export const SQL = {
     'insert into "content_blobs" ("content_hash", "content", "content_type", "size_bytes", "reference_count", "last_referenced_at", "created_at", "updated_at", "created_by", "modified_by") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("content_hash") do nothing returning "content_hash"',
   maxVersionNumber: 'select max("version_number") as "n" from "project_versions" where "project_id" = ?',
   insertAutosave:
-    'insert into "project_versions" ("version_type", "project_id", "version_number", "brief_hash", "plan_hash", "voice_hash", "render_hash", "timeline_hash", "storage_size_bytes", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ' +
+    'insert into "project_versions" ("version_type", "project_id", "version_number", "brief_hash", "plan_hash", "voice_hash", "render_hash", "timeline_hash", "storage_size_bytes", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from project_states where id = ? and is_deleted = ?) returning ' +
     VERSION,
   insertRestorePoint:
-    'insert into "project_versions" ("version_type", "name", "trigger", "project_id", "version_number", "brief_hash", "plan_hash", "voice_hash", "render_hash", "timeline_hash", "storage_size_bytes", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ' +
+    'insert into "project_versions" ("version_type", "name", "trigger", "project_id", "version_number", "brief_hash", "plan_hash", "voice_hash", "render_hash", "timeline_hash", "storage_size_bytes", "id", "created_at", "updated_at", "created_by", "modified_by", "row_version", "is_deleted") select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from project_states where id = ? and is_deleted = ?) returning ' +
     VERSION,
   addReference:
     'update "content_blobs" set "reference_count" = "reference_count" + ?, "last_referenced_at" = ? where "content_hash" = ?',

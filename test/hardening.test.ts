@@ -230,7 +230,7 @@ for (const d of dialects) {
       expect(await db.projectStates.find({ title: { contains: '\ud83c\udfac' } })).toEqual([])
     })
 
-    it('(12) refuses a scene, asset or checkpoint for a soft-deleted project; nothing is written', async () => {
+    it('(12) refuses a scene, asset, checkpoint or version for a soft-deleted project; nothing is written', async () => {
       const { db } = ctx
       const project = await db.projectStates.add({ title: 'soon deleted' })
       await db.sceneStates.add({ projectId: project.id, sceneIndex: 0 })
@@ -241,6 +241,8 @@ for (const d of dialects) {
         () => db.sceneStates.addRange([{ projectId: project.id, sceneIndex: 2 }]),
         () => db.assetStates.add({ projectId: project.id, assetType: 'Image', filePath: '/a.png' }),
         () => db.renderCheckpoints.save(project.id, 'Render', { completedScenes: 0, totalScenes: 1 }),
+        // A version row added directly, not through createVersion (which locks the live project).
+        () => db.projectVersions.add({ projectId: project.id, versionNumber: 1, versionType: 'Manual' }),
         () =>
           db.transaction(async (uow) => {
             await uow.sceneStates.add({ projectId: project.id, sceneIndex: 3 })
