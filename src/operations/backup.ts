@@ -1,5 +1,5 @@
 import { pausePoint } from '../pause-point.js'
-import { existsSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import {
@@ -33,10 +33,16 @@ export const SAFETY_BACKUPS_KEPT = 5
 
 /** A step of a running backup, for a progress display. */
 export interface BackupProgressEvent {
-  /** `copy`: pages (SQLite), tables (pg_dump) or rows (logical export) written; `verify`: reading it back. */
+  /**
+   * `copy`: pages (SQLite), tables (pg_dump) or rows (logical export) written; `verify`: bytes of
+   * the new backup read back and hashed (after, on SQLite, its quick_check).
+   */
   readonly phase: 'copy' | 'verify'
   readonly done: number
   readonly total: number
+  /** The same progress in bytes, where it is known: SQLite's copy (pages × page size) and every verify. */
+  readonly doneBytes?: number
+  readonly totalBytes?: number
 }
 
 /** Options of {@link AuraDatabase.backup}. */
@@ -112,15 +118,17 @@ export async function writeBackup(
     await write(temp, (progress) => options.onProgress?.({ phase: 'copy', ...progress }))
     await pausePoint('backup:written')
     fsyncFile(temp)
-    options.onProgress?.({ phase: 'verify', done: 0, total: 1 })
+    const verifying = (done: number, total: number) =>
+      options.onProgress?.({ phase: 'verify', done, total, doneBytes: done, totalBytes: total })
+    const writtenBytes = statSync(temp).size
+    verifying(0, writtenBytes)
     let content
     try {
       content = await tools.inspect(temp)
     } catch (error) {
       throw backupErrors.failed(`the new backup did not verify (${(error as Error).message})`, error)
     }
-    const { sha256, sizeBytes } = await hashFile(temp)
-    options.onProgress?.({ phase: 'verify', done: 1, total: 1 })
+    const { sha256, sizeBytes } = await hashFile(temp, verifying)
     published = publish(dir, temp, kind, startedAt, tools.extension, {
       sha256,
       sizeBytes,

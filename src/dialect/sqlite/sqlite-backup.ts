@@ -39,7 +39,7 @@ const PAGES_PER_STEP = 1024
 /** How long the backup's connection waits for a lock (a WAL recovery by another connection), as the dialect's. */
 const SOURCE_BUSY_TIMEOUT_MS = 5_000
 
-/** How many integrity_check problems a message names. */
+/** How many quick_check problems a message names. */
 const PROBLEMS_SHOWN = 3
 
 function quoteIdentifier(name: string): string {
@@ -177,13 +177,16 @@ async function copyDatabase(
   file: string,
   onProgress?: (progress: BackupProgress) => void,
 ): Promise<void> {
+  const pageSize = source.pragma('page_size', { simple: true }) as number
+  const report = (done: number, total: number) =>
+    onProgress?.({ done, total, doneBytes: done * pageSize, totalBytes: total * pageSize })
   const result = await source.backup(file, {
     progress({ totalPages, remainingPages }) {
-      onProgress?.({ done: totalPages - remainingPages, total: totalPages })
+      report(totalPages - remainingPages, totalPages)
       return PAGES_PER_STEP
     },
   })
-  onProgress?.({ done: result.totalPages, total: result.totalPages })
+  report(result.totalPages, result.totalPages)
   const copy = new Database(file, { fileMustExist: true })
   try {
     copy.pragma('journal_mode = DELETE')
@@ -211,8 +214,17 @@ function readHeader(path: string): Buffer {
  * Checks a SQLite backup without writing to it and reads its history and row counts:
  * 1. not empty, starts with the SQLite header;
  * 2. not shorter than the size its header records (a truncated copy);
- * 3. opens read-only and passes `PRAGMA integrity_check`;
+ * 3. opens read-only and passes `PRAGMA quick_check`;
  * 4. its migration history is readable.
+ *
+ * Why quick_check and not integrity_check: quick_check reads every page of the file once and
+ * checks all that makes it a valid, complete database (every b-tree page well-formed and in
+ * order, every page in use exactly once or on the freelist, none missing past the end, NOT NULL
+ * and CHECK constraints). What it leaves out is matching each index entry against its row (and
+ * UNIQUE), which costs a lookup per row: 1.5 s against 0.27 s on a 390 MB database, most of a
+ * backup's time. The online backup API copies pages verbatim from one consistent snapshot, so the
+ * copy's indexes agree with its rows exactly as much as the source's do, and `aura-db verify`
+ * runs integrity_check on the live database, where such a mismatch would come from.
  */
 export function inspectSqliteFile(file: string): BackupContent {
   const size = statSync(file).size
@@ -237,9 +249,7 @@ export function inspectSqliteFile(file: string): BackupContent {
   try {
     let problems: string[]
     try {
-      problems = (db.pragma('integrity_check') as { integrity_check: string }[]).map(
-        (row) => row.integrity_check,
-      )
+      problems = (db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check)
     } catch (error) {
       throw backupErrors.corrupt(file, (error as Error).message)
     }
