@@ -81,6 +81,8 @@ export interface BackupResult {
   readonly writerDuringBackupTurnP99Us: number
   /** Commits the writer made while the backup ran. */
   readonly commitsDuringBackup: number
+  /** The writer's p99 commit latency during a plain copy of the file and its fsync, µs: the disk's share. */
+  readonly writerDuringCopyP99Us: number
 }
 
 /**
