@@ -222,14 +222,17 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${r.dialect}: skipped (${r.skipped})\n`)
       continue
     }
-    printTable(
-      `${r.dialect} (${mode}: ${describeSize(size)})${r.dialect === 'postgres' ? ' — raw pg with named prepared statements' : ''}`,
-      r.operations.map(formatRow),
-    )
-    process.stdout.write(
-      "÷ raw, ÷ kysely: the library's ops/s over the other side's; (job): plain Kysely does the same job its own way " +
-        '(multi-row insert, one version-checked UPDATE, no audit rows), see bench/kysely-peer.ts\n',
-    )
+    // `--only backup` times no operations: no table to print.
+    if (r.operations.length > 0) {
+      printTable(
+        `${r.dialect} (${mode}: ${describeSize(size)})${r.dialect === 'postgres' ? ' — raw pg with named prepared statements' : ''}`,
+        r.operations.map(formatRow),
+      )
+      process.stdout.write(
+        "÷ raw, ÷ kysely: the library's ops/s over the other side's; (job): plain Kysely does the same job its own way " +
+          '(multi-row insert, one version-checked UPDATE, no audit rows), see bench/kysely-peer.ts\n',
+      )
+    }
     if (r.migrateFromEmptyMs) {
       process.stdout.write(
         `migrations from empty: ${r.migrateFromEmptyMs.p50.toFixed(1)} ms median, ${r.migrateFromEmptyMs.max.toFixed(1)} ms worst (target < 200 ms)\n`,
