@@ -62,6 +62,8 @@ export interface BackupResult {
   readonly copyMBps: number
   /** `db.backup()` (verified, with its manifest) with nothing else running, MB/s. */
   readonly quietBackupMBps: number
+  /** The same backup up to its verification (the online copy alone), MB/s. */
+  readonly quietCopyPhaseMBps: number
   /** `db.backup()` (verified, with its manifest) while a writer commits, MB/s. */
   readonly backupMBps: number
   /** backupMBps ÷ copyMBps; target ≥ 0.5. */
@@ -71,8 +73,16 @@ export interface BackupResult {
   readonly writerDuringBackupP99Us: number
   /** during ÷ idle; target ≤ 2. */
   readonly latencyRatio: number
+  /**
+   * The writer's p99 from asking for its turn to the end of the commit, µs: includes the time
+   * the backup's synchronous work holds the event loop.
+   */
+  readonly writerIdleTurnP99Us: number
+  readonly writerDuringBackupTurnP99Us: number
   /** Commits the writer made while the backup ran. */
   readonly commitsDuringBackup: number
+  /** The writer's p99 commit latency during a plain copy of the file and its fsync, µs: the disk's share. */
+  readonly writerDuringCopyP99Us: number
 }
 
 /**

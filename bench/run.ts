@@ -2,7 +2,7 @@
  * `npm run bench`: Aura Data against the raw-driver limit (quality.md, "Performance") and
  * against plain Kysely doing the same job (the peer a team would otherwise use).
  *
- *   node --expose-gc dist/bench/run.js [--scale tiny|20k|100k] [--no-postgres] [--out FILE]
+ *   node --expose-gc dist/bench/run.js [--scale tiny|20k|100k] [--no-postgres] [--only backup] [--out FILE]
  *
  * 1. Builds a realistic database (default `--scale 20k`: 20,000 projects / 200,000 scenes;
  *    `--scale 100k` (or `--full`): 100,000 / 1,000,000 with 100,000 exports and 10,000
@@ -17,31 +17,17 @@
  * 4. Prints a table (operation; ops/s, p50 and p99 of each side; the library's ratio to raw and
  *    to plain Kysely, in ops/s) and writes
  *    `bench/results/latest.json` (or `--out`).
+ * `--only backup` builds the SQLite database and runs only the backup benchmark (bench/backup.ts).
  */
-import {
-  closeSync,
-  copyFileSync,
-  fsyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { openDatabase } from '../src/index.js'
 import { packageRoot } from '../src/paths.js'
 import { generateDataset, SIZES, type DatasetSize } from './dataset.js'
-import {
-  progressLine,
-  runOperation,
-  type BackupResult,
-  type DialectResults,
-  type OperationResult,
-} from './compare.js'
-import { collectsGarbage, quantile, type MeasureOptions } from './harness.js'
+import { formatBackup, timeBackup } from './backup.js'
+import { progressLine, runOperation, type DialectResults, type OperationResult } from './compare.js'
+import { collectsGarbage, type MeasureOptions } from './harness.js'
 import { runPostgres } from './postgres-suite.js'
 import { captureSqlite } from './sql-capture.js'
 import { buildSqliteDatabase, openSqliteSuite } from './sqlite-suite.js'
@@ -58,12 +44,18 @@ const TIMING: Record<Mode, MeasureOptions> = {
 /** The sizes `--scale` accepts, by name. */
 const SCALES: Record<string, Mode> = { tiny: 'tiny', '20k': 'default', '100k': 'full' }
 
-const USAGE = 'Usage: run.js [--scale tiny|20k|100k] [--no-postgres] [--out FILE]'
+const USAGE = 'Usage: run.js [--scale tiny|20k|100k] [--no-postgres] [--only backup] [--out FILE]'
 
 /** Parses the command line. */
-function parseArgs(argv: readonly string[]): { mode: Mode; postgres: boolean; out: string } {
+function parseArgs(argv: readonly string[]): {
+  mode: Mode
+  postgres: boolean
+  backupOnly: boolean
+  out: string
+} {
   let mode: Mode = 'default'
   let postgres = true
+  let backupOnly = false
   let out = join(packageRoot(), 'bench', 'results', 'latest.json')
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -74,18 +66,27 @@ function parseArgs(argv: readonly string[]): { mode: Mode; postgres: boolean; ou
       if (!scale) throw new Error(`--scale takes tiny, 20k or 100k. ${USAGE}`)
       mode = scale
     } else if (arg === '--no-postgres') postgres = false
-    else if (arg === '--out' && argv[i + 1]) out = resolve(argv[++i]!)
+    else if (arg === '--only') {
+      if (argv[++i] !== 'backup') throw new Error(`--only takes backup. ${USAGE}`)
+      backupOnly = true
+    } else if (arg === '--out' && argv[i + 1]) out = resolve(argv[++i]!)
     else throw new Error(`Unknown argument ${String(arg)}. ${USAGE}`)
   }
-  return { mode, postgres, out }
+  return { mode, postgres, backupOnly, out }
 }
 
-async function runSqlite(mode: Mode, size: DatasetSize, dir: string): Promise<DialectResults> {
+async function runSqlite(
+  mode: Mode,
+  size: DatasetSize,
+  dir: string,
+  backupOnly: boolean,
+): Promise<DialectResults> {
   const file = join(dir, 'bench.db')
   const dataset = generateDataset(size)
   const started = performance.now()
   await buildSqliteDatabase(file, dataset.tables)
   log(`sqlite: built ${describeSize(size)} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  if (backupOnly) return { dialect: 'sqlite', operations: [], backup: await timeBackup(file, dir) }
   const suite = await openSqliteSuite(file, dataset.index)
   const operations: OperationResult[] = []
   try {
@@ -111,81 +112,6 @@ async function runSqlite(mode: Mode, size: DatasetSize, dir: string): Promise<Di
     operations,
     migrateFromEmptyMs: await timeMigrations(dir),
     backup: await timeBackup(file, dir),
-  }
-}
-
-/** The p99 of a list of durations. */
-function p99(values: number[]): number {
-  return quantile(Float64Array.from(values).sort(), 0.99)
-}
-
-/**
- * An online backup of the benchmark database while a writer of the same process commits small
- * units (a configuration value and its audit entry), against a plain copy of the same file.
- * 1. Copies the file once to warm the page cache for both, then times a second copy.
- * 2. Times 200 writer commits with nothing else running: the idle latency.
- * 3. Times one `db.backup()` alone, then one while the writer keeps committing until it is done.
- * The writer shares the event loop with the backup's copy steps, as an application's writes
- * would: its latency during the backup includes the time a step holds the thread.
- */
-async function timeBackup(file: string, dir: string): Promise<BackupResult> {
-  const copy = join(dir, 'copy.db')
-  copyFileSync(file, copy)
-  const { size } = statSync(file)
-  // A backup is flushed to disk before it counts; so is the copy it is compared with.
-  let started = performance.now()
-  copyFileSync(file, copy)
-  const fd = openSync(copy, 'r')
-  fsyncSync(fd)
-  closeSync(fd)
-  const copySeconds = (performance.now() - started) / 1000
-  rmSync(copy)
-
-  const db = await openDatabase({ url: `sqlite:${file}`, actor: 'bench' })
-  try {
-    let n = 0
-    const commit = async (): Promise<number> => {
-      // On SQLite a free handle completes the write synchronously: without a turn of the event
-      // loop between commits, the writer would starve the backup's steps (they run as
-      // macrotasks) and the backup would never finish.
-      await new Promise((resolve) => setImmediate(resolve))
-      const t = performance.now()
-      await db.configurations.set('Bench.BackupWriter', n++, { category: 'Bench' })
-      return performance.now() - t
-    }
-    const idle: number[] = []
-    for (let i = 0; i < 200; i++) idle.push(await commit())
-
-    started = performance.now()
-    await db.backup({ dir: join(dir, 'backups') })
-    const quietSeconds = (performance.now() - started) / 1000
-
-    const during: number[] = []
-    let done = false
-    started = performance.now()
-    const backup = db.backup({ dir: join(dir, 'backups') }).finally(() => (done = true))
-    while (!done) during.push(await commit())
-    await backup
-    const backupSeconds = (performance.now() - started) / 1000
-
-    const copyMBps = size / 1e6 / copySeconds
-    const quietBackupMBps = size / 1e6 / quietSeconds
-    const backupMBps = size / 1e6 / backupSeconds
-    const writerIdleP99Us = p99(idle) * 1000
-    const writerDuringBackupP99Us = p99(during) * 1000
-    return {
-      sizeBytes: size,
-      copyMBps,
-      quietBackupMBps,
-      backupMBps,
-      throughputRatio: backupMBps / copyMBps,
-      writerIdleP99Us,
-      writerDuringBackupP99Us,
-      latencyRatio: writerDuringBackupP99Us / writerIdleP99Us,
-      commitsDuringBackup: during.length,
-    }
-  } finally {
-    await db.close()
   }
 }
 
@@ -280,14 +206,14 @@ function log(message: string): void {
 }
 
 async function main(): Promise<void> {
-  const { mode, postgres, out } = parseArgs(process.argv.slice(2))
+  const { mode, postgres, backupOnly, out } = parseArgs(process.argv.slice(2))
   const size = SIZES[mode]
   if (!collectsGarbage) log('note: run with node --expose-gc to collect garbage between rounds')
   const dir = mkdtempSync(join(tmpdir(), 'aura-bench-'))
   const results: DialectResults[] = []
   try {
-    results.push(await runSqlite(mode, size, dir))
-    if (postgres) results.push(await runPostgres(size, TIMING[mode], log, describeSize(size)))
+    results.push(await runSqlite(mode, size, dir, backupOnly))
+    if (postgres && !backupOnly) results.push(await runPostgres(size, TIMING[mode], log, describeSize(size)))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -296,29 +222,23 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${r.dialect}: skipped (${r.skipped})\n`)
       continue
     }
-    printTable(
-      `${r.dialect} (${mode}: ${describeSize(size)})${r.dialect === 'postgres' ? ' — raw pg with named prepared statements' : ''}`,
-      r.operations.map(formatRow),
-    )
-    process.stdout.write(
-      "÷ raw, ÷ kysely: the library's ops/s over the other side's; (job): plain Kysely does the same job its own way " +
-        '(multi-row insert, one version-checked UPDATE, no audit rows), see bench/kysely-peer.ts\n',
-    )
+    // `--only backup` times no operations: no table to print.
+    if (r.operations.length > 0) {
+      printTable(
+        `${r.dialect} (${mode}: ${describeSize(size)})${r.dialect === 'postgres' ? ' — raw pg with named prepared statements' : ''}`,
+        r.operations.map(formatRow),
+      )
+      process.stdout.write(
+        "÷ raw, ÷ kysely: the library's ops/s over the other side's; (job): plain Kysely does the same job its own way " +
+          '(multi-row insert, one version-checked UPDATE, no audit rows), see bench/kysely-peer.ts\n',
+      )
+    }
     if (r.migrateFromEmptyMs) {
       process.stdout.write(
         `migrations from empty: ${r.migrateFromEmptyMs.p50.toFixed(1)} ms median, ${r.migrateFromEmptyMs.max.toFixed(1)} ms worst (target < 200 ms)\n`,
       )
     }
-    if (r.backup) {
-      const b = r.backup
-      process.stdout.write(
-        `backup of ${(b.sizeBytes / 1e6).toFixed(0)} MB: ${b.quietBackupMBps.toFixed(0)} MB/s alone, ` +
-          `${b.backupMBps.toFixed(0)} MB/s with a writer running; file copy + fsync ${b.copyMBps.toFixed(0)} MB/s: ` +
-          `${b.throughputRatio.toFixed(2)}× (target ≥ 0.5× ${verdict(b.throughputRatio >= 0.5)}); ` +
-          `writer p99 ${integer(b.writerIdleP99Us)} µs idle, ${integer(b.writerDuringBackupP99Us)} µs during ` +
-          `(${b.commitsDuringBackup} commits): ${b.latencyRatio.toFixed(2)}× (target ≤ 2× ${verdict(b.latencyRatio <= 2)})\n`,
-      )
-    }
+    if (r.backup) process.stdout.write(formatBackup(r.backup))
   }
   mkdirSync(dirname(out), { recursive: true })
   const document = {

@@ -447,7 +447,7 @@ export const backupErrors = {
   corrupt: (file: string, detail: string) =>
     new BackupError(`Refusing ${file}: the database is corrupt (${detail}).`),
   integrityCheck: (file: string, problems: readonly string[]) =>
-    new BackupError(`Refusing ${file}: it fails integrity_check: ${problems.join('; ')}.`),
+    new BackupError(`Refusing ${file}: it fails quick_check: ${problems.join('; ')}.`),
   historyUnreadable: (file: string, detail: string) =>
     new BackupError(`Refusing ${file}: its migration history cannot be read (${detail}).`),
   notPostgresBackup: (file: string) =>

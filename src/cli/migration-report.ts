@@ -74,7 +74,7 @@ export async function backupFirst(cli: CliContext, dialect: AuraDialect): Promis
     return await backupBeforeMigration(dialect, {
       ...(dir === undefined ? {} : { dir }),
       ...(keep === undefined ? {} : { keep }),
-      onProgress: (p) => progress.update(p.phase, p.done, p.total),
+      onProgress: (p) => progress.update(p.phase, p.done, p.total, p),
     })
   } finally {
     progress.finish()

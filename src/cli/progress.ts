@@ -1,6 +1,11 @@
 /** Redraws at most this often: a terminal need not see every page. */
 const REDRAW_MS = 100
 
+/** Megabytes with one decimal when the whole amount is under 10 MB (else whole ones). */
+function megabytes(bytes: number, scale: number): string {
+  return (bytes / 1e6).toFixed(scale < 10e6 ? 1 : 0)
+}
+
 /**
  * A one-line progress display for long work (backup, restore) on stderr, shown only when stderr
  * is a terminal: piped output and `--json` documents never contain it.
@@ -18,14 +23,27 @@ export class Progress {
     this.#enabled = enabled
   }
 
-  /** Shows `label: phase  42%` (or `done/total` when the total is unknown). */
-  update(phase: string, done: number, total: number): void {
+  /**
+   * Shows `label: phase 42%` (the count done when the total is unknown), with the amounts in
+   * megabytes when `bytes` gives them: `label: phase 120/391 MB 30%`.
+   */
+  update(
+    phase: string,
+    done: number,
+    total: number,
+    bytes: { readonly doneBytes?: number; readonly totalBytes?: number } = {},
+  ): void {
     if (!this.#enabled) return
     const now = Date.now()
     if (done < total && now - this.#drawnAt < REDRAW_MS) return
     this.#drawnAt = now
     const amount = total > 0 ? `${Math.floor((100 * Math.min(done, total)) / total)}%` : String(done)
-    process.stderr.write(`\r\u001b[K${this.#label}: ${phase} ${amount}`)
+    const { doneBytes, totalBytes } = bytes
+    const size =
+      doneBytes !== undefined && totalBytes !== undefined
+        ? ` ${megabytes(doneBytes, totalBytes)}/${megabytes(totalBytes, totalBytes)} MB`
+        : ''
+    process.stderr.write(`\r\u001b[K${this.#label}: ${phase}${size} ${amount}`)
     this.#shown = true
   }
 

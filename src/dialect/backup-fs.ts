@@ -9,6 +9,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** Prefix of every temporary file a backup or restore writes; never a backup name. */
@@ -55,13 +56,42 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Lower-case hex SHA-256 and size of a file, read as a stream. */
-export async function hashFile(path: string): Promise<{ sha256: string; sizeBytes: number }> {
+/**
+ * Bytes read per step of {@link hashFile}. Large: between two steps an application's work runs
+ * (each step is one turn of the event loop), and with 64 KiB steps a steady writer committing
+ * between them made the hash of a 400 MB backup take seconds. Hashing 8 MiB takes ~5 ms.
+ */
+const HASH_CHUNK_BYTES = 8 * 1024 * 1024
+
+/**
+ * Lower-case hex SHA-256 and size of a file, read in large chunks; the next chunk is read while
+ * the current one is hashed. `onProgress` gets the bytes hashed so far and the file's size.
+ */
+export async function hashFile(
+  path: string,
+  onProgress?: (doneBytes: number, totalBytes: number) => void,
+): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = createHash('sha256')
+  const handle = await open(path, 'r')
+  let current = Buffer.allocUnsafe(HASH_CHUNK_BYTES)
+  let spare = Buffer.allocUnsafe(HASH_CHUNK_BYTES)
   let sizeBytes = 0
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer)
-    sizeBytes += (chunk as Buffer).length
+  let pending = handle.read(current, 0, HASH_CHUNK_BYTES, 0)
+  try {
+    const { size } = await handle.stat()
+    for (;;) {
+      const { bytesRead } = await pending
+      if (bytesRead === 0) break
+      sizeBytes += bytesRead
+      ;[current, spare] = [spare, current]
+      pending = handle.read(current, 0, HASH_CHUNK_BYTES, sizeBytes)
+      hash.update(spare.subarray(0, bytesRead))
+      onProgress?.(sizeBytes, Math.max(size, sizeBytes))
+    }
+  } finally {
+    // A read still under way must end before its file is closed.
+    await pending.catch(() => undefined)
+    await handle.close()
   }
   return { sha256: hash.digest('hex'), sizeBytes }
 }

@@ -199,6 +199,9 @@ export interface BackupContent {
 export interface BackupProgress {
   readonly done: number
   readonly total: number
+  /** The same progress in bytes, where the dialect knows it (SQLite: pages × page size). */
+  readonly doneBytes?: number
+  readonly totalBytes?: number
 }
 
 /** A backup copied (or checked) where the swap takes it from, with the hash of exactly those bytes. */

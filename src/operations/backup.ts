@@ -1,5 +1,5 @@
 import { pausePoint } from '../pause-point.js'
-import { existsSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import {
@@ -33,10 +33,16 @@ export const SAFETY_BACKUPS_KEPT = 5
 
 /** A step of a running backup, for a progress display. */
 export interface BackupProgressEvent {
-  /** `copy`: pages (SQLite), tables (pg_dump) or rows (logical export) written; `verify`: reading it back. */
+  /**
+   * `copy`: pages (SQLite), tables (pg_dump) or rows (logical export) written; `verify`: bytes of
+   * the new backup read back and hashed (its check, SQLite's quick_check, runs alongside).
+   */
   readonly phase: 'copy' | 'verify'
   readonly done: number
   readonly total: number
+  /** The same progress in bytes, where it is known: SQLite's copy (pages × page size) and every verify. */
+  readonly doneBytes?: number
+  readonly totalBytes?: number
 }
 
 /** Options of {@link AuraDatabase.backup}. */
@@ -75,8 +81,8 @@ function validateKeep(keep: unknown, fallback: number): number {
 /**
  * Takes a verified backup of an open database (`aura-db backup`):
  * 1. writes an online, consistent copy to a temporary name in the backup directory (mode 0600);
- * 2. flushes it and verifies it by reading it back (SQLite: integrity_check and history;
- *    PostgreSQL: the archive read completely);
+ * 2. flushes it and verifies it by reading it back (SQLite: quick_check and history;
+ *    PostgreSQL: the archive read completely), while hashing it;
  * 3. writes the manifest (sha256, size, migration, row counts) and flushes it;
  * 4. renames the file to `aura_backup_<yyyyMMdd_HHmmss_SSS>.db|.dump` and flushes the directory;
  * 5. only then applies retention: keeps the newest `keep` regular backups of this database (the
@@ -112,15 +118,20 @@ export async function writeBackup(
     await write(temp, (progress) => options.onProgress?.({ phase: 'copy', ...progress }))
     await pausePoint('backup:written')
     fsyncFile(temp)
-    options.onProgress?.({ phase: 'verify', done: 0, total: 1 })
-    let content
-    try {
-      content = await tools.inspect(temp)
-    } catch (error) {
-      throw backupErrors.failed(`the new backup did not verify (${(error as Error).message})`, error)
+    const verifying = (done: number, total: number) =>
+      options.onProgress?.({ phase: 'verify', done, total, doneBytes: done, totalBytes: total })
+    const writtenBytes = statSync(temp).size
+    verifying(0, writtenBytes)
+    // The check and the hash read the same finished file, side by side (SQLite checks on a
+    // worker thread); both have ended before anything else happens to the file.
+    const [checked, hashed] = await Promise.allSettled([tools.inspect(temp), hashFile(temp, verifying)])
+    if (checked.status === 'rejected') {
+      const reason = checked.reason as Error
+      throw backupErrors.failed(`the new backup did not verify (${reason.message})`, reason)
     }
-    const { sha256, sizeBytes } = await hashFile(temp)
-    options.onProgress?.({ phase: 'verify', done: 1, total: 1 })
+    if (hashed.status === 'rejected') throw hashed.reason
+    const content = checked.value
+    const { sha256, sizeBytes } = hashed.value
     published = publish(dir, temp, kind, startedAt, tools.extension, {
       sha256,
       sizeBytes,

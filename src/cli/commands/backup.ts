@@ -47,7 +47,7 @@ export function registerBackup(program: Command): void {
             result = await db.backup({
               ...(dir !== undefined ? { dir } : {}),
               ...(keep !== undefined ? { keep } : {}),
-              onProgress: (p) => progress.update(p.phase, p.done, p.total),
+              onProgress: (p) => progress.update(p.phase, p.done, p.total, p),
             })
           } finally {
             stopListening()
