@@ -24,6 +24,8 @@ import type {
   ExclusiveDatabase,
   StagedBackup,
 } from '../dialect.js'
+import { quoteIdentifier } from '../sql-identifier.js'
+import { quoteString } from '../script-literals.js'
 
 /** The history table of the migration engine (src/migration/migrator.ts). */
 const HISTORY_TABLE = 'aura_migrations'
@@ -61,14 +63,6 @@ interface LogicalHeader {
     readonly lastValue: string
     readonly isCalled: boolean
   }[]
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
-
-function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`
 }
 
 /** The connection for libpq tools: the URL without its password (argv is visible to every user), the password in the environment. */
@@ -611,7 +605,7 @@ class PostgresExclusiveDatabase implements ExclusiveDatabase {
       `select pg_catalog.set_config('search_path', '', false);`,
       `do $aura$ declare tables text; begin
          select string_agg(format('%I.%I', schemaname, tablename), ', ') into tables
-           from pg_catalog.pg_tables where schemaname = ${quoteLiteral(schema)};
+           from pg_catalog.pg_tables where schemaname = ${quoteString(schema)};
          if tables is not null then execute 'truncate ' || tables || ' restart identity cascade'; end if;
        end $aura$;`,
       `create temp table aura_restore_fks on commit drop as
@@ -620,7 +614,7 @@ class PostgresExclusiveDatabase implements ExclusiveDatabase {
            from pg_catalog.pg_constraint con
            join pg_catalog.pg_class c on c.oid = con.conrelid
            join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-          where con.contype = 'f' and n.nspname = ${quoteLiteral(schema)};`,
+          where con.contype = 'f' and n.nspname = ${quoteString(schema)};`,
       `do $aura$ declare r record; begin
          for r in select * from pg_temp.aura_restore_fks loop
            execute format('alter table %s drop constraint %I', r.tbl, r.name);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { HubAccess, HubAdministration, HubMember, HubSetup } from '../hub.js'
+import { quoteString } from '../script-literals.js'
 
 /** Who may see and change which project: one row per grant. */
 const MEMBERS = 'aura_hub_members'
@@ -42,7 +43,7 @@ function policyFunctions(schema: string, editors: string): RawBuilder<unknown>[]
   const fn = (name: string, args: string, body: string) =>
     sql.raw(
       `create or replace function ${name}(${args}) returns boolean language sql volatile security definer ` +
-        `set search_path = ${quoteSql(schema)} as $aura$ ${body} $aura$`,
+        `set search_path = ${quoteString(schema)} as $aura$ ${body} $aura$`,
     )
   const member = `select 1 from ${MEMBERS} m where m.role_name = session_user`
   return [
@@ -62,14 +63,14 @@ function policyFunctions(schema: string, editors: string): RawBuilder<unknown>[]
     // project already; the owner's own inserts (session_user = the definer) make no member.
     sql.raw(
       `create or replace function aura_hub_project_created() returns trigger language plpgsql security definer ` +
-        `set search_path = ${quoteSql(schema)} as $aura$ begin ` +
+        `set search_path = ${quoteString(schema)} as $aura$ begin ` +
         `if session_user <> current_user and not exists (${member} and m.project_id is null and m.access = 'write') then ` +
         `insert into ${MEMBERS} (role_name, project_id, access, granted_by) values (session_user, new.id, 'write', session_user) on conflict do nothing; ` +
         `end if; return new; end $aura$`,
     ),
     sql.raw(
       `create or replace function aura_hub_blob_stored() returns trigger language plpgsql security definer ` +
-        `set search_path = ${quoteSql(schema)} as $aura$ begin ` +
+        `set search_path = ${quoteString(schema)} as $aura$ begin ` +
         `if session_user <> current_user then ` +
         `insert into ${BLOB_OWNERS} (content_hash, role_name) values (new.content_hash, session_user) on conflict do nothing; ` +
         `end if; return new; end $aura$`,
@@ -77,11 +78,6 @@ function policyFunctions(schema: string, editors: string): RawBuilder<unknown>[]
     sql`revoke all on function aura_hub_can_read(uuid), aura_hub_can_write(uuid), aura_hub_is_member(), aura_hub_is_writer() from public`,
     sql`grant execute on function aura_hub_can_read(uuid), aura_hub_can_write(uuid), aura_hub_is_member(), aura_hub_is_writer() to ${q(editors)}`,
   ]
-}
-
-/** A string as an SQL literal (for the text of DDL, which takes no parameters). */
-function quoteSql(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`
 }
 
 /** One policy per command on `table`, replacing any earlier one of the same name. */
