@@ -3,7 +3,7 @@ import type { AuraDatabase } from '../database.js'
 import type { IntrospectedTable, SchemaSnapshot } from '../dialect/introspector.js'
 import { contentHash } from '../domain/content-hash.js'
 import { BOOKKEEPING_TABLES, Migrator, type MigrationStatus } from '../migration/migrator.js'
-import { VERSION_HASH_COLUMNS } from '../repository/blob-references.js'
+import { VERSION_HASH_COLUMNS } from '../schema/project-versions.js'
 import { checkSchema } from './schema-check.js'
 
 /** One line of a verification report. */

@@ -1,13 +1,5 @@
+import { VERSION_HASH_COLUMNS } from '../schema/project-versions.js'
 import { txRows, type Session, type TxContext } from './session.js'
-
-/** The columns of `project_versions` that reference `content_blobs`. */
-export const VERSION_HASH_COLUMNS = [
-  'brief_hash',
-  'plan_hash',
-  'voice_hash',
-  'render_hash',
-  'timeline_hash',
-] as const
 
 /** The non-null blob hashes a version row references, one entry per reference. */
 export function versionHashes(row: Record<string, unknown>): string[] {

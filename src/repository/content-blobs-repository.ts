@@ -1,6 +1,6 @@
 import type { CompiledQuery } from 'kysely'
 import { contentHash, utf8Size, verifyContent } from '../domain/content-hash.js'
-import { VERSION_HASH_COLUMNS } from './blob-references.js'
+import { VERSION_HASH_COLUMNS } from '../schema/project-versions.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
 import {
   type ContentBlob,

@@ -62,3 +62,9 @@ export type NewProjectVersion = InsertOf<ProjectVersionsTable>
  * @interface
  */
 export type ProjectVersionUpdate = UpdateOf<ProjectVersionsTable>
+
+/** The columns of `project_versions` that reference `content_blobs`, read from the definition. */
+export const VERSION_HASH_COLUMNS: readonly string[] = projectVersionsTable.fields
+  .map((field) => projectVersionsTable.columns[field]!)
+  .filter((spec) => spec.references?.table === 'content_blobs')
+  .map((spec) => spec.column)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { HubAccess, HubAdministration, HubMember, HubSetup } from '../hub.js'
+import { VERSION_HASH_COLUMNS } from '../../schema/project-versions.js'
 import { quoteString } from '../script-literals.js'
 
 /** Who may see and change which project: one row per grant. */
@@ -12,14 +13,6 @@ const BLOB_OWNERS = 'aura_hub_blob_owners'
 const PROJECT_TABLES = ['scene_states', 'asset_states', 'project_versions'] as const
 /** Tables every member shares (custom templates), writable by members with write access somewhere. */
 const TEAM_TABLES = ['custom_templates'] as const
-/** The columns of a version that name content blobs. */
-const VERSION_HASH_COLUMNS = [
-  'brief_hash',
-  'plan_hash',
-  'voice_hash',
-  'render_hash',
-  'timeline_hash',
-] as const
 
 const q = (name: string): RawBuilder<unknown> => sql.id(name)
 
