@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -25,7 +26,10 @@ export interface LegacySqliteFile {
    * with its row id: memory stays flat whatever the table's size. Values as in {@link rows}.
    * Nothing else may be read from the file until the iteration ends.
    */
-  iterate(table: string): IterableIterator<{ rowid: number; row: Record<string, unknown> }>
+  iterate(
+    table: string,
+    columns?: IterateColumns,
+  ): IterableIterator<{ rowid: number; row: Record<string, unknown> }>
   /** One value of one row, by row id (as {@link iterate} gave it). */
   valueAt(table: string, rowid: number, column: string): unknown
   /** Closes the copy and removes it (the copy holds the app's plaintext secrets); again: nothing. */
@@ -47,6 +51,28 @@ export class InvalidUtf8Text {
     return this.bytes.length > 16 ? `${shown} …` : shown
   }
 }
+
+/**
+ * Which columns {@link LegacySqliteFile.iterate} reads and how: long text that a pass does not
+ * use is not decoded at all (`skip`), and text that is only hashed and measured is read as its
+ * bytes (`asBytes`): decoding megabytes of it into strings was much of an import's time.
+ * Columns the table lacks are ignored.
+ */
+export interface IterateColumns {
+  readonly skip?: readonly string[]
+  readonly asBytes?: readonly string[]
+}
+
+/**
+ * A TEXT value read as its bytes (see {@link IterateColumns}), which are UTF-8: bytes that are
+ * not are an {@link InvalidUtf8Text} instead.
+ */
+export class Utf8TextBytes {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** The storage type selected beside each `asBytes` column: a BLOB value is not text cast to bytes. */
+const TYPE_OF = '__aura_type_'
 
 /** The row id selected beside each row (to re-read a value's bytes); not a column of the app's tables. */
 const ROWID = '__aura_rowid'
@@ -126,15 +152,43 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
       }
       return row
     }
-    function* iterate(table: string): IterableIterator<{ rowid: number; row: Record<string, unknown> }> {
+    /** The select list of {@link iterate}: every column of the table but `skip`, `asBytes` cast. */
+    const selectList = (table: string, columns: IterateColumns | undefined) => {
+      if (!columns) return '*'
+      const skip = new Set(columns.skip)
+      const bytes = new Set(columns.asBytes)
+      return tables
+        .get(table)!
+        .columns.filter((c) => !skip.has(c))
+        .map((c) => {
+          const q = quote(c)
+          if (!bytes.has(c)) return q
+          return `case when typeof(${q}) = 'text' then cast(${q} as blob) else ${q} end as ${q}, typeof(${q}) as ${quote(TYPE_OF + c)}`
+        })
+        .join(', ')
+    }
+    function* iterate(
+      table: string,
+      columns?: IterateColumns,
+    ): IterableIterator<{ rowid: number; row: Record<string, unknown> }> {
       if (!tables.has(table)) return
       // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
       const statement = db
-        .prepare(`select _rowid_ as "${ROWID}", * from ${quote(table)} order by _rowid_`)
+        .prepare(
+          `select _rowid_ as "${ROWID}", ${selectList(table, columns)} from ${quote(table)} order by _rowid_`,
+        )
         .safeIntegers(true)
+      const asBytes = columns?.asBytes?.filter((c) => tables.get(table)!.columns.includes(c)) ?? []
       for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
         const rowid = row[ROWID]
         delete row[ROWID]
+        for (const column of asBytes) {
+          const text = row[TYPE_OF + column] === 'text'
+          delete row[TYPE_OF + column]
+          if (!text) continue
+          const bytes = row[column] as Buffer
+          row[column] = isUtf8(bytes) ? new Utf8TextBytes(bytes) : new InvalidUtf8Text(bytes)
+        }
         yield { rowid: Number(rowid), row: checked(table, rowid, row) }
       }
     }

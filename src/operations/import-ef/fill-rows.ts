@@ -1,10 +1,19 @@
-import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import type { IterateColumns, LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import type { ColumnSpec } from '../../schema/define.js'
-import { INLINE_SOURCE, legacyRowid, type PlannedTable, type Row } from './import-plan.js'
+import { INLINE_SOURCE, legacyRowid, VERSION_PARTS, type PlannedTable, type Row } from './import-plan.js'
 import { READ_ROW } from './legacy-rows.js'
 import type { LegacyTableName } from './legacy-schema.js'
 import { emptyCounts, RowReader } from './legacy-values.js'
 import { withLaterColumns, type AbsentInLegacy } from './legacy-versions.js'
+
+/**
+ * What writing does not read again: a version's inline content is written as blobs, read one
+ * value at a time (`valueAt`), and not at all when the blob exists; decoding it with every
+ * version was most of the reading.
+ */
+const WRITE_COLUMNS: Partial<Record<LegacyTableName, IterateColumns>> = {
+  ProjectVersions: { skip: VERSION_PARTS.map((p) => p.column) },
+}
 
 /**
  * The rows of `table` to write, whole: the legacy table read again (in row id order, one pass),
@@ -23,7 +32,7 @@ export function* fillRows(
   else if (fromFile.length > 0) {
     const columns = table.def.columns as Record<string, ColumnSpec>
     let next = 0
-    for (const { rowid, row } of legacy.iterate(name)) {
+    for (const { rowid, row } of legacy.iterate(name, WRITE_COLUMNS[name])) {
       const planned = fromFile[next]!
       if (legacyRowid(planned) !== rowid) continue
       const reader = new RowReader(name, '', withLaterColumns(name, absent, row), [], emptyCounts())

@@ -1,5 +1,10 @@
 import type { z } from 'zod'
-import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import { createHash } from 'node:crypto'
+import {
+  Utf8TextBytes,
+  type IterateColumns,
+  type LegacySqliteFile,
+} from '../../dialect/sqlite/sqlite-legacy-file.js'
 import { importErrors, type ImportProblem } from '../../errors.js'
 import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import { allTables } from '../../schema/index.js'
@@ -120,7 +125,7 @@ export function readPlan(
     const total = legacy.tables.get(name)?.rowCount ?? 0
     const kept = name === 'Configurations' ? null : [def.primaryKey, ...(PLAN_FIELDS[name] ?? [])]
     let done = 0
-    for (const { rowid, row } of legacy.iterate(name)) {
+    for (const { rowid, row } of legacy.iterate(name, READ_COLUMNS[name])) {
       const reader = convertRow(name, def, withLaterColumns(name, absent, row), problems, counts)
       if (table.columns.size === 0)
         for (const [field, column] of Object.entries(reader.origin)) table.columns.set(field, column)
@@ -170,11 +175,19 @@ function inlineContent(row: Record<string, unknown>): Record<string, InlineConte
   for (const part of VERSION_PARTS) {
     const value = row[part.column]
     out[part.column] =
-      typeof value === 'string'
-        ? { hash: contentHash(value), bytes: Buffer.byteLength(value, 'utf8') }
+      value instanceof Utf8TextBytes
+        ? { hash: createHash('sha256').update(value.bytes).digest('hex'), bytes: value.bytes.length }
         : value
   }
   return out
+}
+
+/**
+ * How the first pass reads each table: a version's inline content only to hash and measure it,
+ * as its bytes ({@link inlineContent}; the content of a blob is the SHA-256 of these bytes).
+ */
+const READ_COLUMNS: Partial<Record<LegacyTableName, IterateColumns>> = {
+  ProjectVersions: { asBytes: VERSION_PARTS.map((p) => p.column) },
 }
 
 /** A blob's content must hash to its key and have its size in UTF-8 bytes. */
