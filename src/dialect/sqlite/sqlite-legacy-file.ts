@@ -140,7 +140,9 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
     const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
     /** The row with each TEXT that is not UTF-8 as an InvalidUtf8Text (see {@link InvalidUtf8Text}). */
     const checked = (table: string, rowid: unknown, row: Record<string, unknown>) => {
-      for (const [column, value] of Object.entries(row)) {
+      // for…in, not Object.entries: no array per column of every row of the file.
+      for (const column in row) {
+        const value = row[column]
         // U+FFFD is where the driver replaced bytes that are not UTF-8, or a real U+FFFD:
         // the stored bytes tell which.
         if (typeof value !== 'string' || !value.includes('\uFFFD')) continue

@@ -267,7 +267,7 @@ const validators = new Map<string, z.ZodType>()
  */
 function checkValues(def: TableDef, reader: RowReader, counts: NormalisationCounts): void {
   for (const [field, value] of Object.entries(reader.out)) {
-    if (reader.failed.has(field)) continue
+    if (reader.hasFailed(field)) continue
     const spec = (def.columns as Record<string, ColumnSpec>)[field]
     const column = reader.origin[field] ?? field
     if (!spec) {
