@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { importErrors } from '../../errors.js'
+import { Utf8TextBytes } from '../text-bytes.js'
 import { copySnapshot, makeLegacyCopyDir, removeStaleLegacyCopies } from './sqlite-snapshot-copy.js'
 
 /** One table of a legacy SQLite file: its name, its columns in order and its row count. */
@@ -55,20 +56,13 @@ export class InvalidUtf8Text {
 /**
  * Which columns {@link LegacySqliteFile.iterate} reads and how: long text that a pass does not
  * use is not decoded at all (`skip`), and text that is only hashed and measured is read as its
- * bytes (`asBytes`): decoding megabytes of it into strings was much of an import's time.
+ * bytes (`asBytes`, a {@link Utf8TextBytes}; bytes that are not UTF-8 are an {@link InvalidUtf8Text}):
+ * decoding megabytes of it into strings was much of an import's time and memory.
  * Columns the table lacks are ignored.
  */
 export interface IterateColumns {
   readonly skip?: readonly string[]
   readonly asBytes?: readonly string[]
-}
-
-/**
- * A TEXT value read as its bytes (see {@link IterateColumns}), which are UTF-8: bytes that are
- * not are an {@link InvalidUtf8Text} instead.
- */
-export class Utf8TextBytes {
-  constructor(readonly bytes: Buffer) {}
 }
 
 /** The storage type selected beside each `asBytes` column: a BLOB value is not text cast to bytes. */

@@ -1,10 +1,7 @@
 import type { z } from 'zod'
 import { createHash } from 'node:crypto'
-import {
-  Utf8TextBytes,
-  type IterateColumns,
-  type LegacySqliteFile,
-} from '../../dialect/sqlite/sqlite-legacy-file.js'
+import type { IterateColumns, LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import { Utf8TextBytes } from '../../dialect/text-bytes.js'
 import { importErrors, type ImportProblem } from '../../errors.js'
 import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import { allTables } from '../../schema/index.js'
