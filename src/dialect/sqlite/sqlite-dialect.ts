@@ -320,7 +320,6 @@ export class SqliteAuraDialect implements AuraDialect {
       case 'uuid':
         return typeof value === 'string' ? value.toLowerCase() : value
       default:
-        // Bound as a Buffer it would be stored as a BLOB: decoded, it is the text it holds.
         return value instanceof Utf8TextBytes ? value.bytes.toString('utf8') : value
     }
   }
