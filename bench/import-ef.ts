@@ -12,7 +12,8 @@
  * 3. PostgreSQL: the import into a scratch database (child process, same figures), then `COPY`
  *    of the imported tables into a second migrated database (psql `\copy`, timed from the
  *    first COPY to the last): what the same rows cost at the server's own speed;
- * 4. prints one line per size and target: file size, import time, baseline, ratio, peak RSS.
+ * 4. prints one line per size and target: file size, import time (and its CPU time), baseline,
+ *    ratio, peak RSS, and the time of each phase.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash, randomUUID } from 'node:crypto'
@@ -104,9 +105,11 @@ function buildLegacy(file: string, projects: number): void {
   db.close()
 }
 
-/** What a child import reports: its time, peak RSS and the time spent in each phase. */
+/** What a child import reports: its time, its CPU time, peak RSS and the time spent in each phase. */
 interface ChildImport {
   ms: number
+  /** User and system CPU time of the import: steadier than its wall time on a shared machine. */
+  cpuMs: number
   peakRssMb: number
   phases: Record<string, number>
 }
@@ -117,6 +120,7 @@ function importInChild(url: string, legacy: string): ChildImport {
     import { importEfDatabase, openDatabase } from ${JSON.stringify(LIBRARY)}
     const db = await openDatabase({ url: ${JSON.stringify(url)}, secretKey: ${JSON.stringify(SECRET)} })
     const start = performance.now()
+    const cpu = process.cpuUsage()
     const phases = {}
     let phase = null
     let since = start
@@ -130,10 +134,12 @@ function importInChild(url: string, legacy: string): ChildImport {
       },
     })
     const ms = performance.now() - start
+    const used = process.cpuUsage(cpu)
+    const cpuMs = (used.user + used.system) / 1000
     phases[phase] = (phases[phase] ?? 0) + performance.now() - since
     await db.close()
     if (!report.ok) throw new Error('import refused')
-    console.log(JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024, phases }))`
+    console.log(JSON.stringify({ ms, cpuMs, peakRssMb: process.resourceUsage().maxRSS / 1024, phases }))`
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' })
   if (child.status !== 0) throw new Error(`import failed: ${child.stderr}`)
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ChildImport
@@ -196,7 +202,7 @@ async function main(): Promise<void> {
       await migrated(target)
       const sqlite = importInChild(target, legacy)
       console.log(
-        `sqlite   ${projects} projects, ${mb.toFixed(0)} MB: import ${sqlite.ms.toFixed(0)} ms, VACUUM INTO ${vacuumMs.toFixed(0)} ms, ` +
+        `sqlite   ${projects} projects, ${mb.toFixed(0)} MB: import ${sqlite.ms.toFixed(0)} ms (CPU ${sqlite.cpuMs.toFixed(0)} ms), VACUUM INTO ${vacuumMs.toFixed(0)} ms, ` +
           `ratio ${(sqlite.ms / vacuumMs).toFixed(2)}; peak RSS ${sqlite.peakRssMb.toFixed(0)} MB (${(sqlite.peakRssMb / mb).toFixed(2)}× the file)\n` +
           `         phases (ms): ${phasesOf(sqlite)}`,
       )
@@ -216,7 +222,7 @@ async function main(): Promise<void> {
           const postgres = importInChild(urls[0]!, legacy)
           const copyMs = copyBaseline(urls[0]!, urls[1]!, dir, TABLES)
           console.log(
-            `postgres ${projects} projects, ${mb.toFixed(0)} MB: import ${postgres.ms.toFixed(0)} ms, COPY ${copyMs.toFixed(0)} ms, ` +
+            `postgres ${projects} projects, ${mb.toFixed(0)} MB: import ${postgres.ms.toFixed(0)} ms (CPU ${postgres.cpuMs.toFixed(0)} ms), COPY ${copyMs.toFixed(0)} ms, ` +
               `ratio ${(postgres.ms / copyMs).toFixed(2)}; peak RSS ${postgres.peakRssMb.toFixed(0)} MB (${(postgres.peakRssMb / mb).toFixed(2)}× the file)\n` +
               `         phases (ms): ${phasesOf(postgres)}`,
           )

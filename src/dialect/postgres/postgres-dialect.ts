@@ -25,6 +25,7 @@ import { isRetryablePostgresError, mapPostgresError } from './postgres-errors.js
 import { introspectPostgres } from './postgres-introspect.js'
 import { DEFAULT_MAX_REPLICA_LAG_MS, Replica, ReplicaRouter } from './postgres-replicas.js'
 import { parsePostgresTarget, type PostgresTarget } from './postgres-url.js'
+import { Utf8TextBytes } from '../text-bytes.js'
 
 /** Advisory-lock key of the migration engine ("AURA" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x41555241
@@ -232,6 +233,8 @@ export class PostgresAuraDialect implements AuraDialect {
   }
 
   encode(_kind: ColumnKind, value: unknown): unknown {
+    // pg sends a Buffer in binary format, which for text is its UTF-8 bytes (see Utf8TextBytes).
+    if (value instanceof Utf8TextBytes) return value.bytes
     return value ?? null
   }
 

@@ -29,6 +29,7 @@ import { mapSqliteError } from './sqlite-errors.js'
 import { introspectSqlite } from './sqlite-introspect.js'
 import { acquireSqliteMigrationLock } from './sqlite-lock.js'
 import { enterWal } from './sqlite-wal.js'
+import { Utf8TextBytes } from '../text-bytes.js'
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
 
@@ -323,7 +324,7 @@ export class SqliteAuraDialect implements AuraDialect {
       case 'uuid':
         return typeof value === 'string' ? value.toLowerCase() : value
       default:
-        return value
+        return value instanceof Utf8TextBytes ? value.bytes.toString('utf8') : value
     }
   }
 

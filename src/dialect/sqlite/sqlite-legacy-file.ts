@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer'
 import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { importErrors } from '../../errors.js'
+import { Utf8TextBytes } from '../text-bytes.js'
 import { copySnapshot, makeLegacyCopyDir, removeStaleLegacyCopies } from './sqlite-snapshot-copy.js'
 
 /** One table of a legacy SQLite file: its name, its columns in order and its row count. */
@@ -25,7 +27,10 @@ export interface LegacySqliteFile {
    * with its row id: memory stays flat whatever the table's size. Values as in {@link rows}.
    * Nothing else may be read from the file until the iteration ends.
    */
-  iterate(table: string): IterableIterator<{ rowid: number; row: Record<string, unknown> }>
+  iterate(
+    table: string,
+    columns?: IterateColumns,
+  ): IterableIterator<{ rowid: number; row: Record<string, unknown> }>
   /** One value of one row, by row id (as {@link iterate} gave it). */
   valueAt(table: string, rowid: number, column: string): unknown
   /** Closes the copy and removes it (the copy holds the app's plaintext secrets); again: nothing. */
@@ -47,6 +52,21 @@ export class InvalidUtf8Text {
     return this.bytes.length > 16 ? `${shown} …` : shown
   }
 }
+
+/**
+ * Which columns {@link LegacySqliteFile.iterate} reads and how: long text that a pass does not
+ * use is not decoded at all (`skip`), and text that is only hashed and measured is read as its
+ * bytes (`asBytes`, a {@link Utf8TextBytes}; bytes that are not UTF-8 are an {@link InvalidUtf8Text}):
+ * decoding megabytes of it into strings was much of an import's time and memory.
+ * Columns the table lacks are ignored.
+ */
+export interface IterateColumns {
+  readonly skip?: readonly string[]
+  readonly asBytes?: readonly string[]
+}
+
+/** The storage type selected beside each `asBytes` column: a BLOB value is not text cast to bytes. */
+const TYPE_OF = '__aura_type_'
 
 /** The row id selected beside each row (to re-read a value's bytes); not a column of the app's tables. */
 const ROWID = '__aura_rowid'
@@ -114,7 +134,9 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
     const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
     /** The row with each TEXT that is not UTF-8 as an InvalidUtf8Text (see {@link InvalidUtf8Text}). */
     const checked = (table: string, rowid: unknown, row: Record<string, unknown>) => {
-      for (const [column, value] of Object.entries(row)) {
+      // for…in, not Object.entries: no array per column of every row of the file.
+      for (const column in row) {
+        const value = row[column]
         // U+FFFD is where the driver replaced bytes that are not UTF-8, or a real U+FFFD:
         // the stored bytes tell which.
         if (typeof value !== 'string' || !value.includes('\uFFFD')) continue
@@ -126,15 +148,43 @@ export function openLegacySqliteFile(file: string): LegacySqliteFile {
       }
       return row
     }
-    function* iterate(table: string): IterableIterator<{ rowid: number; row: Record<string, unknown> }> {
+    /** The select list of {@link iterate}: every column of the table but `skip`, `asBytes` cast. */
+    const selectList = (table: string, columns: IterateColumns | undefined) => {
+      if (!columns) return '*'
+      const skip = new Set(columns.skip)
+      const bytes = new Set(columns.asBytes)
+      return tables
+        .get(table)!
+        .columns.filter((c) => !skip.has(c))
+        .map((c) => {
+          const q = quote(c)
+          if (!bytes.has(c)) return q
+          return `case when typeof(${q}) = 'text' then cast(${q} as blob) else ${q} end as ${q}, typeof(${q}) as ${quote(TYPE_OF + c)}`
+        })
+        .join(', ')
+    }
+    function* iterate(
+      table: string,
+      columns?: IterateColumns,
+    ): IterableIterator<{ rowid: number; row: Record<string, unknown> }> {
       if (!tables.has(table)) return
       // Safe integers: an INTEGER beyond 2^53 comes back exact, so the mapping can refuse it rather than round it.
       const statement = db
-        .prepare(`select _rowid_ as "${ROWID}", * from ${quote(table)} order by _rowid_`)
+        .prepare(
+          `select _rowid_ as "${ROWID}", ${selectList(table, columns)} from ${quote(table)} order by _rowid_`,
+        )
         .safeIntegers(true)
+      const asBytes = columns?.asBytes?.filter((c) => tables.get(table)!.columns.includes(c)) ?? []
       for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
         const rowid = row[ROWID]
         delete row[ROWID]
+        for (const column of asBytes) {
+          const text = row[TYPE_OF + column] === 'text'
+          delete row[TYPE_OF + column]
+          if (!text) continue
+          const bytes = row[column] as Buffer
+          row[column] = isUtf8(bytes) ? new Utf8TextBytes(bytes) : new InvalidUtf8Text(bytes)
+        }
         yield { rowid: Number(rowid), row: checked(table, rowid, row) }
       }
     }

@@ -1,10 +1,13 @@
 import type { z } from 'zod'
-import type { LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import { createHash } from 'node:crypto'
+import type { IterateColumns, LegacySqliteFile } from '../../dialect/sqlite/sqlite-legacy-file.js'
+import { Utf8TextBytes } from '../../dialect/text-bytes.js'
 import { importErrors, type ImportProblem } from '../../errors.js'
 import type { ColumnSpec, TableDef } from '../../schema/define.js'
 import { allTables } from '../../schema/index.js'
 import { columnSchema } from '../../repository/validation.js'
 import type { ImportProgress } from './import-progress.js'
+import { RowNote, type Row } from './row-notes.js'
 import { READ_ROW } from './legacy-rows.js'
 import { LEGACY_TABLE_NAMES, LEGACY_TABLES, type LegacyTableName } from './legacy-schema.js'
 import { RowReader, type NormalisationCounts } from './legacy-values.js'
@@ -16,8 +19,7 @@ import {
   type LegacyAppVersion,
 } from './legacy-versions.js'
 
-/** A row of the plan: an Aura Data table's fields, as the import will write them. */
-export type Row = Record<string, unknown>
+export type { Row } from './row-notes.js'
 
 /** One legacy table's rows, converted and checked, to be written into `def`. */
 export interface PlannedTable {
@@ -44,15 +46,29 @@ export const VERSION_PARTS = [
 
 export const HASH_FIELDS = VERSION_PARTS.map((p) => p.hash)
 
-/** Each planned row's key as the legacy file spells it (upper-case GUIDs), for the problems. */
-const LEGACY_KEY = new WeakMap<Row, string>()
+/** The planned key upper-cased is the legacy key: the app writes its GUIDs so (see {@link LEGACY_KEY}). */
+const UPPER = 0
+/**
+ * Each planned row's key as the legacy file spells it, for the problems: kept only where it is
+ * not the planned key, and as {@link UPPER} where it is the planned key upper-cased.
+ */
+const LEGACY_KEY = new RowNote<string | typeof UPPER>()
 /** Inline content of a legacy version: the hash and size of its text, else the value (not text). */
 export type InlineContent = { readonly hash: string; readonly bytes: number } | unknown
 
 /** A planned version's inline content as the legacy row held it (BriefJson, …), by column. */
-export const INLINE_CONTENT = new WeakMap<Row, Record<string, InlineContent>>()
-/** A planned row's key as the legacy file spells it, else `fallback`. */
-export const legacyKey = (row: Row, fallback: unknown): string => LEGACY_KEY.get(row) ?? String(fallback)
+export const INLINE_CONTENT = new RowNote<Record<string, InlineContent>>()
+/** A planned row's key as the legacy file spells it; `fallback` is the planned key. */
+export function legacyKey(row: Row, fallback: unknown): string {
+  const key = LEGACY_KEY.get(row)
+  if (key === undefined) return String(fallback)
+  return key === UPPER ? String(fallback).toUpperCase() : key
+}
+
+/** Notes which legacy key spells the planned `key` (see {@link LEGACY_KEY}). */
+function noteLegacyKey(row: Row, key: string, legacy: string): void {
+  if (legacy !== key) LEGACY_KEY.set(row, legacy === key.toUpperCase() ? UPPER : legacy)
+}
 
 /** Rows between two read progress events. */
 const PROGRESS_EVERY = 5_000
@@ -75,7 +91,7 @@ const PLAN_FIELDS: Partial<Record<LegacyTableName, readonly string[]>> = {
 }
 
 /** The row id of each planned row in its legacy table, to read the row again when writing. */
-const LEGACY_ROWID = new WeakMap<Row, number>()
+const LEGACY_ROWID = new RowNote<number>()
 
 /** One legacy row converted to its Aura Data fields; `problems` and `counts` take what it found. */
 export function convertRow(
@@ -106,6 +122,7 @@ export function readPlan(
   onProgress: ImportProgress,
 ): { planned: Plan; system: Row | null; systemRows: number } {
   const planned: Plan = new Map()
+  const projectIds = new Map<string, string>()
   for (const name of LEGACY_TABLE_NAMES) {
     if (name === 'system_configuration') continue
     const def = tableDef(LEGACY_TABLES[name].target)
@@ -120,7 +137,7 @@ export function readPlan(
     const total = legacy.tables.get(name)?.rowCount ?? 0
     const kept = name === 'Configurations' ? null : [def.primaryKey, ...(PLAN_FIELDS[name] ?? [])]
     let done = 0
-    for (const { rowid, row } of legacy.iterate(name)) {
+    for (const { rowid, row } of legacy.iterate(name, READ_COLUMNS[name])) {
       const reader = convertRow(name, def, withLaterColumns(name, absent, row), problems, counts)
       if (table.columns.size === 0)
         for (const [field, column] of Object.entries(reader.origin)) table.columns.set(field, column)
@@ -129,7 +146,11 @@ export function readPlan(
       // A new object rather than deleted fields: an object with deleted properties keeps a
       // dictionary of them in V8, as large as the row was.
       const out = whole || kept === null ? reader.out : pick(reader.out, kept)
-      LEGACY_KEY.set(out, reader.key)
+      noteLegacyKey(out, String(out[def.primaryKey]), reader.key)
+      // One string per project id, not one per child row naming it.
+      if (name === 'ProjectStates' && typeof out.id === 'string') projectIds.set(out.id, out.id)
+      else if (typeof out.projectId === 'string')
+        out.projectId = projectIds.get(out.projectId) ?? out.projectId
       if (name === 'ProjectVersions') INLINE_CONTENT.set(out, inlineContent(row))
       if (whole) table.existing.push(out)
       else {
@@ -170,11 +191,19 @@ function inlineContent(row: Record<string, unknown>): Record<string, InlineConte
   for (const part of VERSION_PARTS) {
     const value = row[part.column]
     out[part.column] =
-      typeof value === 'string'
-        ? { hash: contentHash(value), bytes: Buffer.byteLength(value, 'utf8') }
+      value instanceof Utf8TextBytes
+        ? { hash: createHash('sha256').update(value.bytes).digest('hex'), bytes: value.bytes.length }
         : value
   }
   return out
+}
+
+/**
+ * How the first pass reads each table: a version's inline content only to hash and measure it,
+ * as its bytes ({@link inlineContent}; the content of a blob is the SHA-256 of these bytes).
+ */
+const READ_COLUMNS: Partial<Record<LegacyTableName, IterateColumns>> = {
+  ProjectVersions: { asBytes: VERSION_PARTS.map((p) => p.column) },
 }
 
 /** A blob's content must hash to its key and have its size in UTF-8 bytes. */
@@ -200,7 +229,7 @@ function checkBlob(blob: Row, problems: ImportProblem[]): void {
 }
 
 /** Where a blob made from a version's inline content reads it: the version's row and column. */
-export const INLINE_SOURCE = new WeakMap<Row, { rowid: number; column: string }>()
+export const INLINE_SOURCE = new RowNote<{ rowid: number; column: string }>()
 
 /** The legacy row id of a planned row (see {@link readPlan}). */
 export const legacyRowid = (row: Row): number | undefined => LEGACY_ROWID.get(row)
@@ -235,7 +264,7 @@ const validators = new Map<string, z.ZodType>()
  */
 function checkValues(def: TableDef, reader: RowReader, counts: NormalisationCounts): void {
   for (const [field, value] of Object.entries(reader.out)) {
-    if (reader.failed.has(field)) continue
+    if (reader.hasFailed(field)) continue
     const spec = (def.columns as Record<string, ColumnSpec>)[field]
     const column = reader.origin[field] ?? field
     if (!spec) {

@@ -43,8 +43,8 @@ export class RowReader {
   readonly out: Record<string, unknown> = {}
   /** field → the legacy column it came from, to name it in problems found later. */
   readonly origin: Record<string, string> = {}
-  /** Fields whose value could not be read: their problem is already reported, once. */
-  readonly failed = new Set<string>()
+  /** Fields whose value could not be read (see {@link hasFailed}); made at the first, as rows rarely have one. */
+  #failed: Set<string> | undefined
 
   constructor(
     readonly table: string,
@@ -53,6 +53,15 @@ export class RowReader {
     private readonly problems: ImportProblem[],
     private readonly counts: NormalisationCounts,
   ) {}
+
+  /** Whether the field's value could not be read: its problem is already reported, once. */
+  hasFailed(field: string): boolean {
+    return this.#failed?.has(field) === true
+  }
+
+  #fail(field: string): void {
+    ;(this.#failed ??= new Set()).add(field)
+  }
 
   problem(column: string | null, reason: string): void {
     this.problems.push({ table: this.table, key: this.key, column, reason })
@@ -68,13 +77,13 @@ export class RowReader {
     if (v === null || v === undefined) {
       if (!nullable) {
         this.problem(column, 'is NULL')
-        this.failed.add(field)
+        this.#fail(field)
       }
       return null
     }
     if (v instanceof InvalidUtf8Text) {
       this.problem(column, `is not UTF-8 text (bytes ${v.toString()}); its value cannot be kept as text`)
-      this.failed.add(field)
+      this.#fail(field)
       return null
     }
     return v
@@ -172,7 +181,7 @@ export class RowReader {
   private fail(field: string, column: string, reason: string): null {
     this.problem(column, reason)
     this.origin[field] = column
-    this.failed.add(field)
+    this.#fail(field)
     return null
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidUtf8Text } from '../../dialect/sqlite/sqlite-legacy-file.js'
 import type { ImportProblem } from '../../errors.js'
 import type { EfImportReport } from './import-report.js'
+import { RowNote } from './row-notes.js'
 import {
   HASH_FIELDS,
   INLINE_CONTENT,
@@ -34,7 +35,7 @@ export function setVersionHashes(version: Row): void {
 }
 
 /** The blobs made from a version's inline content (they had no legacy count to compare). */
-const FROM_INLINE = new WeakSet<Row>()
+const FROM_INLINE = new RowNote<true>()
 
 /**
  * The legacy versions hold their content inline (BriefJson, …) and, in later rows, also as a
@@ -52,6 +53,8 @@ export function planVersionContent(
   let made = 0
   for (const version of planned.get('ProjectVersions')!.rows) {
     const row = INLINE_CONTENT.get(version)!
+    // Needed no more once planned here (its hashes become the version's): freed before writing.
+    INLINE_CONTENT.set(version, undefined)
     for (const part of VERSION_PARTS) {
       const inline = row[part.column]
       if (inline !== null && inline !== undefined && !isText(inline)) {
@@ -94,7 +97,7 @@ export function planVersionContent(
             createdBy: version.createdBy ?? null,
             modifiedBy: null,
           }
-          FROM_INLINE.add(blob)
+          FROM_INLINE.set(blob, true)
           INLINE_SOURCE.set(blob, { rowid: legacyRowid(version)!, column: part.column })
           blobs.rows.push(blob)
         }
@@ -135,7 +138,7 @@ export function recountReferences(
     const actual = live.get(hash) ?? 0
     live.delete(hash)
     const legacyCount = Number(blob.referenceCount)
-    if (!FROM_INLINE.has(blob) && legacyCount !== actual)
+    if (FROM_INLINE.get(blob) !== true && legacyCount !== actual)
       differences.push({ hash, legacy: legacyCount, actual })
     blob.referenceCount = actual
   }
