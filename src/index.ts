@@ -121,12 +121,9 @@ export type {
   TableRepository,
   UserSetupsRepository,
 } from './repository/repositories.js'
-export {
-  ReadRepository,
-  Repository,
-  SoftDeleteRepository,
-  type ReadOptions,
-} from './repository/repository.js'
+export { ReadRepository, type ReadOptions } from './repository/read-repository.js'
+export { Repository } from './repository/repository.js'
+export { SoftDeleteRepository } from './repository/soft-delete-repository.js'
 export type { OrderBy, QueryOptions, Where } from './repository/filter.js'
 export type { AuditChanges } from './repository/audit-writer.js'
 export type {

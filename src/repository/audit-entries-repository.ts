@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js'
 import { type AuditEntry, type AuditEntriesTable } from '../schema/audit-entries.js'
-import { ReadRepository } from './repository.js'
+import { ReadRepository } from './read-repository.js'
 import type { Session } from './session.js'
 
 /**

@@ -15,7 +15,7 @@ import {
 import type { RenderCheckpoint } from '../schema/render-checkpoints.js'
 import type { SceneState } from '../schema/scene-states.js'
 import type { Repository } from './repository.js'
-import { SoftDeleteRepository } from './repository.js'
+import { SoftDeleteRepository } from './soft-delete-repository.js'
 import { trackEdit, type Row, type Session, type TxContext } from './session.js'
 import { checkQuery } from './filter.js'
 import { validateInsert, validateKey, validateUpdate } from './validation.js'

@@ -1,394 +1,18 @@
-import { randomUUID } from 'node:crypto'
-import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely'
-import type { AuraDialect } from '../dialect/index.js'
+import { sql, type Compilable, type CompiledQuery } from 'kysely'
 import type { WritableCte } from '../dialect/writable-cte.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
-import type { ColumnKind, EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
-import { projectOwnershipOf, type ProjectOwnership } from '../schema/project-ownership.js'
+import type { EntityOf, InsertOf, TableDef, UpdateOf } from '../schema/define.js'
 import { writeAudit, type AuditChanges } from './audit-writer.js'
 import type { RowAction } from './change-feed.js'
 import { nameForeignKeyFailure } from './foreign-key-error.js'
-import { buildConditions, checkQuery, type CheckedQuery, type QueryOptions, type Where } from './filter.js'
-import { rowsIn, txRows, type Row, type Session, type TxContext } from './session.js'
+import { insertParams, insertPlan, MAX_PARAMETERS, sameFields, type InsertPlan } from './insert-plan.js'
+import { readAndUpdateStatement } from './read-and-update.js'
+import { ReadRepository, type Key } from './read-repository.js'
+import { txRows, type Row, type TxContext } from './session.js'
 import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
-
-/**
- * Per table, the first column of its index on live rows (QueryPlansAtScale migration:
- * `ix_project_states_live_status_updated_at_id`, partial on `is_deleted` false).
- */
-const LIVE_INDEX_LEADING_COLUMNS: Readonly<Record<string, string>> = { project_states: 'status' }
-
-/** Maps a driver row to an entity of one table. */
-type RowMapper = (row: Row) => Record<string, unknown>
-
-const mappers = new WeakMap<AuraDialect, WeakMap<TableDef, RowMapper>>()
-
-/**
- * The row mapper of a table on a dialect, generated once: one object literal with every field
- * in `table.fields` order, each read from its column and passed through the dialect's decoder
- * where its kind has one. A literal gets its final shape at once; storing the fields one by one
- * under computed names made the mapping cost more than the point read it followed (MikroORM
- * generates its hydrators the same way). The names come from the table definitions in
- * src/schema, quoted by JSON.stringify, never from input.
- */
-function rowMapper(dialect: AuraDialect, table: TableDef): RowMapper {
-  let byTable = mappers.get(dialect)
-  if (!byTable) mappers.set(dialect, (byTable = new WeakMap()))
-  let mapper = byTable.get(table)
-  if (!mapper) {
-    const decoders: ((value: unknown) => unknown)[] = []
-    const fields = table.fields.map((prop) => {
-      const spec = table.columns[prop]!
-      const value = `row[${JSON.stringify(spec.column)}]`
-      const decoder = dialect.decoderOf(spec.kind)
-      if (!decoder) return `${JSON.stringify(prop)}: ${value} ?? null`
-      decoders.push(decoder)
-      return `${JSON.stringify(prop)}: decoders[${decoders.length - 1}](${value})`
-    })
-    const generate = new Function('decoders', `return (row) => ({ ${fields.join(', ')} })`) as (
-      d: typeof decoders,
-    ) => RowMapper
-    mapper = generate(decoders)
-    byTable.set(table, mapper)
-  }
-  return mapper
-}
 
 const INCLUDE_DELETED = { includeDeleted: true } as const
 const NO_OPTIONS = {} as const
-
-/** Where the value of an inserted column comes from. */
-const enum Source {
-  Value,
-  Key,
-  Now,
-  Actor,
-  One,
-  False,
-}
-
-/** The columns of an insert of one set of given fields, worked out once per table and set. */
-interface InsertPlan {
-  /** The given fields in their order, then the key (when generated) and the managed fields. */
-  readonly fields: readonly string[]
-  readonly sources: readonly Source[]
-  readonly kinds: readonly ColumnKind[]
-  readonly generateKey: boolean
-  readonly lowerKey: boolean
-  /** Whether a column takes the unit's clock reading. */
-  readonly stamped: boolean
-  /** The key of the insert's shape in the query cache. */
-  readonly cacheKey: string
-}
-
-const insertPlans = new WeakMap<TableDef, Map<string, InsertPlan>>()
-
-/**
- * The insert plan of `table` for the given fields. Building a record per insert (a copy of the
- * values plus the managed fields added one by one) cost more than the statement's parameters:
- * the column list and each value's source depend only on the table and the given field names.
- * The column order is that of the record it replaces (given fields, then key, then managed
- * fields, a given managed name keeping its place), so the SQL text is unchanged.
- */
-function insertPlan(table: TableDef, given: readonly string[]): InsertPlan {
-  let byFields = insertPlans.get(table)
-  if (!byFields) insertPlans.set(table, (byFields = new Map()))
-  const shape = given.join(',')
-  let plan = byFields.get(shape)
-  if (!plan) {
-    const pk = table.primaryKey
-    const generateKey = table.keyGeneration === 'uuid'
-    const managed = new Map<string, Source>()
-    if (generateKey) managed.set(pk, Source.Key)
-    const f = table.features
-    if (f.audit) {
-      managed.set('createdAt', Source.Now)
-      managed.set('updatedAt', Source.Now)
-      if (f.audit === true) {
-        managed.set('createdBy', Source.Actor)
-        managed.set('modifiedBy', Source.Actor)
-      }
-    }
-    if (f.rowVersion) managed.set('rowVersion', Source.One)
-    if (f.softDelete) managed.set('isDeleted', Source.False)
-    const fields = [...given, ...[...managed.keys()].filter((field) => !given.includes(field))]
-    const sources = fields.map((field) => (field === pk ? Source.Key : (managed.get(field) ?? Source.Value)))
-    plan = {
-      fields,
-      sources,
-      kinds: fields.map((field) => table.columns[field]!.kind),
-      generateKey,
-      lowerKey: table.columns[pk]!.kind === 'uuid',
-      stamped: sources.includes(Source.Now),
-      cacheKey: `${table.name}:insert:${fields.join(',')}`,
-    }
-    if (byFields.size < 100) byFields.set(shape, plan)
-  }
-  return plan
-}
-
-/**
- * Parameters per multi-row insert: PostgreSQL takes at most 65,535 per statement; well below,
- * a statement stays small enough to plan and send quickly.
- */
-const MAX_PARAMETERS = 2000
-
-/** Whether two rows of validated values give the same fields in the same order (one insert plan). */
-function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const ka = Object.keys(a)
-  const kb = Object.keys(b)
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i])
-}
-
-/** Options of `getById`, `count` and `any`. */
-export interface ReadOptions {
-  readonly includeDeleted?: boolean
-}
-
-type Key<T extends TableDef> = EntityOf<T>[T['primaryKey'] & keyof EntityOf<T>]
-
-/**
- * The reads of the generic repository (`getById`, `find`, `count`, paging); the append-only
- * audit trail has only these.
- *
- * Reads apply the soft-delete filter unless `includeDeleted` is passed: a soft-deleted row, and
- * any row of a soft-deleted project, is invisible. Writes validate first (ValidationError, no SQL),
- * fill the audit fields from the unit's actor and clock, check `rowVersion`, and write an
- * `audit_entries` row in the same transaction.
- */
-export class ReadRepository<T extends TableDef, E extends object = EntityOf<T>> {
-  readonly #map: RowMapper
-  protected readonly keyColumn: string
-  /** How the table's rows belong to a project (see `projectOwnershipOf`), or null. */
-  protected readonly projectOwner: ProjectOwnership | null
-
-  constructor(
-    readonly table: T,
-    protected readonly session: Session,
-  ) {
-    // Every unit of work builds its repositories: what depends only on the table is made once.
-    this.#map = rowMapper(session.dialect, table)
-    this.keyColumn = table.columns[table.primaryKey]!.column
-    this.projectOwner = projectOwnershipOf(table)
-    this.columnNames = table.fields.map((field) => table.columns[field]!.column)
-  }
-
-  /**
-   * The columns the entity maps, in order. Statements name them instead of `*`: on PostgreSQL a
-   * prepared `select *` fails once another process added a column to the table (a migration
-   * elsewhere: "cached plan must not change result type"); a named list keeps its result type.
-   */
-  protected readonly columnNames: readonly string[]
-
-  /** {@link columnNames}, each qualified by `relation` (a table or a CTE name). */
-  protected columnsOf(relation: string): string[] {
-    return this.columnNames.map((column) => `${relation}.${column}`)
-  }
-
-  // ---- reads ---------------------------------------------------------------------------
-
-  /** The row with this key, or null (also null when soft-deleted, unless `includeDeleted`). */
-  async getById(id: Key<T>, options: ReadOptions = {}): Promise<E | null> {
-    const key = validateKey(this.table, id)
-    const rows = await this.session.rows((db) => this.selectQuery(db, this.byKey(key), options))
-    return rows[0] ? this.fromRow(rows[0]) : null
-  }
-
-  /** Every visible row, in `orderBy` order (default: unspecified). */
-  async getAll(options: QueryOptions<E> = {}): Promise<E[]> {
-    return this.find({}, options)
-  }
-
-  /** The rows matching `where`. Field and operator names are checked before SQL is built. */
-  async find(where: Where<E>, options: QueryOptions<E> = {}): Promise<E[]> {
-    const rows = await this.session.rows((db) =>
-      this.selectQuery(
-        db,
-        checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options),
-        options,
-      ),
-    )
-    const entities: E[] = new Array(rows.length)
-    for (let i = 0; i < rows.length; i++) entities[i] = this.fromRow(rows[i]!)
-    return entities
-  }
-
-  /** The first row matching `where` (in `orderBy` order), or null. */
-  async firstOrDefault(where: Where<E>, options: QueryOptions<E> = {}): Promise<E | null> {
-    const rows = await this.find(where, { ...options, limit: 1 })
-    return rows[0] ?? null
-  }
-
-  /** How many visible rows match `where`. */
-  async count(where: Where<E> = {}, options: ReadOptions = {}): Promise<number> {
-    const rows = await this.session.rows((db) => {
-      const checked = checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, options)
-      const values = [...checked.values, ...this.visibilityValues(options, checked)]
-      return this.session.cache.compile(
-        `${this.table.name}:count:${checked.shape}:${options.includeDeleted === true}`,
-        values,
-        (v) =>
-          db
-            .selectFrom(this.table.name)
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where((eb) => eb.and(this.conditions(eb, checked, v, options))),
-      )
-    })
-    return Number(rows[0]?.n ?? 0)
-  }
-
-  /** Whether any visible row matches `where`. */
-  async any(where: Where<E> = {}, options: ReadOptions = {}): Promise<boolean> {
-    const paged = { ...options, limit: 1 }
-    const rows = await this.session.rows((db) =>
-      this.selectQuery(
-        db,
-        checkQuery(this.table, this.session.dialect, where as Record<string, unknown>, paged),
-        paged,
-      ),
-    )
-    return rows.length > 0
-  }
-
-  // ---- building blocks for specialised repositories ----
-
-  /** Maps a driver row to the entity. */
-  fromRow(row: Row): E {
-    return this.#map(row) as E
-  }
-
-  /** The driver value of an entity value of `field`. */
-  protected encode(field: string, value: unknown): unknown {
-    return this.session.dialect.encode(this.table.columns[field]!.kind, value)
-  }
-
-  /** Selects visible rows (by the soft-delete rules) matching a where. */
-  protected async selectRows(
-    db: Kysely<any>,
-    where: Record<string, unknown>,
-    options: QueryOptions<any>,
-    lockForUpdate = false,
-  ): Promise<Row[]> {
-    return this.selectChecked(
-      db,
-      checkQuery(this.table, this.session.dialect, where, options),
-      options,
-      lockForUpdate,
-    )
-  }
-
-  /**
-   * The checked query of "the row with this key" (limit 1), built directly: the key was
-   * validated already, so the filter language has nothing left to check. It has the shape
-   * `checkQuery` gives `{ [primaryKey]: key }` with `limit: 1`, and so shares its cached SQL.
-   */
-  protected byKey(key: unknown): CheckedQuery {
-    const value = this.encode(this.table.primaryKey, key)
-    return {
-      shape: `${this.table.primaryKey}:eq||true|false`,
-      conditions: [{ column: this.keyColumn, op: 'eq', values: [value] }],
-      order: [],
-      limit: 1,
-      offset: null,
-      values: [value, 1],
-    }
-  }
-
-  /** Selects visible rows (by the soft-delete rules) matching a checked query. */
-  protected async selectChecked(
-    db: Kysely<any>,
-    checked: CheckedQuery,
-    options: ReadOptions,
-    lockForUpdate = false,
-  ): Promise<Row[]> {
-    return rowsIn(this.session.dialect, db, this.selectQuery(db, checked, options, lockForUpdate))
-  }
-
-  /** The compiled select of the visible rows (by the soft-delete rules) matching a checked query. */
-  protected selectQuery(
-    db: Kysely<any>,
-    checked: CheckedQuery,
-    options: ReadOptions,
-    lockForUpdate = false,
-  ): CompiledQuery {
-    const values = [...checked.values, ...this.visibilityValues(options, checked)]
-    // Where writers run concurrently (PostgreSQL), a read-modify-write locks the rows it read, so
-    // it waits for a concurrent writer and then sees its committed version instead of a stale one.
-    const lock = lockForUpdate && !this.session.dialect.capabilities.singleWriter
-    return this.session.cache.compile(
-      `${this.table.name}:select:${checked.shape}:${options.includeDeleted === true}:${lock}:${checked.limit}`,
-      values,
-      (v) => {
-        let q = db
-          .selectFrom(this.table.name)
-          .select(this.columnsOf(this.table.name))
-          .where((eb) => eb.and(this.conditions(eb, checked, v, options)))
-        for (const o of checked.order) q = q.orderBy(`${this.table.name}.${o.column}`, o.direction)
-        const paging =
-          checked.values.length - (checked.limit !== null ? 1 : 0) - (checked.offset !== null ? 1 : 0)
-        // The limit is a literal (checkQuery made it a non-negative integer): SQLite re-prepares
-        // a statement whose LIMIT is a bound parameter on every run (the planner reads the
-        // value), which doubles the cost of a point query. Offsets stay parameters.
-        if (checked.limit !== null) q = q.limit(sql.lit(checked.limit))
-        if (checked.offset !== null) {
-          // SQLite accepts OFFSET only after a LIMIT.
-          if (checked.limit === null) q = q.limit(sql.lit(Number.MAX_SAFE_INTEGER))
-          q = q.offset(v(paging + (checked.limit !== null ? 1 : 0)) as number)
-        }
-        return lock ? q.forUpdate() : q
-      },
-    )
-  }
-
-  /** The values the soft-delete conditions take, after the filter's own values. */
-  protected visibilityValues(options: ReadOptions, checked: CheckedQuery): unknown[] {
-    if (options.includeDeleted) return []
-    const values: unknown[] = []
-    const no = this.session.dialect.encode('bool', false)
-    if (this.table.features.softDelete && !this.#liveIndexServes(checked)) values.push(no)
-    if (this.projectOwner) values.push(no)
-    return values
-  }
-
-  /**
-   * Whether an index of the table's live rows (partial on `is_deleted` false) can serve the
-   * query: its first column has an equality condition. The soft-delete term is then spelled as
-   * that index's predicate, `is_deleted = <false literal>`: SQLite and PostgreSQL use a partial
-   * index only when the query's WHERE implies its predicate, which neither proves from a bound
-   * parameter (nor from SQLite's `+is_deleted`, the spelling of every other query).
-   */
-  #liveIndexServes(checked: CheckedQuery): boolean {
-    const leading = LIVE_INDEX_LEADING_COLUMNS[this.table.name]
-    return leading !== undefined && checked.conditions.some((c) => c.op === 'eq' && c.column === leading)
-  }
-
-  protected conditions(eb: any, checked: CheckedQuery, v: (i: number) => unknown, options: ReadOptions) {
-    const { expressions } = buildConditions(eb, this.session.dialect, checked, v, this.table.name)
-    if (options.includeDeleted) return expressions
-    let next = checked.values.length
-    if (this.table.features.softDelete) {
-      const column = `${this.table.name}.is_deleted`
-      expressions.push(
-        this.#liveIndexServes(checked)
-          ? eb(column, '=', sql.lit(this.session.dialect.encode('bool', false)))
-          : this.session.dialect.notDeletedCondition(column, v(next++)),
-      )
-    }
-    if (this.projectOwner) {
-      const flag = v(next++)
-      expressions.push(
-        eb.exists(
-          eb
-            .selectFrom('project_states as parent')
-            .select(eb.lit(1).as('one'))
-            .whereRef('parent.id', '=', `${this.table.name}.${this.projectOwner.column}`)
-            .where('parent.is_deleted', '=', flag),
-        ),
-      )
-    }
-    return expressions
-  }
-}
 
 /**
  * The generic repository every mutable table has: the reads plus validated, audited,
@@ -492,12 +116,8 @@ export class Repository<
   async #insertOne(tx: TxContext, values: Record<string, unknown>): Promise<E> {
     const plan = insertPlan(this.table, Object.keys(values))
     const dialect = this.session.dialect
-    const params = this.#insertParams(
-      tx,
-      plan,
-      values,
-      plan.stamped ? dialect.encode('timestamp', tx.now) : null,
-    )
+    const now = plan.stamped ? dialect.encode('timestamp', tx.now) : null
+    const params = insertParams(dialect, this.table, plan, values, now, tx.actor)
     const project = this.projectOwner ? values[this.projectOwner.field] : undefined
     const query =
       project === undefined
@@ -560,7 +180,7 @@ export class Repository<
     const params: unknown[] = []
     const keys: unknown[] = []
     for (const values of rows) {
-      const row = this.#insertParams(tx, plan, values, now)
+      const row = insertParams(dialect, this.table, plan, values, now, tx.actor)
       keys.push(row[plan.fields.indexOf(this.table.primaryKey)])
       params.push(...row)
     }
@@ -602,35 +222,6 @@ export class Repository<
       await this.recordWrite(tx, 'insert', this.keyOf(entity), null, entity, { auditWritten: true })
     }
     return entities
-  }
-
-  /** The parameters of the insert of one row by `plan`: given values, key, stamps (`now`, encoded), actor, … */
-  #insertParams(tx: TxContext, plan: InsertPlan, values: Record<string, unknown>, now: unknown): unknown[] {
-    let key = values[this.table.primaryKey]
-    if (plan.generateKey && key === undefined) key = randomUUID()
-    else if (plan.lowerKey) key = (key as string).toLowerCase()
-    const dialect = this.session.dialect
-    const { sources, kinds } = plan
-    const params: unknown[] = new Array(sources.length)
-    for (let i = 0; i < sources.length; i++) {
-      const source = sources[i]!
-      params[i] =
-        source === Source.Now
-          ? now
-          : dialect.encode(
-              kinds[i]!,
-              source === Source.Value
-                ? values[plan.fields[i]!]
-                : source === Source.Key
-                  ? key
-                  : source === Source.Actor
-                    ? tx.actor
-                    : source === Source.One
-                      ? 1
-                      : false,
-            )
-    }
-    return params
   }
 
   /** Whether this table's inserts write their audit entries in the insert statement itself. */
@@ -766,53 +357,20 @@ export class Repository<
     const query = this.session.cache.compile(
       `${table}:read-and-update:${fields.join(',')}:${f.rowVersion}:${versioned}`,
       params,
-      (v) => {
-        const at = fields.length + managed.length
-        const current = (field: string) => sql.ref(`old.${this.table.columns[field]!.column}`)
-        /** Whether the given value of field i differs from the row's, as `sameValue` compares them. */
-        const differs = (i: number) =>
-          cte.differs(this.table.columns[fields[i]!]!.kind, current(fields[i]!), v(i))
-        const set: Record<string, unknown> = {}
-        fields.forEach((field, i) => {
-          const column = this.table.columns[field]!.column
-          // A timestamp equal to the millisecond is left as stored: PostgreSQL keeps microseconds,
-          // which the Date value would drop.
-          set[column] =
-            this.table.columns[field]!.kind === 'timestamp'
-              ? sql`case when ${differs(i)} then ${v(i)} else ${current(field)} end`
-              : v(i)
-        })
-        managed.forEach((field, i) => (set[this.table.columns[field]!.column] = v(fields.length + i)))
-        if (f.rowVersion) set.row_version = sql`${sql.ref(`${table}.row_version`)} + 1`
-        const kysely = this.session.dialect.kysely
-        return kysely
-          .with('old', (db) =>
-            db.selectFrom(table).select(this.columnsOf(table)).where(this.keyColumn, '=', v(at)).forUpdate(),
-          )
-          .with('upd', (db) => {
-            let q = db
-              .updateTable(table)
-              .set(set)
-              .from('old')
-              .whereRef(`${table}.${this.keyColumn}`, '=', `old.${this.keyColumn}`)
-            if (versioned) q = q.where(`${table}.row_version`, '=', v(at + 1))
-            if (f.softDelete) q = q.where(`${table}.is_deleted`, '=', v(at + (versioned ? 2 : 1)))
-            return q
-              .where(
-                sql<boolean>`(${sql.join(
-                  fields.map((_, i) => differs(i)),
-                  sql` or `,
-                )})`,
-              )
-              .returning(this.columnsOf(table))
-          })
-          .selectFrom('old')
-          .select(sql.lit('old').as('aura_row'))
-          .select(this.columnsOf('old'))
-          .unionAll(
-            kysely.selectFrom('upd').select(sql.lit('new').as('aura_row')).select(this.columnsOf('upd')),
-          )
-      },
+      (v) =>
+        readAndUpdateStatement(
+          this.session.dialect.kysely,
+          cte,
+          {
+            table: this.table,
+            keyColumn: this.keyColumn,
+            columnNames: this.columnNames,
+            fields,
+            managed,
+            versioned,
+          },
+          v,
+        ),
     )
     let read: Row | undefined
     let written: Row | undefined
@@ -983,66 +541,4 @@ function changedFields(before: Record<string, unknown>, changes: Record<string, 
     if (!sameValue(before[field], value)) changed[field] = [before[field], value]
   }
   return changed
-}
-
-/**
- * The extra methods of soft-delete tables: `restore` undoes a soft delete, `purge` deletes
- * permanently (the GDPR erasure path) together with the row's audit history.
- */
-export class SoftDeleteRepository<
-  T extends TableDef,
-  E extends object = EntityOf<T>,
-  N extends object = InsertOf<T>,
-  U extends object = UpdateOf<T>,
-> extends Repository<T, E, N, U> {
-  /** Undoes a soft delete; a row that is not deleted is returned unchanged. */
-  async restore(id: Key<T>): Promise<E> {
-    const key = validateKey(this.table, id)
-    return this.write((tx) => this.restoreIn(tx, key))
-  }
-
-  /** @internal */
-  async restoreIn(tx: TxContext, key: unknown): Promise<E> {
-    const row = await this.currentRow(tx, key)
-    if (!row) throw new NotFoundError(this.table.name, key)
-    if (!this.session.dialect.decode('bool', row.is_deleted)) return this.fromRow(row)
-    const restored = await this.writeRow(tx, key, Number(row.row_version), {
-      isDeleted: false,
-      deletedAt: null,
-      deletedBy: null,
-      updatedAt: tx.now,
-      modifiedBy: tx.actor,
-    })
-    await this.afterRestore(tx, row)
-    await this.recordWrite(tx, 'restore', key, null, restored)
-    return restored
-  }
-
-  /**
-   * Deletes the row permanently, deleted or not, with everything that cascades from it, and
-   * erases its audit history; one `purge` audit entry (without values) records that it happened.
-   */
-  async purge(id: Key<T>): Promise<void> {
-    const key = validateKey(this.table, id)
-    return this.write((tx) => this.purgeIn(tx, key), 'delete')
-  }
-
-  /** @internal */
-  async purgeIn(tx: TxContext, key: unknown): Promise<void> {
-    const row = await this.currentRow(tx, key)
-    if (!row) throw new NotFoundError(this.table.name, key)
-    await this.beforePurge(tx, row)
-    await this.eraseHistory(tx, key)
-    await this.hardDelete(tx, key)
-    await this.recordWrite(tx, 'purge', key, null, null)
-  }
-
-  /** Deletes the audit entries of the row (subclasses add those of its children). */
-  protected async eraseHistory(tx: TxContext, key: unknown): Promise<void> {
-    await tx.db
-      .deleteFrom('audit_entries')
-      .where('table_name', '=', this.table.name)
-      .where('row_id', '=', String(key))
-      .execute()
-  }
 }

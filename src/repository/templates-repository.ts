@@ -14,7 +14,8 @@ import {
   type NewTemplate,
   type TemplateUpdate,
 } from '../schema/templates.js'
-import { Repository, SoftDeleteRepository } from './repository.js'
+import { Repository } from './repository.js'
+import { SoftDeleteRepository } from './soft-delete-repository.js'
 import type { Row, Session, TxContext } from './session.js'
 import { validateFieldValue, validateTextOperand } from './validation.js'
 

@@ -1,6 +1,7 @@
 import { describeError } from '../cli/output.js'
 import { ConcurrencyError, NotFoundError, ValidationError } from '../errors.js'
-import type { Repository, SoftDeleteRepository } from '../repository/repository.js'
+import type { Repository } from '../repository/repository.js'
+import type { SoftDeleteRepository } from '../repository/soft-delete-repository.js'
 import type { TableDef } from '../schema/define.js'
 import { html, type Html } from './html.js'
 import { fields, link, page, writeForm } from './layout.js'

@@ -1,5 +1,7 @@
 import { builtInRepositoryName } from '../repository/repositories.js'
-import { Repository, SoftDeleteRepository, type ReadRepository } from '../repository/repository.js'
+import type { ReadRepository } from '../repository/read-repository.js'
+import { Repository } from '../repository/repository.js'
+import { SoftDeleteRepository } from '../repository/soft-delete-repository.js'
 import { NotFoundError, ValidationError } from '../errors.js'
 import { allTables } from '../schema/index.js'
 import type { ColumnSpec, TableDef } from '../schema/define.js'
