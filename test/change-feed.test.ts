@@ -200,6 +200,30 @@ for (const d of dialects) {
       expect((await warned).message).toContain('unhandled subscriber bug')
     })
 
+    it('delivers after the writing call has returned to its caller, never inside it', async () => {
+      const { db } = ctx
+      const order: string[] = []
+      const stop = db.changes.subscribe(() => {
+        order.push('delivered')
+      })
+      await db.projectStates.add({ title: 'Order' })
+      order.push('returned')
+      await db.transaction(async (uow) => {
+        await uow.projectStates.add({ title: 'Order 2' })
+      })
+      order.push('returned')
+      await db.changes.settled()
+      stop()
+      // Each unit is delivered only after its call returned (and maybe after the next one's).
+      expect(order.filter((o) => o === 'delivered')).toHaveLength(2)
+      order.forEach((_, i) => {
+        const upTo = order.slice(0, i + 1)
+        expect(upTo.filter((o) => o === 'delivered').length).toBeLessThanOrEqual(
+          upTo.filter((o) => o === 'returned').length,
+        )
+      })
+    })
+
     it('stops delivering after unsubscribe; an async subscriber gets one unit at a time', async () => {
       const { db } = ctx
       const seen: string[] = []

@@ -144,8 +144,9 @@ export class ChangeFeed {
   }
 
   async #drain(): Promise<void> {
-    // Deliveries start after the writer's call has returned, never inside it.
-    await Promise.resolve()
+    // Deliveries start once the writer's own continuations have run (a macrotask later), never
+    // inside its call.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
       for (const subscriber of this.#subscribers) await deliver(subscriber, next)
     }

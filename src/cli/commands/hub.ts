@@ -2,7 +2,10 @@ import type { Command } from 'commander'
 import { grantHubAccess, hubMembers, initHub, revokeHubAccess, type HubScope } from '../../operations/hub.js'
 import { action } from '../program.js'
 
-/** `--project ID` or `--all-projects`, exactly one, as the library's scope (it refuses anything else). */
+/**
+ * `--project ID` or `--all-projects` as the library's scope. Both or neither are passed on as
+ * given (hence the cast): the library refuses them with its own message, exit 2.
+ */
 function scopeOf(options: { project?: string; allProjects?: boolean }): HubScope {
   return (
     options.allProjects ? { allProjects: true, project: options.project } : { project: options.project }
