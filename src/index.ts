@@ -65,13 +65,14 @@ export type { SceneIndexMove } from './operations/import-ef/scene-indexes.js'
 export { verifyDatabase, type VerifyCheck, type VerifyReport } from './operations/verify.js'
 export {
   grantHubAccess,
+  hubChangesSince,
   hubMembers,
   initHub,
   revokeHubAccess,
   type HubGrantOptions,
   type HubScope,
 } from './operations/hub.js'
-export type { HubAccess, HubMember, HubSetup } from './dialect/index.js'
+export type { HubAccess, HubChange, HubChanges, HubMember, HubSetup } from './dialect/index.js'
 export {
   addGeneratedMigration,
   checkSchema,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import {
   AccessDeniedError,
   grantHubAccess,
+  hubChangesSince,
   hubMembers,
   initHub,
   NotFoundError,
@@ -45,6 +46,13 @@ function urlAs(url: string, user: string): string {
   return u.toString()
 }
 
+/** The hub's URL as psql would take it: without Aura Data's own parameters. */
+function plainUrl(url: string): string {
+  const plain = new URL(url)
+  plain.search = ''
+  return plain.toString()
+}
+
 /** The rows `text` returns on a plain connection to the hub as `user` (as psql would connect). */
 async function sqlAs(
   url: string,
@@ -52,9 +60,7 @@ async function sqlAs(
   text: string,
   values: unknown[] = [],
 ): Promise<pg.QueryResult> {
-  const plain = new URL(urlAs(url, user))
-  plain.search = ''
-  const client = new pg.Client({ connectionString: plain.toString() })
+  const client = new pg.Client({ connectionString: plainUrl(urlAs(url, user)) })
   await client.connect()
   try {
     return await client.query(text, values)
@@ -231,6 +237,68 @@ for (const d of [postgres, pgbouncer]) {
             ALICE,
             `insert into aura_hub_members (role_name, project_id, access) values ($1, $2, 'write')`,
             [ALICE, projectB],
+          ),
+        ),
+      ).toBe('42501')
+    })
+
+    it('the change log never skips a change that committed late, and names who made each from the session', async () => {
+      const start = await hubChangesSince(owner)
+      // A transaction that starts first and commits last: its id is smaller than the next one's.
+      const slow = new pg.Client({ connectionString: plainUrl(target.url) })
+      await slow.connect()
+      let slowId = ''
+      let fastId = ''
+      try {
+        await slow.query('begin')
+        slowId = (
+          await slow.query(
+            `insert into project_states (id, title, status, current_wizard_step, created_at, updated_at, row_version, is_deleted)
+             values (gen_random_uuid(), 'Slow', 'Draft', 0, now(), now(), 1, false) returning id`,
+          )
+        ).rows[0].id as string
+        fastId = (await owner.projectStates.add({ title: 'Fast' })).id
+        // The fast one committed first; the slow one, numbered by its commit, comes after it.
+        const early = await hubChangesSince(owner, start.cursor)
+        expect(early.changes.filter((c) => c.table === 'project_states').map((c) => c.rowId)).toEqual([
+          fastId,
+        ])
+        await slow.query('commit')
+        const late = await hubChangesSince(owner, early.cursor)
+        expect(late.changes.filter((c) => c.table === 'project_states').map((c) => c.rowId)).toEqual([slowId])
+        expect((await hubChangesSince(owner, late.cursor)).changes).toEqual([])
+      } finally {
+        await slow.end()
+      }
+      // Who changed a row comes from the session, whatever the row says.
+      await grantHubAccess(owner, ALICE, { project: fastId })
+      const before = await hubChangesSince(owner)
+      await sqlAs(
+        target.url,
+        ALICE,
+        `update project_states set title = 'Fast, edited', modified_by = $1 where id = $2`,
+        [BOB, fastId],
+      )
+      const edit = (await hubChangesSince(owner, before.cursor)).changes
+      expect(edit.map((c) => [c.action, c.rowId, c.changedBy, c.rowVersion])).toEqual([
+        ['update', fastId, ALICE, 1],
+      ])
+      // A member reads the log of its projects only.
+      const alice = await openDatabase({ url: urlAs(target.url, ALICE) })
+      try {
+        const seen = (await hubChangesSince(alice)).changes
+        expect(seen.some((c) => c.projectId === fastId)).toBe(true)
+        expect(seen.some((c) => c.projectId === projectB || c.rowId === slowId)).toBe(false)
+        await expect(hubChangesSince(alice, 'not a cursor')).rejects.toBeInstanceOf(ValidationError)
+      } finally {
+        await alice.close()
+      }
+      expect(
+        await sqlState(
+          sqlAs(
+            target.url,
+            ALICE,
+            `insert into aura_hub_changes (table_name, row_id, action) values ('x', 'y', 'insert')`,
           ),
         ),
       ).toBe('42501')

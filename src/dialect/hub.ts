@@ -12,6 +12,28 @@ export interface HubMember {
   readonly grantedAt: Date
 }
 
+/** One committed change of a shared row, as the hub's log records it. */
+export interface HubChange {
+  readonly table: string
+  /** The row's key, as text. */
+  readonly rowId: string
+  /** The project the row belongs to; null for rows the whole team shares (custom templates). */
+  readonly projectId: string | null
+  readonly action: 'insert' | 'update' | 'delete'
+  /** The row's version after the change (before it, for a delete); null where the table has none. */
+  readonly rowVersion: number | null
+  /** The role whose session made the change (`session_user`): never a value the client sent. */
+  readonly changedBy: string
+  readonly changedAt: Date
+}
+
+/** The changes read after a cursor, in commit-safe order, and the cursor to read from next. */
+export interface HubChanges {
+  readonly changes: readonly HubChange[]
+  /** Pass it to the next read: it never skips a change that committed late. */
+  readonly cursor: string
+}
+
 /** What `hub init` set up. */
 export interface HubSetup {
   /** The group role every member belongs to: it holds CONNECT and the table privileges. */
@@ -45,4 +67,10 @@ export interface HubAdministration {
   revoke(role: string, projectId: string | null): Promise<boolean>
   /** Every grant, by role, then project (every-project grants first). */
   members(): Promise<HubMember[]>
+  /**
+   * The changes committed after `cursor` (null: from the start) that the connection's role may
+   * see, in commit order: a change whose transaction started earlier but committed later comes
+   * after, never skipped.
+   */
+  changesSince(cursor: string | null): Promise<HubChanges>
 }

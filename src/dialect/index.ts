@@ -27,7 +27,7 @@ export type {
   ScriptMigration,
 } from './dialect.js'
 export type { SchemaSnapshot } from './introspector.js'
-export type { HubAccess, HubAdministration, HubMember, HubSetup } from './hub.js'
+export type { HubAccess, HubAdministration, HubChange, HubChanges, HubMember, HubSetup } from './hub.js'
 export type { DialectSql } from './sql-generation.js'
 export type { StatementStats } from './statement-metrics.js'
 export type { PostgresTarget } from './postgres/postgres-url.js'

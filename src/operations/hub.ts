@@ -1,5 +1,5 @@
 import type { AuraDatabase } from '../database.js'
-import type { HubAdministration, HubMember, HubSetup } from '../dialect/index.js'
+import type { HubAdministration, HubChanges, HubMember, HubSetup } from '../dialect/index.js'
 import { NotFoundError, UsageError, ValidationError } from '../errors.js'
 import { projectStatesTable } from '../schema/project-states.js'
 import { validateKey } from '../repository/validation.js'
@@ -121,4 +121,21 @@ export async function revokeHubAccess(db: AuraDatabase, role: string, scope: Hub
 /** Every grant of the hub (`aura-db hub members`). */
 export async function hubMembers(db: AuraDatabase): Promise<HubMember[]> {
   return (await initialisedHubOf(db)).members()
+}
+
+/**
+ * The changes committed on the hub after `cursor` (from the start when omitted) that the role
+ * connected may see: each shared row's insert, update or delete, with the role whose session made
+ * it, in commit order. Pass the returned `cursor` to the next call: a change that committed
+ * late (its transaction started before another that committed first) comes in a later read,
+ * never skipped. The building block of a sync's pull.
+ */
+export async function hubChangesSince(db: AuraDatabase, cursor?: string): Promise<HubChanges> {
+  if (cursor !== undefined && (typeof cursor !== 'string' || !/^[0-9]{1,20}$/.test(cursor))) {
+    throw new ValidationError(
+      `A hub cursor is the text a previous read returned (got ${JSON.stringify(cursor)}).`,
+      'cursor',
+    )
+  }
+  return (await initialisedHubOf(db)).changesSince(cursor ?? null)
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
-import type { HubAccess, HubAdministration, HubMember, HubSetup } from '../hub.js'
+import type { HubAccess, HubAdministration, HubChanges, HubMember, HubSetup } from '../hub.js'
+import { changeLogStatements, readChanges } from './postgres-hub-changes.js'
 import { VERSION_HASH_COLUMNS } from '../../schema/project-versions.js'
 import { quoteString } from '../script-literals.js'
 
@@ -171,6 +172,7 @@ export class PostgresHub implements HubAdministration {
         sql`create policy aura_hub_insert on audit_entries for insert with check (aura_hub_is_member())`,
         sql`create or replace trigger aura_hub_project_created before insert on project_states for each row execute function aura_hub_project_created()`,
         sql`create or replace trigger aura_hub_blob_stored before insert on content_blobs for each row execute function aura_hub_blob_stored()`,
+        ...changeLogStatements(schema, editors),
       ]
       for (const statement of statements) await statement.execute(trx)
       return {
@@ -234,6 +236,10 @@ export class PostgresHub implements HubAdministration {
       where usename = ${role} and datname = current_database() and pid <> pg_backend_pid()`
       .execute(this.kysely)
       .catch(() => {})
+  }
+
+  changesSince(cursor: string | null): Promise<HubChanges> {
+    return readChanges(this.kysely, cursor)
   }
 
   async members(): Promise<HubMember[]> {
