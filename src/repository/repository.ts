@@ -6,10 +6,12 @@ import { writeAudit, type AuditChanges } from './audit-writer.js'
 import type { RowAction } from './change-feed.js'
 import { nameForeignKeyFailure } from './foreign-key-error.js'
 import { insertParams, insertPlan, MAX_PARAMETERS, sameFields, type InsertPlan } from './insert-plan.js'
+import { insertRow, insertRowUnderLiveProject, insertRows } from './insert-statements.js'
 import { readAndUpdateStatement } from './read-and-update.js'
 import { ReadRepository, type Key } from './read-repository.js'
 import { txRows, type Row, type TxContext } from './session.js'
-import { validateInsert, validateKey, validateRowVersion, validateUpdate } from './validation.js'
+import { changedFields } from './value-changes.js'
+import { validateDeleteTarget, validateInsert, validateUpdate } from './validation.js'
 
 const INCLUDE_DELETED = { includeDeleted: true } as const
 const NO_OPTIONS = {} as const
@@ -73,13 +75,13 @@ export class Repository<
    * with `rowVersion`, a row changed since it was read is a ConcurrencyError.
    */
   async delete(entityOrId: Key<T> | (Partial<E> & { rowVersion?: number })): Promise<void> {
-    const { key, rowVersion } = this.deleteTarget(entityOrId)
+    const { key, rowVersion } = validateDeleteTarget(this.table, entityOrId)
     return this.write((tx) => this.deleteIn(tx, key, rowVersion), 'delete')
   }
 
   /** Deletes several rows in one transaction: all or none. */
   async deleteRange(list: readonly (Key<T> | (Partial<E> & { rowVersion?: number }))[]): Promise<void> {
-    const targets = list.map((item) => this.deleteTarget(item))
+    const targets = list.map((item) => validateDeleteTarget(this.table, item))
     return this.write(async (tx) => {
       for (const t of targets) await this.deleteIn(tx, t.key, t.rowVersion)
     }, 'delete')
@@ -122,18 +124,14 @@ export class Repository<
     const query =
       project === undefined
         ? this.#compileInsert(tx, plan.cacheKey, params, (v) =>
-            tx.db
-              .insertInto(this.table.name)
-              .values(
-                Object.fromEntries(plan.fields.map((field, i) => [this.table.columns[field]!.column, v(i)])),
-              )
-              .returning(this.columnNames),
+            insertRow(tx.db, this.table, plan, this.columnNames, v),
           )
-        : this.insertUnderLiveProject(tx, plan, [
-            ...params,
-            dialect.encode('uuid', project),
-            dialect.encode('bool', true),
-          ])
+        : this.#compileInsert(
+            tx,
+            `${plan.cacheKey}:live-project`,
+            [...params, dialect.encode('uuid', project), dialect.encode('bool', true)],
+            (v) => insertRowUnderLiveProject(tx.db, this.table, plan, this.columnNames, v),
+          )
     const row = (await txRows(tx, query))[0]
     if (!row) throw new NotFoundError('project_states', project)
     const entity = this.fromRow(row)
@@ -176,7 +174,6 @@ export class Repository<
     now: unknown,
   ): Promise<E[]> {
     const dialect = this.session.dialect
-    const width = plan.fields.length
     const params: unknown[] = []
     const keys: unknown[] = []
     for (const values of rows) {
@@ -186,30 +183,9 @@ export class Repository<
     }
     const owner = this.projectOwner
     if (owner) params.push(dialect.encode('bool', true))
-    const columns = plan.fields.map((field) => this.table.columns[field]!.column)
-    const query = this.#compileInsert(tx, `${plan.cacheKey}:rows:${rows.length}`, params, (v) => {
-      const insert = tx.db.insertInto(this.table.name)
-      if (!owner) {
-        return insert
-          .values(
-            rows.map((_, r) => Object.fromEntries(columns.map((column, i) => [column, v(r * width + i)]))),
-          )
-          .returning(this.columnNames)
-      }
-      // As insertUnderLiveProject, for each row: a row whose project is soft-deleted is not
-      // inserted. The values of a VALUES list in a subquery take no type from the target
-      // columns, so each is cast to its column's type (never to varchar(n), which would truncate).
-      const tuples = rows.map(
-        (_, r) =>
-          sql`(${sql.join(plan.kinds.map((kind, i) => sql`cast(${v(r * width + i)} as ${sql.raw(dialect.columnType(kind))})`))})`,
-      )
-      return insert
-        .columns(columns)
-        .expression(
-          sql`select * from (values ${sql.join(tuples)}) as "v"(${sql.join(columns.map((c) => sql.id(c)))}) where not exists (select 1 from project_states where id = ${sql.ref(`v.${owner.column}`)} and is_deleted = ${v(rows.length * width)})`,
-        )
-        .returning(this.columnNames)
-    })
+    const query = this.#compileInsert(tx, `${plan.cacheKey}:rows:${rows.length}`, params, (v) =>
+      insertRows(tx.db, dialect, this.table, plan, rows.length, owner, this.columnNames, v),
+    )
     const byKey = new Map<unknown, Row>()
     for (const row of await txRows(tx, query)) byKey.set(row[this.keyColumn], row)
     const entities = rows.map((values, r) => {
@@ -250,27 +226,6 @@ export class Repository<
         compile: () => cte.withInsertAudit(insert, this.keyColumn, [v(n), v(n + 1), v(n + 2), v(n + 3)]),
       }
     })
-  }
-
-  /**
-   * The insert of a row that belongs to a project, refused in the same statement when the project
-   * is soft-deleted: `INSERT … SELECT <values> WHERE NOT EXISTS (<the project, deleted>)`. No row
-   * back means the project is soft-deleted (its children are invisible, so adding one would
-   * succeed and vanish); a missing project still fails on the foreign key (ConstraintError). One
-   * statement, as before, so the hot path costs no extra round trip or point read. The last two
-   * of `params` are the project id and the deleted flag.
-   */
-  private insertUnderLiveProject(tx: TxContext, plan: InsertPlan, params: unknown[]): CompiledQuery {
-    const n = plan.fields.length
-    return this.#compileInsert(tx, `${plan.cacheKey}:live-project`, params, (v) =>
-      tx.db
-        .insertInto(this.table.name)
-        .columns(plan.fields.map((field) => this.table.columns[field]!.column))
-        .expression(
-          sql`select ${sql.join(plan.fields.map((_, i) => v(i)))} where not exists (select 1 from project_states where id = ${v(n)} and is_deleted = ${v(n + 1)})`,
-        )
-        .returning(this.columnNames),
-    )
   }
 
   /** Reads and locks the row with `key` inside the transaction (deleted ones included). */
@@ -511,34 +466,4 @@ export class Repository<
   protected keyOf(entity: object): unknown {
     return (entity as Record<string, unknown>)[this.table.primaryKey]
   }
-
-  private deleteTarget(entityOrId: unknown): { key: unknown; rowVersion: number | null } {
-    if (typeof entityOrId === 'object' && entityOrId !== null) {
-      const record = entityOrId as Record<string, unknown>
-      const key = validateKey(this.table, record[this.table.primaryKey])
-      const rowVersion =
-        this.table.features.rowVersion && record.rowVersion !== undefined
-          ? validateRowVersion(this.table, record.rowVersion)
-          : null
-      return { key, rowVersion }
-    }
-    if (entityOrId === undefined)
-      throw new ValidationError(`${this.table.name}: delete needs an id or an entity`)
-    return { key: validateKey(this.table, entityOrId), rowVersion: null }
-  }
-}
-
-/** Equality of entity values for change detection (dates by instant). */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
-  return a === b
-}
-
-/** The given values that differ from the row's, each as [before, after] (an update's audit changes). */
-function changedFields(before: Record<string, unknown>, changes: Record<string, unknown>): AuditChanges {
-  const changed: AuditChanges = {}
-  for (const [field, value] of Object.entries(changes)) {
-    if (!sameValue(before[field], value)) changed[field] = [before[field], value]
-  }
-  return changed
 }

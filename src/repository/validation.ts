@@ -311,3 +311,21 @@ function asRecord(table: TableDef, input: unknown): Record<string, unknown> {
   }
   return input as Record<string, unknown>
 }
+
+/** The key, and the row version when given, of what `delete` takes: an id, or an entity. */
+export function validateDeleteTarget(
+  table: TableDef,
+  entityOrId: unknown,
+): { key: unknown; rowVersion: number | null } {
+  if (typeof entityOrId === 'object' && entityOrId !== null) {
+    const record = entityOrId as Record<string, unknown>
+    const key = validateKey(table, record[table.primaryKey])
+    const rowVersion =
+      table.features.rowVersion && record.rowVersion !== undefined
+        ? validateRowVersion(table, record.rowVersion)
+        : null
+    return { key, rowVersion }
+  }
+  if (entityOrId === undefined) throw new ValidationError(`${table.name}: delete needs an id or an entity`)
+  return { key: validateKey(table, entityOrId), rowVersion: null }
+}
