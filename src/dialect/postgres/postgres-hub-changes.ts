@@ -1,21 +1,10 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { HubChange, HubChanges } from '../hub.js'
 import { quoteString } from '../script-literals.js'
+import { definerFunction, SHARED_TABLES } from './postgres-hub-shared.js'
 
 /** Every committed change of a shared row, in the order of the transactions' ids. */
 const CHANGES = 'aura_hub_changes'
-
-/**
- * The shared tables whose changes the log records, each with the column that names its project
- * (null: shared by the whole team).
- */
-const LOGGED_TABLES: readonly (readonly [table: string, projectColumn: string | null])[] = [
-  ['project_states', 'id'],
-  ['scene_states', 'project_id'],
-  ['asset_states', 'project_id'],
-  ['project_versions', 'project_id'],
-  ['custom_templates', null],
-]
 
 /** A key of the transaction-level advisory lock that orders the numbering of commits. */
 const NUMBERING_LOCK = 0x41555253
@@ -36,10 +25,7 @@ const NUMBERING_LOCK = 0x41555253
  */
 export function changeLogStatements(schema: string, editors: string): RawBuilder<unknown>[] {
   const definer = (name: string, body: string) =>
-    sql.raw(
-      `create or replace function ${name}() returns trigger language plpgsql security definer ` +
-        `set search_path = ${quoteString(schema)} as $aura$ ${body} $aura$`,
-    )
+    definerFunction(schema, `${name}()`, 'trigger language plpgsql', body)
   return [
     sql.raw(`create table if not exists ${CHANGES} (
       seq bigint generated always as identity primary key,
@@ -79,7 +65,7 @@ export function changeLogStatements(schema: string, editors: string): RawBuilder
       `create constraint trigger aura_hub_number_changes after insert on ${CHANGES} ` +
         `deferrable initially deferred for each row execute function aura_hub_number_changes()`,
     ),
-    ...LOGGED_TABLES.map(([table, projectColumn]) =>
+    ...SHARED_TABLES.map(([table, projectColumn]) =>
       sql.raw(
         `create or replace trigger aura_hub_record_change after insert or update or delete on "${table}" ` +
           `for each row execute function aura_hub_record_change(${quoteString(projectColumn ?? '')})`,

@@ -3,17 +3,17 @@ import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { HubAccess, HubAdministration, HubChanges, HubMember, HubSetup } from '../hub.js'
 import { changeLogStatements, readChanges } from './postgres-hub-changes.js'
 import { VERSION_HASH_COLUMNS } from '../../schema/project-versions.js'
-import { quoteString } from '../script-literals.js'
+import { definerFunction, SHARED_TABLES } from './postgres-hub-shared.js'
 
 /** Who may see and change which project: one row per grant. */
 const MEMBERS = 'aura_hub_members'
 /** Which roles stored which content blob (a blob is readable by them, or through a visible version). */
 const BLOB_OWNERS = 'aura_hub_blob_owners'
 
-/** Tables whose rows belong to a project: a member sees and changes those of its projects. */
-const PROJECT_TABLES = ['scene_states', 'asset_states', 'project_versions'] as const
+/** Tables whose rows belong to a project by `project_id`: a member sees and changes those of its projects. */
+const PROJECT_TABLES = SHARED_TABLES.filter(([, column]) => column === 'project_id').map(([table]) => table)
 /** Tables every member shares (custom templates), writable by members with write access somewhere. */
-const TEAM_TABLES = ['custom_templates'] as const
+const TEAM_TABLES = SHARED_TABLES.filter(([, column]) => column === null).map(([table]) => table)
 
 const q = (name: string): RawBuilder<unknown> => sql.id(name)
 
@@ -35,10 +35,9 @@ function editorsRoleOf(database: string): string {
  */
 function policyFunctions(schema: string, editors: string): RawBuilder<unknown>[] {
   const fn = (name: string, args: string, body: string) =>
-    sql.raw(
-      `create or replace function ${name}(${args}) returns boolean language sql volatile security definer ` +
-        `set search_path = ${quoteString(schema)} as $aura$ ${body} $aura$`,
-    )
+    definerFunction(schema, `${name}(${args})`, 'boolean language sql volatile', body)
+  const trigger = (name: string, body: string) =>
+    definerFunction(schema, `${name}()`, 'trigger language plpgsql', `begin ${body} return new; end`)
   const member = `select 1 from ${MEMBERS} m where m.role_name = session_user`
   return [
     fn(
@@ -55,19 +54,17 @@ function policyFunctions(schema: string, editors: string): RawBuilder<unknown>[]
     fn('aura_hub_is_writer', '', `select exists (${member} and m.access = 'write')`),
     // The creator of a project becomes its member with write access, unless it may write every
     // project already; the owner's own inserts (session_user = the definer) make no member.
-    sql.raw(
-      `create or replace function aura_hub_project_created() returns trigger language plpgsql security definer ` +
-        `set search_path = ${quoteString(schema)} as $aura$ begin ` +
-        `if session_user <> current_user and not exists (${member} and m.project_id is null and m.access = 'write') then ` +
+    trigger(
+      'aura_hub_project_created',
+      `if session_user <> current_user and not exists (${member} and m.project_id is null and m.access = 'write') then ` +
         `insert into ${MEMBERS} (role_name, project_id, access, granted_by) values (session_user, new.id, 'write', session_user) on conflict do nothing; ` +
-        `end if; return new; end $aura$`,
+        `end if;`,
     ),
-    sql.raw(
-      `create or replace function aura_hub_blob_stored() returns trigger language plpgsql security definer ` +
-        `set search_path = ${quoteString(schema)} as $aura$ begin ` +
-        `if session_user <> current_user then ` +
+    trigger(
+      'aura_hub_blob_stored',
+      `if session_user <> current_user then ` +
         `insert into ${BLOB_OWNERS} (content_hash, role_name) values (new.content_hash, session_user) on conflict do nothing; ` +
-        `end if; return new; end $aura$`,
+        `end if;`,
     ),
     sql`revoke all on function aura_hub_can_read(uuid), aura_hub_can_write(uuid), aura_hub_is_member(), aura_hub_is_writer() from public`,
     sql`grant execute on function aura_hub_can_read(uuid), aura_hub_can_write(uuid), aura_hub_is_member(), aura_hub_is_writer() to ${q(editors)}`,
@@ -131,7 +128,7 @@ export class PostgresHub implements HubAdministration {
         sql`grant connect on database ${q(database)} to ${q(editors)}`,
         sql`grant usage on schema ${q(schema)} to ${q(editors)}`,
         sql.raw(
-          `grant select, insert, update, delete on project_states, ${[...PROJECT_TABLES, ...TEAM_TABLES, 'content_blobs'].join(', ')} to "${editors}"`,
+          `grant select, insert, update, delete on ${[...SHARED_TABLES.map(([table]) => table), 'content_blobs'].join(', ')} to "${editors}"`,
         ),
         // Every write of the library appends its audit entry; members write the trail, never read it.
         sql`grant insert on audit_entries to ${q(editors)}`,
@@ -177,7 +174,7 @@ export class PostgresHub implements HubAdministration {
       for (const statement of statements) await statement.execute(trx)
       return {
         editorsRole: editors,
-        sharedTables: ['project_states', ...PROJECT_TABLES, 'content_blobs', ...TEAM_TABLES],
+        sharedTables: [...SHARED_TABLES.map(([table]) => table), 'content_blobs'],
       }
     })
   }
