@@ -16,9 +16,15 @@ import { MigrationError, usage, UsageError } from './errors.js'
 import { Migrator, type MigrationRun, type MigrationStatus } from './migration/migrator.js'
 import { createBackup, type BackupOptions, type BackupResult } from './operations/backup.js'
 import type { TableDef } from './schema/define.js'
+import { projectOwnershipOf } from './schema/project-ownership.js'
 import { registerTables, schemaTables } from './schema/registry.js'
 import type { ActionApplier } from './repository/action-logs-repository.js'
-import { createRepositories, type Repositories, type TableRepository } from './repository/repositories.js'
+import {
+  createRepositories,
+  type Repositories,
+  type RepositoryOptions,
+  type TableRepository,
+} from './repository/repositories.js'
 import { ChangeFeed } from './repository/change-feed.js'
 import {
   DatabaseSession,
@@ -132,6 +138,8 @@ export class AuraDatabase {
   readonly #appliers = new Map<string, ActionApplier>()
   /** The application's registered definitions, by table name. */
   readonly #tables: ReadonlyMap<string, TableDef>
+  /** The tables whose rows belong to a project, read once from the definitions. */
+  readonly #projectChildren: readonly TableDef[]
   readonly #table: <T extends TableDef>(definition: T) => TableRepository<T>
   #closed = false
   #ready: Promise<void> | null = null
@@ -145,6 +153,7 @@ export class AuraDatabase {
     this.#cipher = cipher === undefined ? loadSecretCipher(options) : cipher
     this.defaultActor = options.actor ?? null
     this.#tables = registerTables(options.tables)
+    this.#projectChildren = schemaTables(this.#tables).filter((table) => projectOwnershipOf(table) !== null)
     this.migrator = new Migrator(
       dialect,
       options.migrationsDir ? { migrationsDir: options.migrationsDir } : {},
@@ -278,8 +287,13 @@ export class AuraDatabase {
     }
   }
 
-  #repositoryOptions() {
-    return { cipher: this.#cipher, appliers: this.#appliers, tables: this.#tables }
+  #repositoryOptions(): RepositoryOptions {
+    return {
+      cipher: this.#cipher,
+      appliers: this.#appliers,
+      tables: this.#tables,
+      projectChildren: this.#projectChildren,
+    }
   }
 
   /**

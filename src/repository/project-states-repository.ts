@@ -57,10 +57,7 @@ export class ProjectStatesRepository extends SoftDeleteRepository<
       assets: Repository<any, AssetState>
       checkpoints: Repository<any, RenderCheckpoint>
     },
-    /**
-     * The tables whose rows belong to a project (`projectOwnershipOf`), the application's
-     * included: their rows, and their audit history, go with a purged project.
-     */
+    /** The tables whose rows belong to a project (see `RepositoryOptions.projectChildren`). */
     private readonly childTables: readonly TableDef[],
   ) {
     super(table, session)

@@ -13,8 +13,6 @@ import { configurationsTable } from '../schema/configurations.js'
 import { contentBlobsTable } from '../schema/content-blobs.js'
 import { customTemplatesTable } from '../schema/custom-templates.js'
 import type { ColsOf, TableDef } from '../schema/define.js'
-import { projectOwnershipOf } from '../schema/project-ownership.js'
-import { schemaTables } from '../schema/registry.js'
 import { exportHistoryTable } from '../schema/export-history.js'
 import { projectStatesTable } from '../schema/project-states.js'
 import { projectVersionsTable } from '../schema/project-versions.js'
@@ -90,6 +88,11 @@ export interface RepositoryOptions {
    * definitions, and the application's own tables, served by {@link LazyRepositories.table}.
    */
   readonly tables: ReadonlyMap<string, TableDef>
+  /**
+   * The tables whose rows belong to a project (`projectOwnershipOf`), the application's included:
+   * their rows, and their audit history, go with a purged project. Worked out once per database.
+   */
+  readonly projectChildren: readonly TableDef[]
 }
 
 /** The repository `table(def)` returns: with `restore` and `purge` when the table has soft delete. */
@@ -205,7 +208,7 @@ export class LazyRepositories implements Repositories {
         assets: this.assetStates,
         checkpoints: this.renderCheckpoints,
       },
-      schemaTables(this.options.tables).filter((table) => projectOwnershipOf(table) !== null),
+      this.options.projectChildren,
     ))
   }
   get sceneStates(): SceneStatesRepository {
