@@ -49,8 +49,6 @@ export interface AuraTransaction extends AuraConnection {
 export interface AuraDriver extends AuraConnection {
   /** Starts a transaction (SQLite: BEGIN IMMEDIATE, after this process's other writers). */
   begin(): Promise<AuraTransaction>
-  /** Runs `work` in a transaction: commit when it returns, roll back when it throws. */
-  transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T>
 }
 
 /** Driver errors as Aura Data's typed errors. */

@@ -305,26 +305,23 @@ export class DatabaseSession implements Session {
   async #commitRun<T>(fn: (tx: TxContext) => Promise<T>): Promise<T> {
     // Each run collects its own changes: only those of the run that committed are published.
     const changes = this.feed.collector()
-    const { driver, capabilities } = this.dialect
-    if (!changes) {
-      return driver.transaction((trx) =>
-        fn(txContextOf(trx, new Date(), this.defaultActor, null, null, null)),
-      )
-    }
     let now = new Date()
     return runInTransaction(
-      driver,
+      this.dialect.driver,
       (trx) => {
         // The clock is read once the transaction holds its connection (and SQLite's write lock).
         now = new Date()
         return fn(txContextOf(trx, now, this.defaultActor, null, null, changes))
       },
-      (trx) =>
-        this.feed.commit(
-          trx,
-          { correlationId: null, actor: this.defaultActor, at: now, changes },
-          !capabilities.singleWriter,
-        ),
+      // A run that collects changes commits through the feed, which publishes them.
+      changes
+        ? (trx) =>
+            this.feed.commit(
+              trx,
+              { correlationId: null, actor: this.defaultActor, at: now, changes },
+              !this.dialect.capabilities.singleWriter,
+            )
+        : undefined,
     )
   }
 

@@ -8,13 +8,7 @@ import {
 } from 'kysely'
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
-import {
-  kyselyOn,
-  runInTransaction,
-  type AuraDriver,
-  type AuraTransaction,
-  type KyselyCompiler,
-} from '../driver.js'
+import { kyselyOn, type AuraDriver, type AuraTransaction, type KyselyCompiler } from '../driver.js'
 import type { QueryObserver } from '../query-log.js'
 import { CommitUnknownError } from '../../errors.js'
 import { ConnectionCounters, PostgresConnection, type ConnectionSettings } from './postgres-connection.js'
@@ -221,10 +215,6 @@ export class PostgresAuraDriver implements AuraDriver {
       throw error
     }
     return new PostgresTransaction(connection, this.#names, this.#observer, this.#onCommitLsn)
-  }
-
-  transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
-    return runInTransaction(this, work)
   }
 }
 

@@ -9,13 +9,7 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely'
-import {
-  kyselyOn,
-  runInTransaction,
-  type AuraDriver,
-  type AuraTransaction,
-  type KyselyCompiler,
-} from '../driver.js'
+import { kyselyOn, type AuraDriver, type AuraTransaction, type KyselyCompiler } from '../driver.js'
 import type { QueryObserver } from '../query-log.js'
 import { SqliteFileIdentity } from './sqlite-file-identity.js'
 
@@ -209,10 +203,6 @@ export class SqliteAuraDriver implements Driver, AuraDriver {
       this.#statements.run(ROLLBACK)
       throw error
     }
-  }
-
-  transaction<T>(work: (tx: AuraTransaction) => Promise<T>): Promise<T> {
-    return runInTransaction(this, work)
   }
 
   // ---- Kysely's Driver, for `kysely` ------------------------------------------------------
